@@ -1,0 +1,52 @@
+// Module boundaries that actually forbid things (STYLE.md habit 8):
+// - the protocol core (type:protocol) imports only other protocol code and no framework or I/O;
+// - a service (type:service) never imports another service;
+// - only libs/bus imports kafkajs and only libs/db / libs/ledger build TypeORM DataSources.
+import nx from '@nx/eslint-plugin';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const frameworkAndIo = [
+  '@nestjs/*', 'kafkajs', 'typeorm', 'pg', '@grpc/*', 'onnxruntime-node', 'pino', 'prom-client',
+  'node:fs', 'node:fs/promises', 'fs', 'node:net', 'node:http', 'node:child_process', 'child_process',
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.nx/**', 'bin/**', 'helm/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:protocol'], bannedExternalImports: frameworkAndIo },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:protocol', 'type:contracts'] },
+            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:protocol'], bannedExternalImports: ['@nestjs/*', 'kafkajs', 'typeorm', 'pg'] },
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:contracts'], bannedExternalImports: ['@nestjs/*', 'kafkajs'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:contracts'] },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:protocol', 'type:runtime', 'type:data', 'type:infra', 'type:contracts'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:data', 'type:contracts', 'type:runtime'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only the bus lib talks to Kafka; only the db and ledger libs build DataSources.
+    files: ['**/*.ts'],
+    ignores: ['libs/bus/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use @aegis/bus.' }] }] },
+  },
+  {
+    files: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: { '@nx/enforce-module-boundaries': 'off', 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,2 @@
+export { buildProgram } from './program';
+export { printJsonResult, progress } from './output';
