@@ -12,7 +12,7 @@ const frameworkAndIo = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.nx/**', 'bin/**', 'helm/**'] },
+  { ignores: ['libs/contracts/src/gen/**', '**/node_modules/**', '**/dist/**', '.cache/**', '.nx/**', 'bin/**', 'helm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,1 +1,14 @@
-export {};
+/**
+ * @aegis/bus: the one event-bus port (EventBus) and its two adapters, KafkaEventBus (distributed
+ * mode) and InProcessEventBus (embedded devnet), with the same delivery semantics (bus.port.ts).
+ * The only place in the project that imports kafkajs.
+ */
+export * from './bus.port';
+export * from './bus.errors';
+export { DEAD_LETTER_REASON_HEADER, deadLetterRecord } from './dead-letter';
+export { DEFAULT_RETRY, backoffDelayMs, type ResolvedRetryPolicy } from './delivery';
+export { decodingHandler, routeByTopic } from './decoding.handler';
+export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process.bus';
+export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka.bus';
+export { createKafkaTopics, deleteKafkaTopics, type CreateTopicsOptions, type CreateTopicsResult } from './kafka/kafka.admin';
+export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from './kafka/kafka.options';

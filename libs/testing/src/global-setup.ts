@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 const root = resolve(__dirname, '../../..');
 
 export default function setup(): void {
-  for (const script of ['deploy/local/postgres.sh']) {
+  for (const script of ['deploy/local/postgres.sh', 'deploy/local/kafka.sh']) {
     execFileSync('bash', [resolve(root, script), 'start'], { stdio: 'inherit' });
   }
 }

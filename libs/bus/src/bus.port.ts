@@ -1,0 +1,99 @@
+/**
+ * The one event-bus port. Services depend on this interface only; the Kafka adapter runs in the
+ * distributed mode and the in-process adapter in the embedded devnet, with the same semantics:
+ *
+ * - publish resolves only after the record is durably appended (Kafka: acks from all in-sync
+ *   replicas, idempotent producer), so a caller may commit its own input after it resolves;
+ * - records with the same key go to the same partition and are handled in publish order;
+ * - delivery is at-least-once: a group's offset moves past a record only after its handler
+ *   resolved (or after the record was dead-lettered), so handlers must be idempotent;
+ * - a failing handler is retried in place with exponential backoff, holding back later records
+ *   of that partition (ordering wins over progress: a transient outage must not reorder effects);
+ * - a handler that throws PoisonMessageError sends the record to aegis.dead-letter.v1 with the
+ *   reason, and the partition moves on at once;
+ * - stop() lets the handler in hand finish (and commits it), abandons a pending retry (the record
+ *   stays uncommitted and is redelivered to the next member of the group), then leaves the group.
+ */
+export interface EventBus {
+  /** Appends one record; resolves once it is durable. */
+  publish(topic: string, key: string, value: Uint8Array, headers?: RecordHeaders): Promise<void>;
+  /** Appends several records (any topics) in one round trip where the adapter can. */
+  publishBatch(records: readonly OutgoingRecord[]): Promise<void>;
+  /**
+   * Joins `groupId` for `topics` and starts handling records. Resolves once the consumer is a
+   * member of the group (Kafka: after the first group join), so records published afterwards are
+   * seen even with `fromBeginning: false`.
+   */
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Stops every subscription (as Subscription.stop), then releases the producer. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Header values are UTF-8 strings: binary metadata belongs in the payload, where it is typed. */
+export type RecordHeaders = Readonly<Record<string, string>>;
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  /** Partitioning key: records with equal keys keep their order. Non-empty. */
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly headers?: RecordHeaders;
+}
+
+/** A record as a handler sees it. */
+export interface BusRecord {
+  readonly topic: string;
+  readonly partition: number;
+  /** Position in the partition; with partition, the record's identity within the topic. */
+  readonly offset: bigint;
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly headers: RecordHeaders;
+  /** Append time, ms since the epoch. */
+  readonly timestamp: number;
+  /** 1 on first delivery to this consumer; counts retries of the same record. */
+  readonly attempt: number;
+}
+
+export type RecordHandler = (record: BusRecord) => Promise<void>;
+
+export interface RetryPolicy {
+  /**
+   * Attempts before a failing record is dead-lettered (reason RETRIES_EXHAUSTED). Default
+   * Infinity: a failure that is not a PoisonMessageError is presumed transient (database down),
+   * and skipping the record would lose its effect.
+   */
+  readonly maxAttempts?: number;
+  /** First backoff; doubles per attempt up to maxDelayMs. Default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Default 10 s. */
+  readonly maxDelayMs?: number;
+}
+
+export interface SubscribeOptions {
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly handler: RecordHandler;
+  /**
+   * Where a group with no committed offset starts. Default true (earliest): a record published
+   * before the group's first member joined is still handled.
+   */
+  readonly fromBeginning?: boolean;
+  readonly retry?: RetryPolicy;
+}
+
+export interface Subscription {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Graceful: finishes and commits the record in hand, then leaves the group. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Structured logger; pino's signature, so a pino logger fits as is. */
+export interface BusLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export const SILENT_LOGGER: BusLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,0 +1,65 @@
+import { Kafka } from 'kafkajs';
+import { BusError, BusErrorCode } from '../bus.errors';
+import { kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+
+export interface CreateTopicsOptions {
+  readonly topics: readonly string[];
+  /** Partitions of each created topic; topics keyed alike share it, so they stay co-partitioned. */
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+export interface CreateTopicsResult {
+  readonly created: string[];
+  /** Topics that were there already, with their partition count (left as they are). */
+  readonly existing: Array<{ topic: string; partitions: number }>;
+}
+
+/**
+ * Creates the topics that do not exist yet; idempotent. Existing topics are never altered:
+ * changing a topic's partition count would move keys to other partitions and break ordering.
+ */
+export async function createKafkaTopics(connection: KafkaConnectionOptions, options: CreateTopicsOptions): Promise<CreateTopicsResult> {
+  const { partitions, replicationFactor } = options;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
+    throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'partitions', `must be an integer in [1, 10000], got ${partitions}`);
+  }
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 32) {
+    throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'replicationFactor', `must be an integer in [1, 32], got ${replicationFactor}`);
+  }
+  const admin = new Kafka(kafkaClientConfig(connection)).admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const missing = options.topics.filter((t) => !present.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+      });
+    }
+    const already = options.topics.filter((t) => present.has(t));
+    const metadata = already.length > 0 ? await admin.fetchTopicMetadata({ topics: already }) : { topics: [] };
+    return {
+      created: missing,
+      existing: metadata.topics
+        .map((t) => ({ topic: t.name, partitions: t.partitions.length }))
+        .sort((a, b) => options.topics.indexOf(a.topic) - options.topics.indexOf(b.topic)),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes topics (tests only: production topics are never deleted by the project). */
+export async function deleteKafkaTopics(connection: KafkaConnectionOptions, topics: readonly string[]): Promise<void> {
+  const admin = new Kafka(kafkaClientConfig(connection)).admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const doomed = topics.filter((t) => present.has(t));
+    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,63 @@
+import { TOPICS } from '@aegis/contracts';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BusErrorCode } from '../bus.errors';
+import { describeEventBusConformance } from '../event-bus.conformance';
+import { createKafkaTopics, deleteKafkaTopics } from './kafka.admin';
+import { KafkaEventBus } from './kafka.bus';
+import type { KafkaConnectionOptions } from './kafka.options';
+
+// The broker deploy/local/kafka.sh starts (from the integration global setup).
+const connection: KafkaConnectionOptions = {
+  brokers: [`127.0.0.1:${process.env.AEGIS_KAFKA_PORT ?? '19092'}`],
+  clientId: 'aegis-bus-conformance',
+};
+const run = randomUUID().slice(0, 8);
+let topicCount = 0;
+let groupCount = 0;
+
+describeEventBusConformance('KafkaEventBus', async () => {
+  await createKafkaTopics(connection, { topics: [TOPICS.deadLetter], partitions: 3, replicationFactor: 1 });
+  // Short sessions: the group tests rebalance several times and must stay within the suite budget.
+  const bus = new KafkaEventBus({ ...connection, sessionTimeoutMs: 6000 });
+  const created: string[] = [];
+  return {
+    bus,
+    freshTopic: async (partitions = 3) => {
+      const topic = `conformance.${run}.t${++topicCount}`;
+      await createKafkaTopics(connection, { topics: [topic], partitions, replicationFactor: 1 });
+      created.push(topic);
+      return topic;
+    },
+    freshGroup: () => `conformance.${run}.g${++groupCount}`,
+    close: async () => {
+      await bus.close();
+      await deleteKafkaTopics(connection, created);
+    },
+    timeoutMs: 30_000,
+  };
+});
+
+describe('KafkaEventBus against a real broker', () => {
+  it('fails a publish to a topic that does not exist instead of creating it', async () => {
+    const sut = new KafkaEventBus({ ...connection });
+    try {
+      await expect(sut.publish(`missing.${run}`, 'k', new Uint8Array(1))).rejects.toMatchObject({ code: BusErrorCode.PUBLISH_FAILED });
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('creates topics idempotently and reports the existing ones with their partition count', async () => {
+    const topic = `admin.${run}`;
+    try {
+      const first = await createKafkaTopics(connection, { topics: [topic], partitions: 2, replicationFactor: 1 });
+      const second = await createKafkaTopics(connection, { topics: [topic], partitions: 5, replicationFactor: 1 });
+      expect(first.created).toEqual([topic]);
+      expect(second.created).toEqual([]);
+      expect(second.existing).toEqual([{ topic, partitions: 2 }]);
+    } finally {
+      await deleteKafkaTopics(connection, [topic]);
+    }
+  });
+});

@@ -1,0 +1,265 @@
+import {
+  Kafka,
+  Partitioners,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import { BusError, BusErrorCode } from '../bus.errors';
+import {
+  SILENT_LOGGER,
+  type BusLogger,
+  type BusRecord,
+  type EventBus,
+  type OutgoingRecord,
+  type RecordHeaders,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.port';
+import { deadLetterRecord } from '../dead-letter';
+import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
+import { checkOutgoing, checkSubscribe } from '../validation';
+import { kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+
+export interface KafkaEventBusOptions extends KafkaConnectionOptions {
+  /** Consumer session timeout (default 10 s): how long a dead member holds its partitions. */
+  readonly sessionTimeoutMs?: number;
+  /** Partitions one subscription handles at once (default 1); order within each stays strict. */
+  readonly partitionsConsumedConcurrently?: number;
+  /** How long subscribe waits for the first group join (default 60 s). */
+  readonly joinTimeoutMs?: number;
+}
+
+/**
+ * The EventBus over Apache Kafka (kafkajs). Producer: idempotent, acks from all in-sync
+ * replicas, one request in flight (so retries cannot reorder a key's records). Consumer:
+ * eachBatch with offsets resolved only after the handler resolved and committed by kafkajs at
+ * batch end and every second; a failing record is retried in place (heartbeating meanwhile),
+ * poison records are dead-lettered through the same producer before their offset moves on.
+ * Topics must exist (`aegis kafka create-topics`): auto-creation is off on both ends.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private producerReady: Promise<void> | undefined;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly logger: BusLogger;
+  private closed = false;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.kafka = new Kafka(kafkaClientConfig(options));
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, unlike kafkajs's idempotent default (forever): a missing topic must surface.
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+  }
+
+  async publish(topic: string, key: string, value: Uint8Array, headers?: RecordHeaders): Promise<void> {
+    await this.publishBatch([{ topic, key, value, ...(headers ? { headers } : {}) }]);
+  }
+
+  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
+    records.forEach((record, i) => checkOutgoing(record, i));
+    if (records.length === 0) return;
+    const byTopic = new Map<string, TopicMessages>();
+    for (const record of records) {
+      let entry = byTopic.get(record.topic);
+      if (!entry) byTopic.set(record.topic, (entry = { topic: record.topic, messages: [] }));
+      entry.messages.push({
+        key: record.key,
+        value: Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
+        headers: { ...(record.headers ?? {}) },
+      });
+    }
+    try {
+      await this.connectProducer();
+      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+    } catch (err) {
+      throw new BusError(BusErrorCode.PUBLISH_FAILED, 'topic', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
+    checkSubscribe(options);
+    const policy = resolveRetryPolicy(options.retry);
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 5)),
+      // Low fetch wait: events are small and latency matters more than batching here.
+      maxWaitTimeInMs: 100,
+    });
+    const abort = new AbortController();
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.logger.error({ groupId: options.groupId, err: errorText(event.payload.error), restart: event.payload.restart }, 'kafka consumer crashed');
+    });
+
+    try {
+      if (options.fromBeginning === false) await this.pinNewGroupToEnd(options.groupId, options.topics);
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: true,
+        autoCommitInterval: 1000,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.handleBatch(payload, options, policy, abort.signal),
+      });
+      await withTimeout(joined, this.options.joinTimeoutMs ?? 60_000, `group ${options.groupId} did not join`);
+    } catch (err) {
+      abort.abort();
+      await consumer.disconnect().catch(() => undefined);
+      throw new BusError(BusErrorCode.SUBSCRIBE_FAILED, 'topics', `subscribing ${options.groupId} to ${options.topics.join(', ')} failed: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+
+    let stopped: Promise<void> | undefined;
+    const subscription: Subscription = {
+      groupId: options.groupId,
+      topics: [...options.topics],
+      stop: () =>
+        (stopped ??= (async () => {
+          // Ends a pending backoff; a running handler finishes, and kafkajs commits what resolved
+          // before it leaves the group.
+          abort.abort();
+          await consumer.disconnect();
+          this.subscriptions.delete(subscription);
+        })()),
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (this.producerReady) await this.producer.disconnect();
+  }
+
+  /**
+   * kafkajs resolves "latest" lazily, at the first fetch after the join, so a record published
+   * between subscribe resolving and that fetch would be skipped. Committing the end offsets for
+   * a group that has none closes that gap. A group that already has members or offsets keeps its
+   * own (setOffsets refuses a group with live members, which is then already positioned).
+   */
+  private async pinNewGroupToEnd(groupId: string, topics: readonly string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      for (const { topic, partitions } of committed) {
+        const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
+        if (unset.size === 0) continue;
+        const ends = await admin.fetchTopicOffsets(topic);
+        const offsets = ends.filter((e) => unset.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
+        await admin.setOffsets({ groupId, topic, partitions: offsets }).catch((err: unknown) => {
+          this.logger.warn({ groupId, topic, err: errorText(err) }, 'could not pin a new group to the end; it starts at latest');
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private connectProducer(): Promise<void> {
+    this.producerReady ??= this.producer.connect().catch((err: unknown) => {
+      // Let the next publish try again rather than failing forever.
+      this.producerReady = undefined;
+      throw err;
+    });
+    return this.producerReady;
+  }
+
+  private async handleBatch(
+    { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload,
+    options: SubscribeOptions,
+    policy: ResolvedRetryPolicy,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || signal.aborted) return;
+      const record = toRecord(batch.topic, batch.partition, message);
+      const outcome = await deliver(record, options.handler, { groupId: options.groupId, policy, signal, logger: this.logger, heartbeat });
+      switch (outcome.kind) {
+        case 'abandoned':
+          // Unresolved: the group's next owner of this partition gets the record again.
+          return;
+        case 'dead-letter':
+          // If this throws, the batch fails unresolved and kafkajs fetches it again: no loss.
+          await this.publishBatch([deadLetterRecord(record, options.groupId, outcome.reason, outcome.detail, Date.now())]);
+          this.logger.warn(
+            { groupId: options.groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail },
+            'record dead-lettered',
+          );
+          break;
+        case 'handled':
+          break;
+        default: {
+          const unreachable: never = outcome;
+          throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+        }
+      }
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): Omit<BusRecord, 'attempt'> {
+  return {
+    topic,
+    partition,
+    offset: BigInt(message.offset),
+    key: message.key ? message.key.toString('utf8') : '',
+    value: message.value ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength) : new Uint8Array(0),
+    headers: headersOf(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function headersOf(headers: IHeaders | undefined): RecordHeaders {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    // A repeated header keeps its first value: the bus writes each name once.
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

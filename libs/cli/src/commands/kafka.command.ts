@@ -1,0 +1,68 @@
+import { createKafkaTopics, parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from '@aegis/bus';
+import { ALL_TOPICS } from '@aegis/contracts';
+import { type Command, InvalidArgumentError } from 'commander';
+import { printJsonResult, progress } from '../output';
+import type { RegisterCommand } from './index';
+
+/** deploy/local/kafka.sh's listener, so `aegis kafka create-topics` works with no flags locally. */
+const LOCAL_BROKERS = '127.0.0.1:19092';
+const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+interface CreateTopicsOpts {
+  brokers: string;
+  partitions: number;
+  replicationFactor: number;
+  json?: boolean;
+}
+
+/** `aegis kafka create-topics`: every topic of @aegis/contracts, idempotently (a Helm hook Job). */
+export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
+  const kafka = parent.command('kafka').description('Kafka administration');
+  kafka
+    .command('create-topics')
+    .description('create every aegis topic that does not exist yet; existing topics are left as they are')
+    .option('--brokers <list>', 'host:port[,host:port] (env AEGIS_KAFKA_BROKERS)', process.env.AEGIS_KAFKA_BROKERS ?? LOCAL_BROKERS)
+    .option('--partitions <n>', 'partitions per created topic (same for all: task-keyed topics stay co-partitioned)', intOption('--partitions', 1, 10_000), 6)
+    .option('--replication-factor <n>', 'replicas per partition', intOption('--replication-factor', 1, 32), 1)
+    .option('--json', 'print the result as one JSON line')
+    .action(async (opts: CreateTopicsOpts) => {
+      const connection = connectionFromEnv(parseBrokerList(opts.brokers, '--brokers'));
+      progress(`creating ${ALL_TOPICS.length} topics on ${connection.brokers.join(',')}`);
+      const result = await createKafkaTopics(connection, {
+        topics: ALL_TOPICS,
+        partitions: opts.partitions,
+        replicationFactor: opts.replicationFactor,
+      });
+      const mismatched = result.existing.filter((t) => t.partitions !== opts.partitions);
+      for (const t of mismatched) progress(`note: ${t.topic} exists with ${t.partitions} partitions (asked ${opts.partitions}); left unchanged`);
+      if (opts.json) printJsonResult(result);
+      else process.stdout.write(`created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`);
+    });
+};
+
+/** Broker auth, as the services read it (docs/conventions.md): the CLI is where env may be read. */
+function connectionFromEnv(brokers: string[]): KafkaConnectionOptions {
+  const env = process.env;
+  const mechanism = env.AEGIS_KAFKA_SASL_MECHANISM?.toLowerCase();
+  let sasl: KafkaConnectionOptions['sasl'];
+  if (mechanism) {
+    if (!SASL_MECHANISMS.includes(mechanism as KafkaSaslMechanism)) {
+      throw new InvalidArgumentError(`AEGIS_KAFKA_SASL_MECHANISM: expected one of ${SASL_MECHANISMS.join(', ')}, got ${mechanism}`);
+    }
+    const { AEGIS_KAFKA_USERNAME: username, AEGIS_KAFKA_PASSWORD: password } = env;
+    if (!username) throw new InvalidArgumentError('AEGIS_KAFKA_USERNAME: required with AEGIS_KAFKA_SASL_MECHANISM');
+    if (!password) throw new InvalidArgumentError('AEGIS_KAFKA_PASSWORD: required with AEGIS_KAFKA_SASL_MECHANISM');
+    sasl = { mechanism: mechanism as KafkaSaslMechanism, username, password };
+  }
+  const ssl = env.AEGIS_KAFKA_SSL;
+  if (ssl !== undefined && ssl !== 'true' && ssl !== 'false') throw new InvalidArgumentError(`AEGIS_KAFKA_SSL: expected true or false, got ${ssl}`);
+  return { brokers, clientId: 'aegis-cli', ...(ssl === 'true' ? { ssl: true } : {}), ...(sasl ? { sasl } : {}) };
+}
+
+function intOption(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}], got ${value}`);
+    return n;
+  };
+}

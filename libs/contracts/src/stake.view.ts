@@ -1,0 +1,70 @@
+import type { Address } from '@aegis/protocol';
+import { LedgerOutcome, type LedgerEvent } from './gen/aegis/events/v1/ledger_events_pb';
+
+const STAKE_ACCOUNT = /^stake:(0x[0-9a-f]{40})$/;
+
+export interface StakeSnapshotEntry {
+  readonly address: Address;
+  readonly stake: bigint;
+}
+
+/**
+ * A read model of every node's stake, folded from aegis.ledger-events.v1 (the postings on
+ * `stake:<address>` accounts of each applied entry). Verifiers, the PoW checker and the tallier
+ * all need "stake of V and the total active stake" for the lottery; folding the ledger's own
+ * events gives each of them the same numbers without a request per decision.
+ *
+ * Idempotent under redelivery: an entry is applied once per ledger sequence number. Entries may
+ * arrive in any order across partitions; the fold is a sum, so the order does not matter.
+ */
+export class StakeView {
+  private readonly stakes = new Map<Address, bigint>();
+  private readonly seen = new Set<bigint>();
+
+  constructor(private readonly minStake: bigint) {
+    if (minStake < 0n) throw new RangeError('minStake: must be >= 0');
+  }
+
+  /** Applies one ledger event; returns whether it changed any stake. */
+  apply(event: LedgerEvent): boolean {
+    const entry = event.entry;
+    if (event.outcome !== LedgerOutcome.APPLIED || entry === undefined) return false;
+    if (this.seen.has(entry.sequence)) return false;
+    this.seen.add(entry.sequence);
+    let changed = false;
+    for (const p of entry.postings) {
+      const m = STAKE_ACCOUNT.exec(p.account);
+      if (m === null || !/^-?[0-9]{1,78}$/.test(p.delta)) continue;
+      const address = m[1] as Address;
+      this.stakes.set(address, (this.stakes.get(address) ?? 0n) + BigInt(p.delta));
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Sets a node's stake outright (seeding from a GetAccount answer or a devnet ledger). */
+  set(address: Address, stake: bigint): void {
+    this.stakes.set(address, stake);
+  }
+
+  stakeOf(address: Address): bigint {
+    return this.stakes.get(address) ?? 0n;
+  }
+
+  isActive(address: Address): boolean {
+    const s = this.stakeOf(address);
+    return s > 0n && s >= this.minStake;
+  }
+
+  /** The active set, sorted by address so every holder of the same view lists it identically. */
+  activeNodes(): StakeSnapshotEntry[] {
+    return [...this.stakes.entries()]
+      .filter(([a]) => this.isActive(a))
+      .map(([address, stake]) => ({ address, stake }))
+      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  }
+
+  totalActiveStake(): bigint {
+    return this.activeNodes().reduce((sum, n) => sum + n.stake, 0n);
+  }
+}
