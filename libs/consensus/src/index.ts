@@ -1,1 +1,30 @@
-export {};
+export { ConsensusError, ConsensusErrorCode, isRetryable } from './consensus.errors';
+export { countInstances, ruleHolds, tally, type TallyInput, type TallyOutcome, type TallyResult, type TallyVote } from './tally/tally.rule';
+export type {
+  ConsensusConfig,
+  Decision,
+  EpochMs,
+  LedgerEffect,
+  NoticeEffect,
+  RecordedVerdict,
+  SubmissionEffect,
+  SubmissionEvent,
+  SubmissionPhase,
+  SubmissionState,
+  TransitionResult,
+} from './submission/submission.types';
+export { isLedgerEffect } from './submission/submission.types';
+export { transition, validateConsensusConfig } from './submission/submission.machine';
+export { expectedCommitteeSize, isEligible, lotteryTicket, selectVerifiers, type StakedNode } from './lottery/verifier.lottery';
+export {
+  assertBeaconChain,
+  assertBeaconLink,
+  BeaconChain,
+  beaconOf,
+  genesisBeacon,
+  linkSigningDigest,
+  nextBeacon,
+  verifyBeaconLink,
+  type BeaconHead,
+  type BeaconLink,
+} from './beacon/beacon.chain';

@@ -1,0 +1,162 @@
+import { type Address, concatBytes, fromHex, isAddress, keccak256, type NodeKey, toHex, utf8, verifySignature } from '@aegis/protocol';
+import { ConsensusError, ConsensusErrorCode } from '../consensus.errors';
+
+const LINK_DOMAIN = utf8('aegis/beacon/v1');
+const GENESIS_DOMAIN = utf8('aegis/beacon/genesis/v1');
+
+/**
+ * One link of the control plane's beacon chain: beacon_i = keccak256(beacon_{i-1} || digest_i),
+ * signed by the control-plane key. The tallier appends a link only after it has recorded the
+ * submission whose digest it carries, so the submitter cannot know beacon_S when it fixes its
+ * output and cannot grind for a friendly committee. Hex fields are lowercase 0x (wire form).
+ */
+export interface BeaconLink {
+  /** 1 for the first link after genesis. */
+  readonly index: number;
+  readonly prev: string;
+  readonly submissionDigest: string;
+  readonly beacon: string;
+  readonly signer: Address;
+  /** 65-byte r || s || v over linkSigningDigest(link). */
+  readonly signature: string;
+}
+
+export interface BeaconHead {
+  readonly index: number;
+  readonly beacon: Uint8Array;
+}
+
+/** beacon_0 for a named chain (one per network), so two devnets never share a beacon. */
+export function genesisBeacon(chainId: string): Uint8Array {
+  if (typeof chainId !== 'string' || chainId.length === 0) {
+    throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be a non-empty string', 'chainId');
+  }
+  return keccak256(concatBytes(GENESIS_DOMAIN, utf8(chainId)));
+}
+
+export function nextBeacon(prev: Uint8Array, submissionDigest: Uint8Array): Uint8Array {
+  return keccak256(concatBytes(prev, submissionDigest));
+}
+
+/** What the control plane signs: domain || u64be(index) || prev || digest || beacon. */
+export function linkSigningDigest(index: number, prev: Uint8Array, submissionDigest: Uint8Array, beacon: Uint8Array): Uint8Array {
+  const idx = new Uint8Array(8);
+  new DataView(idx.buffer).setBigUint64(0, BigInt(index), false);
+  return keccak256(concatBytes(LINK_DOMAIN, idx, prev, submissionDigest, beacon));
+}
+
+/** The control plane's side: holds the head and the key, appends signed links. Not thread-safe by design: one tallier owns it. */
+export class BeaconChain {
+  private current: BeaconHead;
+
+  constructor(
+    private readonly key: NodeKey,
+    head: BeaconHead,
+  ) {
+    assertIndex(head.index, 'head.index');
+    assert32(head.beacon, 'head.beacon');
+    this.current = { index: head.index, beacon: head.beacon.slice() };
+  }
+
+  static fromGenesis(key: NodeKey, chainId: string): BeaconChain {
+    return new BeaconChain(key, { index: 0, beacon: genesisBeacon(chainId) });
+  }
+
+  get head(): BeaconHead {
+    return { index: this.current.index, beacon: this.current.beacon.slice() };
+  }
+
+  get signer(): Address {
+    return this.key.address;
+  }
+
+  /** Call only after the submission with this digest is durably recorded. */
+  append(submissionDigest: Uint8Array): BeaconLink {
+    assert32(submissionDigest, 'submissionDigest');
+    const index = this.current.index + 1;
+    const prev = this.current.beacon;
+    const beacon = nextBeacon(prev, submissionDigest);
+    const signature = this.key.sign(linkSigningDigest(index, prev, submissionDigest, beacon));
+    this.current = { index, beacon };
+    return {
+      index,
+      prev: toHex(prev),
+      submissionDigest: toHex(submissionDigest),
+      beacon: toHex(beacon),
+      signer: this.key.address,
+      signature: toHex(signature),
+    };
+  }
+}
+
+/**
+ * Throws INVALID_BEACON naming the field unless `link` is well formed, hashes correctly, is signed
+ * by `controlPlane`, and (when `expectedPrev` is given) extends that head.
+ */
+export function assertBeaconLink(link: BeaconLink, controlPlane: Address, expectedPrev?: BeaconHead): void {
+  const fail = (field: string, message: string): never => {
+    throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, message, field);
+  };
+  if (!isAddress(controlPlane)) fail('controlPlane', 'must be a lowercase 0x address');
+  assertIndex(link.index, 'index');
+  if (link.index < 1) fail('index', 'must be >= 1');
+  const prev = hex32(link.prev, 'prev');
+  const digest = hex32(link.submissionDigest, 'submissionDigest');
+  const beacon = hex32(link.beacon, 'beacon');
+  if (toHex(nextBeacon(prev, digest)) !== toHex(beacon)) fail('beacon', 'is not keccak256(prev || submissionDigest)');
+  if (link.signer !== controlPlane) fail('signer', `is ${String(link.signer)}, expected the control plane ${controlPlane}`);
+  let sig: Uint8Array;
+  try {
+    sig = fromHex(link.signature, 65, 'signature');
+  } catch {
+    return fail('signature', 'must be 65 bytes of hex');
+  }
+  if (!verifySignature(linkSigningDigest(link.index, prev, digest, beacon), sig, controlPlane)) {
+    fail('signature', 'is not the control plane signature of this link');
+  }
+  if (expectedPrev !== undefined) {
+    if (link.index !== expectedPrev.index + 1) fail('index', `expected ${expectedPrev.index + 1}, got ${link.index}`);
+    if (toHex(prev) !== toHex(expectedPrev.beacon)) fail('prev', 'does not extend the expected head');
+  }
+}
+
+/** Non-throwing form of assertBeaconLink, for "anyone can check" callers. */
+export function verifyBeaconLink(link: BeaconLink, controlPlane: Address, expectedPrev?: BeaconHead): boolean {
+  try {
+    assertBeaconLink(link, controlPlane, expectedPrev);
+    return true;
+  } catch (e) {
+    if (e instanceof ConsensusError) return false;
+    throw e;
+  }
+}
+
+/** Checks a run of links from `start` (genesis or a trusted head); returns the new head. */
+export function assertBeaconChain(links: readonly BeaconLink[], controlPlane: Address, start: BeaconHead): BeaconHead {
+  let head = start;
+  for (const link of links) {
+    assertBeaconLink(link, controlPlane, head);
+    head = { index: link.index, beacon: fromHex(link.beacon, 32, 'beacon') };
+  }
+  return head;
+}
+
+/** The 32 beacon bytes of a (verified) link, for the lottery. */
+export function beaconOf(link: BeaconLink): Uint8Array {
+  return hex32(link.beacon, 'beacon');
+}
+
+function hex32(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string' || !/^0x[0-9a-f]{64}$/.test(value)) {
+    throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be 0x followed by 64 lowercase hex characters', field);
+  }
+  return fromHex(value, 32, field);
+}
+
+function assert32(b: Uint8Array, field: string): void {
+  if (!(b instanceof Uint8Array) || b.length !== 32) throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be 32 bytes', field);
+}
+
+function assertIndex(i: number, field: string): void {
+  if (!Number.isSafeInteger(i) || i < 0) throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be a non-negative integer', field);
+}

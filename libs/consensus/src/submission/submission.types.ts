@@ -1,0 +1,139 @@
+import type { Address, VerdictKind } from '@aegis/protocol';
+import type { TallyOutcome } from '../tally/tally.rule';
+
+/**
+ * pending -> accepted-fast (every selected verifier accepted; a REJECT inside the window still
+ * reopens it) -> disputed (any REJECT inside the window) -> decided | undecided-extended.
+ * `decided` is terminal.
+ */
+export type SubmissionPhase = 'pending' | 'accepted-fast' | 'disputed' | 'undecided-extended' | 'decided';
+
+/** Times are milliseconds since the Unix epoch, always passed in: the core never reads a clock. */
+export type EpochMs = number;
+
+export interface RecordedVerdict {
+  readonly verifier: Address;
+  readonly kind: VerdictKind;
+  /** When the tallier received it; the tally counts it iff `at < closesAt` of the window being closed. */
+  readonly at: EpochMs;
+}
+
+export interface Decision {
+  readonly outcome: TallyOutcome;
+  readonly winners: readonly Address[];
+  readonly losers: readonly Address[];
+  readonly n: number;
+  readonly m: number;
+  readonly activeNodes: number;
+  readonly decidedAt: EpochMs;
+}
+
+export interface SubmissionState {
+  readonly submissionId: string;
+  readonly taskId: string;
+  readonly submitter: Address;
+  /** Task fee held in escrow for this submission (base units; 0 = nothing to pay out). */
+  readonly fee: bigint;
+  /** Verifiers the lottery selected on this submission's beacon, submitter excluded. */
+  readonly selectedVerifiers: readonly Address[];
+  readonly phase: SubmissionPhase;
+  readonly openedAt: EpochMs;
+  /** The window is [openedAt, closesAt); extended by a dispute and by an undecided tally. */
+  readonly closesAt: EpochMs;
+  readonly extensions: number;
+  /** A dispute (and its reward pool) exists for this submission: liquidation goes there. */
+  readonly disputeOpen: boolean;
+  /** One verdict per verifier, first one wins, submitter's own verdicts dropped; arrival order. */
+  readonly verdicts: readonly RecordedVerdict[];
+  readonly lastEventAt: EpochMs;
+  /** Set exactly when phase === 'decided'. */
+  readonly decision: Decision | null;
+}
+
+export type SubmissionEvent =
+  | {
+      readonly kind: 'submitted';
+      readonly submissionId: string;
+      readonly taskId: string;
+      readonly submitter: Address;
+      readonly fee: bigint;
+      readonly selectedVerifiers: readonly Address[];
+    }
+  | {
+      readonly kind: 'verdict';
+      readonly submissionId: string;
+      readonly verifier: Address;
+      readonly verdict: VerdictKind;
+    }
+  | {
+      readonly kind: 'window-closed';
+      readonly submissionId: string;
+      /** Active nodes counted by the ledger at window close (the 0.66 * active term). */
+      readonly activeNodes: number;
+    };
+
+/**
+ * Commands for the ledger, shaped like @aegis/ledger's LedgerCommand so the tallier maps them one
+ * to one. Keys are derived from the submission id only, so re-running the machine over the same
+ * events yields the same keys and the ledger applies each effect exactly once.
+ */
+export type LedgerEffect =
+  | { readonly kind: 'open-dispute'; readonly key: string; readonly disputeId: string; readonly accused: Address }
+  /** Freezes a verifier who voted in the dispute (no unstake/withdraw) until the pool is distributed. */
+  | { readonly kind: 'join-dispute'; readonly key: string; readonly disputeId: string; readonly address: Address }
+  | { readonly kind: 'liquidate'; readonly key: string; readonly disputeId: string; readonly address: Address }
+  | {
+      readonly kind: 'distribute-pool';
+      readonly key: string;
+      readonly disputeId: string;
+      readonly winners: readonly Address[];
+    }
+  | {
+      readonly kind: 'payout-fee';
+      readonly key: string;
+      readonly taskId: string;
+      readonly submitter: Address;
+      readonly verifiers: readonly Address[];
+      readonly submitterShareBps: number;
+    };
+
+/** Effects for the rest of the system (bus events), not money. */
+export type NoticeEffect =
+  | { readonly kind: 'announce-dispute'; readonly submissionId: string; readonly accused: Address; readonly closesAt: EpochMs }
+  | { readonly kind: 'fast-accepted'; readonly submissionId: string }
+  | { readonly kind: 'window-extended'; readonly submissionId: string; readonly closesAt: EpochMs }
+  | { readonly kind: 'decided'; readonly submissionId: string; readonly outcome: TallyOutcome };
+
+export type SubmissionEffect = LedgerEffect | NoticeEffect;
+
+export interface TransitionResult {
+  readonly state: SubmissionState;
+  readonly effects: readonly SubmissionEffect[];
+}
+
+export interface ConsensusConfig {
+  /** Tally window length (24 h in production; tests use seconds). */
+  readonly windowMs: number;
+  /** Share of the fee the submitter gets on an accepted result, in basis points (0..10000). */
+  readonly submitterShareBps: number;
+}
+
+export function isLedgerEffect(e: SubmissionEffect): e is LedgerEffect {
+  switch (e.kind) {
+    case 'open-dispute':
+    case 'join-dispute':
+    case 'liquidate':
+    case 'distribute-pool':
+    case 'payout-fee':
+      return true;
+    case 'announce-dispute':
+    case 'fast-accepted':
+    case 'window-extended':
+    case 'decided':
+      return false;
+    default: {
+      const unreachable: never = e;
+      return unreachable;
+    }
+  }
+}
