@@ -115,31 +115,36 @@ export class ByteWriter {
 
   u8(n: number, field: string): this {
     if (!isUint(n, 0xff)) throw outOfRange(field, 'u8');
-    this.view.setUint8(this.reserve(1), n);
+    const at = this.reserve(1); // before reading this.view: reserve may replace it
+    this.view.setUint8(at, n);
     return this;
   }
 
   u16(n: number, field: string): this {
     if (!isUint(n, 0xffff)) throw outOfRange(field, 'u16');
-    this.view.setUint16(this.reserve(2), n, false);
+    const at = this.reserve(2); // before reading this.view: reserve may replace it
+    this.view.setUint16(at, n, false);
     return this;
   }
 
   u32(n: number, field: string): this {
     if (!isUint(n, U32_MAX)) throw outOfRange(field, 'u32');
-    this.view.setUint32(this.reserve(4), n, false);
+    const at = this.reserve(4); // before reading this.view: reserve may replace it
+    this.view.setUint32(at, n, false);
     return this;
   }
 
   i32(n: number, field: string): this {
     if (!isInt32(n)) throw outOfRange(field, 'i32');
-    this.view.setInt32(this.reserve(4), n, false);
+    const at = this.reserve(4); // before reading this.view: reserve may replace it
+    this.view.setInt32(at, n, false);
     return this;
   }
 
   u64(n: bigint, field: string): this {
     if (!isU64(n)) throw outOfRange(field, 'u64');
-    this.view.setBigUint64(this.reserve(8), n, false);
+    const at = this.reserve(8); // before reading this.view: reserve may replace it
+    this.view.setBigUint64(at, n, false);
     return this;
   }
 

@@ -1,0 +1,112 @@
+import {
+  asliDistribution,
+  asliSeed,
+  type NodeKey,
+  type Probe,
+  probePositions,
+  quantize,
+  sampleToken,
+  type SignedResult,
+  signResult,
+  stepRandom,
+  type TaskSpec,
+  taskHash,
+} from '@aegis/protocol';
+import type { ModelRuntime } from './model.runtime';
+
+export interface GenerationTimings {
+  /** Wall time of the whole call (prefill, decode loop, probes, digest, signature). */
+  totalMs: number;
+  prefillMs: number;
+  steps: number;
+}
+
+export interface GenerateOptions {
+  /**
+   * What the model is fed instead of the task's prompt (same length). Only the audit's
+   * altered-prompt attacker sets it: it answers another prompt under the real task's seed.
+   */
+  promptForModel?: readonly number[];
+}
+
+export interface Generation {
+  signed: SignedResult;
+  timings: GenerationTimings;
+}
+
+/**
+ * Hidden states kept during generation so probes can be read once the output length (and so
+ * the probe space) is known: the prefill block [prompt, hidden] per layer and one [hidden] row
+ * per layer for each decode step.
+ */
+class HiddenTrace {
+  private readonly steps = new Map<number, Float32Array[]>();
+
+  constructor(
+    private readonly prefill: Float32Array[],
+    private readonly promptLen: number,
+    private readonly hidden: number,
+  ) {}
+
+  set(position: number, layers: Float32Array[]): void {
+    this.steps.set(position, layers);
+  }
+
+  at(layer: number, position: number, index: number): number {
+    if (position < this.promptLen) return (this.prefill[layer] as Float32Array)[position * this.hidden + index] as number;
+    const row = this.steps.get(position)?.[layer];
+    if (row === undefined) throw new Error(`hidden state at position ${position} was not kept`);
+    return row[index] as number;
+  }
+}
+
+/**
+ * ASLI generation (DESIGN 2.2): prefill the prompt, then per step sample with the node's seeded
+ * U_t from the exact integer-weight distribution, feeding each token back through the KV cache.
+ * The loop does only what a plain sampling loop does plus one keccak per step; probes, digest
+ * and signature run once at the end.
+ */
+export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeKey, options: GenerateOptions = {}): Promise<Generation> {
+  const started = performance.now();
+  runtime.validateTask(task);
+  const { runner, descriptor } = runtime;
+  const { vocab, hidden } = runner.dims;
+  const th = taskHash(task);
+  const seed = asliSeed(key.address, th);
+  const prompt = options.promptForModel ?? task.promptTokens;
+  if (prompt.length !== task.promptTokens.length) throw new RangeError('promptForModel must have the prompt length');
+  const stops = new Set(task.stopTokens);
+
+  // Without stop tokens the output length, hence every probe position, is known up front, and
+  // hidden states are fetched only at the decode steps a probe reads. With stop tokens the
+  // probe space is known only at the end, so every step keeps its hidden states.
+  let probed: Set<number> | null = null;
+  if (stops.size === 0) {
+    const known = { layers: descriptor.layers, positions: prompt.length + task.maxNewTokens - 1, hidden };
+    probed = new Set(probePositions(seed, descriptor.probe.count, known).map((p) => p.position));
+  }
+  let out = await runner.prefill([prompt], true);
+  const prefillMs = performance.now() - started;
+  const trace = new HiddenTrace(out.hidden as Float32Array[], prompt.length, hidden);
+  const tokens: number[] = [];
+  let logits = out.logits.subarray((prompt.length - 1) * vocab, prompt.length * vocab);
+  for (let t = 0; ; t++) {
+    const dist = asliDistribution(logits, task.topK, task.temperatureMilli);
+    const token = sampleToken(dist, stepRandom(seed, t));
+    tokens.push(token);
+    if (tokens.length === task.maxNewTokens || stops.has(token)) break;
+    const position = prompt.length + t; // the position this token is fed at
+    const keep = probed === null || probed.has(position);
+    out = await runner.forward(out.cache, [[token]], keep);
+    if (keep) trace.set(position, out.hidden as Float32Array[]);
+    logits = out.logits;
+  }
+
+  const shape = { layers: descriptor.layers, positions: prompt.length + tokens.length - 1, hidden };
+  const probes: Probe[] = probePositions(seed, descriptor.probe.count, shape).map((p) => ({
+    ...p,
+    value: quantize(trace.at(p.layer, p.position, p.index), descriptor.probe.q),
+  }));
+  const signed = signResult({ taskHash: th, node: key.address, tokens, probes }, key);
+  return { signed, timings: { totalMs: performance.now() - started, prefillMs, steps: tokens.length } };
+}

@@ -1,0 +1,190 @@
+import { type NodeKey, type ProbePosition, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, powPositions, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
+import { generate } from './asli.generator';
+import { verifySubmission, type VerificationReport } from './asli.verifier';
+import { builtinModelConfig } from './decoder.config';
+import { encodeDecoder } from './decoder.graph';
+import { generateWeights, perturbWeights, quantizeWeightsInt8 } from './decoder.weights';
+import type { ModelDescriptor } from './model.descriptor';
+import { ModelError, ModelErrorCode } from './model.errors';
+import { ModelRuntime } from './model.runtime';
+import { TaskSampler } from './task.sampler';
+import { TeacherForcedPass } from './teacher-forced.pass';
+import { auditVerdictPow, proveVerdict } from './verifier.pow';
+import { WeightPrng } from './weights.prng';
+
+export const TAMPER_CLASSES = [
+  'other-weights',
+  'quantized',
+  'altered-prompt',
+  'altered-tokens',
+  'copied-output',
+  'fabricated-probes',
+  'fabricated-pow',
+] as const;
+export type TamperClass = (typeof TAMPER_CLASSES)[number];
+
+export interface AuditOptions {
+  tasks: number;
+  seed: string;
+  /**
+   * PoW difficulty for the audit's verdicts. Detection of fabricated values does not depend on
+   * it (the audit recomputes the values), so it defaults low to keep the audit fast.
+   */
+  powBits: number;
+  /** Relative noise of the other-weights tamper (fraction of each tensor's RMS). */
+  perturbation: number;
+  onProgress?: (line: string) => void;
+}
+
+export const DEFAULT_AUDIT_OPTIONS: Omit<AuditOptions, 'tasks'> = { seed: 'aegis-audit', powBits: 4, perturbation: 0.01 };
+
+export interface AuditReport {
+  honest: { tasks: number; rejected: number; powAuditsFailed: number };
+  tamper: Record<TamperClass, { tries: number; caught: number }>;
+  eps: number;
+  epsLogit: number;
+  tol: number;
+  missBudget: number;
+  /** Largest honest deviations the verifiers saw, in the units of eps, epsLogit and tol. */
+  maxHonestDeviation: { token: number; logit: number; probe: number };
+  verifierConfigurations: string[];
+  powDifficultyBits: number;
+  modelId: string;
+}
+
+/**
+ * DESIGN 5's measured claim: honest runs, checked by verifiers in other configurations (other
+ * thread count, other batch composition, separate sessions), are never rejected, and every
+ * tamper class is caught. Only built-in models can be audited (the tampered variants are
+ * rebuilt from the same weights).
+ */
+export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, options: AuditOptions): Promise<AuditReport> {
+  if (!Number.isInteger(options.tasks) || options.tasks < 1) throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
+  if (!Number.isInteger(options.powBits) || options.powBits < 0 || options.powBits > 20) {
+    throw new ModelError(ModelErrorCode.InvalidOption, 'powBits', 'must be an integer in [0, 20]');
+  }
+  const config = builtinModelConfig(descriptor.modelId);
+  const auditDescriptor: ModelDescriptor = { ...descriptor, pow: { ...descriptor.pow, difficultyBits: options.powBits } };
+  const weights = generateWeights(config);
+  const log = options.onProgress ?? ((): void => undefined);
+
+  const generator = await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 });
+  const verifiers = [
+    { name: 'threads=2 batch=1 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 2 }), companions: 0 },
+    { name: 'threads=1 batch=4 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 }), companions: 3 },
+  ];
+  const otherWeights = await ModelRuntime.fromBytes(auditDescriptor, encodeDecoder(config, perturbWeights(weights, `${options.seed}/perturb`, options.perturbation)), {});
+  const quantized = await ModelRuntime.fromBytes(auditDescriptor, encodeDecoder(config, quantizeWeightsInt8(weights)), {});
+
+  const sampler = new TaskSampler(options.seed, descriptor);
+  const noise = new WeightPrng(options.seed, 'tamper');
+  const tamper = Object.fromEntries(TAMPER_CLASSES.map((c) => [c, { tries: 0, caught: 0 }])) as AuditReport['tamper'];
+  const report: AuditReport = {
+    honest: { tasks: 0, rejected: 0, powAuditsFailed: 0 },
+    tamper,
+    eps: descriptor.tolerance.eps,
+    epsLogit: descriptor.tolerance.epsLogit,
+    tol: descriptor.tolerance.tol,
+    missBudget: descriptor.tolerance.missBudget,
+    maxHonestDeviation: { token: 0, logit: 0, probe: 0 },
+    verifierConfigurations: verifiers.map((v) => v.name),
+    powDifficultyBits: options.powBits,
+    modelId: descriptor.modelId,
+  };
+
+  try {
+    for (let i = 0; i < options.tasks; i++) {
+      const task = sampler.task();
+      const node = sampler.key(2 * i);
+      const verifierKey = sampler.key(2 * i + 1);
+      const v = verifiers[i % verifiers.length] as (typeof verifiers)[number];
+      const check = (signed: SignedResult, t: TaskSpec = task): Promise<VerificationReport> =>
+        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()) });
+      const caught = async (cls: TamperClass, signed: SignedResult): Promise<void> => {
+        const r = await check(signed);
+        tamper[cls].tries++;
+        if (r.verdict === VerdictKind.REJECT) tamper[cls].caught++;
+        else log(`audit: ${cls} NOT caught on task ${i}`);
+      };
+
+      // Honest: generated one way, verified another way; its PoW verdict must pass the audit.
+      const honest = (await generate(generator, task, node)).signed;
+      const verdict = await check(honest);
+      report.honest.tasks++;
+      const dev = report.maxHonestDeviation;
+      dev.token = Math.max(dev.token, verdict.maxTokenDeviation);
+      dev.logit = Math.max(dev.logit, verdict.maxLogitDeviation);
+      dev.probe = Math.max(dev.probe, verdict.maxProbeDeviation);
+      if (verdict.verdict !== VerdictKind.ACCEPT) {
+        report.honest.rejected++;
+        log(`audit: honest task ${i} rejected: ${JSON.stringify(verdict.reasons.slice(0, 3))}`);
+      }
+      // The PoW checker's own teacher-forced pass, in yet another session (the generator's).
+      const auditorPass = await TeacherForcedPass.run(generator, task.promptTokens, honest.result.tokens);
+      if (verdict.pass !== null) {
+        const proven = proveVerdict(auditDescriptor, verdict.pass, honest, verdict.verdict, verifierKey);
+        if (!auditVerdictPow(auditDescriptor, auditorPass, honest, proven.verdict).ok) report.honest.powAuditsFailed++;
+      }
+
+      await caught('other-weights', (await generate(otherWeights, task, node)).signed);
+      await caught('quantized', (await generate(quantized, task, node)).signed);
+      await caught('altered-prompt', (await generate(generator, task, node, { promptForModel: alterPrompt(task.promptTokens, noise) })).signed);
+      await caught('altered-tokens', await alterToken(honest, task, auditorPass, noise, node));
+      await caught('copied-output', signResult({ ...honest.result, node: sampler.key(2 * i + 2).address }, sampler.key(2 * i + 2)));
+      await caught('fabricated-probes', fabricateProbes(honest, node, noise, descriptor.probe.q));
+
+      // A lazy verifier: grinds the nonce with invented values instead of running the model.
+      const lazy = grindLazy(auditDescriptor, honest, verifierKey, auditorPass.shape(descriptor.layers), noise);
+      tamper['fabricated-pow'].tries++;
+      if (!auditVerdictPow(auditDescriptor, auditorPass, honest, lazy).ok) tamper['fabricated-pow'].caught++;
+      else log(`audit: fabricated-pow NOT caught on task ${i}`);
+
+      if ((i + 1) % 25 === 0) log(`audit: ${i + 1}/${options.tasks} tasks`);
+    }
+  } finally {
+    for (const r of [generator, otherWeights, quantized, ...verifiers.map((x) => x.runtime)]) await r.release();
+  }
+  return report;
+}
+
+/** One prompt token (never the BOS at 0 when there is another) replaced by a different byte. */
+function alterPrompt(prompt: readonly number[], prng: WeightPrng): number[] {
+  const out = [...prompt];
+  const at = prompt.length > 1 ? 1 + (prng.nextUint32() % (prompt.length - 1)) : 0;
+  out[at] = ((out[at] as number) + 1 + (prng.nextUint32() % 255)) % 256;
+  return out;
+}
+
+/**
+ * One output token replaced by the most plausible alternative (the best other candidate of the
+ * honest distribution at that step), the hardest single substitution to spot; re-signed by the
+ * node, since a cheating node signs what it sends.
+ */
+async function alterToken(honest: SignedResult, task: TaskSpec, pass: TeacherForcedPass, prng: WeightPrng, node: NodeKey): Promise<SignedResult> {
+  const tokens = [...honest.result.tokens];
+  const t = prng.nextUint32() % tokens.length;
+  const original = tokens[t] as number;
+  const dist = asliDistribution(pass.stepLogits(t), Math.max(2, task.topK), Math.max(1, task.temperatureMilli));
+  let replacement = Array.from(dist.tokens).find((x) => x !== original);
+  if (replacement === undefined) replacement = (original + 1) % pass.vocab;
+  tokens[t] = replacement;
+  return signResult({ ...honest.result, tokens }, node);
+}
+
+/** Probe values invented at the right scale (as if drawn from the hidden-state distribution). */
+function fabricateProbes(honest: SignedResult, node: NodeKey, prng: WeightPrng, q: number): SignedResult {
+  const scale = 3 * 2 ** q;
+  const probes = honest.result.probes.map((p) => ({ ...p, value: Math.round(prng.nextSigned() * scale) }));
+  return signResult({ ...honest.result, probes }, node);
+}
+
+function grindLazy(d: ModelDescriptor, submission: SignedResult, key: NodeKey, shape: { layers: number; positions: number; hidden: number }, prng: WeightPrng) {
+  const scale = 3 * 2 ** d.probe.q;
+  for (let nonce = 0n; ; nonce++) {
+    const positions: ProbePosition[] = powPositions(key.address, submission.digest, nonce, d.pow.positions, shape);
+    const values = positions.map(() => Math.round(prng.nextSigned() * scale));
+    if (meetsDifficulty(powHash(key.address, submission.digest, nonce, values), d.pow.difficultyBits)) {
+      return signVerdict({ submissionDigest: submission.digest, verifier: key.address, kind: VerdictKind.ACCEPT, nonce, values }, key);
+    }
+  }
+}

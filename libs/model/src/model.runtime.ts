@@ -1,0 +1,54 @@
+import { ProtocolError, type TaskSpec, validateTaskSpec } from '@aegis/protocol';
+import { ByteTokenizer } from './byte.tokenizer';
+import { DecoderRunner, type RunnerOptions } from './decoder.runner';
+import type { ModelDescriptor } from './model.descriptor';
+import { ModelError, ModelErrorCode } from './model.errors';
+import { readModelDir } from './model.store';
+
+/** A loaded model: its descriptor, tokenizer and one onnxruntime session. */
+export class ModelRuntime {
+  private constructor(
+    readonly descriptor: ModelDescriptor,
+    readonly runner: DecoderRunner,
+    readonly tokenizer: ByteTokenizer,
+  ) {}
+
+  /** From ONNX bytes already checked against the descriptor (sha256) by the caller. */
+  static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}): Promise<ModelRuntime> {
+    const runner = await DecoderRunner.create(onnx, descriptor, options);
+    return new ModelRuntime(descriptor, runner, new ByteTokenizer(descriptor.tokenizer.bos, descriptor.tokenizer.eos));
+  }
+
+  /** From a model folder (model.json + ONNX file); validates the descriptor, hash and graph. */
+  static async open(dir: string, options: RunnerOptions = {}): Promise<ModelRuntime> {
+    const files = readModelDir(dir);
+    return ModelRuntime.fromBytes(files.descriptor, files.onnx, options);
+  }
+
+  /** Same model and descriptor, another session (other threads or provider): for calibration and audits. */
+  async reopen(onnx: Uint8Array, options: RunnerOptions): Promise<ModelRuntime> {
+    return ModelRuntime.fromBytes(this.descriptor, onnx, options);
+  }
+
+  /** Fails with a ModelError naming the field when `task` cannot run on this model. */
+  validateTask(task: TaskSpec): void {
+    validateTaskFor(this.descriptor, task);
+  }
+
+  async release(): Promise<void> {
+    await this.runner.release();
+  }
+}
+
+/** The task checks of the protocol core, against this model's limits, as ModelErrors. */
+export function validateTaskFor(d: ModelDescriptor, task: TaskSpec): void {
+  if (task.modelId !== d.modelId) {
+    throw new ModelError(ModelErrorCode.UnknownModel, 'modelId', `task is for ${JSON.stringify(task.modelId)} but this node serves ${JSON.stringify(d.modelId)}`);
+  }
+  try {
+    validateTaskSpec(task, { vocabSize: d.vocabSize, contextLength: d.contextLength, maxNewTokensCap: d.contextLength - 1 });
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new ModelError(ModelErrorCode.InvalidTask, e.field ?? 'task', e.message.replace(/^[^:]*: /, ''));
+    throw e;
+  }
+}
