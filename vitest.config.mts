@@ -4,11 +4,11 @@ import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 // One source of truth for the @aegis/* aliases: tsconfig.base.json.
-const tsconfig = JSON.parse(readFileSync(resolve(__dirname, 'tsconfig.base.json'), 'utf8')) as {
+const tsconfig = JSON.parse(readFileSync(resolve(import.meta.dirname, 'tsconfig.base.json'), 'utf8')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
 const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [name, resolve(__dirname, target ?? '')]),
+  Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [name, resolve(import.meta.dirname, target ?? '')]),
 );
 
 // SWC (not esbuild) so that NestJS sees emitDecoratorMetadata in tests too.

@@ -1,1 +1,1 @@
-export {};
+export { waitFor } from './wait-for';

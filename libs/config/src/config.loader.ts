@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when the environment is unusable; names every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `env` once against a zod object schema whose keys are the variable names.
+ * Services call this in main.ts and refuse to start on failure (STYLE.md habit 4).
+ */
+export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(env)'), message: issue.message })),
+  );
+}
