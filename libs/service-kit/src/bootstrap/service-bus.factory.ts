@@ -1,0 +1,18 @@
+import { KafkaEventBus } from '@aegis/bus';
+import type { KafkaEnv } from '@aegis/config';
+import type { Logger } from 'pino';
+
+/** The distributed-mode bus of a service process, from its validated AEGIS_KAFKA_* variables. */
+export function kafkaBusFromEnv(cfg: KafkaEnv, clientId: string, logger: Logger): KafkaEventBus {
+  const sasl =
+    cfg.AEGIS_KAFKA_SASL_MECHANISM && cfg.AEGIS_KAFKA_USERNAME && cfg.AEGIS_KAFKA_PASSWORD
+      ? { mechanism: cfg.AEGIS_KAFKA_SASL_MECHANISM, username: cfg.AEGIS_KAFKA_USERNAME, password: cfg.AEGIS_KAFKA_PASSWORD }
+      : undefined;
+  return new KafkaEventBus({
+    brokers: cfg.AEGIS_KAFKA_BROKERS,
+    clientId,
+    ssl: cfg.AEGIS_KAFKA_SSL,
+    ...(sasl ? { sasl } : {}),
+    logger: logger.child({ component: 'bus' }),
+  });
+}

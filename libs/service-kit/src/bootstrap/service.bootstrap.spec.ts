@@ -1,0 +1,118 @@
+import { Controller, Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { credentials, loadPackageDefinition, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { InProcessEventBus, PoisonMessageError, type BusRecord } from '@aegis/bus';
+import { decodeTopicMessage, TOPICS } from '@aegis/contracts';
+import { waitFor } from '@aegis/testing';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { healthProtoPath } from '../health';
+import { bootstrapService, type RunningService } from './service.bootstrap';
+import { EVENT_BUS } from './service-kit.constants';
+
+const TOPIC = TOPICS.tasks;
+
+@Injectable()
+class Seen implements OnModuleDestroy {
+  readonly keys: string[] = [];
+  /** Set by onModuleDestroy: a handler that runs after it would be using a closed database. */
+  destroyed = false;
+  release: (() => void) | undefined;
+  onModuleDestroy(): void {
+    this.destroyed = true;
+  }
+}
+
+@Controller()
+class ProbeController {
+  constructor(
+    private readonly seen: Seen,
+    @Inject(EVENT_BUS) readonly bus: unknown,
+  ) {}
+
+  @EventPattern(TOPIC)
+  async handle(@Payload() record: BusRecord): Promise<void> {
+    if (record.key === 'poison') throw new PoisonMessageError('invalid', 'key', 'refused by the test');
+    if (record.key === 'slow') await new Promise<void>((resolve) => (this.seen.release = resolve));
+    if (this.seen.destroyed) throw new Error('handler ran after destroy hooks');
+    this.seen.keys.push(record.key);
+  }
+}
+
+@Module({ controllers: [ProbeController], providers: [Seen], exports: [Seen] })
+class ProbeModule {}
+
+type HealthClient = Client & { check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void };
+
+async function healthOf(port: number): Promise<string> {
+  const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: ServiceClientConstructor } } };
+  };
+  const client = new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as HealthClient;
+  try {
+    return await new Promise((resolve, reject) => client.check({ service: '' }, (err, res) => (err ? reject(err) : resolve(res?.status ?? 'none'))));
+  } finally {
+    client.close();
+  }
+}
+
+describe('bootstrapService', () => {
+  let sut: RunningService | undefined;
+  let bus: InProcessEventBus;
+  afterEach(async () => {
+    await sut?.close();
+    await bus.close();
+  });
+
+  const start = async (): Promise<RunningService> => {
+    bus = new InProcessEventBus({ topics: [TOPIC] });
+    sut = await bootstrapService({
+      name: 'probe',
+      module: ProbeModule,
+      logger: pino({ level: 'silent' }),
+      bus,
+      ownsBus: false,
+      host: '127.0.0.1',
+      grpc: { port: 0, services: [] },
+      metricsPort: null,
+      consumer: { groupId: 'probe.v1' },
+      handleSignals: false,
+    });
+    return sut;
+  };
+
+  it('serves health, delivers bus records to @EventPattern handlers and dead-letters poison', async () => {
+    const service = await start();
+    expect(await healthOf(service.grpcPort)).toBe('SERVING');
+    await bus.publish(TOPIC, 'poison', new Uint8Array([1]));
+    await bus.publish(TOPIC, 'a', new Uint8Array([2]));
+    const seen = service.app.get(Seen);
+    await waitFor('record a handled', () => seen.keys.includes('a'));
+    const deadLetters: string[] = [];
+    const probe = await bus.subscribe({
+      topics: [TOPICS.deadLetter],
+      groupId: 'probe.dlq',
+      handler: async (r) => void deadLetters.push(decodeTopicMessage(TOPICS.deadLetter, r.value).detail),
+    });
+    await waitFor('dead letter', () => deadLetters.length === 1);
+    await probe.stop();
+    expect(deadLetters[0]).toContain('refused by the test');
+    expect(seen.keys).toEqual(['a']);
+  });
+
+  it('on close: reports NOT_SERVING, finishes the record in hand before destroy hooks run', async () => {
+    const service = await start();
+    const seen = service.app.get(Seen);
+    await bus.publish(TOPIC, 'slow', new Uint8Array([3]));
+    await waitFor('slow record in hand', () => seen.release !== undefined);
+    const closed = service.close();
+    await waitFor('NOT_SERVING while draining', async () => (await healthOf(service.grpcPort).catch(() => 'gone')) !== 'SERVING');
+    expect(seen.destroyed).toBe(false);
+    seen.release?.();
+    await closed;
+    expect(seen.keys).toEqual(['slow']);
+    expect(seen.destroyed).toBe(true);
+    sut = undefined;
+  });
+});

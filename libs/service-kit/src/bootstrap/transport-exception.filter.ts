@@ -1,0 +1,41 @@
+import { type ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { type Observable, throwError } from 'rxjs';
+
+/**
+ * The one global filter of a hybrid app (gRPC API + bus consumers), since Nest applies global
+ * filters to every transport:
+ * - bus records: the error goes back to the bus unchanged (retry, or dead-letter for a
+ *   PoisonMessageError), as RethrowToTransportFilter does;
+ * - gRPC calls: an RpcException's `{ code, message }` goes to grpc-js as the status; anything else
+ *   is a bug, logged here and answered INTERNAL without leaking its message.
+ */
+@Catch()
+export class TransportExceptionFilter implements RpcExceptionFilter<unknown> {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> {
+    if (isBusRecord(host.getArgByIndex<unknown>(0))) return throwError(() => exception);
+    if (exception instanceof RpcException) {
+      const error = exception.getError();
+      if (typeof error === 'object' && error !== null && 'code' in error) return throwError(() => error);
+      return throwError(() => ({ code: GrpcStatus.UNKNOWN, message: String(typeof error === 'string' ? error : exception.message) }));
+    }
+    this.logger.error({ err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error in gRPC handler');
+    return throwError(() => ({ code: GrpcStatus.INTERNAL, message: 'internal error' }));
+  }
+}
+
+function isBusRecord(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'topic' in value &&
+    'offset' in value &&
+    typeof value.offset === 'bigint' &&
+    'value' in value &&
+    value.value instanceof Uint8Array
+  );
+}

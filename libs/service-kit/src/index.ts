@@ -1,0 +1,14 @@
+export { createLogger, PinoNestLogger } from './logger';
+export { ServiceHealth, startHealthServer, healthProtoPath } from './health';
+export { createMetrics, serveMetrics } from './metrics';
+export { EventBusServer, RethrowToTransportFilter } from './event-bus.server';
+export { bootstrapService, type RunningService, type ServiceBootstrapOptions } from './bootstrap/service.bootstrap';
+export { ServiceContextModule, type ServiceContext } from './bootstrap/service-context.module';
+export { EVENT_BUS, METRICS_REGISTRY, SERVICE_HEALTH, SERVICE_LOGGER } from './bootstrap/service-kit.constants';
+export { TransportExceptionFilter } from './bootstrap/transport-exception.filter';
+export { grpcError, grpcStatusOf, GrpcStatus } from './bootstrap/grpc-status.error';
+export { kafkaBusFromEnv } from './bootstrap/service-bus.factory';
+export { runServiceMain } from './bootstrap/service.main';
+export { feedStakeView } from './stake-view.feeder';
+export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
+export { GrpcServiceClient } from './bootstrap/grpc.client';

@@ -1,0 +1,7 @@
+// The inference worker as a composable unit for the devnet and tests.
+export { InferenceWorkerModule, type InferenceWorkerModuleOptions } from './inference-worker.module';
+export { InferenceService, type TaskOutcome } from './inference/inference.service';
+export { otherModelRuntime, OTHER_MODEL_NOISE } from './inference/other-model.runtime';
+export type { InferenceWorkerOptions } from './worker.options';
+export { BEHAVIORS, type Behavior, parseBehavior } from './worker.behavior';
+export { readNodeKeys, workerEnvSchema } from './worker.env';

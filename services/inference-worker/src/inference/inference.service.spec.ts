@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { createTopicMessage, decodeTopicMessage, signedResultFromWire, StakeView, taskSpecToWire, TOPICS } from '@aegis/contracts';
+import { buildModel, ModelRuntime, TINY_MODEL_ID, verifySubmission } from '@aegis/model';
+import { NodeKey, type TaskSpec, taskHash, VerdictKind } from '@aegis/protocol';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Behavior } from '../worker.behavior';
+import { InferenceService } from './inference.service';
+import { otherModelRuntime } from './other-model.runtime';
+
+/** Captures what the service publishes; the rest of the port is unused here. */
+class CaptureBus implements EventBus {
+  readonly records: OutgoingRecord[] = [];
+  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
+    this.records.push({ topic, key, value });
+  }
+  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
+    this.records.push(...records);
+  }
+  subscribe(): never {
+    throw new Error('not used');
+  }
+  async close(): Promise<void> {}
+}
+
+const key = NodeKey.fromHex('0'.repeat(63) + '7');
+const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 72, 101, 108, 108, 111], maxNewTokens: 12, topK: 16, temperatureMilli: 800, stopTokens: [], nonce: 5n };
+const task = createTopicMessage(TOPICS.tasks, { taskHash: taskHash(spec), spec: taskSpecToWire(spec) });
+
+describe('InferenceService', () => {
+  let dir: string;
+  let runtime: ModelRuntime;
+  let other: ModelRuntime;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aegis-worker-'));
+    buildModel(TINY_MODEL_ID, dir);
+    runtime = await ModelRuntime.open(dir);
+    other = await otherModelRuntime(runtime);
+  });
+  afterAll(async () => {
+    await runtime.release();
+    await other.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (behavior: Behavior, stake = 1_000n): Promise<{ sut: InferenceService; bus: CaptureBus }> => {
+    const bus = new CaptureBus();
+    const stakes = new StakeView(100n);
+    stakes.set(key.address, stake);
+    const sut = new InferenceService({ keys: [key], runtime, behavior, otherRuntime: other, instanceId: 't', random: () => 0.25 }, stakes, bus, pino({ level: 'silent' }));
+    return { sut, bus };
+  };
+
+  const published = (bus: CaptureBus) => {
+    const record = bus.records.find((r) => r.topic === TOPICS.results);
+    if (!record) throw new Error('no result published');
+    return signedResultFromWire(decodeTopicMessage(TOPICS.results, record.value));
+  };
+
+  it('publishes an honest, verifiable result keyed by task hash, identical on redelivery', async () => {
+    const { sut, bus } = await run('honest');
+    await sut.onTask(task);
+    await sut.onTask(task);
+    const [a, b] = bus.records;
+    expect(a?.key).toBe(`0x${Buffer.from(taskHash(spec)).toString('hex')}`);
+    expect(Buffer.from(a?.value ?? []).equals(Buffer.from(b?.value ?? []))).toBe(true);
+    const { signed, spec: echoed } = published(bus);
+    expect(signed.result.node).toBe(key.address);
+    expect((await verifySubmission(runtime, echoed, signed)).verdict).toBe(VerdictKind.ACCEPT);
+  });
+
+  it.each(['wrong-tokens', 'other-model', 'copy', 'fabricate-probes'] as const)('%s: signed by the node, rejected by verification', async (behavior) => {
+    const { sut, bus } = await run(behavior);
+    await sut.onTask(task);
+    const { signed } = published(bus);
+    expect(signed.result.node).toBe(key.address);
+    const report = await verifySubmission(runtime, spec, signed);
+    expect(report.reasons.some((r) => r.kind === 'signature')).toBe(false);
+    expect(report.verdict).toBe(VerdictKind.REJECT);
+  });
+
+  it('retries while none of its keys is active, and dead-letters a task whose hash is not its spec', async () => {
+    const inactive = await run('honest', 0n);
+    await expect(inactive.sut.onTask(task)).rejects.toThrow(/active/);
+    const { sut } = await run('honest');
+    const forged = createTopicMessage(TOPICS.tasks, { taskHash: new Uint8Array(32), spec: taskSpecToWire(spec) });
+    await expect(sut.onTask(forged)).rejects.toBeInstanceOf(PoisonMessageError);
+  });
+
+  it('reports FAILED for a task its model cannot run', async () => {
+    const { sut, bus } = await run('honest');
+    const tooLong: TaskSpec = { ...spec, maxNewTokens: 10_000 };
+    const outcome = await sut.onTask(createTopicMessage(TOPICS.tasks, { taskHash: taskHash(tooLong), spec: taskSpecToWire(tooLong) }));
+    expect(outcome.kind).toBe('failed');
+    expect(bus.records.map((r) => r.topic)).toEqual([TOPICS.taskStatus]);
+  });
+});

@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type EventBus, PoisonMessageError } from '@aegis/bus';
+import {
+  createTopicMessage,
+  encodeTopicMessage,
+  hash32FromWire,
+  type StakeView,
+  signedResultToWire,
+  type Task,
+  TaskStatus,
+  taskSpecFromWire,
+  TOPICS,
+  WireError,
+} from '@aegis/contracts';
+import { generate, ModelError } from '@aegis/model';
+import { equalBytes, NodeKey, type SignedResult, type TaskSpec, taskHash, toHex } from '@aegis/protocol';
+import { EVENT_BUS, SERVICE_LOGGER } from '@aegis/service-kit';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { Logger } from 'pino';
+import { FAILED_STATUS_SEQUENCE, WORKER_OPTIONS, WORKER_STAKE_VIEW } from '../worker.constants';
+import type { InferenceWorkerOptions } from '../worker.options';
+import { alterTokens, claimAsOwn, fabricateProbes } from './result.tampering';
+
+export type TaskOutcome = { kind: 'result'; node: string; digest: string } | { kind: 'failed'; detail: string };
+
+/**
+ * Works one task: picks an active node key this process holds, runs ASLI generation and publishes
+ * the signed Result (keyed by task hash). A redelivered task regenerates the same result
+ * (generation and signatures are deterministic), which the tallier dedupes by task.
+ */
+@Injectable()
+export class InferenceService {
+  constructor(
+    @Inject(WORKER_OPTIONS) private readonly options: InferenceWorkerOptions,
+    @Inject(WORKER_STAKE_VIEW) private readonly stakes: StakeView,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    if (options.keys.length === 0) throw new RangeError('keys: a worker needs at least one node key');
+    if (options.behavior === 'other-model' && !options.otherRuntime) throw new RangeError('otherRuntime: required for behavior other-model');
+  }
+
+  async onTask(task: Task): Promise<TaskOutcome> {
+    let spec: TaskSpec;
+    let th: Uint8Array;
+    try {
+      spec = taskSpecFromWire(task.spec);
+      th = hash32FromWire(task.taskHash, 'taskHash');
+    } catch (e) {
+      if (e instanceof WireError) throw new PoisonMessageError('invalid', e.field, e.message, { cause: e });
+      throw e;
+    }
+    if (!equalBytes(taskHash(spec), th)) throw new PoisonMessageError('invalid', 'taskHash', 'is not the hash of spec');
+    try {
+      this.options.runtime.validateTask(spec);
+    } catch (e) {
+      if (!(e instanceof ModelError)) throw e;
+      await this.publishFailed(th, e.message);
+      return { kind: 'failed', detail: e.message };
+    }
+    const key = this.pickKey(th);
+    const signed = await this.produce(spec, key);
+    await this.bus.publish(TOPICS.results, toHex(th), encodeTopicMessage(TOPICS.results, createTopicMessage(TOPICS.results, signedResultToWire(signed, spec))));
+    this.logger.debug({ taskHash: toHex(th), node: key.address, behavior: this.options.behavior }, 'result published');
+    return { kind: 'result', node: key.address, digest: toHex(signed.digest) };
+  }
+
+  /** Spreads tasks over the active keys by task hash, so a redelivery picks the same node. */
+  private pickKey(th: Uint8Array): NodeKey {
+    const active = this.options.keys.filter((k) => this.stakes.isActive(k.address));
+    // Transient: the ledger may not have applied this process's stake yet. The bus retries.
+    if (active.length === 0) throw new Error('no node key of this worker is active (yet)');
+    return active[(th[0] as number) % active.length] as NodeKey;
+  }
+
+  private async produce(spec: TaskSpec, key: NodeKey): Promise<SignedResult> {
+    const { runtime } = this.options;
+    switch (this.options.behavior) {
+      case 'honest':
+      case 'lazy-verifier':
+        return (await generate(runtime, spec, key)).signed;
+      case 'other-model':
+        return (await generate(this.options.otherRuntime ?? runtime, spec, key)).signed;
+      case 'wrong-tokens':
+        return alterTokens((await generate(runtime, spec, key)).signed, key, runtime.descriptor.vocabSize, spec.stopTokens);
+      case 'fabricate-probes':
+        return fabricateProbes((await generate(runtime, spec, key)).signed, key, this.options.random ?? Math.random);
+      case 'copy': {
+        // Another node's honest output for this task (its seed, its probes), claimed as ours.
+        const donor = NodeKey.fromHex(toHex(taskHash({ ...spec, modelId: 'aegis-copy-donor' })));
+        return claimAsOwn((await generate(runtime, spec, donor)).signed, key);
+      }
+      default: {
+        const unreachable: never = this.options.behavior;
+        throw new Error(`unknown behavior ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private async publishFailed(th: Uint8Array, detail: string): Promise<void> {
+    const message = createTopicMessage(TOPICS.taskStatus, {
+      taskHash: th,
+      status: TaskStatus.FAILED,
+      // No node: no result was produced.
+      node: new Uint8Array(),
+      detail,
+      changedAt: timestampFromMs(Date.now()),
+      sequence: BigInt(FAILED_STATUS_SEQUENCE),
+    });
+    await this.bus.publish(TOPICS.taskStatus, toHex(th), encodeTopicMessage(TOPICS.taskStatus, message));
+  }
+}

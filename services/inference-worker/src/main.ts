@@ -1,0 +1,31 @@
+import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
+import { kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { ModelRuntime } from '@aegis/model';
+import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { otherModelRuntime } from './inference/other-model.runtime';
+import { InferenceWorkerModule } from './inference-worker.module';
+import { readNodeKeys, workerEnvSchema } from './worker.env';
+
+runServiceMain('inference-worker', async () => {
+  const env = loadConfig(workerEnvSchema, process.env);
+  const kafka = loadConfig(kafkaEnvSchema, process.env);
+  const logger = createLogger('inference-worker', env.AEGIS_LOG_LEVEL);
+  const keys = readNodeKeys(env.AEGIS_NODE_KEY_FILE);
+  const runner = { executionProvider: env.AEGIS_EXECUTION_PROVIDER };
+  const runtime = await ModelRuntime.open(env.AEGIS_MODEL_DIR, runner);
+  const otherRuntime = env.AEGIS_BEHAVIOR === 'other-model' ? await otherModelRuntime(runtime, runner) : undefined;
+  await bootstrapService({
+    name: 'inference-worker',
+    module: InferenceWorkerModule.forRoot({
+      options: { keys, runtime, behavior: env.AEGIS_BEHAVIOR, instanceId: env.AEGIS_INSTANCE_ID, ...(otherRuntime ? { otherRuntime } : {}) },
+      minStake: env.AEGIS_MIN_STAKE,
+    }),
+    logger,
+    bus: kafkaBusFromEnv(kafka, CLIENT_IDS['inference-worker'], logger),
+    ownsBus: true,
+    grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
+    metricsPort: env.AEGIS_METRICS_PORT,
+    consumer: { groupId: CONSUMER_GROUPS.inferenceWorker },
+  });
+  logger.info({ nodes: keys.map((k) => k.address), behavior: env.AEGIS_BEHAVIOR }, 'inference worker ready');
+});

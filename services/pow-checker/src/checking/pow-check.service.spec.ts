@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { CheckOutcome, createTopicMessage, signedResultToWire, signedVerdictToWire, StakeView, TOPICS, type Verdict } from '@aegis/contracts';
+import { buildModel, generate, ModelRuntime, proveVerdict, TeacherForcedPass, TINY_MODEL_ID } from '@aegis/model';
+import { grindPow, NodeKey, type SignedResult, type SignedVerdict, signVerdict, type TaskSpec, VerdictKind } from '@aegis/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PowCheckService } from './pow-check.service';
+import { SubmissionCache } from './submission.cache';
+
+class CaptureBus implements EventBus {
+  readonly records: OutgoingRecord[] = [];
+  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
+    this.records.push({ topic, key, value });
+  }
+  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
+    this.records.push(...records);
+  }
+  subscribe(): never {
+    throw new Error('not used');
+  }
+  async close(): Promise<void> {}
+}
+
+const key = (i: number): NodeKey => NodeKey.fromHex((i + 1).toString(16).padStart(64, '0'));
+const worker = key(0);
+const verifier = key(1);
+const outsider = key(2);
+const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 80, 81], maxNewTokens: 8, topK: 16, temperatureMilli: 900, stopTokens: [], nonce: 4n };
+
+describe('PowCheckService', () => {
+  let dir: string;
+  let runtime: ModelRuntime;
+  let signed: SignedResult;
+  let honestVerdict: SignedVerdict;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aegis-checker-'));
+    buildModel(TINY_MODEL_ID, dir);
+    runtime = await ModelRuntime.open(dir);
+    signed = (await generate(runtime, spec, worker)).signed;
+    const pass = await TeacherForcedPass.run(runtime, spec.promptTokens, signed.result.tokens);
+    honestVerdict = proveVerdict(runtime.descriptor, pass, signed, VerdictKind.ACCEPT, verifier).verdict;
+  });
+  afterAll(async () => {
+    await runtime.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const make = (auditShare: number, cached = true): { sut: PowCheckService; bus: CaptureBus } => {
+    const stakes = new StakeView(100n);
+    for (const k of [worker, verifier]) stakes.set(k.address, 1_000n);
+    const cache = new SubmissionCache();
+    const beacon = { height: 1n, value: new Uint8Array(32).fill(3), previous: new Uint8Array(32), signature: new Uint8Array(65) };
+    if (cached) cache.addSubmission(createTopicMessage(TOPICS.submissions, { result: signedResultToWire(signed, spec), beacon, verifiersPerTask: 2 }));
+    const bus = new CaptureBus();
+    return { sut: new PowCheckService({ runtime, auditShare, instanceId: 't' }, stakes, bus, cache), bus };
+  };
+
+  const wire = (v: SignedVerdict): Verdict =>
+    createTopicMessage(TOPICS.verdicts, signedVerdictToWire(v, { taskHash: signed.result.taskHash, submitter: worker.address, beaconHeight: 1n, reason: '' }));
+
+  const lazy = (k: NodeKey): SignedVerdict => {
+    const d = runtime.descriptor;
+    const shape = { layers: d.layers, positions: spec.promptTokens.length + signed.result.tokens.length - 1, hidden: d.hidden };
+    let x = 1;
+    const sol = grindPow(k.address, signed.digest, shape, d.pow.positions, d.pow.difficultyBits, (ps) => ps.map(() => (x = (x * 48271) % 2147483647) % 1000));
+    return signVerdict({ submissionDigest: signed.digest, verifier: k.address, kind: VerdictKind.ACCEPT, nonce: sol.nonce, values: sol.values }, k);
+  };
+
+  it('passes an honest verdict under audit and publishes it keyed by task hash', async () => {
+    const { sut, bus } = make(1);
+    expect(await sut.onVerdict(wire(honestVerdict), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: true });
+    expect(bus.records.map((r) => r.topic)).toEqual([TOPICS.checkedVerdicts]);
+  });
+
+  it('catches fabricated PoW values when audited, and only then', async () => {
+    expect((await make(1).sut.onVerdict(wire(lazy(verifier)), 1)).outcome).toBe(CheckOutcome.AUDIT_FAILED);
+    expect(await make(0).sut.onVerdict(wire(lazy(verifier)), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: false });
+  });
+
+  it('fails a verdict whose values miss the target, and one from a node without stake', async () => {
+    const broken = signVerdict({ ...honestVerdict.verdict, values: honestVerdict.verdict.values.map((v) => v + 1) }, verifier);
+    const outcome = (await make(1).sut.onVerdict(wire(broken), 1)).outcome;
+    // Changed values either miss the target or, by a 2^-bits chance, pass it and fail the audit.
+    expect([CheckOutcome.POW_FAILED, CheckOutcome.AUDIT_FAILED]).toContain(outcome);
+    expect((await make(1).sut.onVerdict(wire(lazy(outsider)), 1)).outcome).toBe(CheckOutcome.NOT_ELIGIBLE);
+  });
+
+  it('retries a verdict on a submission not cached yet, then dead-letters it', async () => {
+    const { sut } = make(1, false);
+    await expect(sut.onVerdict(wire(honestVerdict), 1)).rejects.not.toBeInstanceOf(PoisonMessageError);
+    await expect(sut.onVerdict(wire(honestVerdict), 99)).rejects.toBeInstanceOf(PoisonMessageError);
+  });
+});

@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type EventBus, PoisonMessageError } from '@aegis/bus';
+import { isEligible } from '@aegis/consensus';
+import {
+  CheckOutcome,
+  createTopicMessage,
+  encodeTopicMessage,
+  type StakeView,
+  signedVerdictFromWire,
+  TOPICS,
+  type Verdict,
+  WireError,
+} from '@aegis/contracts';
+import { auditVerdictPow, TeacherForcedPass } from '@aegis/model';
+import { equalBytes, toHex, verifyPow, verifySignedVerdict } from '@aegis/protocol';
+import { EVENT_BUS } from '@aegis/service-kit';
+import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, UNKNOWN_SUBMISSION_ATTEMPTS } from '../pow-checker.constants';
+import type { PowCheckerOptions } from '../pow-checker.options';
+import { type CachedSubmission, SubmissionCache } from './submission.cache';
+
+export interface CheckResult {
+  outcome: CheckOutcome;
+  audited: boolean;
+  detail: string;
+}
+
+/**
+ * Checks each verdict (signature, lottery eligibility, PoW target, and for a sampled share and
+ * every dispute verdict an audit of its values against a recomputation) and publishes the
+ * CheckedVerdict, failures included, so the tallier can count or drop it.
+ */
+@Injectable()
+export class PowCheckService {
+  constructor(
+    @Inject(CHECKER_OPTIONS) private readonly options: PowCheckerOptions,
+    @Inject(CHECKER_STAKE_VIEW) private readonly stakes: StakeView,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly cache: SubmissionCache,
+  ) {
+    if (!(options.auditShare >= 0 && options.auditShare <= 1)) throw new RangeError('auditShare: must be in [0, 1]');
+  }
+
+  async onVerdict(message: Verdict, attempt: number): Promise<CheckResult> {
+    let decoded;
+    try {
+      decoded = signedVerdictFromWire(message);
+    } catch (e) {
+      if (e instanceof WireError) throw new PoisonMessageError('invalid', e.field, e.message, { cause: e });
+      throw e;
+    }
+    const { signed, context } = decoded;
+    if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
+    const digest = toHex(signed.verdict.submissionDigest);
+    const submission = this.cache.get(digest);
+    if (!submission) {
+      // The cache is fed by another subscription and may trail this verdict by a moment.
+      if (attempt < UNKNOWN_SUBMISSION_ATTEMPTS) throw new Error(`submission ${digest} not cached yet`);
+      throw new PoisonMessageError('invalid', 'resultDigest', `unknown submission ${digest}`);
+    }
+    if (!equalBytes(submission.signed.result.taskHash, context.taskHash)) throw new PoisonMessageError('invalid', 'taskHash', 'does not match the submission');
+    const result = await this.check(submission, signed);
+    const checked = createTopicMessage(TOPICS.checkedVerdicts, { verdict: message, outcome: result.outcome, audited: result.audited, detail: result.detail });
+    await this.bus.publish(TOPICS.checkedVerdicts, toHex(context.taskHash), encodeTopicMessage(TOPICS.checkedVerdicts, checked));
+    return result;
+  }
+
+  private async check(s: CachedSubmission, signed: ReturnType<typeof signedVerdictFromWire>['signed']): Promise<CheckResult> {
+    const v = signed.verdict;
+    const d = this.options.runtime.descriptor;
+    const stake = this.stakes.stakeOf(v.verifier);
+    const total = this.stakes.totalActiveStake();
+    const eligible = s.disputed
+      ? this.stakes.isActive(v.verifier)
+      : this.stakes.isActive(v.verifier) && total > 0n && isEligible(v.verifier, stake, total, s.beacon, s.k);
+    if (!eligible) return { outcome: CheckOutcome.NOT_ELIGIBLE, audited: false, detail: `${v.verifier} not selected by beacon` };
+    if (v.values.length !== d.pow.positions || !verifyPow(v.verifier, v.submissionDigest, v.nonce, v.values, d.pow.difficultyBits)) {
+      return { outcome: CheckOutcome.POW_FAILED, audited: false, detail: `hash not below the ${d.pow.difficultyBits}-bit target` };
+    }
+    if (!s.disputed && !sampled(signed.digest, this.options.auditShare)) return { outcome: CheckOutcome.PASSED, audited: false, detail: '' };
+    s.pass ??= TeacherForcedPass.run(this.options.runtime, s.spec.promptTokens, s.signed.result.tokens);
+    const audit = auditVerdictPow(d, await s.pass, s.signed, signed);
+    return audit.ok
+      ? { outcome: CheckOutcome.PASSED, audited: true, detail: '' }
+      : { outcome: CheckOutcome.AUDIT_FAILED, audited: true, detail: `${audit.problem ?? 'values'}: max deviation ${audit.maxDeviation}` };
+  }
+}
+
+/**
+ * Deterministic per verdict, so a redelivery is sampled the same way. Weakness: the verifier can
+ * compute this too and grind fabricated verdicts until one is not sampled; a checker-secret or
+ * post-verdict beacon should seed it (see the report).
+ */
+export function sampled(verdictDigest: Uint8Array, share: number): boolean {
+  const x = new DataView(verdictDigest.buffer, verdictDigest.byteOffset, 4).getUint32(0, false);
+  return x < share * 2 ** 32;
+}

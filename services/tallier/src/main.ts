@@ -1,0 +1,24 @@
+import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
+import { kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { tallierDataSource } from './persistence/tallier.data-source';
+import { TallierModule } from './tallier.module';
+import { tallierConfigFromEnv } from './tallier.options';
+
+runServiceMain('tallier', async () => {
+  const { env, options } = tallierConfigFromEnv(process.env);
+  const kafka = loadConfig(kafkaEnvSchema, process.env);
+  const logger = createLogger('tallier', env.AEGIS_LOG_LEVEL);
+  // Migrations are not run here: `aegis db migrate` (a Helm hook Job) owns them.
+  const dataSource = await tallierDataSource(env.AEGIS_DATABASE_URL).initialize();
+  await bootstrapService({
+    name: 'tallier',
+    module: TallierModule.forRoot({ options, dataSource, ownsDataSource: true }),
+    logger,
+    bus: kafkaBusFromEnv(kafka, CLIENT_IDS.tallier, logger),
+    ownsBus: true,
+    grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
+    metricsPort: env.AEGIS_METRICS_PORT,
+    consumer: { groupId: CONSUMER_GROUPS.tallier },
+  });
+});

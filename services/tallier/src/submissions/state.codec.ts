@@ -1,0 +1,88 @@
+import type { Decision, RecordedVerdict, SubmissionPhase, SubmissionState } from '@aegis/consensus';
+import { isAddress, VerdictKind } from '@aegis/protocol';
+
+/**
+ * SubmissionState <-> JSON for the jsonb column. bigint becomes a decimal string; decoding checks
+ * every field, so a row edited by hand cannot feed the state machine something it never made.
+ */
+export type StateJson = Omit<SubmissionState, 'fee'> & { fee: string };
+
+const PHASES: readonly SubmissionPhase[] = ['pending', 'accepted-fast', 'disputed', 'undecided-extended', 'decided'];
+
+export function stateToJson(s: SubmissionState): StateJson {
+  return { ...s, fee: s.fee.toString() };
+}
+
+export class StateCodecError extends Error {
+  override readonly name = 'StateCodecError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+function fail(field: string, message: string): never {
+  throw new StateCodecError(field, message);
+}
+
+function int(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(field, 'must be a safe integer');
+  return v;
+}
+
+function addresses(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || !v.every(isAddress)) fail(field, 'must be an array of addresses');
+  return v as string[];
+}
+
+function kind(v: unknown, field: string): VerdictKind {
+  if (v !== VerdictKind.ACCEPT && v !== VerdictKind.REJECT) fail(field, 'must be ACCEPT or REJECT');
+  return v;
+}
+
+export function stateFromJson(json: unknown): SubmissionState {
+  if (typeof json !== 'object' || json === null) fail('state', 'must be an object');
+  const o = json as Record<string, unknown>;
+  const str = (k: string): string => (typeof o[k] === 'string' && (o[k] as string).length > 0 ? (o[k] as string) : fail(k, 'must be a string'));
+  if (!/^[0-9]{1,78}$/.test(String(o.fee))) fail('fee', 'must be a decimal string');
+  if (!PHASES.includes(o.phase as SubmissionPhase)) fail('phase', 'unknown phase');
+  if (!isAddress(o.submitter)) fail('submitter', 'must be an address');
+  if (!Array.isArray(o.verdicts)) fail('verdicts', 'must be an array');
+  const verdicts: RecordedVerdict[] = (o.verdicts as unknown[]).map((v, i) => {
+    const r = v as Record<string, unknown>;
+    if (!isAddress(r.verifier)) fail(`verdicts[${i}].verifier`, 'must be an address');
+    return { verifier: r.verifier, kind: kind(r.kind, `verdicts[${i}].kind`), at: int(r.at, `verdicts[${i}].at`) };
+  });
+  let decision: Decision | null = null;
+  if (o.decision !== null && o.decision !== undefined) {
+    const d = o.decision as Record<string, unknown>;
+    if (d.outcome !== 'accepted' && d.outcome !== 'rejected') fail('decision.outcome', 'must be accepted or rejected');
+    decision = {
+      outcome: d.outcome,
+      winners: addresses(d.winners, 'decision.winners'),
+      losers: addresses(d.losers, 'decision.losers'),
+      n: int(d.n, 'decision.n'),
+      m: int(d.m, 'decision.m'),
+      activeNodes: int(d.activeNodes, 'decision.activeNodes'),
+      decidedAt: int(d.decidedAt, 'decision.decidedAt'),
+    };
+  }
+  if (typeof o.disputeOpen !== 'boolean') fail('disputeOpen', 'must be a boolean');
+  return {
+    submissionId: str('submissionId'),
+    taskId: str('taskId'),
+    submitter: o.submitter,
+    fee: BigInt(String(o.fee)),
+    selectedVerifiers: addresses(o.selectedVerifiers, 'selectedVerifiers'),
+    phase: o.phase as SubmissionPhase,
+    openedAt: int(o.openedAt, 'openedAt'),
+    closesAt: int(o.closesAt, 'closesAt'),
+    extensions: int(o.extensions, 'extensions'),
+    disputeOpen: o.disputeOpen,
+    verdicts,
+    lastEventAt: int(o.lastEventAt, 'lastEventAt'),
+    decision,
+  };
+}

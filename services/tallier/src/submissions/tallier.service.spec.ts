@@ -1,0 +1,100 @@
+import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
+import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TOPICS } from '@aegis/contracts';
+import { toHex, VerdictKind } from '@aegis/protocol';
+import pino from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock';
+import { OutboxRelay } from '../outbox/outbox.relay';
+import { InMemoryTallierStore } from '../testing/in-memory-tallier.store';
+import { checkedVerdictMessage, resultMessage, tallierTestOptions, taskSpec, testKey, WINDOW_MS } from '../testing/tallier.fixtures';
+import { INACTIVE_SUBMITTER_ATTEMPTS, TallierService } from './tallier.service';
+
+const submitter = testKey(0);
+const verifiers = [testKey(1), testKey(2), testKey(3)];
+
+describe('TallierService', () => {
+  let sut: TallierService;
+  let store: InMemoryTallierStore;
+  let stakes: StakeView;
+  let clock: ManualClock;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    store = new InMemoryTallierStore();
+    stakes = new StakeView(100n);
+    for (const k of [submitter, ...verifiers]) stakes.set(k.address, 1_000n);
+    const options = tallierTestOptions(clock);
+    const logger = pino({ level: 'silent' });
+    const bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    sut = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger));
+  });
+
+  const outboxCases = (topic: string): string[] =>
+    store.tables.outbox
+      .filter((r) => r.record.topic === topic)
+      .map((r) => (topic === TOPICS.ledgerCommands ? (decodeTopicMessage(TOPICS.ledgerCommands, r.record.value).command.case ?? '') : r.record.key));
+
+  it('records the first valid result per task once, with one beacon link', async () => {
+    const first = resultMessage(submitter, taskSpec(1n));
+    expect(await sut.onResult(first, 1)).toBe('recorded');
+    expect(await sut.onResult(first, 1)).toBe('duplicate');
+    expect(await sut.onResult(resultMessage(verifiers[0]!, taskSpec(1n), [9, 9, 9, 9]), 1)).toBe('duplicate');
+    expect(store.tables.submissions.size).toBe(1);
+    expect(store.tables.beacons.map((b) => b.index)).toEqual([1]);
+    expect(store.tables.beacons[0]?.submissionDigest).toBe(toHex(first.digest));
+    expect(outboxCases(TOPICS.submissions)).toEqual([toHex(first.taskHash)]);
+  });
+
+  it('dead-letters a result whose signature does not match its node', async () => {
+    const forged = resultMessage(submitter, taskSpec(1n));
+    forged.node = Buffer.from(verifiers[0]!.address.slice(2), 'hex');
+    await expect(sut.onResult(forged, 1)).rejects.toBeInstanceOf(PoisonMessageError);
+    expect(store.tables.submissions.size).toBe(0);
+  });
+
+  it('retries a result from a node not yet active, then dead-letters it', async () => {
+    const stranger = testKey(50);
+    const r = resultMessage(stranger, taskSpec(1n));
+    await expect(sut.onResult(r, 1)).rejects.not.toBeInstanceOf(PoisonMessageError);
+    await expect(sut.onResult(r, INACTIVE_SUBMITTER_ATTEMPTS)).rejects.toBeInstanceOf(PoisonMessageError);
+    expect(store.tables.submissions.size).toBe(0);
+  });
+
+  it('counts only PASSED verdicts and each verifier once', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT, CheckOutcome.AUDIT_FAILED))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('counted');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('ignored');
+    const state = store.tables.submissions.get(toHex(r.digest))?.state;
+    expect(state?.verdicts.map((v) => v.verifier)).toEqual([verifiers[1]!.address]);
+    expect(state?.phase).toBe('disputed');
+    expect(outboxCases(TOPICS.ledgerCommands)).toEqual(['openDispute', 'joinDispute']);
+  });
+
+  it('dead-letters a verdict on an unknown submission', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await expect(sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT))).rejects.toBeInstanceOf(PoisonMessageError);
+  });
+
+  it('extends an undecided window (1 accept vs 1 reject) instead of deciding', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT));
+    clock.advance(WINDOW_MS);
+    expect(await sut.tick()).toBe(1);
+    const state = store.tables.submissions.get(toHex(r.digest))?.state;
+    expect(state?.phase).toBe('undecided-extended');
+    expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('liquidate');
+  });
+
+  it('a rolled-back transaction leaves neither state nor outbox rows', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    const rows = store.tables.outbox.length;
+    const bad = createTopicMessage(TOPICS.checkedVerdicts, { ...checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT) });
+    bad.verdict!.taskHash = new Uint8Array(32);
+    await expect(sut.onCheckedVerdict(bad)).rejects.toBeInstanceOf(PoisonMessageError);
+    expect(store.tables.outbox.length).toBe(rows);
+  });
+});

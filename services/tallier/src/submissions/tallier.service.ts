@@ -1,0 +1,298 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import {
+  BeaconChain,
+  beaconOf,
+  type ConsensusConfig,
+  genesisBeacon,
+  isLedgerEffect,
+  selectVerifiers,
+  type SubmissionEffect,
+  type SubmissionEvent,
+  type SubmissionState,
+  transition,
+} from '@aegis/consensus';
+import {
+  CheckOutcome,
+  type CheckedVerdict,
+  createTopicMessage,
+  decodeTopicMessage,
+  encodeTopicMessage,
+  type Result,
+  type StakeView,
+  type Submission,
+  signedResultFromWire,
+  signedVerdictFromWire,
+  TaskStatus,
+  TOPICS,
+  WireError,
+} from '@aegis/contracts';
+import { equalBytes, fromHex, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { Logger } from 'pino';
+import { SERVICE_LOGGER } from '@aegis/service-kit';
+import type { Clock } from '../clock';
+import { TALLIER_CLOCK, TALLIER_OPTIONS, TALLIER_STAKE_VIEW, TALLIER_STORE, FIRST_TALLIER_STATUS_SEQUENCE } from '../tallier.constants';
+import type { TallierOptions } from '../tallier.options';
+import { OutboxRelay } from '../outbox/outbox.relay';
+import {
+  disputeOpenedRecord,
+  disputeResolvedRecord,
+  ledgerCommandRecord,
+  statusRecord,
+  submissionRecord,
+} from './outgoing.records';
+import type { StoredSubmission, TallierStore, TallierTx } from './tallier.store';
+
+/** Attempts a result from a node not (yet) seen as active is retried before it is dead-lettered. */
+export const INACTIVE_SUBMITTER_ATTEMPTS = 5;
+const DUE_BATCH = 100;
+
+/**
+ * The heart of the control plane: records the first valid result per task as THE submission,
+ * issues its beacon, feeds checked verdicts and window closes into the consensus state machine,
+ * and turns its effects into ledger commands, dispute events and task-status changes. Every state
+ * change and the records it causes commit in one transaction (outbox); they are published after.
+ */
+@Injectable()
+export class TallierService {
+  private readonly consensus: ConsensusConfig;
+
+  constructor(
+    @Inject(TALLIER_STORE) private readonly store: TallierStore,
+    @Inject(TALLIER_STAKE_VIEW) private readonly stakes: StakeView,
+    @Inject(TALLIER_CLOCK) private readonly clock: Clock,
+    @Inject(TALLIER_OPTIONS) private readonly options: TallierOptions,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly relay: OutboxRelay,
+  ) {
+    this.consensus = { windowMs: options.windowMs, submitterShareBps: options.submitterShareBps };
+  }
+
+  /**
+   * A result from aegis.results.v1. Throws PoisonMessageError for results that can never count
+   * (malformed, bad signature, task hash not of its spec); returns quietly for a task that already
+   * has its submission (the same digest again, or a later result).
+   */
+  async onResult(message: Result, attempt: number): Promise<'recorded' | 'duplicate'> {
+    const { signed, spec } = poisonOnWireError(() => signedResultFromWire(message));
+    if (!verifySignedResult(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
+    if (!equalBytes(taskHash(spec), signed.result.taskHash)) throw new PoisonMessageError('invalid', 'spec', 'does not hash to taskHash');
+    const submitter = signed.result.node;
+    if (!this.stakes.isActive(submitter)) {
+      // The stake view may lag the ledger by a moment; a node that never becomes active is refused.
+      if (attempt < INACTIVE_SUBMITTER_ATTEMPTS) throw new Error(`submitter ${submitter} is not active yet`);
+      throw new PoisonMessageError('invalid', 'node', `${submitter} is not an active node`);
+    }
+    const submissionId = toHex(signed.digest);
+    const th = toHex(signed.result.taskHash);
+    const outcome = await this.store.transaction(async (tx) => {
+      const existing = await tx.submissionByTask(th);
+      if (existing) return 'duplicate' as const;
+      const now = this.clock.now();
+      const head = await tx.lockBeaconHead();
+      const chain = head
+        ? new BeaconChain(this.options.controlKey, head)
+        : BeaconChain.fromGenesis(this.options.controlKey, this.options.chainId);
+      // Appended inside the transaction that records the submission: the link exists only if the record does.
+      const link = chain.append(signed.digest);
+      await tx.insertBeacon(link);
+      const selected = selectVerifiers(this.stakes.activeNodes(), beaconOf(link), this.options.verifiersPerTask);
+      const { state } = transition(
+        undefined,
+        { kind: 'submitted', submissionId, taskId: th, submitter, fee: this.options.taskFee, selectedVerifiers: selected },
+        now,
+        this.consensus,
+      );
+      const stored: StoredSubmission = {
+        submissionId,
+        taskHash: th,
+        state,
+        result: encodeTopicMessage(TOPICS.results, message),
+        beacon: link,
+        statusSeq: FIRST_TALLIER_STATUS_SEQUENCE - 1,
+        lastStatus: TaskStatus.QUEUED,
+      };
+      const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now);
+      await tx.insertSubmission(submitted.next);
+      await tx.enqueue([submissionRecord(th, this.submissionMessage(submitted.next)), submitted.record]);
+      return 'recorded' as const;
+    });
+    if (outcome === 'recorded') this.logger.info({ taskHash: th, submissionId, submitter }, 'submission recorded');
+    await this.relay.flush();
+    return outcome;
+  }
+
+  /** A checked verdict from the PoW checker: PASSED ones are votes; failed ones are kept for the record. */
+  async onCheckedVerdict(message: CheckedVerdict): Promise<'counted' | 'ignored'> {
+    if (message.verdict === undefined) throw new PoisonMessageError('invalid', 'verdict', 'is missing');
+    const wire = message.verdict;
+    const { signed, context } = poisonOnWireError(() => signedVerdictFromWire(wire));
+    if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
+    const submissionId = toHex(signed.verdict.submissionDigest);
+    const outcome = await this.store.transaction(async (tx) => {
+      const stored = await tx.lockSubmission(submissionId);
+      if (!stored) throw new PoisonMessageError('invalid', 'verdict.resultDigest', `no submission ${submissionId}`);
+      if (!equalBytes(fromHex(stored.taskHash, 32), context.taskHash)) {
+        throw new PoisonMessageError('invalid', 'verdict.taskHash', 'does not match the submission');
+      }
+      const now = Math.max(this.clock.now(), stored.state.lastEventAt);
+      const fresh = await tx.insertVerdict({
+        submissionId,
+        verifier: signed.verdict.verifier,
+        kind: signed.verdict.kind,
+        outcome: message.outcome,
+        audited: message.audited,
+        receivedAt: now,
+        verdict: encodeTopicMessage(TOPICS.verdicts, wire),
+      });
+      if (!fresh || message.outcome !== CheckOutcome.PASSED) return 'ignored' as const;
+      await this.apply(tx, stored, { kind: 'verdict', submissionId, verifier: signed.verdict.verifier, verdict: signed.verdict.kind }, now, signed.verdict.verifier);
+      return 'counted' as const;
+    });
+    await this.relay.flush();
+    return outcome;
+  }
+
+  /** Closes every window that has ended: tally, then settle or extend. Returns how many it closed. */
+  async tick(): Promise<number> {
+    let closed = 0;
+    for (;;) {
+      const batch = await this.store.transaction(async (tx) => {
+        const now = this.clock.now();
+        const due = await tx.lockDue(now, DUE_BATCH);
+        const activeNodes = this.stakes.activeNodes().length;
+        for (const stored of due) {
+          await this.apply(tx, stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt));
+        }
+        return due.length;
+      });
+      closed += batch;
+      if (batch < DUE_BATCH) break;
+    }
+    if (closed > 0) await this.relay.flush();
+    return closed;
+  }
+
+  /** Runs one event through the state machine and writes the new state with its outgoing records. */
+  private async apply(tx: TallierTx, stored: StoredSubmission, event: SubmissionEvent, now: number, voter?: string): Promise<void> {
+    const { state, effects } = transition(stored.state, event, now, this.consensus);
+    if (state === stored.state) return;
+    let next: StoredSubmission = { ...stored, state };
+    const records: OutgoingRecord[] = [];
+    const status = (status: TaskStatus, detail: string, outputTokens?: readonly number[]): void => {
+      const changed = this.withStatus(next, status, detail, now, outputTokens);
+      next = changed.next;
+      records.push(changed.record);
+    };
+    if (event.kind === 'verdict' && next.lastStatus === TaskStatus.SUBMITTED) status(TaskStatus.VERIFYING, `first verdict by ${event.verifier}`);
+    for (const effect of effects) this.effect(effect, next, state, records, status, voter);
+    await tx.updateSubmission(next);
+    for (const effect of effects) {
+      if (effect.kind === 'announce-dispute') await tx.openDispute(stored.submissionId, effect.accused, now);
+      if (effect.kind === 'decided' && state.disputeOpen) await tx.resolveDispute(stored.submissionId, effect.outcome, now);
+    }
+    await tx.enqueue(records);
+  }
+
+  private effect(
+    effect: SubmissionEffect,
+    stored: StoredSubmission,
+    state: SubmissionState,
+    records: OutgoingRecord[],
+    status: (status: TaskStatus, detail: string, outputTokens?: readonly number[]) => void,
+    voter: string | undefined,
+  ): void {
+    if (isLedgerEffect(effect)) {
+      records.push(ledgerCommandRecord(effect));
+      return;
+    }
+    const tokens = (): readonly number[] => this.resultOf(stored).tokens;
+    switch (effect.kind) {
+      case 'announce-dispute':
+        records.push(
+          disputeOpenedRecord(stored.taskHash, this.submissionMessage(stored), voter ?? effect.accused, this.stakes.stakeOf(effect.accused), effect.closesAt),
+        );
+        status(TaskStatus.DISPUTED, `rejected by ${voter ?? 'a verifier'}; every active node may verify`);
+        return;
+      case 'fast-accepted':
+        status(TaskStatus.ACCEPTED, 'every selected verifier accepted (a dispute can still reopen it)', tokens());
+        return;
+      case 'window-extended':
+        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt }, 'tally undecided; window extended');
+        return;
+      case 'decided': {
+        const decision = state.decision;
+        if (state.disputeOpen && decision) {
+          records.push(
+            disputeResolvedRecord(stored.taskHash, stored.submissionId, effect.outcome === 'accepted', decision.losers, decision.winners, decision.decidedAt),
+          );
+        }
+        if (effect.outcome === 'accepted') {
+          if (stored.lastStatus !== TaskStatus.ACCEPTED) status(TaskStatus.ACCEPTED, 'tally: result upheld', tokens());
+        } else {
+          status(TaskStatus.REJECTED, `tally: result rejected; liquidated ${decision?.losers.join(', ') ?? ''}`);
+        }
+        this.logger.info({ submissionId: stored.submissionId, outcome: effect.outcome, losers: decision?.losers }, 'submission decided');
+        return;
+      }
+      default: {
+        const unreachable: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private withStatus(
+    stored: StoredSubmission,
+    status: TaskStatus,
+    detail: string,
+    at: number,
+    outputTokens?: readonly number[],
+  ): { next: StoredSubmission; record: OutgoingRecord } {
+    const sequence = stored.statusSeq + 1;
+    const record = statusRecord({ taskHash: stored.taskHash, status, sequence, node: stored.state.submitter, detail, at, outputTokens });
+    return { next: { ...stored, statusSeq: sequence, lastStatus: status }, record };
+  }
+
+  private resultOf(stored: StoredSubmission): Result {
+    return decodeResult(stored.result);
+  }
+
+  /** The Submission message verifiers self-select on; rebuilt from the stored row, so republishing is exact. */
+  submissionMessage(stored: StoredSubmission): Submission {
+    const link = stored.beacon;
+    return createTopicMessage(TOPICS.submissions, {
+      result: decodeResult(stored.result),
+      beacon: { height: BigInt(link.index), value: fromHex(link.beacon, 32), previous: fromHex(link.prev, 32), signature: fromHex(link.signature, 65) },
+      verifiersPerTask: this.options.verifiersPerTask,
+      windowEndsAt: timestampFromMs(stored.state.closesAt),
+    });
+  }
+
+  /** For SubmissionQuery: the stored submission as verifiers saw it, and whether it is disputed. */
+  async lookup(submissionId: string): Promise<{ submission: Submission; disputed: boolean } | undefined> {
+    const stored = await this.store.submission(submissionId);
+    if (!stored) return undefined;
+    return { submission: this.submissionMessage(stored), disputed: stored.state.disputeOpen };
+  }
+
+  /** Genesis beacon of this network (for tools that verify the chain from its start). */
+  genesis(): Uint8Array {
+    return genesisBeacon(this.options.chainId);
+  }
+}
+
+/** Stored bytes were encoded by this service: a failure here is corruption, not bad input. */
+function decodeResult(bytes: Uint8Array): Result {
+  return decodeTopicMessage(TOPICS.results, bytes);
+}
+
+function poisonOnWireError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WireError) throw new PoisonMessageError('invalid', e.field, e.message, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,64 @@
+import type { OutgoingRecord } from '@aegis/bus';
+import type { BeaconHead, BeaconLink, SubmissionState } from '@aegis/consensus';
+import type { CheckOutcome, TaskStatus } from '@aegis/contracts';
+import type { VerdictKind } from '@aegis/protocol';
+
+/** One submission as the tallier keeps it: consensus state plus what it needs to republish. */
+export interface StoredSubmission {
+  /** 0x hex of the result digest; also the dispute id. */
+  readonly submissionId: string;
+  /** 0x hex of the task hash; one submission per task. */
+  readonly taskHash: string;
+  readonly state: SubmissionState;
+  /** The Result message as received (protobuf bytes). */
+  readonly result: Uint8Array;
+  readonly beacon: BeaconLink;
+  /** Sequence of the last task-status change published for this task. */
+  readonly statusSeq: number;
+  readonly lastStatus: TaskStatus;
+}
+
+export interface StoredVerdict {
+  readonly submissionId: string;
+  readonly verifier: string;
+  readonly kind: VerdictKind;
+  readonly outcome: CheckOutcome;
+  readonly audited: boolean;
+  readonly receivedAt: number;
+  /** The Verdict message as received (protobuf bytes). */
+  readonly verdict: Uint8Array;
+}
+
+export interface OutboxRow {
+  readonly id: string;
+  readonly record: OutgoingRecord;
+}
+
+/** The tallier's reads and writes inside one transaction. */
+export interface TallierTx {
+  submissionByTask(taskHash: string): Promise<StoredSubmission | undefined>;
+  /** Locks the submission's row until the transaction ends. */
+  lockSubmission(submissionId: string): Promise<StoredSubmission | undefined>;
+  /** Undecided submissions whose window closed at or before `now`, locked; rows another replica holds are skipped. */
+  lockDue(now: number, limit: number): Promise<StoredSubmission[]>;
+  insertSubmission(s: StoredSubmission): Promise<void>;
+  updateSubmission(s: StoredSubmission): Promise<void>;
+  /** Serialises beacon appends across replicas; undefined when the chain has no link yet. */
+  lockBeaconHead(): Promise<BeaconHead | undefined>;
+  insertBeacon(link: BeaconLink): Promise<void>;
+  /** False when this verifier's verdict on this submission is already stored. */
+  insertVerdict(v: StoredVerdict): Promise<boolean>;
+  openDispute(disputeId: string, accused: string, at: number): Promise<void>;
+  resolveDispute(disputeId: string, outcome: string, at: number): Promise<void>;
+  enqueue(records: readonly OutgoingRecord[]): Promise<void>;
+}
+
+/** All tallier I/O on its database: swapped for an in-memory twin in unit tests. */
+export interface TallierStore {
+  /** Runs `fn` in one transaction: all its writes and enqueued records commit together or not at all. */
+  transaction<T>(fn: (tx: TallierTx) => Promise<T>): Promise<T>;
+  submission(submissionId: string): Promise<StoredSubmission | undefined>;
+  /** Oldest unsent outbox rows first. */
+  unsent(limit: number): Promise<OutboxRow[]>;
+  markSent(ids: readonly string[]): Promise<void>;
+}

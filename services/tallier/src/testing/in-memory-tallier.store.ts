@@ -1,0 +1,88 @@
+import type { OutgoingRecord } from '@aegis/bus';
+import type { BeaconHead, BeaconLink } from '@aegis/consensus';
+import { fromHex } from '@aegis/protocol';
+import type { OutboxRow, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from '../submissions/tallier.store';
+
+interface Tables {
+  submissions: Map<string, StoredSubmission>;
+  verdicts: Map<string, StoredVerdict>;
+  disputes: Map<string, { accused: string; openedAt: number; outcome?: string; resolvedAt?: number }>;
+  beacons: BeaconLink[];
+  outbox: { id: string; record: OutgoingRecord; sent: boolean }[];
+}
+
+const copy = (t: Tables): Tables => ({
+  submissions: new Map(t.submissions),
+  verdicts: new Map(t.verdicts),
+  disputes: new Map(t.disputes),
+  beacons: [...t.beacons],
+  outbox: t.outbox.map((r) => ({ ...r })),
+});
+
+/** The tallier store in memory for unit tests: transactions run one at a time and roll back on a throw. */
+export class InMemoryTallierStore implements TallierStore {
+  tables: Tables = { submissions: new Map(), verdicts: new Map(), disputes: new Map(), beacons: [], outbox: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+
+  transaction<T>(fn: (tx: TallierTx) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const draft = copy(this.tables);
+      const result = await fn(this.tx(draft));
+      this.tables = draft;
+      return result;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async submission(id: string): Promise<StoredSubmission | undefined> {
+    return this.tables.submissions.get(id);
+  }
+
+  async unsent(limit: number): Promise<OutboxRow[]> {
+    return this.tables.outbox.filter((r) => !r.sent).slice(0, limit).map(({ id, record }) => ({ id, record }));
+  }
+
+  async markSent(ids: readonly string[]): Promise<void> {
+    for (const r of this.tables.outbox) if (ids.includes(r.id)) r.sent = true;
+  }
+
+  private tx(t: Tables): TallierTx {
+    return {
+      submissionByTask: async (taskHash) => [...t.submissions.values()].find((s) => s.taskHash === taskHash),
+      lockSubmission: async (id) => t.submissions.get(id),
+      lockDue: async (now, limit) =>
+        [...t.submissions.values()]
+          .filter((s) => s.state.phase !== 'decided' && s.state.closesAt <= now)
+          .sort((a, b) => a.state.closesAt - b.state.closesAt)
+          .slice(0, limit),
+      insertSubmission: async (s) => {
+        if (t.submissions.has(s.submissionId)) throw new Error(`duplicate key ${s.submissionId}`);
+        t.submissions.set(s.submissionId, s);
+      },
+      updateSubmission: async (s) => void t.submissions.set(s.submissionId, s),
+      lockBeaconHead: async (): Promise<BeaconHead | undefined> => {
+        const head = t.beacons.at(-1);
+        return head ? { index: head.index, beacon: fromHex(head.beacon, 32) } : undefined;
+      },
+      insertBeacon: async (link) => void t.beacons.push(link),
+      insertVerdict: async (v) => {
+        const key = `${v.submissionId}/${v.verifier}`;
+        if (t.verdicts.has(key)) return false;
+        t.verdicts.set(key, v);
+        return true;
+      },
+      openDispute: async (id, accused, at) => {
+        if (!t.disputes.has(id)) t.disputes.set(id, { accused, openedAt: at });
+      },
+      resolveDispute: async (id, outcome, at) => {
+        const d = t.disputes.get(id);
+        if (d) t.disputes.set(id, { ...d, outcome, resolvedAt: at });
+      },
+      enqueue: async (records) => {
+        for (const record of records) t.outbox.push({ id: String(this.nextId++), record, sent: false });
+      },
+    };
+  }
+}

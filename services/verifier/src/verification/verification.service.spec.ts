@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventBus, OutgoingRecord } from '@aegis/bus';
+import { createTopicMessage, decodeTopicMessage, signedResultToWire, signedVerdictFromWire, StakeView, type Submission, TOPICS } from '@aegis/contracts';
+import { buildModel, generate, ModelRuntime, TINY_MODEL_ID } from '@aegis/model';
+import { NodeKey, signResult, type TaskSpec, VerdictKind, verifyPow } from '@aegis/protocol';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifierBehavior } from '../verifier.options';
+import { VerificationService } from './verification.service';
+
+class CaptureBus implements EventBus {
+  readonly records: OutgoingRecord[] = [];
+  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
+    this.records.push({ topic, key, value });
+  }
+  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
+    this.records.push(...records);
+  }
+  subscribe(): never {
+    throw new Error('not used');
+  }
+  async close(): Promise<void> {}
+}
+
+const key = (i: number): NodeKey => NodeKey.fromHex((i + 1).toString(16).padStart(64, '0'));
+const worker = key(0);
+const verifiers = [key(1), key(2)];
+const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 65, 66, 67], maxNewTokens: 8, topK: 16, temperatureMilli: 900, stopTokens: [], nonce: 9n };
+
+describe('VerificationService', () => {
+  let dir: string;
+  let runtime: ModelRuntime;
+  let honest: Submission;
+  let tampered: Submission;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'aegis-verifier-'));
+    buildModel(TINY_MODEL_ID, dir);
+    runtime = await ModelRuntime.open(dir);
+    const signed = (await generate(runtime, spec, worker)).signed;
+    const tokens = [...signed.result.tokens];
+    tokens[2] = ((tokens[2] as number) + 1) % 256;
+    const wrong = signResult({ ...signed.result, tokens }, worker);
+    const beacon = { height: 1n, value: new Uint8Array(32).fill(7), previous: new Uint8Array(32), signature: new Uint8Array(65) };
+    // k = number of nodes: with equal stakes every node is selected, so eligibility is not what is tested here.
+    const sub = (s: typeof signed): Submission => createTopicMessage(TOPICS.submissions, { result: signedResultToWire(s, spec), beacon, verifiersPerTask: 3 });
+    honest = sub(signed);
+    tampered = sub(wrong);
+  });
+  afterAll(async () => {
+    await runtime.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const make = (behavior: VerifierBehavior, keys = [worker, ...verifiers]): { sut: VerificationService; bus: CaptureBus } => {
+    const stakes = new StakeView(100n);
+    for (const k of [worker, ...verifiers]) stakes.set(k.address, 1_000n);
+    const bus = new CaptureBus();
+    return { sut: new VerificationService({ keys, runtime, behavior, instanceId: 't', random: () => 0.5 }, stakes, bus, pino({ level: 'silent' })), bus };
+  };
+
+  const verdicts = (bus: CaptureBus) => bus.records.map((r) => signedVerdictFromWire(decodeTopicMessage(TOPICS.verdicts, r.value)).signed.verdict);
+
+  it('accepts an honest submission from every eligible key but the submitter, with a valid PoW, once', async () => {
+    const { sut, bus } = make('honest');
+    expect(await sut.onSubmission(honest)).toEqual(verifiers.map((v) => v.address));
+    expect(await sut.onSubmission(honest)).toEqual([]);
+    const vs = verdicts(bus);
+    expect(vs.map((v) => v.kind)).toEqual([VerdictKind.ACCEPT, VerdictKind.ACCEPT]);
+    for (const v of vs) expect(verifyPow(v.verifier, v.submissionDigest, v.nonce, v.values, runtime.descriptor.pow.difficultyBits)).toBe(true);
+  });
+
+  it('rejects altered tokens', async () => {
+    const { sut, bus } = make('honest');
+    await sut.onSubmission(tampered);
+    expect(verdicts(bus).map((v) => v.kind)).toEqual([VerdictKind.REJECT, VerdictKind.REJECT]);
+  });
+
+  it('lazy-verifier accepts even a tampered result, with values meeting the target but not from the model', async () => {
+    const { sut, bus } = make('lazy-verifier');
+    await sut.onSubmission(tampered);
+    const vs = verdicts(bus);
+    expect(vs.map((v) => v.kind)).toEqual([VerdictKind.ACCEPT, VerdictKind.ACCEPT]);
+    for (const v of vs) expect(verifyPow(v.verifier, v.submissionDigest, v.nonce, v.values, runtime.descriptor.pow.difficultyBits)).toBe(true);
+  });
+
+  it('verifies as every active key in a dispute', async () => {
+    const { sut, bus } = make('honest', verifiers);
+    const dispute = createTopicMessage(TOPICS.disputes, { event: { case: 'opened', value: { disputeId: tampered.result?.digest, submission: tampered, rewardPool: '1000' } } });
+    expect(await sut.onDispute(dispute)).toEqual(verifiers.map((v) => v.address));
+    expect(bus.records.every((r) => r.topic === TOPICS.verdicts)).toBe(true);
+  });
+});
