@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { enableFastKeccak } from '@aegis/protocol';
 import { buildProgram } from './program';
 
-buildProgram()
-  .parseAsync(process.argv)
+// Simulations, audits and benchmarks all hash heavily: use the WebAssembly Keccak from the start.
+enableFastKeccak()
+  .then(() => buildProgram().parseAsync(process.argv))
   .catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`aegis: ${message}\n`);

@@ -1,4 +1,4 @@
-import type { TaskSpec } from '@aegis/protocol';
+import { type TaskSpec, VerdictKind } from '@aegis/protocol';
 import { generate } from './asli.generator';
 import { verifySubmission } from './asli.verifier';
 import type { ModelDescriptor } from './model.descriptor';
@@ -19,11 +19,24 @@ export interface AsliBenchOptions {
 
 export const DEFAULT_ASLI_BENCH: AsliBenchOptions = { tokens: 128, promptTokens: 16, repetitions: 15, threads: 1, executionProvider: 'cpu', seed: 'aegis-bench' };
 
+export interface RatioSpread {
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+}
+
 export interface AsliBenchReport {
-  /** median ASLI generation / median plain greedy loop, same model, KV cache and token count. */
+  /** Median over repetitions of (ASLI generation / the plain greedy loop run next to it). */
   asliOverhead: number;
-  /** median ASLI generation / median teacher-forced verification of that output. */
+  /** Median over repetitions of (ASLI generation / teacher-forced verification of that output). */
   verifySpeedup: number;
+  /** The per-repetition ratios behind the medians, in run order, and their spread. */
+  asliOverheadRuns: number[];
+  verifySpeedupRuns: number[];
+  asliOverheadSpread: RatioSpread;
+  verifySpeedupSpread: RatioSpread;
   generateTokensPerSecond: number;
   verifyTokensPerSecond: number;
   plainTokensPerSecond: number;
@@ -55,15 +68,26 @@ export async function plainGreedyLoop(runtime: ModelRuntime, prompt: readonly nu
   }
 }
 
-function median(xs: number[]): number {
+/** Quantile by linear interpolation between order statistics (q = 0.5 is the usual median). */
+function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
+}
+
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+function spread(xs: readonly number[]): RatioSpread {
+  return { min: round(quantile(xs, 0)), q1: round(quantile(xs, 0.25)), median: round(quantile(xs, 0.5)), q3: round(quantile(xs, 0.75)), max: round(quantile(xs, 1)) };
 }
 
 /**
- * DESIGN 5's first two numbers. Repetitions interleave plain, ASLI and verify runs so drift
- * (thermal, other load) hits all three alike; medians discard outliers.
+ * DESIGN 5's first two numbers, on one session for all three measurements (same options, same
+ * KV-cache code path in DecoderRunner.forward). Repetitions interleave plain, ASLI and verify
+ * runs so drift (thermal, other load) hits all three alike; medians discard outliers.
  */
 export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, options: AsliBenchOptions): Promise<AsliBenchReport> {
   if (!Number.isInteger(options.tokens) || options.tokens < 2) throw new ModelError(ModelErrorCode.InvalidOption, 'tokens', 'must be an integer >= 2');
@@ -82,28 +106,43 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
     };
     const key = sampler.key(0);
     const times = { plain: [] as number[], asli: [] as number[], verify: [] as number[] };
-    // Warm-up: first runs pay for lazy allocations and kernel selection.
-    for (let i = 0; i < 2; i++) {
+    const timed = async <T>(into: number[], run: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      const value = await run();
+      into.push(performance.now() - t0);
+      return value;
+    };
+    // Warm-up, both loops alike: first runs pay for lazy allocations, kernel selection and JIT.
+    for (let i = 0; i < 3; i++) {
       await plainGreedyLoop(runtime, task.promptTokens, options.tokens);
       await verifySubmission(runtime, task, (await generate(runtime, task, key)).signed);
     }
+    // Plain and ASLI alternate which goes first (ABBA), so neither always runs right after a
+    // verification or right before the next repetition's; each ratio pairs runs seconds apart,
+    // which cancels the slow drift of a shared machine's load better than a ratio of medians.
     for (let r = 0; r < options.repetitions; r++) {
-      let t0 = performance.now();
-      await plainGreedyLoop(runtime, task.promptTokens, options.tokens);
-      times.plain.push(performance.now() - t0);
-      t0 = performance.now();
-      const { signed } = await generate(runtime, task, key);
-      times.asli.push(performance.now() - t0);
-      t0 = performance.now();
-      await verifySubmission(runtime, task, signed);
-      times.verify.push(performance.now() - t0);
+      const plainRun = (): Promise<number[]> => timed(times.plain, () => plainGreedyLoop(runtime, task.promptTokens, options.tokens));
+      if (r % 2 === 0) await plainRun();
+      const { signed } = await timed(times.asli, () => generate(runtime, task, key));
+      if (r % 2 === 1) await plainRun();
+      const report = await timed(times.verify, () => verifySubmission(runtime, task, signed));
+      // A bench that measured a rejecting verifier (or a generator the verifier disagrees with)
+      // would be measuring the wrong thing.
+      if (report.verdict !== VerdictKind.ACCEPT) {
+        throw new ModelError(ModelErrorCode.Runtime, 'verify', `bench submission rejected: ${report.reasons.map((x) => x.detail).join('; ')}`);
+      }
       options.onProgress?.(`bench asli: repetition ${r + 1}/${options.repetitions}`);
     }
+    const overheadRuns = times.asli.map((a, i) => a / (times.plain[i] as number));
+    const speedupRuns = times.asli.map((a, i) => a / (times.verify[i] as number));
     const m = { plain: median(times.plain), asli: median(times.asli), verify: median(times.verify) };
-    const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
     return {
-      asliOverhead: round(m.asli / m.plain),
-      verifySpeedup: round(m.asli / m.verify, 2),
+      asliOverhead: round(median(overheadRuns)),
+      verifySpeedup: round(median(speedupRuns), 2),
+      asliOverheadRuns: overheadRuns.map((x) => round(x)),
+      verifySpeedupRuns: speedupRuns.map((x) => round(x, 2)),
+      asliOverheadSpread: spread(overheadRuns),
+      verifySpeedupSpread: spread(speedupRuns),
       generateTokensPerSecond: round((options.tokens * 1000) / m.asli, 1),
       verifyTokensPerSecond: round((options.tokens * 1000) / m.verify, 1),
       plainTokensPerSecond: round((options.tokens * 1000) / m.plain, 1),

@@ -3,6 +3,7 @@ import {
   asliSeed,
   type NodeKey,
   type Probe,
+  type ProbePosition,
   probePositions,
   quantize,
   sampleToken,
@@ -80,10 +81,14 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   // Without stop tokens the output length, hence every probe position, is known up front, and
   // hidden states are fetched only at the decode steps a probe reads. With stop tokens the
   // probe space is known only at the end, so every step keeps its hidden states.
+  // The positions drawn up front are reused at the end (same seed, same shape): 32 keccaks and
+  // their bigint reductions are not worth paying twice.
+  let planned: ProbePosition[] | null = null;
   let probed: Set<number> | null = null;
   if (stops.size === 0) {
     const known = { layers: descriptor.layers, positions: prompt.length + task.maxNewTokens - 1, hidden };
-    probed = new Set(probePositions(seed, descriptor.probe.count, known).map((p) => p.position));
+    planned = probePositions(seed, descriptor.probe.count, known);
+    probed = new Set(planned.map((p) => p.position));
   }
   let out = await runner.prefill([prompt], true);
   const prefillMs = performance.now() - started;
@@ -103,7 +108,9 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   }
 
   const shape = { layers: descriptor.layers, positions: prompt.length + tokens.length - 1, hidden };
-  const probes: Probe[] = probePositions(seed, descriptor.probe.count, shape).map((p) => ({
+  // Without stop tokens every run has exactly maxNewTokens tokens, so `planned` was drawn over this shape.
+  const positions = planned ?? probePositions(seed, descriptor.probe.count, shape);
+  const probes: Probe[] = positions.map((p) => ({
     ...p,
     value: quantize(trace.at(p.layer, p.position, p.index), descriptor.probe.q),
   }));

@@ -56,10 +56,21 @@ export interface ForwardResult {
   cache: KvCache;
 }
 
+/** A prefill that keeps no cache: what a teacher-forced pass needs. */
+export interface PassResult {
+  /** [batch, seq, vocab] */
+  logits: Float32Array;
+  /** Per layer [batch, seq, hidden]. */
+  hidden: Float32Array[];
+  seq: number;
+}
+
 /** A decoder session on onnxruntime-node: prefill and incremental decode with a KV cache. */
 export class DecoderRunner {
   private readonly fetchAll: string[];
   private readonly fetchNoHidden: string[];
+  /** Logits and hidden states without the present keys/values (a teacher-forced pass never decodes on). */
+  private readonly fetchNoCache: string[];
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -71,7 +82,9 @@ export class DecoderRunner {
     const kv: string[] = [];
     for (let l = 0; l < dims.layers; l++) kv.push(presentKey(l), presentValue(l));
     this.fetchNoHidden = [LOGITS, ...kv];
-    this.fetchAll = [...this.fetchNoHidden, ...Array.from({ length: dims.layers }, (_, l) => hiddenState(l))];
+    const hiddenNames = Array.from({ length: dims.layers }, (_, l) => hiddenState(l));
+    this.fetchAll = [...this.fetchNoHidden, ...hiddenNames];
+    this.fetchNoCache = [LOGITS, ...hiddenNames];
   }
 
   static async create(onnx: Uint8Array, descriptor: ModelDescriptor, options: RunnerOptions = {}): Promise<DecoderRunner> {
@@ -134,11 +147,24 @@ export class DecoderRunner {
    * summation order).
    */
   async prefill(prompts: readonly (readonly number[])[], hidden: boolean): Promise<ForwardResult> {
-    const width = Math.max(...prompts.map((p) => p.length));
-    const cache = this.emptyCache(prompts.length);
-    const rows = prompts.map((p) => [...new Array<number>(width - p.length).fill(0), ...p]);
-    const pads = prompts.map((p) => width - p.length);
-    return this.forward(cache, rows, hidden, pads);
+    const { rows, pads } = leftPadded(prompts);
+    return this.forward(this.emptyCache(prompts.length), rows, hidden, pads);
+  }
+
+  /**
+   * The same prefill, fetching only logits and hidden states. The present keys and values are
+   * computed either way (attention reads them) but not copied out to JS: for a 143-position pass
+   * of the small model that is 1.75 MB per pass a verifier would throw away.
+   */
+  async prefillNoCache(prompts: readonly (readonly number[])[]): Promise<PassResult> {
+    const { rows, pads } = leftPadded(prompts);
+    const { feeds, seq } = this.feeds(this.emptyCache(prompts.length), rows, pads);
+    const out = await this.run(feeds, this.fetchNoCache);
+    return {
+      logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
+      hidden: Array.from({ length: this.dims.layers }, (_, l) => (out[hiddenState(l)] as ort.Tensor).data as Float32Array),
+      seq,
+    };
   }
 
   /**
@@ -146,6 +172,27 @@ export class DecoderRunner {
    * are padding (masked, position 0), for a first call on an empty cache.
    */
   async forward(cache: KvCache, rows: readonly (readonly number[])[], hidden: boolean, leftPad?: readonly number[]): Promise<ForwardResult> {
+    const { feeds, seq, total, mask, nextPosition } = this.feeds(cache, rows, leftPad);
+    const out = await this.run(feeds, hidden ? this.fetchAll : this.fetchNoHidden);
+    const keys: ort.Tensor[] = [];
+    const values: ort.Tensor[] = [];
+    for (let l = 0; l < this.dims.layers; l++) {
+      keys.push(out[presentKey(l)] as ort.Tensor);
+      values.push(out[presentValue(l)] as ort.Tensor);
+    }
+    return {
+      logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
+      hidden: hidden ? Array.from({ length: this.dims.layers }, (_, l) => (out[hiddenState(l)] as ort.Tensor).data as Float32Array) : null,
+      seq,
+      cache: { batch: rows.length, length: total, mask, nextPosition, keys, values },
+    };
+  }
+
+  private feeds(
+    cache: KvCache,
+    rows: readonly (readonly number[])[],
+    leftPad?: readonly number[],
+  ): { feeds: Record<string, ort.Tensor>; seq: number; total: number; mask: BigInt64Array; nextPosition: number[] } {
     const batch = rows.length;
     const seq = rows[0]?.length ?? 0;
     if (batch !== cache.batch || seq === 0 || rows.some((r) => r.length !== seq)) {
@@ -181,29 +228,33 @@ export class DecoderRunner {
       feeds[pastKey(l)] = cache.keys[l] as ort.Tensor;
       feeds[pastValue(l)] = cache.values[l] as ort.Tensor;
     }
-    let out: ort.InferenceSession.ReturnType;
+    return { feeds, seq, total, mask, nextPosition };
+  }
+
+  /**
+   * onnxruntime-node 1.30 runs the session synchronously on the JS thread (its backend wraps the
+   * native Run in a setImmediate), so nothing else in this process runs while a pass is in
+   * flight: there is no idle JS time to hide protocol work in.
+   */
+  private async run(feeds: Record<string, ort.Tensor>, fetches: string[]): Promise<ort.InferenceSession.ReturnType> {
     try {
-      out = await this.session.run(feeds, hidden ? this.fetchAll : this.fetchNoHidden);
+      return await this.session.run(feeds, fetches);
     } catch (e) {
       throw new ModelError(ModelErrorCode.Runtime, 'session', `onnxruntime run failed (${errorText(e)})`);
     }
-    const keys: ort.Tensor[] = [];
-    const values: ort.Tensor[] = [];
-    for (let l = 0; l < this.dims.layers; l++) {
-      keys.push(out[presentKey(l)] as ort.Tensor);
-      values.push(out[presentValue(l)] as ort.Tensor);
-    }
-    return {
-      logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
-      hidden: hidden ? Array.from({ length: this.dims.layers }, (_, l) => (out[hiddenState(l)] as ort.Tensor).data as Float32Array) : null,
-      seq,
-      cache: { batch, length: total, mask, nextPosition, keys, values },
-    };
   }
 
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function leftPadded(prompts: readonly (readonly number[])[]): { rows: number[][]; pads: number[] } {
+  const width = Math.max(...prompts.map((p) => p.length));
+  return {
+    rows: prompts.map((p) => [...new Array<number>(width - p.length).fill(0), ...p]),
+    pads: prompts.map((p) => width - p.length),
+  };
 }
 
 function errorText(e: unknown): string {

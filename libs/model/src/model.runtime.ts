@@ -1,4 +1,4 @@
-import { ProtocolError, type TaskSpec, validateTaskSpec } from '@aegis/protocol';
+import { enableFastKeccak, ProtocolError, type TaskSpec, validateTaskSpec } from '@aegis/protocol';
 import { ByteTokenizer } from './byte.tokenizer';
 import { DecoderRunner, type RunnerOptions } from './decoder.runner';
 import type { ModelDescriptor } from './model.descriptor';
@@ -15,6 +15,9 @@ export class ModelRuntime {
 
   /** From ONNX bytes already checked against the descriptor (sha256) by the caller. */
   static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}): Promise<ModelRuntime> {
+    // Generation hashes once per token (U_t) and verification once per claimed token: take the
+    // WebAssembly Keccak (same outputs, checked against the same vectors) before the hot loops.
+    await enableFastKeccak();
     const runner = await DecoderRunner.create(onnx, descriptor, options);
     return new ModelRuntime(descriptor, runner, new ByteTokenizer(descriptor.tokenizer.bos, descriptor.tokenizer.eos));
   }

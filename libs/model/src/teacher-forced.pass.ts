@@ -32,12 +32,12 @@ export class TeacherForcedPass {
   ): Promise<TeacherForcedPass> {
     const input = [...prompt, ...tokens.slice(0, -1)];
     const rows = [input, ...companions];
-    const out = await runtime.runner.prefill(rows, true);
+    const out = await runtime.runner.prefillNoCache(rows);
     const width = out.seq;
     const { vocab, hidden, layers } = runtime.runner.dims;
     // Row 0 is ours: take its slice of each output so indexes below are row-local.
     const logits = out.logits.subarray(0, width * vocab);
-    const hiddenStates = (out.hidden as Float32Array[]).slice(0, layers).map((h) => h.subarray(0, width * hidden));
+    const hiddenStates = out.hidden.slice(0, layers).map((h) => h.subarray(0, width * hidden));
     return new TeacherForcedPass(
       logits,
       hiddenStates,

@@ -1,6 +1,6 @@
 // Cross-implementation test vectors: every expected value below was produced by the independent
 // Python implementation in ../vectors/generate_vectors.py, not by this code.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import asliVectors from '../vectors/asli.vectors.json';
 import identityVectors from '../vectors/identity.vectors.json';
 import powVectors from '../vectors/pow.vectors.json';
@@ -12,7 +12,7 @@ import { asliDistribution, sampleToken } from './asli.sampler';
 import { probePositions, quantize, type ProbePosition } from './asli.probes';
 import { asliSeed, stepRandom } from './asli.seed';
 import { concatBytes, fromHex, toHex, u32be, utf8 } from './bytes';
-import { keccak256 } from './hash';
+import { disableFastKeccak, enableFastKeccak, keccak256 } from './hash';
 import { addressFromPublicKey, NodeKey, recoverAddress, verifySignature } from './identity';
 import { grindPow, meetsDifficulty, powHash, powPositions } from './pow';
 import { encodeResult, resultDigest, signResult, verifySignedResult, type AsliResult } from './result.encoding';
@@ -29,7 +29,20 @@ function specOf(raw: (typeof taskVectors.tasks)[number]['spec']): TaskSpec {
   return { ...raw, nonce: BigInt(raw.nonce) };
 }
 
-describe('test vectors (Python reference)', () => {
+// Both Keccak paths (the pure-JS reference and the WebAssembly fast path) must match the vectors.
+describe.each(['noble', 'wasm'] as const)('test vectors (Python reference), keccak %s', (keccakPath) => {
+  beforeAll(async () => {
+    if (keccakPath === 'wasm') await enableFastKeccak();
+  });
+  afterAll(() => disableFastKeccak());
+
+  it('returns a fresh digest per call (no aliasing of the hasher buffer)', () => {
+    const a = keccak256(utf8('a'));
+    const aHex = toHex(a);
+    keccak256(utf8('b'));
+    expect(toHex(a)).toBe(aHex);
+  });
+
   describe('task', () => {
     it.each(taskVectors.tasks)('$name: encoding and hash', (v) => {
       expect(toHex(encodeTask(specOf(v.spec)))).toBe(v.encoding);
