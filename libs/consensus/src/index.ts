@@ -1,7 +1,9 @@
 export { ConsensusError, ConsensusErrorCode, isRetryable } from './consensus.errors';
 export { countInstances, ruleHolds, tally, type TallyInput, type TallyOutcome, type TallyResult, type TallyVote } from './tally/tally.rule';
 export type {
+  AuditFailure,
   ConsensusConfig,
+  FailedAudit,
   Decision,
   EpochMs,
   LedgerEffect,
@@ -14,6 +16,7 @@ export type {
   TransitionResult,
 } from './submission/submission.types';
 export { isLedgerEffect } from './submission/submission.types';
+export { auditDisputeId } from './submission/audit.dispute';
 export { transition, validateConsensusConfig } from './submission/submission.machine';
 export { expectedCommitteeSize, isEligible, lotteryTicket, selectVerifiers, type StakedNode } from './lottery/verifier.lottery';
 export {
@@ -28,3 +31,5 @@ export {
   type BeaconHead,
   type BeaconLink,
 } from './beacon/beacon.chain';
+export { type AnnouncedBeacon, verifyAnnouncedBeacon } from './beacon/announced.beacon';
+export { type CommitteeDraw, DEFAULT_MAX_REDRAWS, drawCommittee } from './lottery/committee.draw';

@@ -3,6 +3,7 @@ import { commonEnvSchema, env, kafkaEnvSchema, loadConfig } from '@aegis/config'
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { z } from 'zod';
+import { parseAuditSecret } from './checking/audit.sampler';
 import { PowCheckerModule } from './pow-checker.module';
 
 const checkerEnvSchema = commonEnvSchema.extend({
@@ -12,6 +13,20 @@ const checkerEnvSchema = commonEnvSchema.extend({
   AEGIS_AUDIT_SHARE: z.coerce.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').default(0.25),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('pow-checker-0'),
+  // Keys the audit choice so verifiers cannot predict it (see checking/audit.sampler.ts); shared by replicas.
+  AEGIS_AUDIT_SECRET: z.string().transform((v, ctx) => {
+    try {
+      return parseAuditSecret(v, 'value');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // Signer of the beacon chain: Submissions with a beacon it did not sign are dead-lettered.
+  AEGIS_CONTROL_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address (40 hex digits)')
+    .transform((a) => a.toLowerCase()),
 });
 
 runServiceMain('pow-checker', async () => {
@@ -21,7 +36,15 @@ runServiceMain('pow-checker', async () => {
   const runtime = await ModelRuntime.open(cfg.AEGIS_MODEL_DIR, { executionProvider: cfg.AEGIS_EXECUTION_PROVIDER });
   await bootstrapService({
     name: 'pow-checker',
-    module: PowCheckerModule.forRoot({ options: { runtime, auditShare: cfg.AEGIS_AUDIT_SHARE, instanceId: cfg.AEGIS_INSTANCE_ID }, minStake: cfg.AEGIS_MIN_STAKE }),
+    module: PowCheckerModule.forRoot({ options: {
+        runtime,
+        auditShare: cfg.AEGIS_AUDIT_SHARE,
+        instanceId: cfg.AEGIS_INSTANCE_ID,
+        auditSecret: cfg.AEGIS_AUDIT_SECRET,
+        controlAddress: cfg.AEGIS_CONTROL_ADDRESS,
+      },
+      minStake: cfg.AEGIS_MIN_STAKE,
+    }),
     logger,
     bus: kafkaBusFromEnv(kafka, CLIENT_IDS['pow-checker'], logger),
     ownsBus: true,

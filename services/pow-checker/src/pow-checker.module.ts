@@ -5,7 +5,8 @@ import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
 import { PowCheckController } from './checking/pow-check.controller';
 import { PowCheckService } from './checking/pow-check.service';
 import { SubmissionCache } from './checking/submission.cache';
-import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW } from './pow-checker.constants';
+import type { SubmissionLookup } from './checking/submission.lookup';
+import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, CHECKER_SUBMISSION_LOOKUP } from './pow-checker.constants';
 import type { PowCheckerOptions } from './pow-checker.options';
 
 export interface PowCheckerModuleOptions {
@@ -13,6 +14,8 @@ export interface PowCheckerModuleOptions {
   /** Given: the caller keeps it current. Absent: the module folds one from aegis.ledger-events.v1. */
   readonly stakeView?: StakeView;
   readonly minStake?: bigint;
+  /** Cache misses are asked here (the tallier's SubmissionQuery); absent, a miss is retried then dead-lettered. */
+  readonly submissionLookup?: SubmissionLookup;
 }
 
 const FEEDS = Symbol('pow-checker.FEEDS_STAKE_VIEW');
@@ -59,6 +62,7 @@ export class PowCheckerModule {
         { provide: CHECKER_OPTIONS, useValue: config.options },
         { provide: CHECKER_STAKE_VIEW, useValue: config.stakeView ?? new StakeView(config.minStake ?? 0n) },
         { provide: FEEDS, useValue: config.stakeView === undefined },
+        ...(config.submissionLookup ? [{ provide: CHECKER_SUBMISSION_LOOKUP, useValue: config.submissionLookup }] : []),
         SubmissionCache,
         CacheFeeds,
         PowCheckService,

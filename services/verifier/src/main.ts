@@ -16,6 +16,11 @@ const verifierEnvSchema = commonEnvSchema.extend({
   AEGIS_BEHAVIOR: z.string().default('honest'),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('verifier-0'),
+  // Signer of the beacon chain: Submissions with a beacon it did not sign are dead-lettered.
+  AEGIS_CONTROL_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address (40 hex digits)')
+    .transform((a) => a.toLowerCase()),
 });
 
 function readKeys(path: string): NodeKey[] {
@@ -39,7 +44,7 @@ runServiceMain('verifier', async () => {
   const behavior = cfg.AEGIS_BEHAVIOR === 'lazy-verifier' ? 'lazy-verifier' : 'honest';
   await bootstrapService({
     name: 'verifier',
-    module: VerifierModule.forRoot({ options: { keys, runtime, behavior, instanceId: cfg.AEGIS_INSTANCE_ID }, minStake: cfg.AEGIS_MIN_STAKE }),
+    module: VerifierModule.forRoot({ options: { keys, runtime, behavior, instanceId: cfg.AEGIS_INSTANCE_ID, controlAddress: cfg.AEGIS_CONTROL_ADDRESS }, minStake: cfg.AEGIS_MIN_STAKE }),
     logger,
     bus: kafkaBusFromEnv(kafka, CLIENT_IDS.verifier, logger),
     ownsBus: true,

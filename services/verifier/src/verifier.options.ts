@@ -1,5 +1,5 @@
 import type { ModelRuntime } from '@aegis/model';
-import type { NodeKey } from '@aegis/protocol';
+import type { Address, NodeKey } from '@aegis/protocol';
 
 export type VerifierBehavior = 'honest' | 'lazy-verifier';
 
@@ -12,4 +12,9 @@ export interface VerifierOptions {
   /** Stable per replica: this process's consumer group is its own (every verifier sees every submission). */
   readonly instanceId: string;
   readonly random?: () => number;
+  /**
+   * The control plane's address (AEGIS_CONTROL_ADDRESS): a Submission whose beacon it did not sign
+   * is dead-lettered. Required by main.ts; optional here only for harnesses that predate it.
+   */
+  readonly controlAddress?: Address;
 }

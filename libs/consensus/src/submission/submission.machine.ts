@@ -1,7 +1,9 @@
 import { type Address, isAddress, VerdictKind } from '@aegis/protocol';
 import { ConsensusError, ConsensusErrorCode, invalid } from '../consensus.errors';
 import { tally } from '../tally/tally.rule';
+import { auditDisputeId } from './audit.dispute';
 import type {
+  AuditFailure,
   ConsensusConfig,
   Decision,
   EpochMs,
@@ -11,6 +13,8 @@ import type {
   SubmissionState,
   TransitionResult,
 } from './submission.types';
+
+const AUDIT_FAILURES: readonly AuditFailure[] = ['pow-failed', 'audit-failed'];
 
 const MAX_BPS = 10_000;
 
@@ -64,6 +68,8 @@ export function transition(
       return unchanged(state);
     case 'verdict':
       return onVerdict(state, event.verifier, event.verdict, now, config);
+    case 'verdict-failed':
+      return onVerdictFailed(state, event.verifier, event.failure, now);
     case 'window-closed':
       return onWindowClosed(state, event.activeNodes, now, config);
     default: {
@@ -88,6 +94,7 @@ function open(event: Extract<SubmissionEvent, { kind: 'submitted' }>, now: Epoch
     extensions: 0,
     disputeOpen: false,
     verdicts: [],
+    failedAudits: [],
     lastEventAt: now,
     decision: null,
   };
@@ -97,6 +104,8 @@ function onVerdict(state: SubmissionState, verifier: Address, kind: VerdictKind,
   if (state.phase === 'decided') return unchanged(state);
   if (verifier === state.submitter) return unchanged(state);
   if (state.verdicts.some((v) => v.verifier === verifier)) return unchanged(state);
+  // A verifier caught fabricating on this submission has no vote on it any more.
+  if (state.failedAudits.some((f) => f.verifier === verifier)) return unchanged(state);
 
   const recorded: RecordedVerdict = { verifier, kind, at: now };
   const base: SubmissionState = { ...state, verdicts: [...state.verdicts, recorded], lastEventAt: now };
@@ -128,13 +137,51 @@ function onVerdict(state: SubmissionState, verifier: Address, kind: VerdictKind,
   return { state: base, effects: join };
 }
 
+/**
+ * DESIGN 2.4: a verdict that fails the PoW check is dropped and its verifier is treated as having
+ * submitted a wrong result. The failure is proof by itself (only the signer can have produced a
+ * PoW that misses the target or values that differ from the recomputation), so no tally is
+ * needed: the verifier's stake is liquidated at once into an audit dispute of its own, which also
+ * freezes it, and that pool is paid to R's side when the submission is decided (at once if it
+ * already is). Any verdict it had recorded stops counting. Only the first failure per verifier
+ * acts; later ones (redeliveries, other verdicts) change nothing.
+ */
+function onVerdictFailed(state: SubmissionState, verifier: Address, failure: AuditFailure, now: EpochMs): TransitionResult {
+  if (state.failedAudits.some((f) => f.verifier === verifier)) return unchanged(state);
+  const id = state.submissionId;
+  const disputeId = auditDisputeId(id, verifier);
+  const next: SubmissionState = {
+    ...state,
+    failedAudits: [...state.failedAudits, { verifier, failure, at: now, disputeId }],
+    lastEventAt: now,
+  };
+  const effects: SubmissionEffect[] = [
+    { kind: 'open-dispute', key: `${id}/audit/${verifier}/open-dispute`, disputeId, accused: verifier },
+    { kind: 'liquidate', key: `${id}/audit/${verifier}/liquidate`, disputeId, address: verifier },
+  ];
+  if (state.decision !== null) effects.push(auditPayout(next, disputeId, verifier, state.decision));
+  return { state: next, effects };
+}
+
+/** The audit pool of `verifier` -> the decided side, minus anyone caught (integer split, remainder to treasury, in the ledger). */
+function auditPayout(state: SubmissionState, disputeId: string, verifier: Address, decision: Decision): SubmissionEffect {
+  const caught = new Set(state.failedAudits.map((f) => f.verifier));
+  return {
+    kind: 'distribute-pool',
+    key: `${state.submissionId}/audit/${verifier}/distribute-pool`,
+    disputeId,
+    winners: decision.winners.filter((w) => !caught.has(w)),
+  };
+}
+
 function joinDispute(submissionId: string, address: Address): SubmissionEffect {
   return { kind: 'join-dispute', key: `${submissionId}/join/${address}`, disputeId: submissionId, address };
 }
 
 function allSelectedAccepted(state: SubmissionState): boolean {
   if (state.selectedVerifiers.length === 0) return false;
-  const accepted = new Set(state.verdicts.filter((v) => v.kind === VerdictKind.ACCEPT).map((v) => v.verifier));
+  const caught = new Set(state.failedAudits.map((f) => f.verifier));
+  const accepted = new Set(state.verdicts.filter((v) => v.kind === VerdictKind.ACCEPT && !caught.has(v.verifier)).map((v) => v.verifier));
   return state.selectedVerifiers.every((v) => accepted.has(v));
 }
 
@@ -143,9 +190,10 @@ function onWindowClosed(state: SubmissionState, activeNodes: number, now: EpochM
   if (now < state.closesAt) {
     throw new ConsensusError(ConsensusErrorCode.WINDOW_OPEN, `window closes at ${state.closesAt}, now is ${now}`, 'now');
   }
+  const caught = new Set(state.failedAudits.map((f) => f.verifier));
   const result = tally({
     submitter: state.submitter,
-    votes: state.verdicts.filter((v) => v.at < state.closesAt),
+    votes: state.verdicts.filter((v) => v.at < state.closesAt && !caught.has(v.verifier)),
     activeNodes,
   });
 
@@ -180,6 +228,7 @@ function settlement(state: SubmissionState, decision: Decision, config: Consensu
     }
     effects.push({ kind: 'distribute-pool', key: `${id}/distribute-pool`, disputeId: id, winners: decision.winners });
   }
+  for (const caught of state.failedAudits) effects.push(auditPayout(state, caught.disputeId, caught.verifier, decision));
   if (state.fee > 0n) {
     effects.push({
       kind: 'payout-fee',
@@ -224,6 +273,10 @@ function validateEvent(e: SubmissionEvent): void {
     case 'verdict':
       if (!isAddress(e.verifier)) throw bad('verifier', 'must be a lowercase 0x address');
       if (e.verdict !== VerdictKind.ACCEPT && e.verdict !== VerdictKind.REJECT) throw bad('verdict', 'must be ACCEPT or REJECT');
+      return;
+    case 'verdict-failed':
+      if (!isAddress(e.verifier)) throw bad('verifier', 'must be a lowercase 0x address');
+      if (!AUDIT_FAILURES.includes(e.failure)) throw bad('failure', 'must be pow-failed or audit-failed');
       return;
     case 'window-closed':
       if (!Number.isSafeInteger(e.activeNodes) || e.activeNodes < 0) throw bad('activeNodes', 'must be a non-negative integer');

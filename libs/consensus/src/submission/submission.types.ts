@@ -18,6 +18,23 @@ export interface RecordedVerdict {
   readonly at: EpochMs;
 }
 
+/**
+ * Why the PoW checker dropped a verdict in a way only its signer can have caused (DESIGN 2.4):
+ * the PoW hash is not below the target, or the audited values differ from the recomputation.
+ * NOT_ELIGIBLE is deliberately absent: it depends on the checker's stake snapshot, which can lag
+ * the ledger, so an honest verifier could fail it through no fault of its own.
+ */
+export type AuditFailure = 'pow-failed' | 'audit-failed';
+
+/** A verifier caught by the PoW checker on this submission: liquidated, its verdicts never counted. */
+export interface FailedAudit {
+  readonly verifier: Address;
+  readonly failure: AuditFailure;
+  readonly at: EpochMs;
+  /** The dispute its stake was liquidated into (see auditDisputeId); paid to R's side at the decision. */
+  readonly disputeId: string;
+}
+
 export interface Decision {
   readonly outcome: TallyOutcome;
   readonly winners: readonly Address[];
@@ -45,6 +62,8 @@ export interface SubmissionState {
   readonly disputeOpen: boolean;
   /** One verdict per verifier, first one wins, submitter's own verdicts dropped; arrival order. */
   readonly verdicts: readonly RecordedVerdict[];
+  /** Verifiers whose verdict failed the PoW check, first failure per verifier, arrival order. */
+  readonly failedAudits: readonly FailedAudit[];
   readonly lastEventAt: EpochMs;
   /** Set exactly when phase === 'decided'. */
   readonly decision: Decision | null;
@@ -64,6 +83,13 @@ export type SubmissionEvent =
       readonly submissionId: string;
       readonly verifier: Address;
       readonly verdict: VerdictKind;
+    }
+  | {
+      /** The PoW checker dropped a verdict of `verifier` (DESIGN 2.4): it is treated as having submitted a wrong result. */
+      readonly kind: 'verdict-failed';
+      readonly submissionId: string;
+      readonly verifier: Address;
+      readonly failure: AuditFailure;
     }
   | {
       readonly kind: 'window-closed';

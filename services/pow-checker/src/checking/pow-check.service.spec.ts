@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
 import { CheckOutcome, createTopicMessage, signedResultToWire, signedVerdictToWire, StakeView, TOPICS, type Verdict } from '@aegis/contracts';
 import { buildModel, generate, ModelRuntime, proveVerdict, TeacherForcedPass, TINY_MODEL_ID } from '@aegis/model';
-import { grindPow, NodeKey, type SignedResult, type SignedVerdict, signVerdict, type TaskSpec, VerdictKind } from '@aegis/protocol';
+import { fromHex, grindPow, NodeKey, type SignedResult, type SignedVerdict, signVerdict, type TaskSpec, toHex, VerdictKind } from '@aegis/protocol';
+import { BeaconChain } from '@aegis/consensus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PowCheckService } from './pow-check.service';
 import { SubmissionCache } from './submission.cache';
@@ -86,6 +87,33 @@ describe('PowCheckService', () => {
     // Changed values either miss the target or, by a 2^-bits chance, pass it and fail the audit.
     expect([CheckOutcome.POW_FAILED, CheckOutcome.AUDIT_FAILED]).toContain(outcome);
     expect((await make(1).sut.onVerdict(wire(lazy(outsider)), 1)).outcome).toBe(CheckOutcome.NOT_ELIGIBLE);
+  });
+
+  it('on a cache miss asks the tallier (SubmissionLookup) and checks what it returns', async () => {
+    const control = key(40);
+    const link = BeaconChain.fromGenesis(control, 'checker-spec').append(signed.digest);
+    const beacon = { height: BigInt(link.index), value: fromHex(link.beacon, 32), previous: fromHex(link.prev, 32), signature: fromHex(link.signature, 65) };
+    const submission = createTopicMessage(TOPICS.submissions, { result: signedResultToWire(signed, spec), beacon, verifiersPerTask: 2 });
+    const asked: string[] = [];
+    const lookup = {
+      getSubmission: async (id: string) => {
+        asked.push(id);
+        return { submission, disputed: true };
+      },
+    };
+    const stakes = new StakeView(100n);
+    for (const k of [worker, verifier]) stakes.set(k.address, 1_000n);
+    const options = { runtime, auditShare: 0, instanceId: 't', controlAddress: control.address };
+    const sut = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), lookup);
+    // Disputed (from the tallier): audited although the share is 0, and the lazy values are caught.
+    expect(await sut.onVerdict(wire(lazy(verifier)), 1)).toMatchObject({ outcome: CheckOutcome.AUDIT_FAILED, audited: true });
+    expect(await sut.onVerdict(wire(honestVerdict), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: true });
+    expect(asked).toEqual([toHex(signed.digest)]); // the second verdict hit the refilled cache
+    // A submission whose beacon the control plane did not sign is poison, from the tallier or the bus.
+    const forged = createTopicMessage(TOPICS.submissions, { result: signedResultToWire(signed, spec), beacon: { ...beacon, value: new Uint8Array(32).fill(9) }, verifiersPerTask: 2 });
+    expect(() => new SubmissionCache(options).addSubmission(forged)).toThrow(PoisonMessageError);
+    const sut2 = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), { getSubmission: async () => ({ submission: forged, disputed: false }) });
+    await expect(sut2.onVerdict(wire(honestVerdict), 1)).rejects.toBeInstanceOf(PoisonMessageError);
   });
 
   it('retries a verdict on a submission not cached yet, then dead-letters it', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type EventBus, PoisonMessageError } from '@aegis/bus';
 import { isEligible } from '@aegis/consensus';
 import {
@@ -14,7 +14,9 @@ import {
 import { auditVerdictPow, TeacherForcedPass } from '@aegis/model';
 import { equalBytes, toHex, verifyPow, verifySignedVerdict } from '@aegis/protocol';
 import { EVENT_BUS } from '@aegis/service-kit';
-import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, UNKNOWN_SUBMISSION_ATTEMPTS } from '../pow-checker.constants';
+import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, CHECKER_SUBMISSION_LOOKUP, UNKNOWN_SUBMISSION_ATTEMPTS } from '../pow-checker.constants';
+import { AuditSampler } from './audit.sampler';
+import type { SubmissionLookup } from './submission.lookup';
 import type { PowCheckerOptions } from '../pow-checker.options';
 import { type CachedSubmission, SubmissionCache } from './submission.cache';
 
@@ -31,13 +33,16 @@ export interface CheckResult {
  */
 @Injectable()
 export class PowCheckService {
+  private readonly sampler: AuditSampler;
+
   constructor(
     @Inject(CHECKER_OPTIONS) private readonly options: PowCheckerOptions,
     @Inject(CHECKER_STAKE_VIEW) private readonly stakes: StakeView,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly cache: SubmissionCache,
+    @Optional() @Inject(CHECKER_SUBMISSION_LOOKUP) private readonly lookup?: SubmissionLookup,
   ) {
-    if (!(options.auditShare >= 0 && options.auditShare <= 1)) throw new RangeError('auditShare: must be in [0, 1]');
+    this.sampler = options.auditSecret ? new AuditSampler(options.auditSecret, options.auditShare) : AuditSampler.withRandomSecret(options.auditShare);
   }
 
   async onVerdict(message: Verdict, attempt: number): Promise<CheckResult> {
@@ -51,7 +56,7 @@ export class PowCheckService {
     const { signed, context } = decoded;
     if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
     const digest = toHex(signed.verdict.submissionDigest);
-    const submission = this.cache.get(digest);
+    const submission = this.cache.get(digest) ?? (await this.fetch(digest));
     if (!submission) {
       // The cache is fed by another subscription and may trail this verdict by a moment.
       if (attempt < UNKNOWN_SUBMISSION_ATTEMPTS) throw new Error(`submission ${digest} not cached yet`);
@@ -62,6 +67,17 @@ export class PowCheckService {
     const checked = createTopicMessage(TOPICS.checkedVerdicts, { verdict: message, outcome: result.outcome, audited: result.audited, detail: result.detail });
     await this.bus.publish(TOPICS.checkedVerdicts, toHex(context.taskHash), encodeTopicMessage(TOPICS.checkedVerdicts, checked));
     return result;
+  }
+
+  /** Cache miss: ask the tallier (SubmissionQuery); what it returns is checked like a bus submission. */
+  private async fetch(digest: string): Promise<CachedSubmission | undefined> {
+    if (!this.lookup) return undefined;
+    const found = await this.lookup.getSubmission(digest);
+    if (!found) return undefined;
+    this.cache.addSubmission(found.submission);
+    const entry = this.cache.get(digest);
+    if (entry && found.disputed) entry.disputed = true;
+    return entry;
   }
 
   private async check(s: CachedSubmission, signed: ReturnType<typeof signedVerdictFromWire>['signed']): Promise<CheckResult> {
@@ -76,21 +92,11 @@ export class PowCheckService {
     if (v.values.length !== d.pow.positions || !verifyPow(v.verifier, v.submissionDigest, v.nonce, v.values, d.pow.difficultyBits)) {
       return { outcome: CheckOutcome.POW_FAILED, audited: false, detail: `hash not below the ${d.pow.difficultyBits}-bit target` };
     }
-    if (!s.disputed && !sampled(signed.digest, this.options.auditShare)) return { outcome: CheckOutcome.PASSED, audited: false, detail: '' };
+    if (!s.disputed && !this.sampler.sampled(signed.digest)) return { outcome: CheckOutcome.PASSED, audited: false, detail: '' };
     s.pass ??= TeacherForcedPass.run(this.options.runtime, s.spec.promptTokens, s.signed.result.tokens);
     const audit = auditVerdictPow(d, await s.pass, s.signed, signed);
     return audit.ok
       ? { outcome: CheckOutcome.PASSED, audited: true, detail: '' }
       : { outcome: CheckOutcome.AUDIT_FAILED, audited: true, detail: `${audit.problem ?? 'values'}: max deviation ${audit.maxDeviation}` };
   }
-}
-
-/**
- * Deterministic per verdict, so a redelivery is sampled the same way. Weakness: the verifier can
- * compute this too and grind fabricated verdicts until one is not sampled; a checker-secret or
- * post-verdict beacon should seed it (see the report).
- */
-export function sampled(verdictDigest: Uint8Array, share: number): boolean {
-  const x = new DataView(verdictDigest.buffer, verdictDigest.byteOffset, 4).getUint32(0, false);
-  return x < share * 2 ** 32;
 }

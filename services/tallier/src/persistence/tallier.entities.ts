@@ -94,7 +94,8 @@ export class BeaconEntity {
   @Column({ type: 'varchar', length: 66 })
   prev!: string;
 
-  @Index({ unique: true })
+  // Not unique: an empty committee is redrawn with further links for the same digest.
+  @Index()
   @Column({ name: 'submission_digest', type: 'varchar', length: 66 })
   submissionDigest!: string;
 

@@ -1,4 +1,4 @@
-import type { Decision, RecordedVerdict, SubmissionPhase, SubmissionState } from '@aegis/consensus';
+import type { AuditFailure, Decision, FailedAudit, RecordedVerdict, SubmissionPhase, SubmissionState } from '@aegis/consensus';
 import { isAddress, VerdictKind } from '@aegis/protocol';
 
 /**
@@ -7,6 +7,7 @@ import { isAddress, VerdictKind } from '@aegis/protocol';
  */
 export type StateJson = Omit<SubmissionState, 'fee'> & { fee: string };
 
+const AUDIT_FAILURES: readonly AuditFailure[] = ['pow-failed', 'audit-failed'];
 const PHASES: readonly SubmissionPhase[] = ['pending', 'accepted-fast', 'disputed', 'undecided-extended', 'decided'];
 
 export function stateToJson(s: SubmissionState): StateJson {
@@ -55,6 +56,16 @@ export function stateFromJson(json: unknown): SubmissionState {
     if (!isAddress(r.verifier)) fail(`verdicts[${i}].verifier`, 'must be an address');
     return { verifier: r.verifier, kind: kind(r.kind, `verdicts[${i}].kind`), at: int(r.at, `verdicts[${i}].at`) };
   });
+  // Rows written before audit liquidation existed have no failedAudits: nobody was caught then.
+  const failedRaw = o.failedAudits ?? [];
+  if (!Array.isArray(failedRaw)) fail('failedAudits', 'must be an array');
+  const failedAudits: FailedAudit[] = (failedRaw as unknown[]).map((v, i) => {
+    const r = v as Record<string, unknown>;
+    if (!isAddress(r.verifier)) fail(`failedAudits[${i}].verifier`, 'must be an address');
+    if (!AUDIT_FAILURES.includes(r.failure as AuditFailure)) fail(`failedAudits[${i}].failure`, 'must be pow-failed or audit-failed');
+    if (typeof r.disputeId !== 'string' || !/^0x[0-9a-f]{64}$/.test(r.disputeId)) fail(`failedAudits[${i}].disputeId`, 'must be 32-byte hex');
+    return { verifier: r.verifier, failure: r.failure as AuditFailure, at: int(r.at, `failedAudits[${i}].at`), disputeId: r.disputeId };
+  });
   let decision: Decision | null = null;
   if (o.decision !== null && o.decision !== undefined) {
     const d = o.decision as Record<string, unknown>;
@@ -82,6 +93,7 @@ export function stateFromJson(json: unknown): SubmissionState {
     extensions: int(o.extensions, 'extensions'),
     disputeOpen: o.disputeOpen,
     verdicts,
+    failedAudits,
     lastEventAt: int(o.lastEventAt, 'lastEventAt'),
     decision,
   };

@@ -1,5 +1,6 @@
 import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
 import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TOPICS } from '@aegis/contracts';
+import { auditDisputeId } from '@aegis/consensus';
 import { toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -63,13 +64,43 @@ describe('TallierService', () => {
   it('counts only PASSED verdicts and each verifier once', async () => {
     const r = resultMessage(submitter, taskSpec(1n));
     await sut.onResult(r, 1);
-    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT, CheckOutcome.AUDIT_FAILED))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT, CheckOutcome.NOT_ELIGIBLE))).toBe('ignored');
     expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('counted');
     expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('ignored');
     const state = store.tables.submissions.get(toHex(r.digest))?.state;
     expect(state?.verdicts.map((v) => v.verifier)).toEqual([verifiers[1]!.address]);
     expect(state?.phase).toBe('disputed');
     expect(outboxCases(TOPICS.ledgerCommands)).toEqual(['openDispute', 'joinDispute']);
+  });
+
+  it('liquidates a verifier whose verdict failed the PoW check and pays its stake to the winners at the decision', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    const lazy = verifiers[0]!.address;
+    const auditDispute = auditDisputeId(toHex(r.digest), lazy);
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe('punished');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.ACCEPT))).toBe('counted');
+    clock.advance(WINDOW_MS);
+    expect(await sut.tick()).toBe(1);
+    const commands = store.tables.outbox
+      .filter((o) => o.record.topic === TOPICS.ledgerCommands)
+      .map((o) => decodeTopicMessage(TOPICS.ledgerCommands, o.record.value).command);
+    const forAudit = commands.filter((c) => c.value !== undefined && 'disputeId' in c.value && toHex(c.value.disputeId) === auditDispute);
+    expect(forAudit.map((c) => c.case)).toEqual(['openDispute', 'liquidate', 'distributePool']);
+    const pay = forAudit[2];
+    expect(pay?.case === 'distributePool' && pay.value.winners.map((w) => toHex(w)).sort()).toEqual([submitter.address, verifiers[1]!.address].sort());
+    const liq = forAudit[1];
+    expect(liq?.case === 'liquidate' && toHex(liq.value.address)).toBe(lazy);
+    const state = store.tables.submissions.get(toHex(r.digest))?.state;
+    expect(state?.decision?.winners).not.toContain(lazy);
+  });
+
+  it('does not punish a verifier the checker found ineligible (its stake snapshot may lag)', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.NOT_ELIGIBLE))).toBe('ignored');
+    expect(outboxCases(TOPICS.ledgerCommands)).toEqual([]);
   });
 
   it('dead-letters a verdict on an unknown submission', async () => {

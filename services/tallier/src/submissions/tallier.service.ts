@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
 import {
+  type AuditFailure,
   BeaconChain,
-  beaconOf,
   type ConsensusConfig,
+  drawCommittee,
   genesisBeacon,
   isLedgerEffect,
-  selectVerifiers,
   type SubmissionEffect,
   type SubmissionEvent,
   type SubmissionState,
@@ -94,10 +94,14 @@ export class TallierService {
       const chain = head
         ? new BeaconChain(this.options.controlKey, head)
         : BeaconChain.fromGenesis(this.options.controlKey, this.options.chainId);
-      // Appended inside the transaction that records the submission: the link exists only if the record does.
-      const link = chain.append(signed.digest);
-      await tx.insertBeacon(link);
-      const selected = selectVerifiers(this.stakes.activeNodes(), beaconOf(link), this.options.verifiersPerTask);
+      // Appended inside the transaction that records the submission: the links exist only if the record does.
+      // An empty committee (~5% at k = 3) gets further links before anything is announced, so
+      // verifiers only ever see the last one (docs/consensus.md, "Empty committees").
+      const draw = drawCommittee((d) => chain.append(d), signed.digest, submitter, this.stakes.activeNodes(), this.options.verifiersPerTask);
+      for (const l of draw.links) await tx.insertBeacon(l);
+      const link = draw.links[draw.links.length - 1]!;
+      const selected = [...draw.committee];
+      if (draw.links.length > 1) this.logger.info({ submissionId, links: draw.links.length, committee: selected.length }, 'empty committee redrawn');
       const { state } = transition(
         undefined,
         { kind: 'submitted', submissionId, taskId: th, submitter, fee: this.options.taskFee, selectedVerifiers: selected },
@@ -123,8 +127,11 @@ export class TallierService {
     return outcome;
   }
 
-  /** A checked verdict from the PoW checker: PASSED ones are votes; failed ones are kept for the record. */
-  async onCheckedVerdict(message: CheckedVerdict): Promise<'counted' | 'ignored'> {
+  /**
+   * A checked verdict from the PoW checker: PASSED ones are votes; a PoW or audit failure gets its
+   * verifier liquidated (verdict-failed); NOT_ELIGIBLE ones are only kept for the record.
+   */
+  async onCheckedVerdict(message: CheckedVerdict): Promise<'counted' | 'punished' | 'ignored'> {
     if (message.verdict === undefined) throw new PoisonMessageError('invalid', 'verdict', 'is missing');
     const wire = message.verdict;
     const { signed, context } = poisonOnWireError(() => signedVerdictFromWire(wire));
@@ -146,9 +153,18 @@ export class TallierService {
         receivedAt: now,
         verdict: encodeTopicMessage(TOPICS.verdicts, wire),
       });
-      if (!fresh || message.outcome !== CheckOutcome.PASSED) return 'ignored' as const;
-      await this.apply(tx, stored, { kind: 'verdict', submissionId, verifier: signed.verdict.verifier, verdict: signed.verdict.kind }, now, signed.verdict.verifier);
-      return 'counted' as const;
+      if (!fresh) return 'ignored' as const;
+      const verifier = signed.verdict.verifier;
+      if (message.outcome === CheckOutcome.PASSED) {
+        await this.apply(tx, stored, { kind: 'verdict', submissionId, verifier, verdict: signed.verdict.kind }, now, verifier);
+        return 'counted' as const;
+      }
+      const failure = punishableFailure(message.outcome);
+      if (failure === undefined) return 'ignored' as const;
+      // DESIGN 2.4: dropped, and its verifier treated as having submitted a wrong result.
+      await this.apply(tx, stored, { kind: 'verdict-failed', submissionId, verifier, failure }, now);
+      this.logger.warn({ submissionId, verifier, failure }, 'verdict failed the PoW check; verifier liquidated');
+      return 'punished' as const;
     });
     await this.relay.flush();
     return outcome;
@@ -286,6 +302,21 @@ export class TallierService {
 /** Stored bytes were encoded by this service: a failure here is corruption, not bad input. */
 function decodeResult(bytes: Uint8Array): Result {
   return decodeTopicMessage(TOPICS.results, bytes);
+}
+
+/**
+ * Only failures that the verifier's own signed bytes prove. NOT_ELIGIBLE is left unpunished: it
+ * is judged on the checker's stake snapshot, which may lag the ledger (see @aegis/consensus).
+ */
+function punishableFailure(outcome: CheckOutcome): AuditFailure | undefined {
+  switch (outcome) {
+    case CheckOutcome.POW_FAILED:
+      return 'pow-failed';
+    case CheckOutcome.AUDIT_FAILED:
+      return 'audit-failed';
+    default:
+      return undefined;
+  }
 }
 
 function poisonOnWireError<T>(fn: () => T): T {

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventBus, OutgoingRecord } from '@aegis/bus';
+import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { BeaconChain } from '@aegis/consensus';
 import { createTopicMessage, decodeTopicMessage, signedResultToWire, signedVerdictFromWire, StakeView, type Submission, TOPICS } from '@aegis/contracts';
 import { buildModel, generate, ModelRuntime, TINY_MODEL_ID } from '@aegis/model';
-import { NodeKey, signResult, type TaskSpec, VerdictKind, verifyPow } from '@aegis/protocol';
+import { fromHex, NodeKey, signResult, type TaskSpec, VerdictKind, verifyPow } from '@aegis/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierBehavior } from '../verifier.options';
@@ -84,6 +85,31 @@ describe('VerificationService', () => {
     const vs = verdicts(bus);
     expect(vs.map((v) => v.kind)).toEqual([VerdictKind.ACCEPT, VerdictKind.ACCEPT]);
     for (const v of vs) expect(verifyPow(v.verifier, v.submissionDigest, v.nonce, v.values, runtime.descriptor.pow.difficultyBits)).toBe(true);
+  });
+
+  it('with a control address: acts on a beacon the control plane signed, dead-letters a forged one', async () => {
+    const control = key(40);
+    const stakes = new StakeView(100n);
+    for (const k of [worker, ...verifiers]) stakes.set(k.address, 1_000n);
+    const withControl = (bus: CaptureBus): VerificationService =>
+      new VerificationService({ keys: verifiers, runtime, behavior: 'honest', instanceId: 't', controlAddress: control.address }, stakes, bus, pino({ level: 'silent' }));
+    const result = honest.result!;
+    const link = BeaconChain.fromGenesis(control, 'verifier-spec').append(result.digest);
+    const signedBeacon = { height: BigInt(link.index), value: fromHex(link.beacon, 32), previous: fromHex(link.prev, 32), signature: fromHex(link.signature, 65) };
+    const good = createTopicMessage(TOPICS.submissions, { result, beacon: signedBeacon, verifiersPerTask: 3 });
+    const okBus = new CaptureBus();
+    expect(await withControl(okBus).onSubmission(good)).toEqual(verifiers.map((v) => v.address));
+    // Signed by someone else, or the right link moved to another submission: poison, nothing published.
+    const forgedLink = BeaconChain.fromGenesis(worker, 'verifier-spec').append(result.digest);
+    const forged = createTopicMessage(TOPICS.submissions, {
+      result,
+      beacon: { ...signedBeacon, signature: fromHex(forgedLink.signature, 65) },
+      verifiersPerTask: 3,
+    });
+    const badBus = new CaptureBus();
+    await expect(withControl(badBus).onSubmission(forged)).rejects.toBeInstanceOf(PoisonMessageError);
+    await expect(withControl(badBus).onSubmission(honest)).rejects.toMatchObject({ field: 'beacon.signature' });
+    expect(badBus.records).toEqual([]);
   });
 
   it('verifies as every active key in a dispute', async () => {

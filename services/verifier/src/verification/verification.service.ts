@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type EventBus, PoisonMessageError } from '@aegis/bus';
-import { isEligible } from '@aegis/consensus';
+import { isEligible, verifyAnnouncedBeacon } from '@aegis/consensus';
 import {
   beaconFromWire,
   createTopicMessage,
@@ -46,7 +46,12 @@ export class VerificationService {
   /** Returns the verifiers (of this process) that published a verdict. */
   async onSubmission(submission: Submission): Promise<string[]> {
     const work = decodeWork(submission.result, submission.beacon?.height ?? 0n);
-    const beacon = wire(() => beaconFromWire(submission.beacon)).value;
+    const announced = wire(() => beaconFromWire(submission.beacon));
+    // A beacon the control plane did not sign could hand-pick the committee: never act on it.
+    if (this.options.controlAddress !== undefined && !verifyAnnouncedBeacon(announced, work.signed.digest, this.options.controlAddress)) {
+      throw new PoisonMessageError('invalid', 'beacon.signature', `is not the control plane's (${this.options.controlAddress}) link for this submission`);
+    }
+    const beacon = announced.value;
     const k = submission.verifiersPerTask;
     if (k < 1) throw new PoisonMessageError('invalid', 'verifiersPerTask', 'must be >= 1');
     const total = this.stakes.totalActiveStake();
