@@ -1,0 +1,416 @@
+import { buildDataSource, parseSchemaName, runMigrations } from '@aegis/db';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
+import { commandContentHash, LedgerCommand, parseLedgerCommand } from '../core/ledger.commands';
+import { LedgerError, LedgerErrorCode } from '../core/ledger.errors';
+import {
+  DisputeState,
+  LedgerRules,
+  LedgerTransition,
+  LedgerView,
+  PlanReads,
+  planParsedTransition,
+  planReadsOf,
+  Posting,
+  UnbondingTranche,
+} from '../core/ledger.rules';
+import type { ApplyOutcome, InvariantReport, LedgerStore } from '../core/ledger.store';
+import { LEDGER_ENTITIES, LedgerAccountEntity } from './ledger.entities';
+import { LEDGER_MIGRATIONS } from './migrations';
+
+export const LEDGER_SCHEMA = 'ledger';
+export const LEDGER_MIGRATIONS_TABLE = 'ledger_migrations';
+
+// SQLSTATEs after which the whole transaction can simply be run again.
+const RETRYABLE = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */]);
+
+/**
+ * The treasury and the minted total are credit-only and touched by most commands (every payout
+ * remainder); one row each would serialise those commands on its lock for the whole COMMIT. They
+ * are stored as SHARDS rows picked by the idempotency key and summed on read.
+ */
+const SHARDS = 16;
+const TREASURY_SHARD_PREFIX = `${TREASURY}#`;
+
+function shardOf(key: string): number {
+  // FNV-1a: cheap, stable across processes, spreads similar keys.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SHARDS;
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared-statement name per distinct SQL text (texts differ per schema, so do names). */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `aegis_ledger_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** Storage id -> ledger account id (treasury shards read as the one treasury). */
+function logicalAccount(id: string): string {
+  return id.startsWith(TREASURY_SHARD_PREFIX) ? TREASURY : id;
+}
+
+export interface LedgerDataSourceOptions {
+  url: string;
+  /** `ledger` unless a test wants a scratch schema. */
+  schema?: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function buildLedgerDataSource(options: LedgerDataSourceOptions): DataSource {
+  return buildDataSource({
+    url: options.url,
+    schema: options.schema ?? LEDGER_SCHEMA,
+    entities: LEDGER_ENTITIES,
+    migrations: LEDGER_MIGRATIONS,
+    migrationsTableName: LEDGER_MIGRATIONS_TABLE,
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}),
+  });
+}
+
+/** Runs the ledger's pending migrations; returns the names applied now. */
+export async function migrateLedger(options: LedgerDataSourceOptions): Promise<string[]> {
+  return runMigrations(buildLedgerDataSource({ ...options, poolSize: 1 }));
+}
+
+export interface PgLedgerOptions extends LedgerDataSourceOptions {
+  rules: LedgerRules;
+  /** Attempts per command on serialization failures and deadlocks (8). */
+  maxAttempts?: number;
+  /**
+   * Fault injection for tests: runs inside the transaction after every write, before COMMIT.
+   * Whatever it throws (or a connection it kills) must leave no trace of the command.
+   */
+  beforeCommit?: (cmd: LedgerCommand) => Promise<void>;
+}
+
+interface Row {
+  [column: string]: unknown;
+}
+
+/** The one thing the transaction steps need from a connection. */
+interface Sql {
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/**
+ * The stake ledger in Postgres. One command = one READ COMMITTED transaction:
+ *  1. insert the idempotency row first (a concurrent twin waits on its unique index, then sees
+ *     it: same content hash = replay, other = IDEMPOTENCY_CONFLICT);
+ *  2. lock every account the command can touch, in sorted id order (so two commands never wait
+ *     on each other in a cycle), plus the dispute row it reads;
+ *  3. plan with the pure rules against what was read under those locks;
+ *  4. write entries, balances (upsert), unbonding and dispute rows; COMMIT.
+ * A refused command rolls back entirely, so its key stays free for a corrected retry.
+ */
+export class PgLedger implements LedgerStore {
+  private readonly maxAttempts: number;
+  /** Transactions rerun after a serialization failure or deadlock, since connect (for benchmarks and metrics). */
+  retries = 0;
+
+  private constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: PgLedgerOptions,
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 8;
+  }
+
+  /** Connects (without migrating: that is `aegis db migrate`'s job). */
+  static async connect(options: PgLedgerOptions): Promise<PgLedger> {
+    parseSchemaName(options.schema ?? LEDGER_SCHEMA);
+    const dataSource = buildLedgerDataSource(options);
+    await dataSource.initialize();
+    return new PgLedger(dataSource, options);
+  }
+
+  private get pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  get rules(): LedgerRules {
+    return this.options.rules;
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  async apply(input: LedgerCommand, now: Date): Promise<ApplyOutcome> {
+    const cmd = parseLedgerCommand(input);
+    const hash = commandContentHash(cmd);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyOnce(cmd, hash, now);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= this.maxAttempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+        this.retries += 1;
+        // Jittered backoff so that the transactions that just collided do not collide again.
+        await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private async applyOnce(cmd: LedgerCommand, hash: string, now: Date): Promise<ApplyOutcome> {
+    const s = this.schema;
+    const reads = planReadsOf(cmd);
+    // The DataSource's own pg pool, without TypeORM's per-query bookkeeping: this is the hot path.
+    const client = await this.pool.connect();
+    const qr: Sql = {
+      // Named statements: each connection parses and plans them once, not on every command.
+      query: async (sql, params) =>
+        (params ? await client.query({ name: statementName(sql), text: sql, values: params }) : await client.query(sql)).rows as Row[],
+    };
+    let open = false;
+    let broken: Error | undefined;
+    // A backend that dies while we hold the connection surfaces as an 'error' event besides the
+    // failed query; without a listener it would crash the process.
+    const onError = (e: Error): void => void (broken = e);
+    client.on('error', onError);
+    try {
+      // Plain BEGIN: TypeORM's startTransaction(level) costs a second round trip.
+      await qr.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      open = true;
+      // One round trip: claim the idempotency key, then lock the accounts in id order (the
+      // global lock order, so two commands never wait on each other in a cycle).
+      const rows = (await qr.query(
+        `WITH claimed AS (
+           INSERT INTO ${s}.commands (key, content_hash, kind, applied_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (key) DO NOTHING RETURNING key
+         )
+         SELECT (SELECT count(*) FROM claimed)::int AS fresh, a.id, a.balance
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (
+           SELECT id, balance FROM ${s}.accounts WHERE id = ANY($5::text[]) ORDER BY id FOR UPDATE
+         ) AS a ON true`,
+        [cmd.key, hash, cmd.kind, now, reads.accounts],
+      )) as Row[];
+      if (rows[0]?.fresh !== 1) {
+        const outcome = await this.replay(qr, cmd, hash);
+        await qr.query('ROLLBACK');
+        open = false;
+        return outcome;
+      }
+      const balances = new Map<string, bigint>();
+      for (const r of rows) if (r.id !== null) balances.set(String(r.id), BigInt(String(r.balance)));
+
+      const view = await this.readView(qr, cmd, reads, balances);
+      const transition = planParsedTransition(cmd, view, now, this.options.rules);
+      await this.write(qr, transition, new Set(balances.keys()), now);
+      await this.options.beforeCommit?.(cmd);
+      await qr.query('COMMIT');
+      open = false;
+      return { applied: true, entries: transition.postings };
+    } catch (err) {
+      if (open) {
+        // A connection that cannot even roll back is dropped from the pool, not reused.
+        await qr.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+      }
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  private async replay(qr: Sql, cmd: LedgerCommand, hash: string): Promise<ApplyOutcome> {
+    const s = this.schema;
+    const [stored] = (await qr.query(`SELECT content_hash FROM ${s}.commands WHERE key = $1`, [cmd.key])) as Row[];
+    if (stored?.content_hash !== hash) {
+      throw new LedgerError(LedgerErrorCode.IDEMPOTENCY_CONFLICT, 'key', `key ${cmd.key} was used for a different command`);
+    }
+    const rows = (await qr.query(`SELECT account, amount FROM ${s}.entries WHERE command_key = $1 ORDER BY id`, [cmd.key])) as Row[];
+    return { applied: false, entries: rows.map((r) => ({ account: logicalAccount(String(r.account)), amount: BigInt(String(r.amount)) })) };
+  }
+
+  /** Loads (locking the dispute row) the rest of what planTransition may read for `cmd` (see planReads). */
+  private async readView(qr: Sql, cmd: LedgerCommand, reads: PlanReads, balances: Map<string, bigint>): Promise<LedgerView> {
+    const s = this.schema;
+    let dispute: (DisputeState & { id: string }) | undefined;
+    if (reads.dispute !== undefined) {
+      const [d] = (await qr.query(`SELECT accused, open FROM ${s}.disputes WHERE id = $1 FOR UPDATE`, [reads.dispute])) as Row[];
+      if (d) {
+        const parties = (await qr.query(`SELECT address FROM ${s}.dispute_parties WHERE dispute_id = $1 ORDER BY address`, [
+          reads.dispute,
+        ])) as Row[];
+        dispute = { id: reads.dispute, accused: String(d.accused), open: d.open === true, parties: parties.map((p) => String(p.address)) };
+      }
+    }
+    let tranches: UnbondingTranche[] = [];
+    if (reads.unbondingOf !== undefined) {
+      const rows = (await qr.query(`SELECT id, amount, release_at FROM ${s}.unbonding WHERE address = $1 ORDER BY release_at, id`, [
+        reads.unbondingOf,
+      ])) as Row[];
+      tranches = rows.map((r) => ({ id: String(r.id), amount: BigInt(String(r.amount)), releaseAt: new Date(r.release_at as Date) }));
+    }
+    let openDisputes: string[] = [];
+    if (reads.openDisputesOf !== undefined) {
+      const rows = (await qr.query(
+        `SELECT p.dispute_id FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id
+         WHERE p.address = $1 AND d.open ORDER BY p.dispute_id`,
+        [reads.openDisputesOf],
+      )) as Row[];
+      openDisputes = rows.map((r) => String(r.dispute_id));
+    }
+    return {
+      balance: (account) => {
+        // A plan reading an account it did not declare would read it unlocked: fail loudly.
+        if (!reads.accounts.includes(account)) throw new Error(`ledger bug: ${cmd.kind} read undeclared account ${account}`);
+        return balances.get(account);
+      },
+      unbonding: (address) => (address === reads.unbondingOf ? tranches : []),
+      dispute: (id) => (dispute && id === dispute.id ? dispute : undefined),
+      openDisputesOf: (address) => (address === reads.openDisputesOf ? openDisputes : []),
+    };
+  }
+
+  private async write(qr: Sql, t: LedgerTransition, existing: ReadonlySet<string>, now: Date): Promise<void> {
+    const s = this.schema;
+    const key = t.command.key;
+    if (t.postings.length > 0) {
+      // One change per account (a statement may not update a row twice), in lock order.
+      const treasuryShard = `${TREASURY_SHARD_PREFIX}${shardOf(key)}`;
+      const stored = t.postings.map((p) => ({ account: p.account === TREASURY ? treasuryShard : p.account, amount: p.amount }));
+      const delta = new Map<string, bigint>();
+      for (const p of stored) delta.set(p.account, (delta.get(p.account) ?? 0n) + p.amount);
+      const ids = [...delta.keys()].sort();
+      const held = ids.filter((id) => existing.has(id));
+      // Accounts that did not exist can only be credited (the plan refuses debits from them), so
+      // they are upserted: a concurrent command may be creating the same one.
+      const fresh = ids.filter((id) => !existing.has(id));
+      const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
+      await qr.query(
+        `WITH held AS (
+           UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
+           FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id
+         ), fresh AS (
+           INSERT INTO ${s}.accounts AS a (id, balance)
+           SELECT * FROM unnest($3::text[], $4::numeric[])
+           ON CONFLICT (id) DO UPDATE SET balance = a.balance + EXCLUDED.balance
+         )
+         INSERT INTO ${s}.entries (command_key, account, amount, created_at)
+         SELECT $5, e.account, e.amount, $6 FROM unnest($7::text[], $8::numeric[]) WITH ORDINALITY AS e(account, amount, n)
+         ORDER BY e.n`,
+        [held, amounts(held), fresh, amounts(fresh), key, now, stored.map((p) => p.account), stored.map((p) => p.amount.toString())],
+      );
+    }
+    if (t.minted !== 0n) {
+      await qr.query(`UPDATE ${s}.supply SET minted = minted + $1::numeric WHERE id = $2`, [t.minted.toString(), shardOf(key)]);
+    }
+    if (t.unbondingReleased) {
+      await qr.query(`DELETE FROM ${s}.unbonding WHERE id = ANY($1::text[])`, [t.unbondingReleased.ids]);
+    }
+    if (t.unbondingAdded) {
+      const u = t.unbondingAdded;
+      await qr.query(`INSERT INTO ${s}.unbonding (id, address, amount, release_at) VALUES ($1, $2, $3::numeric, $4)`, [
+        u.id,
+        u.address,
+        u.amount.toString(),
+        u.releaseAt,
+      ]);
+    }
+    const d = t.dispute;
+    if (d) {
+      switch (d.kind) {
+        case 'open':
+          await qr.query(
+            `WITH d AS (INSERT INTO ${s}.disputes (id, accused, open) VALUES ($1, $2, true))
+             INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`,
+            [d.disputeId, d.accused],
+          );
+          break;
+        case 'join':
+          await qr.query(`INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`, [d.disputeId, d.address]);
+          break;
+        case 'close':
+          await qr.query(`UPDATE ${s}.disputes SET open = false WHERE id = $1`, [d.disputeId]);
+          break;
+      }
+    }
+  }
+
+  async balance(account: string): Promise<bigint> {
+    const sql =
+      account === TREASURY
+        ? `SELECT sum(balance) AS balance FROM ${this.schema}.accounts WHERE id LIKE '${TREASURY_SHARD_PREFIX}%'`
+        : `SELECT balance FROM ${this.schema}.accounts WHERE id = $1`;
+    const [row] = (await this.dataSource.query(sql, account === TREASURY ? [] : [account])) as Row[];
+    return row && row.balance !== null ? BigInt(String(row.balance)) : 0n;
+  }
+
+  async balances(): Promise<Map<string, bigint>> {
+    const rows = await this.dataSource.getRepository(LedgerAccountEntity).find({ order: { id: 'ASC' } });
+    const out = new Map<string, bigint>();
+    for (const r of rows) {
+      const id = logicalAccount(r.id);
+      out.set(id, (out.get(id) ?? 0n) + r.balance);
+    }
+    return out;
+  }
+
+  async totalMinted(): Promise<bigint> {
+    const [row] = (await this.dataSource.query(`SELECT coalesce(sum(minted), 0) AS minted FROM ${this.schema}.supply`)) as Row[];
+    return BigInt(String(row?.minted ?? '0'));
+  }
+
+  async isActive(address: string): Promise<boolean> {
+    const stake = await this.balance(accountId.stake(parseAddress(address, 'address')));
+    return stake > 0n && stake >= this.options.rules.minStake;
+  }
+
+  async activeNodes(): Promise<string[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT substr(id, 7) AS address FROM ${this.schema}.accounts
+       WHERE id LIKE 'stake:%' AND balance > 0 AND balance >= $1::numeric ORDER BY id`,
+      [this.options.rules.minStake.toString()],
+    )) as Row[];
+    return rows.map((r) => String(r.address));
+  }
+
+  /** Sum, minted and negatives read in one snapshot, so concurrent commands cannot skew it. */
+  async checkInvariant(): Promise<InvariantReport> {
+    const s = this.schema;
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT coalesce(sum(balance), 0) FROM ${s}.accounts) AS sum,
+              (SELECT coalesce(sum(minted), 0) FROM ${s}.supply) AS minted,
+              (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM ${s}.accounts WHERE balance < 0) AS negative`,
+    )) as Row[];
+    const sum = BigInt(String(row?.sum ?? '0'));
+    const minted = BigInt(String(row?.minted ?? '0'));
+    const negative = (row?.negative as string[] | undefined) ?? [];
+    return { ok: sum === minted && negative.length === 0, sum, minted, negative };
+  }
+
+  /** Accounts whose balance differs from the sum of their entries (the double-entry audit); [] when sound. */
+  async unreconciledAccounts(): Promise<string[]> {
+    const s = this.schema;
+    const rows = (await this.dataSource.query(
+      `SELECT coalesce(a.id, e.account) AS id FROM ${s}.accounts a
+       FULL JOIN (SELECT account, sum(amount) AS total FROM ${s}.entries GROUP BY account) e ON e.account = a.id
+       WHERE coalesce(a.balance, 0) <> coalesce(e.total, 0) ORDER BY 1`,
+    )) as Row[];
+    return rows.map((r) => String(r.id));
+  }
+
+  /** The postings recorded for one command key (empty if it never committed). */
+  async entriesOf(key: string): Promise<Posting[]> {
+    const rows = (await this.dataSource.query(`SELECT account, amount FROM ${this.schema}.entries WHERE command_key = $1 ORDER BY id`, [
+      key,
+    ])) as Row[];
+    return rows.map((r) => ({ account: logicalAccount(String(r.account)), amount: BigInt(String(r.amount)) }));
+  }
+
+  private get schema(): string {
+    return `"${parseSchemaName(this.options.schema ?? LEDGER_SCHEMA)}"`;
+  }
+}
