@@ -1,0 +1,3 @@
+export { DEFAULT_SIM_OPTIONS, SIM_STRATEGIES, SimOptionError, type SimOptions, type SimStrategy, validateSimOptions } from './sim.options';
+export { runSimulation, SIM_LEDGER, type SimResult } from './sim.engine';
+export { renderSweepMarkdown, renderSweepSvg, runSweep, SWEEP_SHARES, type SweepRow } from './sim.sweep';

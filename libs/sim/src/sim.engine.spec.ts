@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { runSimulation } from './sim.engine';
+import { SimOptionError, validateSimOptions } from './sim.options';
+
+// Small but not trivial: 40 operators, 400 tasks, 10-minute windows, a task every 10 s.
+const small = { nodes: 40, tasks: 400, windowSeconds: 600, taskIntervalSeconds: 10, seed: 'spec' } as const;
+
+describe('runSimulation', () => {
+  it('wrong-results at 0.2: no honest node slashed, every cheater liquidated, stake conserved', () => {
+    const sut = runSimulation({ ...small, strategy: 'wrong-results', cheaters: 0.2, rate: 1 });
+    expect(sut.cheaters).toBe(8);
+    expect(sut.cheatersActed).toBe(sut.cheaters);
+    expect(sut.cheatersLiquidated).toBe(sut.cheaters);
+    expect(sut.honestSlashed).toBe(0);
+    expect(sut.honestRejected).toBe(0);
+    expect(sut.undecided).toBe(0);
+    expect(sut.stakeConserved).toBe(true);
+    expect(sut.disputes).toBeGreaterThan(0);
+    expect(sut.verifierRewards).toBeGreaterThan(0n);
+    // Every wrong result that had a verifier was caught; only undrawn committees let one through.
+    expect(sut.wrongFinalized).toBeLessThanOrEqual(sut.unverified);
+  });
+
+  it('lazy verifiers who vouched for a wrong result that lost are liquidated with it', () => {
+    const sut = runSimulation({ ...small, strategy: 'lazy-verifiers', cheaters: 0.2, rate: 0.5 });
+    expect(sut.honestSlashed).toBe(0);
+    expect(sut.cheatersActedLiquidated).toBe(sut.cheatersActed);
+    expect(sut.stakeConserved).toBe(true);
+  });
+
+  it('sybil stake split at 0.2 stake share outnumbers the honest nodes and stalls disputes (the 66%-of-active rule counts nodes)', () => {
+    const sut = runSimulation({ ...small, strategy: 'sybil', cheaters: 0.2 });
+    expect(sut.cheaterAddressShare).toBeGreaterThan(0.34);
+    expect(sut.undecided).toBeGreaterThan(0);
+    expect(sut.honestSlashed).toBe(0);
+    expect(sut.stakeConserved).toBe(true);
+  });
+
+  it('colluding with a majority of nodes above 66%: wrong results are finalised and honest accusers slashed', () => {
+    const sut = runSimulation({ ...small, strategy: 'colluding', cheaters: 0.8, rate: 1 });
+    expect(sut.wrongFinalized).toBeGreaterThan(0);
+    expect(sut.honestSlashed).toBeGreaterThan(0);
+    expect(sut.stakeConserved).toBe(true);
+  });
+
+  it('is a pure function of its options and seed', () => {
+    const a = runSimulation({ ...small, tasks: 100, strategy: 'colluding' });
+    const b = runSimulation({ ...small, tasks: 100, strategy: 'colluding' });
+    expect({ ...a, elapsedMs: 0 }).toEqual({ ...b, elapsedMs: 0 });
+  });
+
+  it('refuses bad options naming the field', () => {
+    expect(() => validateSimOptions({ nodes: 1 })).toThrow(SimOptionError);
+    for (const [input, field] of [
+      [{ cheaters: 1 }, 'cheaters'],
+      [{ strategy: 'bribery' as 'sybil' }, 'strategy'],
+      [{ tasks: 1.5 }, 'tasks'],
+      [{ catchRate: Number.NaN }, 'catchRate'],
+      [{ fee: 0n }, 'fee'],
+    ] as const) {
+      try {
+        validateSimOptions(input);
+        throw new Error('accepted');
+      } catch (e) {
+        expect((e as SimOptionError).field).toBe(field);
+      }
+    }
+  });
+});

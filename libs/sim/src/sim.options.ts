@@ -1,0 +1,87 @@
+/** Attack strategies the simulator knows; see docs/consensus.md for what each cheater does. */
+export const SIM_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'sybil'] as const;
+export type SimStrategy = (typeof SIM_STRATEGIES)[number];
+
+export interface SimOptions {
+  /** Node operators (one address each, except sybil cheaters who split into many). */
+  readonly nodes: number;
+  readonly tasks: number;
+  /** Attacker share of operators, which (stakes being drawn alike) is also its expected stake share. */
+  readonly cheaters: number;
+  readonly strategy: SimStrategy;
+  /** Probability that a cheater's own result is wrong. */
+  readonly rate: number;
+  readonly seed: string;
+  /** Expected verifiers per task (the lottery's k). */
+  readonly k: number;
+  /** Probability that an honest verifier detects a wrong result (1.0 = the measured catch rate). */
+  readonly catchRate: number;
+  readonly windowSeconds: number;
+  readonly taskIntervalSeconds: number;
+  /** Undecided submissions get this many extensions before the run gives up on them. */
+  readonly maxExtensions: number;
+  readonly minStake: bigint;
+  /** Operators stake minStake * U{1..maxStakeMultiple}. */
+  readonly maxStakeMultiple: number;
+  readonly fee: bigint;
+  readonly submitterShareBps: number;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  nodes: 300,
+  tasks: 2000,
+  cheaters: 0.2,
+  strategy: 'wrong-results',
+  rate: 0.5,
+  seed: 'aegis',
+  k: 3,
+  catchRate: 1,
+  windowSeconds: 3600,
+  taskIntervalSeconds: 30,
+  maxExtensions: 2,
+  minStake: 10_000n,
+  maxStakeMultiple: 9,
+  fee: 1_000n,
+  submitterShareBps: 7_000,
+};
+
+export class SimOptionError extends Error {
+  override readonly name = 'SimOptionError';
+  constructor(
+    readonly field: keyof SimOptions,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** Validates every field, naming the first bad one; returns a complete options object. */
+export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
+  const o: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...input };
+  intIn(o, 'nodes', 2, 100_000);
+  intIn(o, 'tasks', 1, 10_000_000);
+  fraction(o, 'cheaters', 0, 0.99);
+  if (!SIM_STRATEGIES.includes(o.strategy)) throw new SimOptionError('strategy', `must be one of ${SIM_STRATEGIES.join(', ')}`);
+  fraction(o, 'rate', 0, 1);
+  if (typeof o.seed !== 'string' || o.seed.length === 0) throw new SimOptionError('seed', 'must be a non-empty string');
+  intIn(o, 'k', 1, 1_000);
+  fraction(o, 'catchRate', 0, 1);
+  intIn(o, 'windowSeconds', 1, 10_000_000);
+  intIn(o, 'taskIntervalSeconds', 1, 10_000_000);
+  intIn(o, 'maxExtensions', 0, 1_000);
+  intIn(o, 'maxStakeMultiple', 1, 1_000);
+  intIn(o, 'submitterShareBps', 0, 10_000);
+  if (typeof o.minStake !== 'bigint' || o.minStake <= 0n) throw new SimOptionError('minStake', 'must be a positive integer');
+  if (typeof o.fee !== 'bigint' || o.fee <= 0n) throw new SimOptionError('fee', 'must be a positive integer');
+  return o;
+}
+
+function intIn(o: SimOptions, field: keyof SimOptions, lo: number, hi: number): void {
+  const v = o[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new SimOptionError(field, `must be an integer in ${lo}..${hi}`);
+}
+
+function fraction(o: SimOptions, field: keyof SimOptions, lo: number, hi: number): void {
+  const v = o[field];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new SimOptionError(field, `must be a number in [${lo}, ${hi}]`);
+}
