@@ -1,4 +1,7 @@
+import { runMigrations } from '@aegis/db';
 import { migrateLedger } from '@aegis/ledger';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress schema's migrations live with the service that owns it
+import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -6,6 +9,7 @@ import type { RegisterCommand } from './index';
 /** Each schema owner's migrations, run in this order. Owners add one line here. */
 const OWNERS: Record<string, (url: string) => Promise<string[]>> = {
   ledger: (url) => migrateLedger({ url }),
+  ingress: (url) => runMigrations(ingressDataSource(url, { poolSize: 1 })),
 };
 
 interface MigrateOpts {

@@ -1,9 +1,8 @@
 import { buildDataSource, parseSchemaName, runMigrations } from '@aegis/db';
-import type { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
-import { commandContentHash, LedgerCommand, parseLedgerCommand } from '../core/ledger.commands';
+import { LedgerCommand, parseLedgerCommand } from '../core/ledger.commands';
 import { LedgerError, LedgerErrorCode } from '../core/ledger.errors';
 import {
   DisputeState,
@@ -19,6 +18,8 @@ import {
 import type { ApplyOutcome, InvariantReport, LedgerStore } from '../core/ledger.store';
 import { LEDGER_ENTITIES, LedgerAccountEntity } from './ledger.entities';
 import { LEDGER_MIGRATIONS } from './migrations';
+import { storedContentHash } from './pg.content-hash';
+import { Row, runBatch, Statement } from './pg.pipeline';
 
 export const LEDGER_SCHEMA = 'ledger';
 export const LEDGER_MIGRATIONS_TABLE = 'ledger_migrations';
@@ -39,18 +40,6 @@ function shardOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h >>> 0) % SHARDS;
-}
-
-const statementNames = new Map<string, string>();
-
-/** A prepared-statement name per distinct SQL text (texts differ per schema, so do names). */
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (!name) {
-    name = `aegis_ledger_${statementNames.size}`;
-    statementNames.set(sql, name);
-  }
-  return name;
 }
 
 /** Storage id -> ledger account id (treasury shards read as the one treasury). */
@@ -94,13 +83,16 @@ export interface PgLedgerOptions extends LedgerDataSourceOptions {
   beforeCommit?: (cmd: LedgerCommand) => Promise<void>;
 }
 
-interface Row {
-  [column: string]: unknown;
-}
+const BEGIN: Statement = { sql: 'BEGIN ISOLATION LEVEL READ COMMITTED' };
+const COMMIT: Statement = { sql: 'COMMIT' };
+const ROLLBACK: Statement = { sql: 'ROLLBACK' };
 
-/** The one thing the transaction steps need from a connection. */
-interface Sql {
-  query(sql: string, params?: unknown[]): Promise<Row[]>;
+/** Where the rows of each read of the first round trip are in its results. */
+interface ReadSlots {
+  dispute?: number;
+  parties?: number;
+  unbonding?: number;
+  openDisputes?: number;
 }
 
 /**
@@ -112,6 +104,9 @@ interface Sql {
  *  3. plan with the pure rules against what was read under those locks;
  *  4. write entries, balances (upsert), unbonding and dispute rows; COMMIT.
  * A refused command rolls back entirely, so its key stays free for a corrected retry.
+ *
+ * Steps 1-2 (with BEGIN and the other reads) are one pipelined round trip, step 4 with COMMIT
+ * another: two round trips per command, whatever its kind (see runBatch).
  */
 export class PgLedger implements LedgerStore {
   private readonly maxAttempts: number;
@@ -120,6 +115,8 @@ export class PgLedger implements LedgerStore {
 
   private constructor(
     private readonly dataSource: DataSource,
+    /** The write path's own connections, in pg's pipeline mode; TypeORM keeps entities, migrations and reads. */
+    private readonly pool: Pool,
     private readonly options: PgLedgerOptions,
   ) {
     this.maxAttempts = options.maxAttempts ?? 8;
@@ -127,14 +124,19 @@ export class PgLedger implements LedgerStore {
 
   /** Connects (without migrating: that is `aegis db migrate`'s job). */
   static async connect(options: PgLedgerOptions): Promise<PgLedger> {
-    parseSchemaName(options.schema ?? LEDGER_SCHEMA);
+    const schema = parseSchemaName(options.schema ?? LEDGER_SCHEMA);
     const dataSource = buildLedgerDataSource(options);
     await dataSource.initialize();
-    return new PgLedger(dataSource, options);
-  }
-
-  private get pool(): Pool {
-    return (this.dataSource.driver as PostgresDriver).master as Pool;
+    const pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? `aegis-${schema}`,
+      pipeline: true,
+    });
+    // An idle pooled connection that dies (server restart) must not crash the process; the next
+    // checkout simply opens a fresh one.
+    pool.on('error', () => undefined);
+    return new PgLedger(dataSource, pool, options);
   }
 
   get rules(): LedgerRules {
@@ -142,12 +144,13 @@ export class PgLedger implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
   async apply(input: LedgerCommand, now: Date): Promise<ApplyOutcome> {
     const cmd = parseLedgerCommand(input);
-    const hash = commandContentHash(cmd);
+    const hash = storedContentHash(cmd);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.applyOnce(cmd, hash, now);
@@ -164,13 +167,7 @@ export class PgLedger implements LedgerStore {
   private async applyOnce(cmd: LedgerCommand, hash: string, now: Date): Promise<ApplyOutcome> {
     const s = this.schema;
     const reads = planReadsOf(cmd);
-    // The DataSource's own pg pool, without TypeORM's per-query bookkeeping: this is the hot path.
     const client = await this.pool.connect();
-    const qr: Sql = {
-      // Named statements: each connection parses and plans them once, not on every command.
-      query: async (sql, params) =>
-        (params ? await client.query({ name: statementName(sql), text: sql, values: params }) : await client.query(sql)).rows as Row[],
-    };
     let open = false;
     let broken: Error | undefined;
     // A backend that dies while we hold the connection surfaces as an 'error' event besides the
@@ -178,43 +175,64 @@ export class PgLedger implements LedgerStore {
     const onError = (e: Error): void => void (broken = e);
     client.on('error', onError);
     try {
-      // Plain BEGIN: TypeORM's startTransaction(level) costs a second round trip.
-      await qr.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      // Round trip 1: BEGIN; claim the idempotency key and lock the accounts in id order (the
+      // global lock order, so two commands never wait on each other in a cycle); then the other
+      // reads, each run by the server after the locks before it are held.
+      const { statements, slots } = this.readStatements(reads);
       open = true;
-      // One round trip: claim the idempotency key, then lock the accounts in id order (the
-      // global lock order, so two commands never wait on each other in a cycle).
-      const rows = (await qr.query(
-        `WITH claimed AS (
-           INSERT INTO ${s}.commands (key, content_hash, kind, applied_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (key) DO NOTHING RETURNING key
-         )
-         SELECT (SELECT count(*) FROM claimed)::int AS fresh, a.id, a.balance
-         FROM (SELECT 1) AS one
-         LEFT JOIN LATERAL (
-           SELECT id, balance FROM ${s}.accounts WHERE id = ANY($5::text[]) ORDER BY id FOR UPDATE
-         ) AS a ON true`,
-        [cmd.key, hash, cmd.kind, now, reads.accounts],
-      )) as Row[];
-      if (rows[0]?.fresh !== 1) {
-        const outcome = await this.replay(qr, cmd, hash);
-        await qr.query('ROLLBACK');
+      const results = await runBatch(client, [
+        BEGIN,
+        {
+          sql: `WITH claimed AS (
+                  INSERT INTO ${s}.commands (key, content_hash, kind, applied_at) VALUES ($1, $2, $3, $4)
+                  ON CONFLICT (key) DO NOTHING RETURNING key
+                )
+                SELECT (SELECT count(*) FROM claimed)::int AS fresh, a.id, a.balance
+                FROM (SELECT 1) AS one
+                LEFT JOIN LATERAL (
+                  SELECT id, balance FROM ${s}.accounts WHERE id = ANY($5::text[]) ORDER BY id FOR UPDATE
+                ) AS a ON true`,
+          params: [cmd.key, hash, cmd.kind, now, reads.accounts],
+        },
+        ...statements,
+      ]);
+      const rowsAt = (i: number | undefined): Row[] => (i === undefined ? [] : (results[i + 2]?.rows ?? []));
+      const claim = results[1]?.rows ?? [];
+      if (claim[0]?.fresh !== 1) {
+        const outcome = await this.replay(client, cmd, hash);
         open = false;
         return outcome;
       }
       const balances = new Map<string, bigint>();
-      for (const r of rows) if (r.id !== null) balances.set(String(r.id), BigInt(String(r.balance)));
+      for (const r of claim) if (r.id !== null) balances.set(String(r.id), BigInt(String(r.balance)));
 
-      const view = await this.readView(qr, cmd, reads, balances);
+      const view = this.viewOf(cmd, reads, balances, {
+        dispute: rowsAt(slots.dispute),
+        parties: rowsAt(slots.parties),
+        unbonding: rowsAt(slots.unbonding),
+        openDisputes: rowsAt(slots.openDisputes),
+      });
       const transition = planParsedTransition(cmd, view, now, this.options.rules);
-      await this.write(qr, transition, new Set(balances.keys()), now);
-      await this.options.beforeCommit?.(cmd);
-      await qr.query('COMMIT');
+      // Round trip 2: every write and COMMIT (the test hook needs its own gap before COMMIT).
+      const writes = this.writeStatements(transition, new Set(balances.keys()), now);
+      const hook = this.options.beforeCommit;
+      let done: Awaited<ReturnType<typeof runBatch>>;
+      if (hook) {
+        await runBatch(client, writes);
+        await hook(cmd);
+        done = await runBatch(client, [COMMIT]);
+      } else {
+        done = await runBatch(client, [...writes, COMMIT]);
+      }
+      // A COMMIT that ends an aborted block answers ROLLBACK instead of failing; every statement
+      // before it succeeded, so this cannot happen, but money is not the place to assume it.
+      if (done[done.length - 1]?.command !== 'COMMIT') throw new Error(`ledger: ${cmd.key} did not commit`);
       open = false;
       return { applied: true, entries: transition.postings };
     } catch (err) {
       if (open) {
         // A connection that cannot even roll back is dropped from the pool, not reused.
-        await qr.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+        await runBatch(client, [ROLLBACK]).catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
       }
       throw err;
     } finally {
@@ -223,45 +241,75 @@ export class PgLedger implements LedgerStore {
     }
   }
 
-  private async replay(qr: Sql, cmd: LedgerCommand, hash: string): Promise<ApplyOutcome> {
+  /** An already used key: its stored hash and entries, then ROLLBACK (the claim inserted nothing), in one round trip. */
+  private async replay(client: PoolClient, cmd: LedgerCommand, hash: string): Promise<ApplyOutcome> {
     const s = this.schema;
-    const [stored] = (await qr.query(`SELECT content_hash FROM ${s}.commands WHERE key = $1`, [cmd.key])) as Row[];
-    if (stored?.content_hash !== hash) {
+    const [stored, entries] = await runBatch(client, [
+      { sql: `SELECT content_hash FROM ${s}.commands WHERE key = $1`, params: [cmd.key] },
+      { sql: `SELECT account, amount FROM ${s}.entries WHERE command_key = $1 ORDER BY id`, params: [cmd.key] },
+      ROLLBACK,
+    ]);
+    if (stored?.rows[0]?.content_hash !== hash) {
       throw new LedgerError(LedgerErrorCode.IDEMPOTENCY_CONFLICT, 'key', `key ${cmd.key} was used for a different command`);
     }
-    const rows = (await qr.query(`SELECT account, amount FROM ${s}.entries WHERE command_key = $1 ORDER BY id`, [cmd.key])) as Row[];
-    return { applied: false, entries: rows.map((r) => ({ account: logicalAccount(String(r.account)), amount: BigInt(String(r.amount)) })) };
+    return {
+      applied: false,
+      entries: (entries?.rows ?? []).map((r) => ({ account: logicalAccount(String(r.account)), amount: BigInt(String(r.amount)) })),
+    };
   }
 
-  /** Loads (locking the dispute row) the rest of what planTransition may read for `cmd` (see planReads). */
-  private async readView(qr: Sql, cmd: LedgerCommand, reads: PlanReads, balances: Map<string, bigint>): Promise<LedgerView> {
+  /**
+   * The rest of what planTransition may read for `cmd` (see planReads), locking the dispute row.
+   * They follow the account locks in the same pipeline: the server runs them after those locks
+   * are held, and every writer of a tranche or of a dispute's parties holds the same locks.
+   * (Parties are a statement of their own, not a subquery of the locking one: under READ
+   * COMMITTED a row lock waited for re-reads the row, not a subquery's snapshot.)
+   */
+  private readStatements(reads: PlanReads): { statements: Statement[]; slots: ReadSlots } {
     const s = this.schema;
-    let dispute: (DisputeState & { id: string }) | undefined;
+    const statements: Statement[] = [];
+    const slots: ReadSlots = {};
+    const add = (slot: keyof ReadSlots, statement: Statement): void => {
+      slots[slot] = statements.length;
+      statements.push(statement);
+    };
     if (reads.dispute !== undefined) {
-      const [d] = (await qr.query(`SELECT accused, open FROM ${s}.disputes WHERE id = $1 FOR UPDATE`, [reads.dispute])) as Row[];
-      if (d) {
-        const parties = (await qr.query(`SELECT address FROM ${s}.dispute_parties WHERE dispute_id = $1 ORDER BY address`, [
-          reads.dispute,
-        ])) as Row[];
-        dispute = { id: reads.dispute, accused: String(d.accused), open: d.open === true, parties: parties.map((p) => String(p.address)) };
-      }
+      add('dispute', { sql: `SELECT accused, open FROM ${s}.disputes WHERE id = $1 FOR UPDATE`, params: [reads.dispute] });
+      add('parties', { sql: `SELECT address FROM ${s}.dispute_parties WHERE dispute_id = $1 ORDER BY address`, params: [reads.dispute] });
     }
-    let tranches: UnbondingTranche[] = [];
     if (reads.unbondingOf !== undefined) {
-      const rows = (await qr.query(`SELECT id, amount, release_at FROM ${s}.unbonding WHERE address = $1 ORDER BY release_at, id`, [
-        reads.unbondingOf,
-      ])) as Row[];
-      tranches = rows.map((r) => ({ id: String(r.id), amount: BigInt(String(r.amount)), releaseAt: new Date(r.release_at as Date) }));
+      add('unbonding', {
+        sql: `SELECT id, amount, release_at FROM ${s}.unbonding WHERE address = $1 ORDER BY release_at, id`,
+        params: [reads.unbondingOf],
+      });
     }
-    let openDisputes: string[] = [];
     if (reads.openDisputesOf !== undefined) {
-      const rows = (await qr.query(
-        `SELECT p.dispute_id FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id
-         WHERE p.address = $1 AND d.open ORDER BY p.dispute_id`,
-        [reads.openDisputesOf],
-      )) as Row[];
-      openDisputes = rows.map((r) => String(r.dispute_id));
+      add('openDisputes', {
+        sql: `SELECT p.dispute_id FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id
+              WHERE p.address = $1 AND d.open ORDER BY p.dispute_id`,
+        params: [reads.openDisputesOf],
+      });
     }
+    return { statements, slots };
+  }
+
+  private viewOf(
+    cmd: LedgerCommand,
+    reads: PlanReads,
+    balances: Map<string, bigint>,
+    rows: { dispute: Row[]; parties: Row[]; unbonding: Row[]; openDisputes: Row[] },
+  ): LedgerView {
+    const d = rows.dispute[0];
+    const dispute: (DisputeState & { id: string }) | undefined =
+      d && reads.dispute !== undefined
+        ? { id: reads.dispute, accused: String(d.accused), open: d.open === true, parties: rows.parties.map((p) => String(p.address)) }
+        : undefined;
+    const tranches: UnbondingTranche[] = rows.unbonding.map((r) => ({
+      id: String(r.id),
+      amount: BigInt(String(r.amount)),
+      releaseAt: new Date(r.release_at as Date),
+    }));
+    const openDisputes = rows.openDisputes.map((r) => String(r.dispute_id));
     return {
       balance: (account) => {
         // A plan reading an account it did not declare would read it unlocked: fail loudly.
@@ -274,9 +322,11 @@ export class PgLedger implements LedgerStore {
     };
   }
 
-  private async write(qr: Sql, t: LedgerTransition, existing: ReadonlySet<string>, now: Date): Promise<void> {
+  /** The statements that write `t` (sent in one round trip with COMMIT). */
+  private writeStatements(t: LedgerTransition, existing: ReadonlySet<string>, now: Date): Statement[] {
     const s = this.schema;
     const key = t.command.key;
+    const out: Statement[] = [];
     if (t.postings.length > 0) {
       // One change per account (a statement may not update a row twice), in lock order.
       const treasuryShard = `${TREASURY_SHARD_PREFIX}${shardOf(key)}`;
@@ -289,54 +339,53 @@ export class PgLedger implements LedgerStore {
       // they are upserted: a concurrent command may be creating the same one.
       const fresh = ids.filter((id) => !existing.has(id));
       const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
-      await qr.query(
-        `WITH held AS (
-           UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
-           FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id
-         ), fresh AS (
-           INSERT INTO ${s}.accounts AS a (id, balance)
-           SELECT * FROM unnest($3::text[], $4::numeric[])
-           ON CONFLICT (id) DO UPDATE SET balance = a.balance + EXCLUDED.balance
-         )
-         INSERT INTO ${s}.entries (command_key, account, amount, created_at)
-         SELECT $5, e.account, e.amount, $6 FROM unnest($7::text[], $8::numeric[]) WITH ORDINALITY AS e(account, amount, n)
-         ORDER BY e.n`,
-        [held, amounts(held), fresh, amounts(fresh), key, now, stored.map((p) => p.account), stored.map((p) => p.amount.toString())],
-      );
+      out.push({
+        sql: `WITH held AS (
+                UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
+                FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id
+              ), fresh AS (
+                INSERT INTO ${s}.accounts AS a (id, balance)
+                SELECT * FROM unnest($3::text[], $4::numeric[])
+                ON CONFLICT (id) DO UPDATE SET balance = a.balance + EXCLUDED.balance
+              )
+              INSERT INTO ${s}.entries (command_key, account, amount, created_at)
+              SELECT $5, e.account, e.amount, $6 FROM unnest($7::text[], $8::numeric[]) WITH ORDINALITY AS e(account, amount, n)
+              ORDER BY e.n`,
+        params: [held, amounts(held), fresh, amounts(fresh), key, now, stored.map((p) => p.account), stored.map((p) => p.amount.toString())],
+      });
     }
     if (t.minted !== 0n) {
-      await qr.query(`UPDATE ${s}.supply SET minted = minted + $1::numeric WHERE id = $2`, [t.minted.toString(), shardOf(key)]);
+      out.push({ sql: `UPDATE ${s}.supply SET minted = minted + $1::numeric WHERE id = $2`, params: [t.minted.toString(), shardOf(key)] });
     }
     if (t.unbondingReleased) {
-      await qr.query(`DELETE FROM ${s}.unbonding WHERE id = ANY($1::text[])`, [t.unbondingReleased.ids]);
+      out.push({ sql: `DELETE FROM ${s}.unbonding WHERE id = ANY($1::text[])`, params: [t.unbondingReleased.ids] });
     }
     if (t.unbondingAdded) {
       const u = t.unbondingAdded;
-      await qr.query(`INSERT INTO ${s}.unbonding (id, address, amount, release_at) VALUES ($1, $2, $3::numeric, $4)`, [
-        u.id,
-        u.address,
-        u.amount.toString(),
-        u.releaseAt,
-      ]);
+      out.push({
+        sql: `INSERT INTO ${s}.unbonding (id, address, amount, release_at) VALUES ($1, $2, $3::numeric, $4)`,
+        params: [u.id, u.address, u.amount.toString(), u.releaseAt],
+      });
     }
     const d = t.dispute;
     if (d) {
       switch (d.kind) {
         case 'open':
-          await qr.query(
-            `WITH d AS (INSERT INTO ${s}.disputes (id, accused, open) VALUES ($1, $2, true))
-             INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`,
-            [d.disputeId, d.accused],
-          );
+          out.push({
+            sql: `WITH d AS (INSERT INTO ${s}.disputes (id, accused, open) VALUES ($1, $2, true))
+                  INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`,
+            params: [d.disputeId, d.accused],
+          });
           break;
         case 'join':
-          await qr.query(`INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`, [d.disputeId, d.address]);
+          out.push({ sql: `INSERT INTO ${s}.dispute_parties (dispute_id, address) VALUES ($1, $2)`, params: [d.disputeId, d.address] });
           break;
         case 'close':
-          await qr.query(`UPDATE ${s}.disputes SET open = false WHERE id = $1`, [d.disputeId]);
+          out.push({ sql: `UPDATE ${s}.disputes SET open = false WHERE id = $1`, params: [d.disputeId] });
           break;
       }
     }
+    return out;
   }
 
   async balance(account: string): Promise<bigint> {

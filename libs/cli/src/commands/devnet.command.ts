@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { CHEAT_BEHAVIORS, DEFAULT_DEVNET_OPTIONS, Devnet, type CheatBehavior } from '@aegis/devnet';
+import { type Command, InvalidArgumentError } from 'commander';
+import { printJsonResult, progress } from '../output';
+import type { RegisterCommand } from './index';
+
+/** Where the devnet leaves the client key `aegis submit` uses by default. */
+export const DEVNET_STATE_DIR = join('.cache', 'devnet');
+
+interface DevnetOpts {
+  nodes: number;
+  cheaters: number;
+  behavior: CheatBehavior;
+  port: number;
+  ledgerPort: number;
+  windowSeconds: number;
+  verifiers: number;
+  tasks?: number;
+  exitWhenDone?: boolean;
+  timeout: number;
+  json?: boolean;
+  logLevel: string;
+}
+
+const int = (flag: string, min: number, max: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}]`);
+  return n;
+};
+
+/**
+ * `aegis devnet`: the whole network in this process: in-process bus, embedded Postgres, the six
+ * services' own modules. With --tasks N --exit-when-done it runs N tasks and prints one summary.
+ */
+export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
+  parent
+    .command('devnet')
+    .description('run the whole network in one process (no Kafka, no Postgres server, no Java)')
+    .option('--nodes <n>', 'node identities (each a resource node and a verifier)', int('--nodes', 2, 64), DEFAULT_DEVNET_OPTIONS.nodes)
+    .option('--cheaters <n>', 'how many of them misbehave', int('--cheaters', 0, 63), DEFAULT_DEVNET_OPTIONS.cheaters)
+    .option('--behavior <kind>', `the cheaters' misbehaviour: ${CHEAT_BEHAVIORS.join(', ')}`, (v: string) => {
+      if (!(CHEAT_BEHAVIORS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--behavior: expected one of ${CHEAT_BEHAVIORS.join(', ')}`);
+      return v as CheatBehavior;
+    }, DEFAULT_DEVNET_OPTIONS.behavior)
+    .option('--port <port>', 'TaskIngress port on 127.0.0.1 (0: any free port)', int('--port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ingressPort)
+    .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
+    .option('--window-seconds <s>', 'tally window', int('--window-seconds', 1, 86_400), DEFAULT_DEVNET_OPTIONS.windowSeconds)
+    .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
+    .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
+    .option('--exit-when-done', 'with --tasks: stop once every task, dispute and ledger effect has settled')
+    .option('--timeout <s>', 'with --exit-when-done: give up after this many seconds', int('--timeout', 1, 86_400), 600)
+    .option('--log-level <level>', 'service logs on stderr (pino level)', 'warn')
+    .option('--json', 'print the summary as one JSON line (last line of stdout)')
+    .action(async (opts: DevnetOpts) => {
+      if (opts.exitWhenDone && opts.tasks === undefined) throw new InvalidArgumentError('--exit-when-done needs --tasks');
+      const devnet = await Devnet.start({
+        ...DEFAULT_DEVNET_OPTIONS,
+        nodes: opts.nodes,
+        cheaters: opts.cheaters,
+        behavior: opts.behavior,
+        ingressPort: opts.port,
+        ledgerPort: opts.ledgerPort,
+        windowSeconds: opts.windowSeconds,
+        verifiersPerTask: opts.verifiers,
+        stateDir: DEVNET_STATE_DIR,
+        logLevel: opts.logLevel,
+        progress,
+      });
+      let stopping: Promise<void> | undefined;
+      const stop = (): Promise<void> => (stopping ??= devnet.stop());
+      for (const node of devnet.nodes) progress(`  node ${node.key.address} ${node.behavior}`);
+      progress(`  client ${devnet.client.address} (key in ${join(DEVNET_STATE_DIR, 'client.key')}; try: npx aegis submit "hello" --watch)`);
+
+      if (opts.tasks !== undefined) {
+        const summary = await devnet.runTasks(opts.tasks, opts.timeout * 1000);
+        if (opts.exitWhenDone) {
+          await stop();
+          if (opts.json) printJsonResult(summary);
+          else process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          if (!summary.settled || summary.honestSlashed > 0 || !summary.ledgerInvariant) process.exitCode = 1;
+          return;
+        }
+        progress(`devnet: ${summary.completed}/${summary.submitted} tasks final; still serving (Ctrl-C to stop)`);
+      }
+      const stopProgress = devnet.reportProgress(new Set());
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      stopProgress();
+      progress('devnet: stopping');
+      await stop();
+    });
+};

@@ -1,0 +1,32 @@
+import type { EventBus } from '@aegis/bus';
+import { GRPC_SERVICES, instanceConsumerGroup } from '@aegis/contracts';
+import { bootstrapService, type RunningService } from '@aegis/service-kit';
+import type { Logger } from 'pino';
+import { IngressAppModule, type IngressAppOptions } from './ingress-app.module';
+
+export interface IngressAppLaunch extends IngressAppOptions {
+  readonly bus: EventBus;
+  readonly ownsBus: boolean;
+  readonly logger: Logger;
+  readonly grpcPort: number;
+  readonly metricsPort: number | null;
+  readonly host?: string;
+  readonly handleSignals?: boolean;
+}
+
+/** Ingress on any repository, ledger client and bus: start.ts (env) and the specs use it. */
+export function startIngressApp(launch: IngressAppLaunch): Promise<RunningService> {
+  return bootstrapService({
+    name: 'ingress',
+    module: IngressAppModule.forRoot(launch),
+    logger: launch.logger,
+    bus: launch.bus,
+    ownsBus: launch.ownsBus,
+    ...(launch.host ? { host: launch.host } : {}),
+    grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.taskIngress] },
+    metricsPort: launch.metricsPort,
+    // Only changes from now on: history comes from the database, not from replaying the topic.
+    consumer: { groupId: instanceConsumerGroup('ingress', launch.config.instanceId), fromBeginning: false },
+    handleSignals: launch.handleSignals ?? true,
+  });
+}

@@ -1,0 +1,269 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InProcessEventBus, type BusRecord } from '@aegis/bus';
+import {
+  ALL_TOPICS,
+  createTopicMessage,
+  decodeTopicMessage,
+  encodeTopicMessage,
+  GRPC_SERVICES,
+  PROTO_LOADER_OPTIONS,
+  TaskStatus,
+  TOPICS,
+} from '@aegis/contracts';
+import { runMigrations, startLocalPostgres } from '@aegis/db';
+import { NodeKey, taskHash, type TaskSpec } from '@aegis/protocol';
+import { GrpcServiceClient, GrpcStatus, grpcStatusOf, type RunningService } from '@aegis/service-kit';
+import { waitFor } from '@aegis/testing';
+import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import pino from 'pino';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryLedgerRepository } from '../../ledger/src/accounts/in-memory-ledger.repository';
+import { startLedgerApp } from '../../ledger/src/ledger.app';
+import { signStakeRequest } from '@aegis/ledger';
+import { ingressDataSource } from '../src/db/ingress.datasource';
+import { PgTasksRepository } from '../src/db/pg-tasks.repository';
+import { startIngressApp } from '../src/ingress.app';
+import { GrpcLedgerClient } from '../src/ledger/ledger.client';
+import { ModelCatalog } from '../src/models/model.catalog';
+import { OutboxRelay } from '../src/outbox/outbox.relay';
+import { TasksRepository } from '../src/tasks/tasks.repository';
+import { TasksService } from '../src/tasks/tasks.service';
+
+const FEE = 1_000n;
+const client = NodeKey.fromHex('0x' + 'c1'.repeat(32));
+const poor = NodeKey.fromHex('0x' + 'c2'.repeat(32));
+const descriptor = {
+  modelId: 'test-model-v1',
+  file: 'test.onnx',
+  sha256: '0'.repeat(64),
+  tokenizer: { kind: 'byte', bos: 256, eos: 257 },
+  vocabSize: 258,
+  contextLength: 64,
+  layers: 2,
+  hidden: 32,
+  heads: 4,
+  probe: { count: 8, q: 16 },
+  tolerance: { eps: 0.0002, epsLogit: 0.0002, tol: 8, missBudget: 0 },
+  pow: { positions: 4, difficultyBits: 4 },
+};
+
+type Wire = Record<string, unknown>;
+const specWire = (over: Wire = {}): Wire => ({
+  modelId: 'test-model-v1',
+  promptTokens: [72, 105],
+  maxNewTokens: 8,
+  topK: 4,
+  temperatureMilli: 700,
+  stopTokens: [],
+  nonce: '1',
+  ...over,
+});
+const toSpec = (w: Wire): TaskSpec => ({
+  modelId: w.modelId as string,
+  promptTokens: w.promptTokens as number[],
+  maxNewTokens: w.maxNewTokens as number,
+  topK: w.topK as number,
+  temperatureMilli: w.temperatureMilli as number,
+  stopTokens: w.stopTokens as number[],
+  nonce: BigInt(w.nonce as string),
+});
+const submitRequest = (spec: Wire, key = client): Wire => ({
+  spec,
+  client: Buffer.from(key.address.slice(2), 'hex'),
+  signature: Buffer.from(key.sign(taskHash(toSpec(spec)))),
+});
+
+describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
+  const schema = `ingress_test_${process.pid}_${Date.now()}`;
+  let bus: InProcessEventBus;
+  let dataSource: DataSource;
+  let ledger: RunningService;
+  let sut: RunningService;
+  let api: GrpcServiceClient;
+  const published: BusRecord[] = [];
+
+  beforeAll(async () => {
+    const url = await startLocalPostgres();
+    const modelDir = mkdtempSync(join(tmpdir(), 'aegis-ingress-'));
+    writeFileSync(join(modelDir, 'model.json'), JSON.stringify(descriptor));
+    bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    const logger = pino({ level: 'silent' });
+    ledger = await startLedgerApp({
+      config: { minStake: 10_000n, unbondingSeconds: 60, faucet: true },
+      repository: new InMemoryLedgerRepository({ minStake: 10_000n, unbondingSeconds: 60 }),
+      bus,
+      ownsBus: false,
+      logger,
+      host: '127.0.0.1',
+      grpcPort: 0,
+      metricsPort: null,
+      handleSignals: false,
+    });
+    const ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
+    const deposit = { method: 'deposit' as const, address: client.address, amount: '5000', idempotencyKey: 'faucet' };
+    await ledgerApi.unary('Deposit', { ...deposit, address: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(signStakeRequest(deposit, client)) });
+    ledgerApi.close();
+
+    dataSource = ingressDataSource(url, { schema, poolSize: 4 });
+    await runMigrations(dataSource);
+    await dataSource.initialize();
+    sut = await startIngressApp({
+      config: { taskFee: FEE, maxPromptTokens: 16, instanceId: 'test', relayIntervalMs: 60_000, relayMinAgeMs: 0, requeueAfterMs: 60_000 },
+      catalog: ModelCatalog.fromDir(modelDir),
+      repository: new PgTasksRepository(dataSource, false),
+      ledger: new GrpcLedgerClient(`127.0.0.1:${ledger.grpcPort}`),
+      bus,
+      ownsBus: false,
+      logger,
+      host: '127.0.0.1',
+      grpcPort: 0,
+      metricsPort: null,
+      handleSignals: false,
+    });
+    api = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${sut.grpcPort}`);
+    await bus.subscribe({ topics: [TOPICS.tasks], groupId: 'test.tasks', handler: async (r) => void published.push(r) });
+  });
+
+  afterAll(async () => {
+    api?.close();
+    await sut?.close();
+    await ledger?.close();
+    await dataSource?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await dataSource?.destroy();
+    await bus?.close();
+  });
+
+  const rows = async (table: string): Promise<number> => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`))[0].n);
+  const refusal = async (method: string, request: Wire): Promise<{ code: GrpcStatus | undefined; message: string }> => {
+    try {
+      await api.unary(method, request);
+    } catch (err) {
+      return { code: grpcStatusOf(err), message: err instanceof Error ? err.message : String(err) };
+    }
+    throw new Error(`${method} was expected to fail`);
+  };
+
+  it('refuses bad input with the right status naming the field, storing and publishing nothing', async () => {
+    const cases: [string, Wire, GrpcStatus, string][] = [
+      ['missing spec', { spec: null, client: Buffer.alloc(20), signature: Buffer.alloc(65) }, GrpcStatus.INVALID_ARGUMENT, 'spec'],
+      ['empty prompt', submitRequest(specWire({ promptTokens: [] })), GrpcStatus.INVALID_ARGUMENT, 'spec.prompt_tokens'],
+      ['oversized prompt', submitRequest(specWire({ promptTokens: Array.from({ length: 17 }, () => 65) })), GrpcStatus.RESOURCE_EXHAUSTED, 'spec.prompt_tokens'],
+      ['token outside the vocabulary', submitRequest(specWire({ promptTokens: [999] })), GrpcStatus.INVALID_ARGUMENT, 'spec.prompt_tokens'],
+      ['unknown model', submitRequest(specWire({ modelId: 'no-such-model' })), GrpcStatus.NOT_FOUND, 'spec.model_id'],
+      ['malformed model id', submitRequest(specWire({ modelId: 'Bad Model!' })), GrpcStatus.INVALID_ARGUMENT, 'spec.model_id'],
+      ['zero max tokens', submitRequest(specWire({ maxNewTokens: 0 })), GrpcStatus.INVALID_ARGUMENT, 'spec.max_new_tokens'],
+      ['max tokens past the context', submitRequest(specWire({ maxNewTokens: 63 })), GrpcStatus.INVALID_ARGUMENT, 'spec.max_new_tokens'],
+      ['zero top-k', submitRequest(specWire({ topK: 0 })), GrpcStatus.INVALID_ARGUMENT, 'spec.top_k'],
+      ['temperature too high', submitRequest(specWire({ temperatureMilli: 10_001 })), GrpcStatus.INVALID_ARGUMENT, 'spec.temperature_milli'],
+      ['short client address', { ...submitRequest(specWire()), client: Buffer.alloc(19) }, GrpcStatus.INVALID_ARGUMENT, 'client'],
+      ['signature by another key', { ...submitRequest(specWire(), poor), client: Buffer.from(client.address.slice(2), 'hex') }, GrpcStatus.UNAUTHENTICATED, 'signature'],
+      ['client cannot pay', submitRequest(specWire(), poor), GrpcStatus.FAILED_PRECONDITION, 'fee'],
+    ];
+    for (const [what, request, code, field] of cases) {
+      const result = await refusal('SubmitTask', request);
+      expect({ what, code: result.code }).toEqual({ what, code });
+      expect({ what, message: result.message }).toEqual({ what, message: expect.stringContaining(field) });
+    }
+    expect((await refusal('GetTask', { taskHash: Buffer.alloc(31) })).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((await refusal('GetTask', { taskHash: Buffer.alloc(32) })).code).toBe(GrpcStatus.NOT_FOUND);
+    expect(await rows('tasks')).toBe(0);
+    expect(await rows('outbox')).toBe(0);
+    expect(published).toHaveLength(0);
+  });
+
+  it('stores, publishes once and charges once; a resubmission returns the same task', async () => {
+    const request = submitRequest(specWire({ nonce: '42' }));
+    const first = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
+    const again = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
+    const expected = Buffer.from(taskHash(toSpec(specWire({ nonce: '42' })))).toString('hex');
+    expect(first.taskHash.toString('hex')).toBe(expected);
+    expect(again.taskHash.toString('hex')).toBe(expected);
+    expect(first.status).toBe('TASK_STATUS_QUEUED');
+    await waitFor('the task on aegis.tasks.v1', () => published.length === 1);
+    const task = decodeTopicMessage(TOPICS.tasks, published[0]!.value);
+    expect(Buffer.from(task.taskHash).toString('hex')).toBe(expected);
+    expect(task.spec?.nonce).toBe(42n);
+    expect(await rows('tasks')).toBe(1);
+    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n)).toBe(0);
+    const account = await new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`).unary<{ account: { free: string } }>('GetAccount', {
+      address: Buffer.from(client.address.slice(2), 'hex'),
+    });
+    expect(account.account.free).toBe(String(5_000n - FEE));
+  });
+
+  it('WatchTask streams history then live changes in order and ends at the final status', async () => {
+    const spec = specWire({ nonce: '7' });
+    const { taskHash: hash } = await api.unary<{ taskHash: Buffer }>('SubmitTask', submitRequest(spec));
+    const definition = loadSync(GRPC_SERVICES.taskIngress.protoPath, PROTO_LOADER_OPTIONS);
+    const pkg = loadPackageDefinition(definition) as unknown as { aegis: { ingress: { v1: { TaskIngress: ServiceClientConstructor } } } };
+    const watcher = new pkg.aegis.ingress.v1.TaskIngress(`127.0.0.1:${sut.grpcPort}`, credentials.createInsecure()) as unknown as {
+      watchTask(req: Wire): ClientReadableStream<{ update: { status: string; detail: string } }>;
+      close(): void;
+    };
+    const seen: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      const stream = watcher.watchTask({ taskHash: hash });
+      stream.on('data', (m) => seen.push(m.update.status));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    await waitFor('QUEUED from history', () => seen.length === 1);
+    const node = Buffer.from(poor.address.slice(2), 'hex');
+    const change = (status: TaskStatus, sequence: bigint, outputTokens: number[] = []) =>
+      bus.publish(
+        TOPICS.taskStatus,
+        `0x${hash.toString('hex')}`,
+        encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, node, sequence, outputTokens, changedAt: timestampFromDate(new Date()) })),
+      );
+    await change(TaskStatus.SUBMITTED, 2n);
+    await change(TaskStatus.SUBMITTED, 2n); // redelivery: no second update
+    await change(TaskStatus.VERIFYING, 3n);
+    await change(TaskStatus.ACCEPTED, 4n, [1, 2, 3]);
+    await ended;
+    watcher.close();
+    expect(seen).toEqual(['TASK_STATUS_QUEUED', 'TASK_STATUS_SUBMITTED', 'TASK_STATUS_VERIFYING', 'TASK_STATUS_ACCEPTED']);
+    const view = await api.unary<{ task: { status: string; outputTokens: number[]; history: unknown[] } }>('GetTask', { taskHash: hash });
+    expect(view.task.status).toBe('TASK_STATUS_ACCEPTED');
+    expect(view.task.outputTokens).toEqual([1, 2, 3]);
+    expect(view.task.history).toHaveLength(4);
+  });
+
+  it('a task committed but never published (crash in between) is published by the outbox relay', async () => {
+    const repository = sut.app.get(TasksRepository);
+    const hash = `0x${'ab'.repeat(32)}`;
+    const before = published.length;
+    const now = new Date();
+    await repository.insertTask(
+      { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
+      [{ topic: TOPICS.tasks, key: hash, value: encodeTopicMessage(TOPICS.tasks, createTopicMessage(TOPICS.tasks, { taskHash: Buffer.from(hash.slice(2), 'hex') })) }],
+    );
+    expect(published.length).toBe(before);
+    await sut.app.get(OutboxRelay).runOnce(0);
+    await waitFor('the relayed task', () => published.length === before + 1);
+    expect(published.at(-1)?.key).toBe(hash);
+    expect(await repository.unsent(0, 10)).toEqual([]);
+  });
+
+  it('re-offers a task that stayed QUEUED or SUBMITTED too long, once per idle period', async () => {
+    const spec = specWire({ nonce: '99' });
+    const { taskHash: hash } = await api.unary<{ taskHash: Buffer }>('SubmitTask', submitRequest(spec));
+    const key = `0x${hash.toString('hex')}`;
+    const service = sut.app.get(TasksService);
+    const offered = (): number => published.filter((r) => r.key === key).length;
+    await waitFor('the first offer', () => offered() === 1);
+    expect(await service.requeueStale()).toBe(0);
+    await dataSource.query(`UPDATE "${schema}".tasks SET last_activity_at = now() - interval '2 minutes' WHERE task_hash = $1`, [key]);
+    expect(await service.requeueStale()).toBe(1);
+    await waitFor('the second offer', () => offered() === 2);
+    const again = decodeTopicMessage(TOPICS.tasks, published.filter((r) => r.key === key)[1]!.value);
+    expect(again.spec?.nonce).toBe(99n);
+    // Claimed now: not again until it has been idle for another period.
+    expect(await service.requeueStale()).toBe(0);
+  });
+});

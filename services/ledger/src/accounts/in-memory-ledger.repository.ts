@@ -1,0 +1,55 @@
+import { accountId, InMemoryLedger, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
+import type { AccountView, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
+
+/**
+ * The repository over the in-memory twin: unit tests, and a store for runs that need no
+ * durability. Entries are numbered here, in application order.
+ */
+export class InMemoryLedgerRepository implements LedgerRepository {
+  readonly store: InMemoryLedger;
+  private readonly entries: EntryView[] = [];
+
+  constructor(rules: LedgerRules) {
+    this.store = new InMemoryLedger(rules);
+  }
+
+  async apply(command: LedgerCommand, now: Date) {
+    const outcome = this.store.applySync(command, now);
+    const existing = this.entries.find((e) => e.idempotencyKey === command.key);
+    if (!outcome.applied && existing) return { ...outcome, entry: existing };
+    const entry: EntryView = {
+      sequence: BigInt(this.entries.length + 1),
+      idempotencyKey: command.key,
+      kind: command.kind,
+      postings: outcome.entries,
+      appliedAt: now,
+    };
+    this.entries.push(entry);
+    return { ...outcome, entry };
+  }
+
+  async account(address: string): Promise<AccountView> {
+    return {
+      address,
+      free: this.store.balanceSync(accountId.free(address)),
+      staked: this.store.balanceSync(accountId.stake(address)),
+      unbonding: this.store.unbondingOf(address).map((t) => ({ amount: t.amount, releaseAt: t.releaseAt })),
+      active: this.store.isActiveSync(address),
+      frozen: this.store.planView.openDisputesOf(address).length > 0,
+    };
+  }
+
+  async entriesOf(address: string, pageSize: number, after: bigint): Promise<EntryPage> {
+    const mine = new Set([accountId.free(address), accountId.stake(address), accountId.unbonding(address)]);
+    const matching = this.entries.filter((e) => e.sequence > after && e.postings.some((p) => mine.has(p.account)));
+    const page = matching.slice(0, pageSize);
+    const last = page.at(-1);
+    return { entries: page, nextAfter: matching.length > pageSize && last ? last.sequence : undefined };
+  }
+
+  checkInvariant(): Promise<InvariantReport> {
+    return this.store.checkInvariant();
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventBus } from '@aegis/bus';
+import { createTopicMessage, encodeTopicMessage, LedgerOutcome, TOPICS } from '@aegis/contracts';
+import type { LedgerCommand, LedgerError } from '@aegis/ledger';
+import { EVENT_BUS } from '@aegis/service-kit';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { LEDGER_CLOCK, type Clock } from '../ledger.constants';
+import { LedgerRepository, type AccountView, type EntryPage, type EntryView } from './ledger.repository';
+
+export interface Executed {
+  readonly applied: boolean;
+  readonly entry: EntryView;
+}
+
+/**
+ * Applies ledger commands from both edges (signed gRPC requests, tallier commands on the bus)
+ * and announces each outcome on aegis.ledger-events.v1 once the store has committed it. A crash
+ * between commit and publish is healed by redelivery: the replayed command publishes REPLAYED.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(
+    private readonly repository: LedgerRepository,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(LEDGER_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  now(): Date {
+    return this.clock();
+  }
+
+  async execute(command: LedgerCommand): Promise<Executed> {
+    const at = this.clock();
+    const outcome = await this.repository.apply(command, at);
+    await this.publishEvent(command, at, outcome.applied ? LedgerOutcome.APPLIED : LedgerOutcome.REPLAYED, outcome.entry);
+    return { applied: outcome.applied, entry: outcome.entry };
+  }
+
+  /** A refused bus command: announced so its sender learns, then dropped (never retried). */
+  async announceRefusal(command: LedgerCommand, error: LedgerError): Promise<void> {
+    await this.publishEvent(command, this.clock(), LedgerOutcome.REFUSED, undefined, error);
+  }
+
+  account(address: string): Promise<AccountView> {
+    return this.repository.account(address);
+  }
+
+  entriesOf(address: string, pageSize: number, after: bigint): Promise<EntryPage> {
+    return this.repository.entriesOf(address, pageSize, after);
+  }
+
+  private async publishEvent(command: LedgerCommand, at: Date, outcome: LedgerOutcome, entry?: EntryView, error?: LedgerError): Promise<void> {
+    const event = createTopicMessage(TOPICS.ledgerEvents, {
+      idempotencyKey: command.key,
+      kind: command.kind,
+      outcome,
+      ...(entry
+        ? {
+            entry: {
+              sequence: entry.sequence,
+              idempotencyKey: entry.idempotencyKey,
+              kind: entry.kind,
+              postings: entry.postings.map((p) => ({ account: p.account, delta: p.amount.toString() })),
+              appliedAt: timestampFromDate(entry.appliedAt),
+            },
+          }
+        : {}),
+      ...(error ? { errorCode: error.code, errorField: error.field, errorMessage: error.message } : {}),
+      at: timestampFromDate(at),
+    });
+    await this.bus.publish(TOPICS.ledgerEvents, command.key, encodeTopicMessage(TOPICS.ledgerEvents, event));
+  }
+}

@@ -1,0 +1,148 @@
+import { LedgerError, LedgerErrorCode, parsePositiveAmount, type LedgerCommand, type StakeRequest } from '@aegis/ledger';
+import { grpcError, GrpcStatus } from '@aegis/service-kit';
+import type { RpcException } from '@nestjs/microservices';
+import type { AccountView, EntryView } from '../accounts/ledger.repository';
+import type { AccountWire, EntryWire, SignedAmountRequestWire, TimestampWire, WithdrawRequestWire } from './stake.wire';
+
+/** Client keys are namespaced by address in the ledger, which leaves this much for the client. */
+export const MAX_CLIENT_KEY_LENGTH = 128;
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** 20 bytes -> lowercase 0x hex, or INVALID_ARGUMENT naming `field`. */
+export function addressFrom(bytes: unknown, field: string): string {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 20) throw grpcError(GrpcStatus.INVALID_ARGUMENT, field, 'must be 20 bytes');
+  return `0x${Buffer.from(bytes).toString('hex')}`;
+}
+
+export function hash32From(bytes: unknown, field: string): string {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) throw grpcError(GrpcStatus.INVALID_ARGUMENT, field, 'must be 32 bytes');
+  return `0x${Buffer.from(bytes).toString('hex')}`;
+}
+
+export function amountFrom(value: unknown, field: string): bigint {
+  if (typeof value !== 'string') throw grpcError(GrpcStatus.INVALID_ARGUMENT, field, 'must be a decimal string');
+  try {
+    return parsePositiveAmount(value, field);
+  } catch (err) {
+    throw toGrpcError(err);
+  }
+}
+
+function clientKeyFrom(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLIENT_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'idempotency_key', `must be 1-${MAX_CLIENT_KEY_LENGTH} printable ASCII characters`);
+  }
+  return value;
+}
+
+export function signatureFrom(value: unknown, field = 'signature'): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== 65) throw grpcError(GrpcStatus.UNAUTHENTICATED, field, 'must be 65 bytes (r || s || v)');
+  return value;
+}
+
+/** The ledger's key for a client request: per address, so two nodes' "k1" never collide. */
+export function ledgerKeyFor(address: string, clientKey: string): string {
+  return `rpc:${address}:${clientKey}`;
+}
+
+export interface ParsedSignedRequest {
+  readonly signed: StakeRequest;
+  readonly signature: Uint8Array;
+  readonly command: LedgerCommand;
+}
+
+export function parseAmountRequest(method: 'deposit' | 'stake' | 'request-unstake', req: SignedAmountRequestWire): ParsedSignedRequest {
+  const address = addressFrom(req.address, 'address');
+  const amount = amountFrom(req.amount, 'amount');
+  const idempotencyKey = clientKeyFrom(req.idempotencyKey);
+  const signature = signatureFrom(req.signature);
+  return {
+    signed: { method, address, amount: req.amount, idempotencyKey },
+    signature,
+    command: { kind: method, key: ledgerKeyFor(address, idempotencyKey), address, amount },
+  };
+}
+
+export function parseWithdrawRequest(req: WithdrawRequestWire): ParsedSignedRequest {
+  const address = addressFrom(req.address, 'address');
+  const idempotencyKey = clientKeyFrom(req.idempotencyKey);
+  const signature = signatureFrom(req.signature);
+  return {
+    signed: { method: 'withdraw', address, idempotencyKey },
+    signature,
+    command: { kind: 'withdraw', key: ledgerKeyFor(address, idempotencyKey), address },
+  };
+}
+
+export function pageSizeFrom(value: unknown): number {
+  if (value === 0 || value === undefined) return DEFAULT_PAGE_SIZE;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'page_size', `must be 0..${MAX_PAGE_SIZE}`);
+  }
+  return value;
+}
+
+/** Page tokens are the last sequence seen, as a decimal string (opaque to clients). */
+export function pageTokenFrom(value: unknown): bigint {
+  if (value === '' || value === undefined) return 0n;
+  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'page_token', 'not a token from this server');
+  return BigInt(value);
+}
+
+export function timestampWire(date: Date): TimestampWire {
+  const ms = date.getTime();
+  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export function accountWire(view: AccountView): AccountWire {
+  return {
+    address: Buffer.from(view.address.slice(2), 'hex'),
+    free: view.free.toString(),
+    staked: view.staked.toString(),
+    unbonding: view.unbonding.map((t) => ({ amount: t.amount.toString(), maturesAt: timestampWire(t.releaseAt) })),
+    active: view.active,
+    frozen: view.frozen,
+  };
+}
+
+export function entryWire(entry: EntryView): EntryWire {
+  return {
+    sequence: entry.sequence.toString(),
+    idempotencyKey: entry.idempotencyKey,
+    kind: entry.kind,
+    postings: entry.postings.map((p) => ({ account: p.account, delta: p.amount.toString() })),
+    appliedAt: timestampWire(entry.appliedAt),
+  };
+}
+
+/** A ledger refusal as the gRPC status a client can act on; anything else is rethrown. */
+export function toGrpcError(err: unknown): RpcException {
+  if (!(err instanceof LedgerError)) throw err;
+  return grpcError(grpcStatusFor(err.code), err.field, err.message);
+}
+
+export function grpcStatusFor(code: LedgerErrorCode): GrpcStatus {
+  switch (code) {
+    case LedgerErrorCode.INVALID_AMOUNT:
+    case LedgerErrorCode.INVALID_ADDRESS:
+    case LedgerErrorCode.INVALID_COMMAND:
+      return GrpcStatus.INVALID_ARGUMENT;
+    case LedgerErrorCode.BAD_SIGNATURE:
+      return GrpcStatus.UNAUTHENTICATED;
+    case LedgerErrorCode.INSUFFICIENT_FUNDS:
+    case LedgerErrorCode.UNKNOWN_ACCOUNT:
+    case LedgerErrorCode.UNKNOWN_DISPUTE:
+    case LedgerErrorCode.DISPUTE_EXISTS:
+    case LedgerErrorCode.DISPUTE_OPEN:
+    case LedgerErrorCode.DISPUTE_CLOSED:
+    case LedgerErrorCode.NOT_MATURED:
+    case LedgerErrorCode.NOTHING_TO_WITHDRAW:
+    case LedgerErrorCode.IDEMPOTENCY_CONFLICT:
+      return GrpcStatus.FAILED_PRECONDITION;
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isStakeRequestSignedBy, type LedgerCommand } from '@aegis/ledger';
+import { verifySignature } from '@aegis/protocol';
+import { grpcError, GrpcStatus } from '@aegis/service-kit';
+import { LedgerService, type Executed } from '../accounts/ledger.service';
+import type { AccountView, EntryPage } from '../accounts/ledger.repository';
+import type { LedgerConfig } from '../ledger.config';
+import { LEDGER_CONFIG } from '../ledger.constants';
+import { toGrpcError, type ParsedSignedRequest } from './stake.mapper';
+
+/** StakeLedger's rules at the edge: who may ask for what, before the ledger rules decide. */
+@Injectable()
+export class StakeService {
+  constructor(
+    private readonly ledger: LedgerService,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+  ) {}
+
+  async signed(request: ParsedSignedRequest): Promise<Executed> {
+    if (request.signed.method === 'deposit' && !this.config.faucet) {
+      throw grpcError(GrpcStatus.FAILED_PRECONDITION, 'deposit', 'the faucet is disabled (devnet only)');
+    }
+    if (!isStakeRequestSignedBy(request.signed, request.signature)) {
+      throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not a signature of this request by ${request.signed.address}`);
+    }
+    return this.run(request.command);
+  }
+
+  /** Ingress's fee escrow: valid only with the client's own signature over the task hash. */
+  async escrowFee(taskHash: string, client: string, amount: bigint, clientSignature: Uint8Array): Promise<Executed> {
+    if (!verifySignature(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
+      throw grpcError(GrpcStatus.UNAUTHENTICATED, 'client_signature', `not ${client}'s signature over the task hash`);
+    }
+    return this.run({ kind: 'escrow-fee', key: `escrow:${taskHash}`, taskId: taskHash, client, amount });
+  }
+
+  account(address: string): Promise<AccountView> {
+    return this.ledger.account(address);
+  }
+
+  entries(address: string, pageSize: number, after: bigint): Promise<EntryPage> {
+    return this.ledger.entriesOf(address, pageSize, after);
+  }
+
+  private async run(command: LedgerCommand): Promise<Executed> {
+    try {
+      return await this.ledger.execute(command);
+    } catch (err) {
+      throw toGrpcError(err);
+    }
+  }
+}

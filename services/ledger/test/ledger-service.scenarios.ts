@@ -1,0 +1,157 @@
+import { InProcessEventBus, type BusRecord } from '@aegis/bus';
+import { ALL_TOPICS, createTopicMessage, decodeTopicMessage, encodeTopicMessage, GRPC_SERVICES, LedgerOutcome, TOPICS } from '@aegis/contracts';
+import { signStakeRequest, type StakeRequest } from '@aegis/ledger';
+import { NodeKey, keccak256, utf8 } from '@aegis/protocol';
+import { GrpcServiceClient, GrpcStatus, grpcStatusOf, type RunningService } from '@aegis/service-kit';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only helper shared by the unit and integration specs
+import { waitFor } from '@aegis/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerRepository } from '../src/accounts/ledger.repository';
+import { startLedgerApp } from '../src/ledger.app';
+import type { AccountWire } from '../src/stake/stake.wire';
+
+const MIN_STAKE = 10_000n;
+const alice = NodeKey.fromHex('0x' + 'a1'.repeat(32));
+const bob = NodeKey.fromHex('0x' + 'b2'.repeat(32));
+const addr = (k: NodeKey): Buffer => Buffer.from(k.address.slice(2), 'hex');
+
+/**
+ * The ledger service's behaviour, run on the in-memory store (unit) and on PgLedger (integration):
+ * both must pass the same scenarios. The bus is in-process, gRPC real.
+ */
+export function describeLedgerService(name: string, makeRepository: (rules: { minStake: bigint; unbondingSeconds: number }) => Promise<LedgerRepository>, cleanup?: () => Promise<void>): void {
+describe(name, () => {
+  let sut: RunningService;
+  let bus: InProcessEventBus;
+  let client: GrpcServiceClient;
+  let repository: LedgerRepository;
+  const events: ReturnType<typeof decodeTopicMessage<typeof TOPICS.ledgerEvents>>[] = [];
+  const deadLetters: string[] = [];
+
+  beforeAll(async () => {
+    bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    repository = await makeRepository({ minStake: MIN_STAKE, unbondingSeconds: 60 });
+    sut = await startLedgerApp({
+      config: { minStake: MIN_STAKE, unbondingSeconds: 60, faucet: true },
+      repository,
+      bus,
+      ownsBus: false,
+      logger: pino({ level: 'silent' }),
+      host: '127.0.0.1',
+      grpcPort: 0,
+      metricsPort: null,
+      handleSignals: false,
+    });
+    client = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${sut.grpcPort}`);
+    await bus.subscribe({
+      topics: [TOPICS.ledgerEvents],
+      groupId: 'test.events',
+      handler: async (r: BusRecord) => void events.push(decodeTopicMessage(TOPICS.ledgerEvents, r.value)),
+    });
+    await bus.subscribe({
+      topics: [TOPICS.deadLetter],
+      groupId: 'test.dlq',
+      handler: async (r: BusRecord) => void deadLetters.push(decodeTopicMessage(TOPICS.deadLetter, r.value).detail),
+    });
+  });
+  afterAll(async () => {
+    client.close();
+    await sut.close();
+    await bus.close();
+    await cleanup?.();
+  });
+
+  const signed = (key: NodeKey, method: 'deposit' | 'stake' | 'request-unstake', amount: string, idempotencyKey: string) => {
+    const request: StakeRequest = { method, address: key.address, amount, idempotencyKey };
+    return { address: addr(key), amount, idempotencyKey, signature: Buffer.from(signStakeRequest(request, key)) };
+  };
+  const statusOf = async (call: Promise<unknown>): Promise<{ code: GrpcStatus | undefined; message: string }> => {
+    try {
+      await call;
+    } catch (err) {
+      return { code: grpcStatusOf(err), message: err instanceof Error ? err.message : String(err) };
+    }
+    throw new Error('expected the call to fail');
+  };
+
+  it('faucet deposit then stake makes a node active, once per idempotency key', async () => {
+    await client.unary('Deposit', signed(alice, 'deposit', '15000', 'd1'));
+    const first = await client.unary<{ account: AccountWire; replayed: boolean }>('Stake', signed(alice, 'stake', '10000', 's1'));
+    const again = await client.unary<{ account: AccountWire; replayed: boolean }>('Stake', signed(alice, 'stake', '10000', 's1'));
+    expect(first.replayed).toBe(false);
+    expect(again.replayed).toBe(true);
+    expect(again.account).toMatchObject({ free: '5000', staked: '10000', active: true, frozen: false });
+    await waitFor('three ledger events', () => events.length >= 3);
+    expect(events.map((e) => e.outcome)).toEqual([LedgerOutcome.APPLIED, LedgerOutcome.APPLIED, LedgerOutcome.REPLAYED]);
+    // Stake views fold APPLIED events deduplicated by sequence: each must be unique and set.
+    const sequences = events.filter((e) => e.outcome === LedgerOutcome.APPLIED).map((e) => e.entry?.sequence ?? 0n);
+    expect(sequences.every((n) => n > 0n)).toBe(true);
+    expect(new Set(sequences).size).toBe(sequences.length);
+    expect(events[2]?.entry?.sequence).toBe(sequences[1]);
+  });
+
+  it('refuses bad input with the right status, naming the field, and changes nothing', async () => {
+    const before = (await repository.checkInvariant()).sum;
+    const eventsBefore = events.length;
+    const good = signed(bob, 'deposit', '100', 'x');
+    const cases: [string, object, GrpcStatus, string][] = [
+      ['short address', { ...good, address: Buffer.alloc(19) }, GrpcStatus.INVALID_ARGUMENT, 'address'],
+      ['negative amount', { ...good, amount: '-5' }, GrpcStatus.INVALID_ARGUMENT, 'amount'],
+      ['empty key', { ...good, idempotencyKey: '' }, GrpcStatus.INVALID_ARGUMENT, 'idempotency_key'],
+      ['signature by another key', { ...signed(alice, 'deposit', '100', 'x'), address: addr(bob) }, GrpcStatus.UNAUTHENTICATED, 'signature'],
+      ['truncated signature', { ...good, signature: good.signature.subarray(0, 64) }, GrpcStatus.UNAUTHENTICATED, 'signature'],
+    ];
+    for (const [what, request, code, field] of cases) {
+      const result = await statusOf(client.unary('Deposit', request));
+      expect({ what, code: result.code }).toEqual({ what, code });
+      expect(result.message).toContain(field);
+    }
+    const overStake = await statusOf(client.unary('Stake', signed(bob, 'stake', '1', 'y')));
+    expect(overStake.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect((await repository.checkInvariant()).sum).toBe(before);
+    expect(events.length).toBe(eventsBefore);
+  });
+
+  it('escrows a fee only with the client signature over the task hash', async () => {
+    const taskHash = keccak256(utf8('task-1'));
+    const request = { taskHash: Buffer.from(taskHash), client: addr(alice), amount: '100', clientSignature: Buffer.from(bob.sign(taskHash)) };
+    expect((await statusOf(client.unary('EscrowFee', request))).code).toBe(GrpcStatus.UNAUTHENTICATED);
+    const ok = await client.unary<{ account: AccountWire }>('EscrowFee', { ...request, clientSignature: Buffer.from(alice.sign(taskHash)) });
+    expect(ok.account.free).toBe('4900');
+  });
+
+  it('applies bus commands once, announces refusals, dead-letters malformed records', async () => {
+    const send = (key: string, message: ReturnType<typeof createTopicMessage<typeof TOPICS.ledgerCommands>>) =>
+      bus.publish(TOPICS.ledgerCommands, key, encodeTopicMessage(TOPICS.ledgerCommands, message));
+    const disputeId = keccak256(utf8('dispute-1'));
+    const open = createTopicMessage(TOPICS.ledgerCommands, {
+      idempotencyKey: 'open:1',
+      command: { case: 'openDispute', value: { disputeId, accused: addr(alice) } },
+    });
+    await send('k', open);
+    await send('k', open);
+    await send('k', createTopicMessage(TOPICS.ledgerCommands, {
+      idempotencyKey: 'liq:bob',
+      command: { case: 'liquidate', value: { disputeId: keccak256(utf8('no such dispute')), address: addr(bob) } },
+    }));
+    await send('k', createTopicMessage(TOPICS.ledgerCommands, {
+      idempotencyKey: 'bad',
+      command: { case: 'stake', value: { address: new Uint8Array(3), amount: '1' } },
+    }));
+    await bus.publish(TOPICS.ledgerCommands, 'k', Uint8Array.of(0xff, 0xff, 0xff));
+    await waitFor('two dead letters', () => deadLetters.length === 2);
+    const mine = events.filter((e) => e.idempotencyKey === 'open:1' || e.idempotencyKey === 'liq:bob');
+    expect(mine.map((e) => [e.idempotencyKey, e.outcome])).toEqual([
+      ['open:1', LedgerOutcome.APPLIED],
+      ['open:1', LedgerOutcome.REPLAYED],
+      ['liq:bob', LedgerOutcome.REFUSED],
+    ]);
+    expect(mine[2]?.errorCode).not.toBe('');
+    expect(deadLetters[0]).toContain('stake.address');
+    const account = await client.unary<{ account: AccountWire }>('GetAccount', { address: addr(alice) });
+    expect(account.account.frozen).toBe(true);
+    expect((await repository.checkInvariant()).ok).toBe(true);
+  });
+});
+}
