@@ -10,7 +10,7 @@ import { migrateLedger, PgLedger, signStakeRequest, type StakeRequest } from '@a
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
-import { waitFor } from '@aegis/testing';
+import { waitFor, testKafkaBrokers } from '@aegis/testing';
 import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Client } from 'pg';
@@ -19,7 +19,7 @@ import { ingressDataSource } from '../ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../tallier/src/index';
 import { ServiceFleet, type FleetMember } from './service.fleet';
 
-const BROKERS = '127.0.0.1:19092';
+const BROKERS = testKafkaBrokers().join(',');
 const MIN_STAKE = 10_000n;
 const FEE = 1_000n;
 const FINAL = new Set(['TASK_STATUS_ACCEPTED', 'TASK_STATUS_REJECTED', 'TASK_STATUS_FAILED']);

@@ -3,8 +3,9 @@ import { Client } from 'pg';
 import type { LedgerRules } from '../src/core/ledger.rules';
 import { migrateLedger, PgLedger, PgLedgerOptions } from '../src/pg/pg.ledger';
 import { TEST_RULES } from '../src/testing/ledger.fixtures';
+import { testDatabaseUrl } from '@aegis/testing';
 
-export const TEST_DATABASE_URL = process.env.AEGIS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:54329/aegis';
+export const TEST_DATABASE_URL = testDatabaseUrl();
 
 /** A migrated scratch schema per test: isolation without truncation, and migrations exercised every time. */
 export async function scratchSchema(): Promise<{ schema: string; drop: () => Promise<void> }> {

@@ -2,7 +2,7 @@ import { InProcessEventBus } from '@aegis/bus';
 import { ALL_TOPICS, CONSUMER_GROUPS, decodeTopicMessage, type LedgerCommand, StakeView, TaskStatus, TOPICS } from '@aegis/contracts';
 import { toHex, VerdictKind } from '@aegis/protocol';
 import { bootstrapService, type RunningService } from '@aegis/service-kit';
-import { waitFor } from '@aegis/testing';
+import { waitFor, testDatabaseUrl } from '@aegis/testing';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import {
   WINDOW_MS,
 } from './testing/tallier.fixtures';
 
-const DATABASE_URL = process.env.AEGIS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:54329/aegis';
+const DATABASE_URL = testDatabaseUrl();
 
 const submitter = testKey(0);
 const verifiers = [testKey(1), testKey(2), testKey(3), testKey(4)];

@@ -6,10 +6,11 @@ import { describeEventBusConformance } from '../event-bus.conformance';
 import { createKafkaTopics, deleteKafkaTopics } from './kafka.admin';
 import { KafkaEventBus } from './kafka.bus';
 import type { KafkaConnectionOptions } from './kafka.options';
+import { testKafkaBrokers } from '@aegis/testing';
 
 // The broker deploy/local/kafka.sh starts (from the integration global setup).
 const connection: KafkaConnectionOptions = {
-  brokers: [`127.0.0.1:${process.env.AEGIS_KAFKA_PORT ?? '19092'}`],
+  brokers: testKafkaBrokers(),
   clientId: 'aegis-bus-conformance',
 };
 const run = randomUUID().slice(0, 8);
