@@ -46,7 +46,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use @aegis/bus.' }] }] },
   },
   {
-    files: ['**/*.spec.ts', 'libs/testing/**'],
+    files: ['**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**'],
     rules: { '@nx/enforce-module-boundaries': 'off', 'no-restricted-imports': 'off' },
   },
 );
