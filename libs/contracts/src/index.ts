@@ -20,5 +20,7 @@ export * from './gen/aegis/events/v1/dead_letter_pb';
 export * from './gen/aegis/ledger/v1/ledger_types_pb';
 export * from './gen/aegis/ledger/v1/ledger_pb';
 export * from './gen/aegis/ingress/v1/ingress_pb';
+export * from './gen/aegis/tallier/v1/tallier_pb';
+export * from './tallier.grpc';
 export * from './wire.mapping';
 export * from './stake.view';

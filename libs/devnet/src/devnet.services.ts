@@ -112,7 +112,6 @@ export async function startWorkerService(ctx: DevnetContext, keys: readonly Node
     host: '127.0.0.1',
     grpc: { port: 0, services: [] },
     metricsPort: null,
-    consumer: { groupId: CONSUMER_GROUPS.inferenceWorker },
     handleSignals: false,
   });
 }

@@ -203,9 +203,8 @@ export class Devnet {
       if (cheating.length > 0) {
         const lazy = options.behavior === 'lazy-verifier';
         started.push(await startVerifierService(own('verifier-cheater'), cheating, lazy, 'devnet-cheater'));
-        const cheaterWorker = await startWorkerService(own('inference-worker-cheater'), cheating, lazy ? 'honest' : options.behavior, 'devnet-cheater');
-        started.push(cheaterWorker);
-        devnet.retireWhenLiquidated(cheaterWorker, cheating.map((k) => k.address));
+        // Once every cheating key is liquidated this worker leaves the task group by itself.
+        started.push(await startWorkerService(own('inference-worker-cheater'), cheating, lazy ? 'honest' : options.behavior, 'devnet-cheater'));
       }
       progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
       return devnet;
@@ -217,23 +216,6 @@ export class Devnet {
       await postgres?.stop().catch(() => undefined);
       throw err;
     }
-  }
-
-  /**
-   * A worker whose every key was liquidated can no longer submit, yet it still owns its share of
-   * aegis.tasks.v1's partitions and would hold those tasks back. Its operator would stop it; the
-   * devnet does, and the group hands the partitions (and the task in hand) to honest workers.
-   */
-  private retireWhenLiquidated(worker: RunningService, addresses: readonly string[]): void {
-    let retired = false;
-    const off = this.monitor.onChange(() => {
-      const liquidated = new Set(this.monitor.counts().liquidated);
-      if (retired || !addresses.every((a) => liquidated.has(a))) return;
-      retired = true;
-      off();
-      this.options.progress('devnet: every key of the cheating worker is liquidated; stopping it so honest workers take its partitions');
-      void worker.close();
-    });
   }
 
   /** Faucet deposit (and stake) through StakeLedger, signed like any node operator's request. */

@@ -2,9 +2,10 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBoots
 import type { EventBus, Subscription } from '@aegis/bus';
 import { StakeView } from '@aegis/contracts';
 import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
-import { InferenceController } from './inference/inference.controller';
 import { InferenceService } from './inference/inference.service';
+import { TaskIntake } from './inference/task.intake';
 import { WORKER_OPTIONS, WORKER_STAKE_VIEW } from './worker.constants';
+import { WorkerMetrics } from './worker.metrics';
 import type { InferenceWorkerOptions } from './worker.options';
 
 export interface InferenceWorkerModuleOptions {
@@ -38,15 +39,17 @@ export class InferenceWorkerModule {
   static forRoot(config: InferenceWorkerModuleOptions): DynamicModule {
     return {
       module: InferenceWorkerModule,
-      controllers: [InferenceController],
+      // No bus controller: TaskIntake holds the task subscription itself (it leaves the group when no key is active).
       providers: [
         { provide: WORKER_OPTIONS, useValue: config.options },
         { provide: WORKER_STAKE_VIEW, useValue: config.stakeView ?? new StakeView(config.minStake ?? 0n) },
         { provide: FEEDS, useValue: config.stakeView === undefined },
         StakeViewLifecycle,
+        WorkerMetrics,
         InferenceService,
+        TaskIntake,
       ],
-      exports: [InferenceService],
+      exports: [InferenceService, TaskIntake],
     };
   }
 }

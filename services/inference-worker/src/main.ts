@@ -1,4 +1,4 @@
-import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
+import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
@@ -25,7 +25,7 @@ runServiceMain('inference-worker', async () => {
     ownsBus: true,
     grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
     metricsPort: env.AEGIS_METRICS_PORT,
-    consumer: { groupId: CONSUMER_GROUPS.inferenceWorker },
+    // No `consumer`: TaskIntake joins aegis.inference-worker.v1 itself, only while a node key is active.
   });
   logger.info({ nodes: keys.map((k) => k.address), behavior: env.AEGIS_BEHAVIOR }, 'inference worker ready');
 });

@@ -11,6 +11,8 @@ export interface InferenceWorkerOptions {
   readonly otherRuntime?: ModelRuntime;
   /** Stable per replica: names this process's own consumer groups. */
   readonly instanceId: string;
+  /** How often the stake view is re-read to leave or rejoin the task group (1000 ms; tests shorten it). */
+  readonly keyCheckIntervalMs?: number;
   /** Seeds fabricate-probes; Math.random when absent. */
   readonly random?: () => number;
 }

@@ -5,3 +5,5 @@ export { AuditSampler, parseAuditSecret } from './checking/audit.sampler';
 export type { SubmissionLookup } from './checking/submission.lookup';
 export { SubmissionCache } from './checking/submission.cache';
 export type { PowCheckerOptions } from './pow-checker.options';
+export { TallierSubmissionLookup } from './checking/tallier-submission.lookup';
+export { PowCheckerMetrics } from './pow-checker.metrics';

@@ -4,6 +4,7 @@ import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { z } from 'zod';
 import { parseAuditSecret } from './checking/audit.sampler';
+import { TallierSubmissionLookup } from './checking/tallier-submission.lookup';
 import { PowCheckerModule } from './pow-checker.module';
 
 const checkerEnvSchema = commonEnvSchema.extend({
@@ -27,6 +28,11 @@ const checkerEnvSchema = commonEnvSchema.extend({
     .string()
     .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address (40 hex digits)')
     .transform((a) => a.toLowerCase()),
+  // host:port of the tallier's SubmissionQuery, asked on a submission-cache miss (optional: without it a miss is retried, then dead-lettered).
+  AEGIS_TALLIER_URL: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port')
+    .optional(),
 });
 
 runServiceMain('pow-checker', async () => {
@@ -44,6 +50,7 @@ runServiceMain('pow-checker', async () => {
         controlAddress: cfg.AEGIS_CONTROL_ADDRESS,
       },
       minStake: cfg.AEGIS_MIN_STAKE,
+      ...(cfg.AEGIS_TALLIER_URL ? { submissionLookup: new TallierSubmissionLookup(cfg.AEGIS_TALLIER_URL) } : {}),
     }),
     logger,
     bus: kafkaBusFromEnv(kafka, CLIENT_IDS['pow-checker'], logger),

@@ -1,4 +1,4 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Module, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { decodingHandler, type EventBus, routeByTopic, type Subscription } from '@aegis/bus';
 import { StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
@@ -7,6 +7,7 @@ import { PowCheckService } from './checking/pow-check.service';
 import { SubmissionCache } from './checking/submission.cache';
 import type { SubmissionLookup } from './checking/submission.lookup';
 import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, CHECKER_SUBMISSION_LOOKUP } from './pow-checker.constants';
+import { PowCheckerMetrics } from './pow-checker.metrics';
 import type { PowCheckerOptions } from './pow-checker.options';
 
 export interface PowCheckerModuleOptions {
@@ -30,6 +31,7 @@ class CacheFeeds implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CHECKER_OPTIONS) private readonly options: PowCheckerOptions,
     @Inject(FEEDS) private readonly feeds: boolean,
     private readonly cache: SubmissionCache,
+    @Optional() @Inject(CHECKER_SUBMISSION_LOOKUP) private readonly lookup?: SubmissionLookup,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
     const prefix = `aegis.pow-checker.v1.${this.options.instanceId}`;
@@ -49,6 +51,7 @@ class CacheFeeds implements OnApplicationBootstrap, OnModuleDestroy {
   }
   async onModuleDestroy(): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.stop()));
+    this.lookup?.close?.();
   }
 }
 
@@ -64,6 +67,7 @@ export class PowCheckerModule {
         { provide: FEEDS, useValue: config.stakeView === undefined },
         ...(config.submissionLookup ? [{ provide: CHECKER_SUBMISSION_LOOKUP, useValue: config.submissionLookup }] : []),
         SubmissionCache,
+        PowCheckerMetrics,
         CacheFeeds,
         PowCheckService,
       ],

@@ -7,3 +7,5 @@ export { tallierDataSource, migrateTallier, TALLIER_MIGRATIONS, TALLIER_MIGRATIO
 export { TALLIER_ENTITIES, TALLIER_SCHEMA } from './persistence/tallier.entities';
 export { type TallierOptions, tallierConfigFromEnv, tallierEnvSchema, DEFAULT_CHAIN_ID, DEFAULT_SUBMITTER_SHARE_BPS } from './tallier.options';
 export { type Clock, ManualClock, systemClock } from './clock';
+export { SubmissionQueryController } from './query/submission-query.controller';
+export { TallierMetrics, type ResultOutcome } from './tallier.metrics';

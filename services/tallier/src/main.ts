@@ -1,4 +1,4 @@
-import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
+import { CLIENT_IDS, CONSUMER_GROUPS, SUBMISSION_QUERY } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { tallierDataSource } from './persistence/tallier.data-source';
@@ -17,7 +17,8 @@ runServiceMain('tallier', async () => {
     logger,
     bus: kafkaBusFromEnv(kafka, CLIENT_IDS.tallier, logger),
     ownsBus: true,
-    grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
+    // SubmissionQuery plus health and reflection on one port.
+    grpc: { port: env.AEGIS_GRPC_PORT, services: [SUBMISSION_QUERY] },
     metricsPort: env.AEGIS_METRICS_PORT,
     consumer: { groupId: CONSUMER_GROUPS.tallier },
   });

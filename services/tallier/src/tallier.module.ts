@@ -5,11 +5,13 @@ import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
 import type { DataSource } from 'typeorm';
 import { systemClock } from './clock';
 import { OutboxRelay } from './outbox/outbox.relay';
+import { SubmissionQueryController } from './query/submission-query.controller';
 import { TallierController } from './submissions/tallier.controller';
 import { TallierRepository } from './submissions/tallier.repository';
 import { TallierService } from './submissions/tallier.service';
 import type { TallierStore } from './submissions/tallier.store';
 import { WindowTicker } from './submissions/window.ticker';
+import { TallierMetrics } from './tallier.metrics';
 import { TALLIER_CLOCK, TALLIER_OPTIONS, TALLIER_STAKE_VIEW, TALLIER_STORE } from './tallier.constants';
 import type { TallierOptions } from './tallier.options';
 
@@ -59,7 +61,7 @@ export class TallierModule {
     if (!store) throw new Error('TallierModule: give a dataSource or a store');
     return {
       module: TallierModule,
-      controllers: [TallierController],
+      controllers: [TallierController, SubmissionQueryController],
       providers: [
         { provide: TALLIER_OPTIONS, useValue: config.options },
         { provide: TALLIER_STORE, useValue: store },
@@ -68,6 +70,7 @@ export class TallierModule {
         { provide: FEEDS_STAKE_VIEW, useValue: config.stakeView === undefined },
         { provide: OWNED_DATA_SOURCE, useValue: config.ownsDataSource && config.dataSource ? config.dataSource : null },
         TallierLifecycle,
+        TallierMetrics,
         OutboxRelay,
         TallierService,
         WindowTicker,

@@ -2,6 +2,8 @@ import { runMigrations } from '@aegis/db';
 import { migrateLedger } from '@aegis/ledger';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress schema's migrations live with the service that owns it
 import { ingressDataSource } from '../../../../services/ingress/src/index';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the tallier schema's migrations live with the service that owns it
+import { tallierDataSource } from '../../../../services/tallier/src/index';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -10,6 +12,7 @@ import type { RegisterCommand } from './index';
 const OWNERS: Record<string, (url: string) => Promise<string[]>> = {
   ledger: (url) => migrateLedger({ url }),
   ingress: (url) => runMigrations(ingressDataSource(url, { poolSize: 1 })),
+  tallier: (url) => runMigrations(tallierDataSource(url, 1)),
 };
 
 interface MigrateOpts {

@@ -6,8 +6,11 @@ import { createTopicMessage, decodeTopicMessage, signedResultFromWire, StakeView
 import { buildModel, ModelRuntime, TINY_MODEL_ID, verifySubmission } from '@aegis/model';
 import { NodeKey, type TaskSpec, taskHash, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Behavior } from '../worker.behavior';
+import { WorkerError, WorkerErrorCode } from '../worker.errors';
+import { WorkerMetrics } from '../worker.metrics';
 import { InferenceService } from './inference.service';
 import { otherModelRuntime } from './other-model.runtime';
 
@@ -47,12 +50,26 @@ describe('InferenceService', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (behavior: Behavior, stake = 1_000n): Promise<{ sut: InferenceService; bus: CaptureBus }> => {
+  const run = async (behavior: Behavior, stake = 1_000n): Promise<{ sut: InferenceService; bus: CaptureBus; registry: Registry }> => {
     const bus = new CaptureBus();
     const stakes = new StakeView(100n);
     stakes.set(key.address, stake);
-    const sut = new InferenceService({ keys: [key], runtime, behavior, otherRuntime: other, instanceId: 't', random: () => 0.25 }, stakes, bus, pino({ level: 'silent' }));
-    return { sut, bus };
+    const registry = new Registry();
+    const sut = new InferenceService(
+      { keys: [key], runtime, behavior, otherRuntime: other, instanceId: 't', random: () => 0.25 },
+      stakes,
+      bus,
+      pino({ level: 'silent' }),
+      new WorkerMetrics(registry),
+    );
+    return { sut, bus, registry };
+  };
+
+  const metricValue = async (registry: Registry, name: string, suffix = ''): Promise<number> => {
+    const metric = registry.getSingleMetric(name);
+    if (!metric) throw new Error(`${name} not registered`);
+    const values = ((await metric.get()).values as { metricName?: string; value: number }[]).filter((v) => (v.metricName ?? name) === `${name}${suffix}`);
+    return values.reduce((sum, v) => sum + v.value, 0);
   };
 
   const published = (bus: CaptureBus) => {
@@ -83,9 +100,23 @@ describe('InferenceService', () => {
     expect(report.verdict).toBe(VerdictKind.REJECT);
   });
 
-  it('retries while none of its keys is active, and dead-letters a task whose hash is not its spec', async () => {
+  it('counts generated tasks, tokens and generation time', async () => {
+    const { sut, bus, registry } = await run('honest');
+    await sut.onTask(task);
+    await sut.onTask(task);
+    const tokens = published(bus).signed.result.tokens.length;
+    expect(tokens).toBeGreaterThan(0);
+    expect(await metricValue(registry, 'aegis_worker_tasks_generated_total')).toBe(2);
+    expect(await metricValue(registry, 'aegis_worker_generated_tokens_total')).toBe(2 * tokens);
+    expect(await metricValue(registry, 'aegis_worker_generation_seconds', '_count')).toBe(2);
+    expect(await metricValue(registry, 'aegis_worker_generation_seconds', '_sum')).toBeGreaterThan(0);
+  });
+
+  it('refuses with NO_ACTIVE_KEY (publishing nothing) while none of its keys is active, and dead-letters a task whose hash is not its spec', async () => {
     const inactive = await run('honest', 0n);
-    await expect(inactive.sut.onTask(task)).rejects.toThrow(/active/);
+    expect(inactive.sut.hasActiveKey()).toBe(false);
+    await expect(inactive.sut.onTask(task)).rejects.toSatisfy((e) => e instanceof WorkerError && e.code === WorkerErrorCode.NO_ACTIVE_KEY);
+    expect(inactive.bus.records).toEqual([]);
     const { sut } = await run('honest');
     const forged = createTopicMessage(TOPICS.tasks, { taskHash: new Uint8Array(32), spec: taskSpecToWire(spec) });
     await expect(sut.onTask(forged)).rejects.toBeInstanceOf(PoisonMessageError);

@@ -18,6 +18,8 @@ import { EVENT_BUS, SERVICE_LOGGER } from '@aegis/service-kit';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
 import { FAILED_STATUS_SEQUENCE, WORKER_OPTIONS, WORKER_STAKE_VIEW } from '../worker.constants';
+import { noActiveKey } from '../worker.errors';
+import { WorkerMetrics } from '../worker.metrics';
 import type { InferenceWorkerOptions } from '../worker.options';
 import { alterTokens, claimAsOwn, fabricateProbes } from './result.tampering';
 
@@ -35,6 +37,7 @@ export class InferenceService {
     @Inject(WORKER_STAKE_VIEW) private readonly stakes: StakeView,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: WorkerMetrics,
   ) {
     if (options.keys.length === 0) throw new RangeError('keys: a worker needs at least one node key');
     if (options.behavior === 'other-model' && !options.otherRuntime) throw new RangeError('otherRuntime: required for behavior other-model');
@@ -56,20 +59,37 @@ export class InferenceService {
     } catch (e) {
       if (!(e instanceof ModelError)) throw e;
       await this.publishFailed(th, e.message);
+      this.metrics.tasksFailed.inc();
       return { kind: 'failed', detail: e.message };
     }
     const key = this.pickKey(th);
+    const stopTimer = this.metrics.generationSeconds.startTimer();
     const signed = await this.produce(spec, key);
+    stopTimer();
     await this.bus.publish(TOPICS.results, toHex(th), encodeTopicMessage(TOPICS.results, createTopicMessage(TOPICS.results, signedResultToWire(signed, spec))));
+    this.metrics.tasksGenerated.inc({ behavior: this.options.behavior });
+    this.metrics.tokensGenerated.inc(signed.result.tokens.length);
     this.logger.debug({ taskHash: toHex(th), node: key.address, behavior: this.options.behavior }, 'result published');
     return { kind: 'result', node: key.address, digest: toHex(signed.digest) };
   }
 
-  /** Spreads tasks over the active keys by task hash, so a redelivery picks the same node. */
+  /** Whether any node key of this process is active now (TaskIntake stays in the group only then). */
+  hasActiveKey(): boolean {
+    return this.activeKeyCount() > 0;
+  }
+
+  activeKeyCount(): number {
+    return this.options.keys.filter((k) => this.stakes.isActive(k.address)).length;
+  }
+
+  /**
+   * Spreads tasks over the active keys by task hash, so a redelivery picks the same node. With no
+   * active key it throws WorkerError NO_ACTIVE_KEY: TaskIntake then hands the record back and
+   * leaves the group, so the task goes to another worker instead of waiting here.
+   */
   private pickKey(th: Uint8Array): NodeKey {
     const active = this.options.keys.filter((k) => this.stakes.isActive(k.address));
-    // Transient: the ledger may not have applied this process's stake yet. The bus retries.
-    if (active.length === 0) throw new Error('no node key of this worker is active (yet)');
+    if (active.length === 0) throw noActiveKey(this.options.keys.map((k) => k.address));
     return active[(th[0] as number) % active.length] as NodeKey;
   }
 

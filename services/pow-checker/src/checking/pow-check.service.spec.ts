@@ -9,6 +9,8 @@ import { BeaconChain } from '@aegis/consensus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PowCheckService } from './pow-check.service';
 import { SubmissionCache } from './submission.cache';
+import { Registry } from 'prom-client';
+import { PowCheckerMetrics } from '../pow-checker.metrics';
 
 class CaptureBus implements EventBus {
   readonly records: OutgoingRecord[] = [];
@@ -49,14 +51,15 @@ describe('PowCheckService', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const make = (auditShare: number, cached = true): { sut: PowCheckService; bus: CaptureBus } => {
+  const make = (auditShare: number, cached = true): { sut: PowCheckService; bus: CaptureBus; registry: Registry } => {
     const stakes = new StakeView(100n);
     for (const k of [worker, verifier]) stakes.set(k.address, 1_000n);
     const cache = new SubmissionCache();
     const beacon = { height: 1n, value: new Uint8Array(32).fill(3), previous: new Uint8Array(32), signature: new Uint8Array(65) };
     if (cached) cache.addSubmission(createTopicMessage(TOPICS.submissions, { result: signedResultToWire(signed, spec), beacon, verifiersPerTask: 2 }));
     const bus = new CaptureBus();
-    return { sut: new PowCheckService({ runtime, auditShare, instanceId: 't' }, stakes, bus, cache), bus };
+    const registry = new Registry();
+    return { sut: new PowCheckService({ runtime, auditShare, instanceId: 't' }, stakes, bus, cache, new PowCheckerMetrics(registry)), bus, registry };
   };
 
   const wire = (v: SignedVerdict): Verdict =>
@@ -76,9 +79,17 @@ describe('PowCheckService', () => {
     expect(bus.records.map((r) => r.topic)).toEqual([TOPICS.checkedVerdicts]);
   });
 
-  it('catches fabricated PoW values when audited, and only then', async () => {
-    expect((await make(1).sut.onVerdict(wire(lazy(verifier)), 1)).outcome).toBe(CheckOutcome.AUDIT_FAILED);
-    expect(await make(0).sut.onVerdict(wire(lazy(verifier)), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: false });
+  it('catches fabricated PoW values when audited, and only then; counts verdicts by outcome and audits', async () => {
+    const audited = make(1);
+    expect((await audited.sut.onVerdict(wire(lazy(verifier)), 1)).outcome).toBe(CheckOutcome.AUDIT_FAILED);
+    const unaudited = make(0);
+    expect(await unaudited.sut.onVerdict(wire(lazy(verifier)), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: false });
+    const count = async (registry: Registry, name: string, labels: Record<string, string>): Promise<number> =>
+      ((await registry.getSingleMetric(name)?.get())?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+    expect(await count(audited.registry, 'aegis_pow_checker_verdicts_total', { outcome: 'audit-failed' })).toBe(1);
+    expect(await count(audited.registry, 'aegis_pow_checker_audits_total', { dispute: 'false' })).toBe(1);
+    expect(await count(unaudited.registry, 'aegis_pow_checker_verdicts_total', { outcome: 'passed' })).toBe(1);
+    expect(await count(unaudited.registry, 'aegis_pow_checker_audits_total', {})).toBe(0);
   });
 
   it('fails a verdict whose values miss the target, and one from a node without stake', async () => {
@@ -104,7 +115,7 @@ describe('PowCheckService', () => {
     const stakes = new StakeView(100n);
     for (const k of [worker, verifier]) stakes.set(k.address, 1_000n);
     const options = { runtime, auditShare: 0, instanceId: 't', controlAddress: control.address };
-    const sut = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), lookup);
+    const sut = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), new PowCheckerMetrics(new Registry()), lookup);
     // Disputed (from the tallier): audited although the share is 0, and the lazy values are caught.
     expect(await sut.onVerdict(wire(lazy(verifier)), 1)).toMatchObject({ outcome: CheckOutcome.AUDIT_FAILED, audited: true });
     expect(await sut.onVerdict(wire(honestVerdict), 1)).toMatchObject({ outcome: CheckOutcome.PASSED, audited: true });
@@ -112,7 +123,7 @@ describe('PowCheckService', () => {
     // A submission whose beacon the control plane did not sign is poison, from the tallier or the bus.
     const forged = createTopicMessage(TOPICS.submissions, { result: signedResultToWire(signed, spec), beacon: { ...beacon, value: new Uint8Array(32).fill(9) }, verifiersPerTask: 2 });
     expect(() => new SubmissionCache(options).addSubmission(forged)).toThrow(PoisonMessageError);
-    const sut2 = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), { getSubmission: async () => ({ submission: forged, disputed: false }) });
+    const sut2 = new PowCheckService(options, stakes, new CaptureBus(), new SubmissionCache(options), new PowCheckerMetrics(new Registry()), { getSubmission: async () => ({ submission: forged, disputed: false }) });
     await expect(sut2.onVerdict(wire(honestVerdict), 1)).rejects.toBeInstanceOf(PoisonMessageError);
   });
 

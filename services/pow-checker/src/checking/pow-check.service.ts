@@ -17,6 +17,7 @@ import { EVENT_BUS } from '@aegis/service-kit';
 import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, CHECKER_SUBMISSION_LOOKUP, UNKNOWN_SUBMISSION_ATTEMPTS } from '../pow-checker.constants';
 import { AuditSampler } from './audit.sampler';
 import type { SubmissionLookup } from './submission.lookup';
+import { PowCheckerMetrics } from '../pow-checker.metrics';
 import type { PowCheckerOptions } from '../pow-checker.options';
 import { type CachedSubmission, SubmissionCache } from './submission.cache';
 
@@ -40,6 +41,7 @@ export class PowCheckService {
     @Inject(CHECKER_STAKE_VIEW) private readonly stakes: StakeView,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly cache: SubmissionCache,
+    private readonly metrics: PowCheckerMetrics,
     @Optional() @Inject(CHECKER_SUBMISSION_LOOKUP) private readonly lookup?: SubmissionLookup,
   ) {
     this.sampler = options.auditSecret ? new AuditSampler(options.auditSecret, options.auditShare) : AuditSampler.withRandomSecret(options.auditShare);
@@ -66,6 +68,8 @@ export class PowCheckService {
     const result = await this.check(submission, signed);
     const checked = createTopicMessage(TOPICS.checkedVerdicts, { verdict: message, outcome: result.outcome, audited: result.audited, detail: result.detail });
     await this.bus.publish(TOPICS.checkedVerdicts, toHex(context.taskHash), encodeTopicMessage(TOPICS.checkedVerdicts, checked));
+    this.metrics.verdicts.inc({ outcome: outcomeLabel(result.outcome) });
+    if (result.audited) this.metrics.audits.inc({ dispute: String(submission.disputed) });
     return result;
   }
 
@@ -73,6 +77,7 @@ export class PowCheckService {
   private async fetch(digest: string): Promise<CachedSubmission | undefined> {
     if (!this.lookup) return undefined;
     const found = await this.lookup.getSubmission(digest);
+    this.metrics.lookups.inc({ found: String(found !== undefined) });
     if (!found) return undefined;
     this.cache.addSubmission(found.submission);
     const entry = this.cache.get(digest);
@@ -99,4 +104,9 @@ export class PowCheckService {
       ? { outcome: CheckOutcome.PASSED, audited: true, detail: '' }
       : { outcome: CheckOutcome.AUDIT_FAILED, audited: true, detail: `${audit.problem ?? 'values'}: max deviation ${audit.maxDeviation}` };
   }
+}
+
+/** 'pow-failed' for CheckOutcome.POW_FAILED: the enum's own name, as a metric label. */
+function outcomeLabel(outcome: CheckOutcome): string {
+  return (CheckOutcome[outcome] ?? String(outcome)).toLowerCase().replace(/_/g, '-');
 }

@@ -8,4 +8,6 @@ import type { Submission } from '@aegis/contracts';
 export interface SubmissionLookup {
   /** The submission with `submissionId` (0x digest) as announced, and whether it is disputed; undefined if the tallier has none. */
   getSubmission(submissionId: string): Promise<{ submission: Submission; disputed: boolean } | undefined>;
+  /** Releases a connection, if it holds one (called when the module stops). */
+  close?(): void;
 }

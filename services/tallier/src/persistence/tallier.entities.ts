@@ -130,4 +130,27 @@ export class OutboxEntity {
   sentAt!: Date | null;
 }
 
-export const TALLIER_ENTITIES = [SubmissionEntity, VerdictEntity, DisputeEntity, BeaconEntity, OutboxEntity];
+/** Correctly signed results the tallier did not count (e.g. the submitter was no longer active); the task was re-offered. */
+@Entity({ schema: TALLIER_SCHEMA, name: 'refused_results' })
+export class RefusedResultEntity {
+  @PrimaryColumn({ name: 'result_digest', type: 'varchar', length: 66 })
+  resultDigest!: string;
+
+  @Index()
+  @Column({ name: 'task_hash', type: 'varchar', length: 66 })
+  taskHash!: string;
+
+  @Column({ type: 'varchar', length: 42 })
+  submitter!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  reason!: string;
+
+  @Column({ type: 'bytea' })
+  result!: Buffer;
+
+  @Column({ name: 'refused_at', type: 'bigint', transformer: bigintAsNumber })
+  refusedAt!: number;
+}
+
+export const TALLIER_ENTITIES = [SubmissionEntity, VerdictEntity, DisputeEntity, BeaconEntity, OutboxEntity, RefusedResultEntity];

@@ -6,6 +6,7 @@ import {
   encodeTopicMessage,
   type TopicMessageInit,
   type Submission,
+  type TaskSpec as WireTaskSpec,
   TaskStatus,
   TOPICS,
 } from '@aegis/contracts';
@@ -86,6 +87,12 @@ export function statusRecord(c: StatusChange): OutgoingRecord {
     sequence: BigInt(c.sequence),
   });
   return { topic: TOPICS.taskStatus, key: c.taskHash, value: encodeTopicMessage(TOPICS.taskStatus, message) };
+}
+
+/** The task offered again on aegis.tasks.v1 (keyed by task hash, as ingress publishes it). */
+export function taskOfferRecord(taskHash: string, spec: WireTaskSpec, at: number): OutgoingRecord {
+  const message = createTopicMessage(TOPICS.tasks, { taskHash: hash32(taskHash, 'taskHash'), spec, submittedAt: timestampFromMs(at) });
+  return { topic: TOPICS.tasks, key: taskHash, value: encodeTopicMessage(TOPICS.tasks, message) };
 }
 
 export function submissionRecord(taskHash: string, submission: Submission): OutgoingRecord {

@@ -2,9 +2,9 @@ import type { OutgoingRecord } from '@aegis/bus';
 import type { BeaconHead, BeaconLink } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
 import type { DataSource, EntityManager } from 'typeorm';
-import { BeaconEntity, DisputeEntity, OutboxEntity, SubmissionEntity, VerdictEntity } from '../persistence/tallier.entities';
+import { BeaconEntity, DisputeEntity, OutboxEntity, RefusedResultEntity, SubmissionEntity, VerdictEntity } from '../persistence/tallier.entities';
 import { stateFromJson, stateToJson } from './state.codec';
-import type { OutboxRow, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from './tallier.store';
+import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from './tallier.store';
 
 /** Any constant: the advisory lock that serialises beacon appends across tallier replicas. */
 const BEACON_LOCK = 0x7a11_1e5;
@@ -112,6 +112,22 @@ class PgTallierTx implements TallierTx {
       OutboxEntity,
       records.map((r) => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value), headers: r.headers ? { ...r.headers } : null })),
     );
+  }
+
+  async insertRefusal(r: RefusedResult): Promise<boolean> {
+    const result = await this.m
+      .createQueryBuilder()
+      .insert()
+      .into(RefusedResultEntity)
+      .values({ ...r, result: Buffer.from(r.result) })
+      .orIgnore()
+      .returning('result_digest')
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  async refusalCount(taskHash: string): Promise<number> {
+    return this.m.count(RefusedResultEntity, { where: { taskHash } });
   }
 }
 

@@ -1,14 +1,16 @@
 import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
-import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TOPICS } from '@aegis/contracts';
+import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TaskStatus, taskSpecFromWire, TOPICS } from '@aegis/contracts';
 import { auditDisputeId } from '@aegis/consensus';
-import { toHex, VerdictKind } from '@aegis/protocol';
+import { taskHash, toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
 import { OutboxRelay } from '../outbox/outbox.relay';
+import { TallierMetrics } from '../tallier.metrics';
 import { InMemoryTallierStore } from '../testing/in-memory-tallier.store';
 import { checkedVerdictMessage, resultMessage, tallierTestOptions, taskSpec, testKey, WINDOW_MS } from '../testing/tallier.fixtures';
-import { INACTIVE_SUBMITTER_ATTEMPTS, TallierService } from './tallier.service';
+import { INACTIVE_SUBMITTER, INACTIVE_SUBMITTER_ATTEMPTS, TallierService } from './tallier.service';
 
 const submitter = testKey(0);
 const verifiers = [testKey(1), testKey(2), testKey(3)];
@@ -18,8 +20,10 @@ describe('TallierService', () => {
   let store: InMemoryTallierStore;
   let stakes: StakeView;
   let clock: ManualClock;
+  let registry: Registry;
 
   beforeEach(() => {
+    registry = new Registry();
     clock = new ManualClock();
     store = new InMemoryTallierStore();
     stakes = new StakeView(100n);
@@ -27,8 +31,20 @@ describe('TallierService', () => {
     const options = tallierTestOptions(clock);
     const logger = pino({ level: 'silent' });
     const bus = new InProcessEventBus({ topics: ALL_TOPICS });
-    sut = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger));
+    sut = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger), new TallierMetrics(registry));
   });
+
+  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
+    const m = registry.getSingleMetric(name);
+    if (!m) throw new Error(`${name} not registered`);
+    return (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+  };
+
+  const statuses = (th: string) =>
+    store.tables.outbox
+      .filter((r) => r.record.topic === TOPICS.taskStatus && r.record.key === th)
+      .map((r) => decodeTopicMessage(TOPICS.taskStatus, r.record.value))
+      .map((m) => ({ status: m.status, sequence: Number(m.sequence), node: toHex(m.node) }));
 
   const outboxCases = (topic: string): string[] =>
     store.tables.outbox
@@ -53,12 +69,39 @@ describe('TallierService', () => {
     expect(store.tables.submissions.size).toBe(0);
   });
 
-  it('retries a result from a node not yet active, then dead-letters it', async () => {
-    const stranger = testKey(50);
-    const r = resultMessage(stranger, taskSpec(1n));
+  it('refuses (never dead-letters) a signed result from a node liquidated meanwhile: records it, re-offers the task with QUEUED, once', async () => {
+    stakes.set(submitter.address, 0n);
+    const spec = taskSpec(1n);
+    const th = toHex(taskHash(spec));
+    const r = resultMessage(submitter, spec);
+    // The stake view may lag the ledger: the first attempts are retried, not judged.
     await expect(sut.onResult(r, 1)).rejects.not.toBeInstanceOf(PoisonMessageError);
-    await expect(sut.onResult(r, INACTIVE_SUBMITTER_ATTEMPTS)).rejects.toBeInstanceOf(PoisonMessageError);
+    expect(store.tables.refusals.size).toBe(0);
+
+    expect(await sut.onResult(r, INACTIVE_SUBMITTER_ATTEMPTS)).toBe('refused');
+    expect(store.tables.refusals.get(toHex(r.digest))).toMatchObject({ taskHash: th, submitter: submitter.address, reason: INACTIVE_SUBMITTER });
     expect(store.tables.submissions.size).toBe(0);
+    expect(store.tables.beacons).toEqual([]);
+    const offers = store.tables.outbox.filter((o) => o.record.topic === TOPICS.tasks);
+    expect(offers.map((o) => o.record.key)).toEqual([th]);
+    const offered = decodeTopicMessage(TOPICS.tasks, offers[0]!.record.value);
+    expect(toHex(taskHash(taskSpecFromWire(offered.spec)))).toBe(th);
+    expect(statuses(th)).toEqual([{ status: TaskStatus.QUEUED, sequence: 2, node: submitter.address }]);
+
+    // Redelivered: nothing new is published.
+    const rows = store.tables.outbox.length;
+    expect(await sut.onResult(r, INACTIVE_SUBMITTER_ATTEMPTS + 1)).toBe('refused');
+    expect(store.tables.outbox.length).toBe(rows);
+
+    // The re-offered task answered by an active node: its SUBMITTED comes after the refusal's QUEUED.
+    expect(await sut.onResult(resultMessage(verifiers[0]!, spec), 1)).toBe('recorded');
+    expect(statuses(th).map((s) => s.sequence)).toEqual([2, 3]);
+    expect(statuses(th)[1]).toMatchObject({ status: TaskStatus.SUBMITTED, node: verifiers[0]!.address });
+    // A late refusal for a task that has its submission is a duplicate: no re-offer.
+    expect(await sut.onResult(resultMessage(submitter, spec, [5, 5, 5, 5]), INACTIVE_SUBMITTER_ATTEMPTS)).toBe('duplicate');
+    expect(store.tables.outbox.filter((o) => o.record.topic === TOPICS.tasks)).toHaveLength(1);
+    expect(await metric('aegis_tallier_results_total', { outcome: 'refused' })).toBe(2);
+    expect(await metric('aegis_tallier_submissions_total')).toBe(1);
   });
 
   it('counts only PASSED verdicts and each verifier once', async () => {
@@ -94,6 +137,9 @@ describe('TallierService', () => {
     expect(liq?.case === 'liquidate' && toHex(liq.value.address)).toBe(lazy);
     const state = store.tables.submissions.get(toHex(r.digest))?.state;
     expect(state?.decision?.winners).not.toContain(lazy);
+    expect(await metric('aegis_tallier_liquidations_total')).toBe(commands.filter((c) => c.case === 'liquidate').length);
+    expect(await metric('aegis_tallier_decisions_total', { outcome: 'accepted' })).toBe(1);
+    expect(await metric('aegis_tallier_verdicts_total', { outcome: 'punished' })).toBe(1);
   });
 
   it('does not punish a verifier the checker found ineligible (its stake snapshot may lag)', async () => {

@@ -27,7 +27,7 @@ import {
   TOPICS,
   WireError,
 } from '@aegis/contracts';
-import { equalBytes, fromHex, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
+import { type Address, equalBytes, fromHex, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
 import { SERVICE_LOGGER } from '@aegis/service-kit';
@@ -35,17 +35,21 @@ import type { Clock } from '../clock';
 import { TALLIER_CLOCK, TALLIER_OPTIONS, TALLIER_STAKE_VIEW, TALLIER_STORE, FIRST_TALLIER_STATUS_SEQUENCE } from '../tallier.constants';
 import type { TallierOptions } from '../tallier.options';
 import { OutboxRelay } from '../outbox/outbox.relay';
+import { type ResultOutcome, TallierMetrics } from '../tallier.metrics';
 import {
   disputeOpenedRecord,
   disputeResolvedRecord,
   ledgerCommandRecord,
   statusRecord,
   submissionRecord,
+  taskOfferRecord,
 } from './outgoing.records';
 import type { StoredSubmission, TallierStore, TallierTx } from './tallier.store';
 
-/** Attempts a result from a node not (yet) seen as active is retried before it is dead-lettered. */
+/** Attempts a result from a node not seen as active is retried (the stake view may lag) before it is refused. */
 export const INACTIVE_SUBMITTER_ATTEMPTS = 5;
+/** RefusedResult.reason for a submitter that is not an active node. */
+export const INACTIVE_SUBMITTER = 'inactive-submitter';
 const DUE_BATCH = 100;
 
 /**
@@ -65,6 +69,7 @@ export class TallierService {
     @Inject(TALLIER_OPTIONS) private readonly options: TallierOptions,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     private readonly relay: OutboxRelay,
+    private readonly metrics: TallierMetrics,
   ) {
     this.consensus = { windowMs: options.windowMs, submitterShareBps: options.submitterShareBps };
   }
@@ -72,23 +77,28 @@ export class TallierService {
   /**
    * A result from aegis.results.v1. Throws PoisonMessageError for results that can never count
    * (malformed, bad signature, task hash not of its spec); returns quietly for a task that already
-   * has its submission (the same digest again, or a later result).
+   * has its submission (the same digest again, or a later result). A correctly signed result from
+   * a node that is not active (liquidated or unstaked while its result was in flight) is refused:
+   * recorded as such, and the task offered again at once with a QUEUED status change, so it is
+   * neither dead-lettered nor left waiting for ingress's idle re-offer.
    */
-  async onResult(message: Result, attempt: number): Promise<'recorded' | 'duplicate'> {
+  async onResult(message: Result, attempt: number): Promise<ResultOutcome> {
     const { signed, spec } = poisonOnWireError(() => signedResultFromWire(message));
     if (!verifySignedResult(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
     if (!equalBytes(taskHash(spec), signed.result.taskHash)) throw new PoisonMessageError('invalid', 'spec', 'does not hash to taskHash');
     const submitter = signed.result.node;
-    if (!this.stakes.isActive(submitter)) {
-      // The stake view may lag the ledger by a moment; a node that never becomes active is refused.
-      if (attempt < INACTIVE_SUBMITTER_ATTEMPTS) throw new Error(`submitter ${submitter} is not active yet`);
-      throw new PoisonMessageError('invalid', 'node', `${submitter} is not an active node`);
-    }
     const submissionId = toHex(signed.digest);
     const th = toHex(signed.result.taskHash);
+    if (!this.stakes.isActive(submitter)) {
+      // The stake view may trail the ledger by a moment (a node that has just staked): retry briefly first.
+      if (attempt < INACTIVE_SUBMITTER_ATTEMPTS) throw new Error(`submitter ${submitter} is not active yet`);
+      return this.refuse(message, th, submissionId, submitter);
+    }
     const outcome = await this.store.transaction(async (tx) => {
       const existing = await tx.submissionByTask(th);
       if (existing) return 'duplicate' as const;
+      // Refused results of this task used the status sequences before this one.
+      const refusals = await tx.refusalCount(th);
       const now = this.clock.now();
       const head = await tx.lockBeaconHead();
       const chain = head
@@ -114,7 +124,7 @@ export class TallierService {
         state,
         result: encodeTopicMessage(TOPICS.results, message),
         beacon: link,
-        statusSeq: FIRST_TALLIER_STATUS_SEQUENCE - 1,
+        statusSeq: FIRST_TALLIER_STATUS_SEQUENCE - 1 + refusals,
         lastStatus: TaskStatus.QUEUED,
       };
       const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now);
@@ -122,7 +132,35 @@ export class TallierService {
       await tx.enqueue([submissionRecord(th, this.submissionMessage(submitted.next)), submitted.record]);
       return 'recorded' as const;
     });
-    if (outcome === 'recorded') this.logger.info({ taskHash: th, submissionId, submitter }, 'submission recorded');
+    if (outcome === 'recorded') {
+      this.logger.info({ taskHash: th, submissionId, submitter }, 'submission recorded');
+      this.metrics.submissions.inc();
+    }
+    this.metrics.results.inc({ outcome });
+    await this.relay.flush();
+    return outcome;
+  }
+
+  /**
+   * Records a correctly signed result whose node is not active as refused and, in the same
+   * transaction, re-offers its task (aegis.tasks.v1) and publishes QUEUED with the reason. A
+   * redelivery of the same result changes nothing (its records were enqueued the first time).
+   */
+  private async refuse(message: Result, th: string, resultDigest: string, submitter: Address): Promise<ResultOutcome> {
+    const spec = message.spec;
+    if (spec === undefined) throw new PoisonMessageError('invalid', 'spec', 'is missing');
+    const outcome = await this.store.transaction(async (tx): Promise<ResultOutcome> => {
+      if (await tx.submissionByTask(th)) return 'duplicate';
+      const now = this.clock.now();
+      const fresh = await tx.insertRefusal({ resultDigest, taskHash: th, submitter, reason: INACTIVE_SUBMITTER, result: encodeTopicMessage(TOPICS.results, message), refusedAt: now });
+      if (!fresh) return 'refused';
+      const sequence = FIRST_TALLIER_STATUS_SEQUENCE - 1 + (await tx.refusalCount(th));
+      const detail = `result ${resultDigest} refused: ${submitter} is not an active node; task offered again`;
+      await tx.enqueue([statusRecord({ taskHash: th, status: TaskStatus.QUEUED, sequence, node: submitter, detail, at: now }), taskOfferRecord(th, spec, now)]);
+      return 'refused';
+    });
+    this.logger.warn({ taskHash: th, resultDigest, submitter, outcome }, 'result from an inactive node refused; task offered again');
+    this.metrics.results.inc({ outcome });
     await this.relay.flush();
     return outcome;
   }
@@ -137,7 +175,9 @@ export class TallierService {
     const { signed, context } = poisonOnWireError(() => signedVerdictFromWire(wire));
     if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
     const submissionId = toHex(signed.verdict.submissionDigest);
+    const applied: SubmissionEffect[] = [];
     const outcome = await this.store.transaction(async (tx) => {
+      applied.length = 0;
       const stored = await tx.lockSubmission(submissionId);
       if (!stored) throw new PoisonMessageError('invalid', 'verdict.resultDigest', `no submission ${submissionId}`);
       if (!equalBytes(fromHex(stored.taskHash, 32), context.taskHash)) {
@@ -156,16 +196,18 @@ export class TallierService {
       if (!fresh) return 'ignored' as const;
       const verifier = signed.verdict.verifier;
       if (message.outcome === CheckOutcome.PASSED) {
-        await this.apply(tx, stored, { kind: 'verdict', submissionId, verifier, verdict: signed.verdict.kind }, now, verifier);
+        await this.apply(tx, stored, { kind: 'verdict', submissionId, verifier, verdict: signed.verdict.kind }, now, applied, verifier);
         return 'counted' as const;
       }
       const failure = punishableFailure(message.outcome);
       if (failure === undefined) return 'ignored' as const;
       // DESIGN 2.4: dropped, and its verifier treated as having submitted a wrong result.
-      await this.apply(tx, stored, { kind: 'verdict-failed', submissionId, verifier, failure }, now);
+      await this.apply(tx, stored, { kind: 'verdict-failed', submissionId, verifier, failure }, now, applied);
       this.logger.warn({ submissionId, verifier, failure }, 'verdict failed the PoW check; verifier liquidated');
       return 'punished' as const;
     });
+    this.metrics.verdicts.inc({ outcome });
+    this.countEffects(applied);
     await this.relay.flush();
     return outcome;
   }
@@ -174,15 +216,18 @@ export class TallierService {
   async tick(): Promise<number> {
     let closed = 0;
     for (;;) {
+      const applied: SubmissionEffect[] = [];
       const batch = await this.store.transaction(async (tx) => {
+        applied.length = 0;
         const now = this.clock.now();
         const due = await tx.lockDue(now, DUE_BATCH);
         const activeNodes = this.stakes.activeNodes().length;
         for (const stored of due) {
-          await this.apply(tx, stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt));
+          await this.apply(tx, stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt), applied);
         }
         return due.length;
       });
+      this.countEffects(applied);
       closed += batch;
       if (batch < DUE_BATCH) break;
     }
@@ -190,10 +235,11 @@ export class TallierService {
     return closed;
   }
 
-  /** Runs one event through the state machine and writes the new state with its outgoing records. */
-  private async apply(tx: TallierTx, stored: StoredSubmission, event: SubmissionEvent, now: number, voter?: string): Promise<void> {
+  /** Runs one event through the state machine; its effects are also pushed to `applied` (counted after commit). */
+  private async apply(tx: TallierTx, stored: StoredSubmission, event: SubmissionEvent, now: number, applied: SubmissionEffect[], voter?: string): Promise<void> {
     const { state, effects } = transition(stored.state, event, now, this.consensus);
     if (state === stored.state) return;
+    applied.push(...effects);
     let next: StoredSubmission = { ...stored, state };
     const records: OutgoingRecord[] = [];
     const status = (status: TaskStatus, detail: string, outputTokens?: readonly number[]): void => {
@@ -209,6 +255,15 @@ export class TallierService {
       if (effect.kind === 'decided' && state.disputeOpen) await tx.resolveDispute(stored.submissionId, effect.outcome, now);
     }
     await tx.enqueue(records);
+  }
+
+  /** Committed effects as metrics: decisions by outcome and liquidations. */
+  private countEffects(effects: readonly SubmissionEffect[]): void {
+    for (const effect of effects) {
+      if (effect.kind === 'fast-accepted') this.metrics.decisions.inc({ outcome: 'fast-accepted' });
+      else if (effect.kind === 'decided') this.metrics.decisions.inc({ outcome: effect.outcome });
+      else if (effect.kind === 'liquidate') this.metrics.liquidations.inc();
+    }
   }
 
   private effect(

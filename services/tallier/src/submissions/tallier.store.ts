@@ -29,6 +29,19 @@ export interface StoredVerdict {
   readonly verdict: Uint8Array;
 }
 
+/** A correctly signed result the tallier would not count: kept for the record, its task re-offered. */
+export interface RefusedResult {
+  /** 0x hex of the result digest. */
+  readonly resultDigest: string;
+  readonly taskHash: string;
+  readonly submitter: string;
+  /** Why it was refused, e.g. 'inactive-submitter'. */
+  readonly reason: string;
+  /** The Result message as received (protobuf bytes). */
+  readonly result: Uint8Array;
+  readonly refusedAt: number;
+}
+
 export interface OutboxRow {
   readonly id: string;
   readonly record: OutgoingRecord;
@@ -51,6 +64,10 @@ export interface TallierTx {
   openDispute(disputeId: string, accused: string, at: number): Promise<void>;
   resolveDispute(disputeId: string, outcome: string, at: number): Promise<void>;
   enqueue(records: readonly OutgoingRecord[]): Promise<void>;
+  /** False when this result was already refused (a redelivery). */
+  insertRefusal(r: RefusedResult): Promise<boolean>;
+  /** How many results for this task were refused so far (they used task-status sequences). */
+  refusalCount(taskHash: string): Promise<number>;
 }
 
 /** All tallier I/O on its database: swapped for an in-memory twin in unit tests. */

@@ -1,7 +1,7 @@
 import type { OutgoingRecord } from '@aegis/bus';
 import type { BeaconHead, BeaconLink } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
-import type { OutboxRow, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from '../submissions/tallier.store';
+import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from '../submissions/tallier.store';
 
 interface Tables {
   submissions: Map<string, StoredSubmission>;
@@ -9,6 +9,7 @@ interface Tables {
   disputes: Map<string, { accused: string; openedAt: number; outcome?: string; resolvedAt?: number }>;
   beacons: BeaconLink[];
   outbox: { id: string; record: OutgoingRecord; sent: boolean }[];
+  refusals: Map<string, RefusedResult>;
 }
 
 const copy = (t: Tables): Tables => ({
@@ -17,11 +18,12 @@ const copy = (t: Tables): Tables => ({
   disputes: new Map(t.disputes),
   beacons: [...t.beacons],
   outbox: t.outbox.map((r) => ({ ...r })),
+  refusals: new Map(t.refusals),
 });
 
 /** The tallier store in memory for unit tests: transactions run one at a time and roll back on a throw. */
 export class InMemoryTallierStore implements TallierStore {
-  tables: Tables = { submissions: new Map(), verdicts: new Map(), disputes: new Map(), beacons: [], outbox: [] };
+  tables: Tables = { submissions: new Map(), verdicts: new Map(), disputes: new Map(), beacons: [], outbox: [], refusals: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
 
@@ -83,6 +85,12 @@ export class InMemoryTallierStore implements TallierStore {
       enqueue: async (records) => {
         for (const record of records) t.outbox.push({ id: String(this.nextId++), record, sent: false });
       },
+      insertRefusal: async (r) => {
+        if (t.refusals.has(r.resultDigest)) return false;
+        t.refusals.set(r.resultDigest, r);
+        return true;
+      },
+      refusalCount: async (taskHash) => [...t.refusals.values()].filter((r) => r.taskHash === taskHash).length,
     };
   }
 }

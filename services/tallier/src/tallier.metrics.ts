@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS_REGISTRY } from '@aegis/service-kit';
+import { Counter, type Registry } from 'prom-client';
+
+/** Outcomes of an incoming result. */
+export type ResultOutcome = 'recorded' | 'duplicate' | 'refused';
+
+/** The tallier's own Prometheus series, on the service's registry (served on /metrics). */
+@Injectable()
+export class TallierMetrics {
+  /** Results by what became of them: recorded as THE submission, duplicate, refused (inactive submitter). */
+  readonly results: Counter<'outcome'>;
+  /** Submissions recorded (a beacon issued and the Submission announced). */
+  readonly submissions: Counter;
+  /** Decisions by outcome: fast-accepted (optimistic), accepted, rejected. */
+  readonly decisions: Counter<'outcome'>;
+  /** Liquidate commands issued (submitters and verifiers). */
+  readonly liquidations: Counter;
+  /** Checked verdicts by what the tallier did with them: counted, punished, ignored. */
+  readonly verdicts: Counter<'outcome'>;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+    const registers = [registry];
+    this.results = new Counter({ name: 'aegis_tallier_results_total', help: 'Results by outcome', labelNames: ['outcome'], registers });
+    this.submissions = new Counter({ name: 'aegis_tallier_submissions_total', help: 'Submissions recorded', registers });
+    this.decisions = new Counter({ name: 'aegis_tallier_decisions_total', help: 'Submission decisions by outcome', labelNames: ['outcome'], registers });
+    this.liquidations = new Counter({ name: 'aegis_tallier_liquidations_total', help: 'Liquidate commands issued', registers });
+    this.verdicts = new Counter({ name: 'aegis_tallier_verdicts_total', help: 'Checked verdicts by outcome', labelNames: ['outcome'], registers });
+  }
+}
