@@ -84,12 +84,15 @@ export function renderSweepSvg(rows: readonly SweepRow[]): string {
   out.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 36}" text-anchor="middle">attacker share of operators (= expected stake share)</text>`);
   out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">fraction</text>`);
   // Where the rule's two bounds sit for a one-address-per-operator attacker.
-  for (const [v, label] of [
-    [0.34, '1 - 0.66: honest side < 66% of active'],
-    [0.5, 'spec claim: needs > 50%'],
+  // The labels sit on separate rows: the two lines are close enough for one-row labels to overlap.
+  // The second label is drawn left of its line (the plot ends at 0.6, it would be cut off).
+  for (const [v, label, row] of [
+    [0.34, '1 - 0.66: honest side < 66% of active', 0],
+    [0.5, 'spec claim: needs > 50%', 1],
   ] as const) {
     out.push(`<line x1="${f(x(v))}" x2="${f(x(v))}" y1="${m.top}" y2="${m.top + ph}" stroke="#555" stroke-dasharray="5 4"/>`);
-    out.push(`<text x="${f(x(v) + 4)}" y="${m.top + 12}" fill="#555" font-size="11">${escapeXml(label)}</text>`);
+    const [lx, anchor] = row === 0 ? [x(v) + 4, 'start'] : [x(v) - 4, 'end'];
+    out.push(`<text x="${f(lx)}" y="${m.top + 12 + row * 14}" text-anchor="${anchor}" fill="#555" font-size="11">${escapeXml(label)}</text>`);
   }
   METRICS.forEach((metric, i) => {
     const pts = rows.map((r) => `${f(x(r.share))},${f(y(metric.value(r.result)))}`).join(' ');
