@@ -1,2 +1,3 @@
 export { waitFor } from './wait-for';
 export { testDatabaseUrl, testKafkaBrokers } from './test-servers.config';
+export { CaptureBus } from './capture.bus';

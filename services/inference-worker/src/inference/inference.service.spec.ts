@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { PoisonMessageError } from '@aegis/bus';
 import { createTopicMessage, decodeTopicMessage, signedResultFromWire, StakeView, taskSpecToWire, TOPICS } from '@aegis/contracts';
 import { buildModel, ModelRuntime, TINY_MODEL_ID, verifySubmission } from '@aegis/model';
 import { NodeKey, type TaskSpec, taskHash, VerdictKind } from '@aegis/protocol';
@@ -13,22 +13,9 @@ import { WorkerError, WorkerErrorCode } from '../worker.errors';
 import { WorkerMetrics } from '../worker.metrics';
 import { InferenceService } from './inference.service';
 import { otherModelRuntime } from './other-model.runtime';
+import { CaptureBus } from '@aegis/testing';
 
 /** Captures what the service publishes; the rest of the port is unused here. */
-class CaptureBus implements EventBus {
-  readonly records: OutgoingRecord[] = [];
-  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
-    this.records.push({ topic, key, value });
-  }
-  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
-    this.records.push(...records);
-  }
-  subscribe(): never {
-    throw new Error('not used');
-  }
-  async close(): Promise<void> {}
-}
-
 const key = NodeKey.fromHex('0'.repeat(63) + '7');
 const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 72, 101, 108, 108, 111], maxNewTokens: 12, topK: 16, temperatureMilli: 800, stopTokens: [], nonce: 5n };
 const task = createTopicMessage(TOPICS.tasks, { taskHash: taskHash(spec), spec: taskSpecToWire(spec) });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { PoisonMessageError } from '@aegis/bus';
 import { CheckOutcome, createTopicMessage, signedResultToWire, signedVerdictToWire, StakeView, TOPICS, type Verdict } from '@aegis/contracts';
 import { buildModel, generate, ModelRuntime, proveVerdict, TeacherForcedPass, TINY_MODEL_ID } from '@aegis/model';
 import { fromHex, grindPow, NodeKey, type SignedResult, type SignedVerdict, signVerdict, type TaskSpec, toHex, VerdictKind } from '@aegis/protocol';
@@ -11,20 +11,7 @@ import { PowCheckService } from './pow-check.service';
 import { SubmissionCache } from './submission.cache';
 import { Registry } from 'prom-client';
 import { PowCheckerMetrics } from '../pow-checker.metrics';
-
-class CaptureBus implements EventBus {
-  readonly records: OutgoingRecord[] = [];
-  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
-    this.records.push({ topic, key, value });
-  }
-  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
-    this.records.push(...records);
-  }
-  subscribe(): never {
-    throw new Error('not used');
-  }
-  async close(): Promise<void> {}
-}
+import { CaptureBus } from '@aegis/testing';
 
 const key = (i: number): NodeKey => NodeKey.fromHex((i + 1).toString(16).padStart(64, '0'));
 const worker = key(0);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventBus, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
+import { PoisonMessageError } from '@aegis/bus';
 import { BeaconChain } from '@aegis/consensus';
 import { createTopicMessage, decodeTopicMessage, signedResultToWire, signedVerdictFromWire, StakeView, type Submission, TOPICS } from '@aegis/contracts';
 import { buildModel, generate, ModelRuntime, TINY_MODEL_ID } from '@aegis/model';
@@ -10,20 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierBehavior } from '../verifier.options';
 import { VerificationService } from './verification.service';
-
-class CaptureBus implements EventBus {
-  readonly records: OutgoingRecord[] = [];
-  async publish(topic: string, key: string, value: Uint8Array): Promise<void> {
-    this.records.push({ topic, key, value });
-  }
-  async publishBatch(records: readonly OutgoingRecord[]): Promise<void> {
-    this.records.push(...records);
-  }
-  subscribe(): never {
-    throw new Error('not used');
-  }
-  async close(): Promise<void> {}
-}
+import { CaptureBus } from '@aegis/testing';
 
 const key = (i: number): NodeKey => NodeKey.fromHex((i + 1).toString(16).padStart(64, '0'));
 const worker = key(0);
