@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
   ATTENTION_MASK,
@@ -105,7 +107,10 @@ export class DecoderRunner {
     };
     let session: ort.InferenceSession | undefined;
     let provider: ExecutionProviderUsed = 'cpu';
-    if (choice !== 'cpu') {
+    // `auto` only tries CUDA when its provider library is installed beside the binding (the
+    // `onnxruntime-node-install=cuda12` layout the CUDA image uses): a failed attempt makes
+    // onnxruntime print a load error on every CPU-only machine.
+    if (choice === 'cuda' || (choice === 'auto' && cudaProviderInstalled())) {
       try {
         // Without its shared libraries the CUDA provider fails at session creation: that is the
         // availability test (listSupportedBackends only says whether a build could have it).
@@ -302,4 +307,15 @@ function checkGraph(session: ort.InferenceSession, d: ModelDescriptor): DecoderD
 
 function kindOf(list: readonly ort.InferenceSession.ValueMetadata[], session: ort.InferenceSession): string {
   return list === session.inputMetadata ? 'input' : 'output';
+}
+
+/** Whether onnxruntime-node's CUDA execution provider library sits beside its native binding. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const binding = require.resolve('onnxruntime-node/package.json');
+    const dir = join(dirname(binding), 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
 }
