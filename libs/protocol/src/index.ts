@@ -16,3 +16,4 @@ export * from './asli.probes';
 export * from './result.encoding';
 export * from './pow';
 export * from './verdict.encoding';
+export * from './signer.cache';

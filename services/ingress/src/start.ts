@@ -1,6 +1,7 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { runMigrations } from '@aegis/db';
+import { STATUS_PARTITIONS_CONCURRENTLY } from './ingress.constants';
 import { createLogger, kafkaBusFromEnv, type ServiceStarter } from '@aegis/service-kit';
 import { ingressDataSource } from './db/ingress.datasource';
 import { PgTasksRepository } from './db/pg-tasks.repository';
@@ -13,7 +14,7 @@ import { ModelCatalog } from './models/model.catalog';
 export const start: ServiceStarter = async (launch) => {
   const env = loadConfig(ingressEnvSchema, launch.env);
   const logger = launch.logger?.child({ service: 'ingress' }) ?? createLogger('ingress', env.AEGIS_LOG_LEVEL);
-  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ingress, logger);
+  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ingress, logger, { partitionsConsumedConcurrently: STATUS_PARTITIONS_CONCURRENTLY });
   const catalog = ModelCatalog.fromDir(env.AEGIS_MODEL_DIR);
   const dataSource = ingressDataSource(env.AEGIS_DATABASE_URL);
   if (launch.migrate) await runMigrations(dataSource);

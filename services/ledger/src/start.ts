@@ -1,6 +1,7 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { migrateLedger } from '@aegis/ledger';
+import { COMMAND_PARTITIONS_CONCURRENTLY } from './ledger.constants';
 import { createLogger, kafkaBusFromEnv, type ServiceStarter } from '@aegis/service-kit';
 import { PgLedgerRepository } from './accounts/pg-ledger.repository';
 import { ledgerConfigFromEnv, ledgerEnvSchema } from './ledger.config';
@@ -10,7 +11,7 @@ import { startLedgerApp } from './ledger.app';
 export const start: ServiceStarter = async (launch) => {
   const env = loadConfig(ledgerEnvSchema, launch.env);
   const logger = launch.logger?.child({ service: 'ledger' }) ?? createLogger('ledger', env.AEGIS_LOG_LEVEL);
-  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ledger, logger);
+  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ledger, logger, { partitionsConsumedConcurrently: COMMAND_PARTITIONS_CONCURRENTLY });
   const config = ledgerConfigFromEnv(env);
   if (launch.migrate) await migrateLedger({ url: env.AEGIS_DATABASE_URL });
   const repository = await PgLedgerRepository.connect({

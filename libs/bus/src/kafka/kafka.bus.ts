@@ -22,6 +22,7 @@ import { deadLetterRecord } from '../dead-letter';
 import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { SendCoalescer } from './send.coalescer';
 
 export interface KafkaEventBusOptions extends KafkaConnectionOptions {
   /** Consumer session timeout (default 10 s): how long a dead member holds its partitions. */
@@ -34,7 +35,9 @@ export interface KafkaEventBusOptions extends KafkaConnectionOptions {
 
 /**
  * The EventBus over Apache Kafka (kafkajs). Producer: idempotent, acks from all in-sync
- * replicas, one request in flight (so retries cannot reorder a key's records). Consumer:
+ * replicas, one request in flight (so retries cannot reorder a key's records); publishes that
+ * arrive while a request is in flight go out together in the next one (SendCoalescer), so
+ * concurrent callers share round trips instead of queueing one behind another. Consumer:
  * eachBatch with offsets resolved only after the handler resolved and committed by kafkajs at
  * batch end and every second; a failing record is retried in place (heartbeating meanwhile),
  * poison records are dead-lettered through the same producer before their offset moves on.
@@ -43,6 +46,7 @@ export interface KafkaEventBusOptions extends KafkaConnectionOptions {
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
+  private readonly sender: SendCoalescer<OutgoingRecord>;
   private producerReady: Promise<void> | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private readonly logger: BusLogger;
@@ -59,6 +63,7 @@ export class KafkaEventBus implements EventBus {
       // Bounded, unlike kafkajs's idempotent default (forever): a missing topic must surface.
       retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
     });
+    this.sender = new SendCoalescer((records) => this.send(records));
   }
 
   async publish(topic: string, key: string, value: Uint8Array, headers?: RecordHeaders): Promise<void> {
@@ -69,6 +74,11 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
     records.forEach((record, i) => checkOutgoing(record, i));
     if (records.length === 0) return;
+    await this.sender.send(records);
+  }
+
+  /** One produce request (kafkajs sendBatch) for records of any topics. */
+  private async send(records: readonly OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, TopicMessages>();
     for (const record of records) {
       let entry = byTopic.get(record.topic);
@@ -153,6 +163,8 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    // Publishes accepted before close are answered (sent or failed) before the producer goes.
+    await this.sender.idle();
     if (this.producerReady) await this.producer.disconnect();
   }
 

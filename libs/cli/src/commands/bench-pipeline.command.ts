@@ -1,21 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, parseBrokerList } from '@aegis/bus';
-import { ALL_TOPICS } from '@aegis/contracts';
+import { parseBrokerList } from '@aegis/bus';
 import { startLocalPostgres } from '@aegis/db';
-import { DEFAULT_DEVNET_OPTIONS, Devnet, type DevnetSummary } from '@aegis/devnet';
 import { type Command, InvalidArgumentError } from 'commander';
-import { Client } from 'pg';
+import { runPipelinePhase, type PhaseResult } from '../bench/pipeline.phase';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 
 const run = promisify(execFile);
 const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
 const LOCAL_BROKERS = '127.0.0.1:19092';
-const BENCH_DATABASE = 'aegis_bench';
 
 interface PipelineOpts {
   brokers: string;
@@ -24,12 +20,9 @@ interface PipelineOpts {
   nodes: number;
   concurrency: number;
   partitions: number;
+  full: boolean;
+  cpuProf?: string;
   json?: boolean;
-}
-
-interface PhaseResult {
-  readonly summary: DevnetSummary;
-  readonly submitSeconds: number;
 }
 
 const int = (flag: string, min: number, max: number) => (value: string): number => {
@@ -39,10 +32,10 @@ const int = (flag: string, min: number, max: number) => (value: string): number 
 };
 
 /**
- * `aegis bench pipeline`: tasks per second end to end on real Kafka + Postgres, the services'
- * own modules composed in this process (each on the Kafka bus, as in pods), twice: with the small
- * model (one worker process holding every node key, one verifier process, the PoW checker) and
- * with inference replaced by a no-op answer and no verifiers (the control plane's ceiling).
+ * `aegis bench pipeline`: tasks per second end to end on real Kafka + Postgres, every service its
+ * own process (`node bin/service.js`, as in pods), twice: with inference replaced by a no-op
+ * answer and no verifiers (the control plane's ceiling), and with the small model (one worker
+ * process holding every node key, one verifier process, the PoW checker).
  */
 export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) => {
   parent
@@ -50,10 +43,12 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     .description('tasks/s end to end on real Kafka + Postgres, with the small model and with no-op inference')
     .option('--brokers <list>', 'Kafka (started with deploy/local/kafka.sh when it is the local one)', LOCAL_BROKERS)
     .option('--tasks <n>', 'tasks for the full pipeline (model inference + verification)', int('--tasks', 1, 100_000), 24)
-    .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', int('--control-tasks', 1, 1_000_000), 600)
+    .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', int('--control-tasks', 1, 1_000_000), 1200)
     .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', int('--nodes', 2, 64), 3)
     .option('--concurrency <n>', 'SubmitTask calls in flight', int('--concurrency', 1, 1024), 32)
     .option('--partitions <n>', 'partitions per topic', int('--partitions', 1, 1000), 6)
+    .option('--cpu-prof <dir>', 'write a V8 CPU profile of every service process into <dir>/<phase>/<service>.cpuprofile')
+    .option('--no-full', 'skip the full-pipeline run (model inference + verification)')
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (opts: PipelineOpts) => {
       const brokers = parseBrokerList(opts.brokers, '--brokers');
@@ -63,33 +58,36 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
       }
       progress('bench: starting the local Postgres if needed (deploy/local/postgres.sh)');
       const serverUrl = await startLocalPostgres();
+      // The machine is shared (other benches, tests): its load at the start is part of the figure.
+      const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+      const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
 
       progress(`bench: control plane, ${opts.controlTasks} tasks with no-op inference`);
-      const control = await phase({ serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, inference: 'noop', tasks: opts.controlTasks, concurrency: opts.concurrency });
-      progress(`bench: full pipeline, ${opts.tasks} tasks with the small model`);
-      const full = await phase({ serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, inference: 'model', tasks: opts.tasks, concurrency: Math.min(opts.concurrency, 8) });
-
-      const view = (p: PhaseResult) => ({
-        tasks: p.summary.submitted,
-        completed: p.summary.completed,
-        accepted: p.summary.accepted,
-        seconds: p.summary.seconds,
-        tasksPerSecond: p.summary.tasksPerSecond,
-        submitsPerSecond: round(p.summary.submitted / Math.max(p.submitSeconds, 1e-3)),
-        checkedVerdicts: p.summary.verdicts,
-        ledgerInvariant: p.summary.ledgerInvariant,
-      });
+      const control = await runPipelinePhase({ ...common, inference: 'noop', tasks: opts.controlTasks, concurrency: opts.concurrency });
+      let full: PhaseResult | undefined;
+      if (opts.full) {
+        progress(`bench: full pipeline, ${opts.tasks} tasks with the small model`);
+        full = await runPipelinePhase({ ...common, inference: 'model', tasks: opts.tasks, concurrency: Math.min(opts.concurrency, 8) });
+      }
       const result = {
-        tasksPerSecond: full.summary.tasksPerSecond,
-        controlPlaneTasksPerSecond: control.summary.tasksPerSecond,
+        tasksPerSecond: full?.tasksPerSecond ?? null,
+        controlPlaneTasksPerSecond: control.tasksPerSecond,
         breakdown: {
-          full: view(full),
-          controlPlane: view(control),
-          setup: { nodes: opts.nodes, workerProcesses: 1, verifierProcesses: 1, partitions: opts.partitions, concurrency: opts.concurrency, model: 'aegis-tiny-v1', executionProvider: 'cpu' },
-          limits:
-            'one Node.js event loop hosts all six services here (as separate pods they would use separate cores), sharing 2 cores with the Kafka broker (JVM) and Postgres; ' +
-            'each task costs ~6 Kafka records and ~4 Postgres transactions across ingress, tallier and ledger, all with acks=all and synchronous commit; ' +
-            'with the model, CPU inference and teacher-forced verification (k verifiers per task) dominate',
+          controlPlane: control,
+          ...(full ? { full } : {}),
+          setup: {
+            nodes: opts.nodes,
+            processes: 'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
+            partitions: opts.partitions,
+            concurrency: opts.concurrency,
+            windowSeconds: 1,
+            model: 'aegis-tiny-v1',
+            executionProvider: 'cpu',
+            cores: availableParallelism(),
+            loadAverage1mAtStart: loadAtStart,
+          },
+          limits: limitingStage(control),
+          limitingStage: TALLIER_LIMIT,
         },
       };
       if (opts.json) printJsonResult(result);
@@ -97,70 +95,32 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     });
 };
 
-async function phase(o: {
-  serverUrl: string;
-  brokers: string[];
-  partitions: number;
-  nodes: number;
-  inference: 'model' | 'noop';
-  tasks: number;
-  concurrency: number;
-}): Promise<PhaseResult> {
-  // A fresh database and fresh topics per phase: nothing from an earlier run is replayed.
-  const admin = new Client({ connectionString: o.serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
-  await admin.end();
-  const databaseUrl = o.serverUrl.replace(/\/[^/]+$/, `/${BENCH_DATABASE}`);
-  const connection = { brokers: o.brokers, clientId: 'aegis-bench' };
-  await deleteKafkaTopics(connection, ALL_TOPICS);
-  await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: o.partitions, replicationFactor: 1 }), 60_000);
+/**
+ * The control plane's bottleneck as measured (docs/benchmarks.md, "Pipeline"); limitingStage()
+ * reports each run's own slowest stage next to it, so a run where this no longer holds shows it.
+ */
+const TALLIER_LIMIT =
+  'the tallier records results one at a time: one consumer handling one partition at a time, each result a Postgres transaction ' +
+  'of ~8 round trips holding the beacon-head row lock (the beacon chain is one sequence) plus an awaited outbox flush ' +
+  '(select, Kafka publish, mark sent): ~45 results/s on this 2-core machine, while ingress accepts ~80 submits/s';
 
-  const bus = new KafkaEventBus({ ...connection, clientId: 'aegis-bench' });
-  const serviceBuses: KafkaEventBus[] = [];
-  const busFor = (service: string): KafkaEventBus => {
-    const own = new KafkaEventBus({ ...connection, clientId: `aegis-bench-${service}` });
-    serviceBuses.push(own);
-    return own;
-  };
-  let devnet: Devnet | undefined;
-  try {
-    devnet = await Devnet.start({
-      ...DEFAULT_DEVNET_OPTIONS,
-      nodes: o.nodes,
-      cheaters: 0,
-      ingressPort: 0,
-      ledgerPort: 0,
-      windowSeconds: 1,
-      stateDir: mkdtempSync(join(tmpdir(), 'aegis-bench-')),
-      logLevel: 'error',
-      progress: (line) => progress(`  ${line}`),
-      infrastructure: { bus, busFor, databaseUrl },
-      inference: o.inference,
-    });
-    const summary = await devnet.runTasks(o.tasks, 600_000, o.concurrency);
-    return { summary, submitSeconds: devnet.submittedIn };
-  } finally {
-    await devnet?.stop();
-    for (const own of serviceBuses) await own.close();
-    await bus.close();
-  }
-}
-
-async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      // Kafka deletes topics asynchronously; creating one that is still being deleted fails.
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+/**
+ * What limits the control-plane run, from its own figures: the slowest stage by throughput and
+ * the largest CPU consumers per task. With every party CPU-bound on a shared machine the
+ * busiest party is the bottleneck; the stage rates show where tasks queue.
+ */
+export function limitingStage(p: PhaseResult): string {
+  const slowest = Object.entries(p.stages)
+    .filter(([, f]) => f.tasks > 1)
+    .sort((a, b) => a[1].perSecond - b[1].perSecond)[0];
+  const cpu = Object.entries(p.cpuMsPerTask)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([who, ms]) => `${who} ${ms} ms`)
+    .join(', ');
+  const totalMs = Object.values(p.cpuMsPerTask).reduce((a, b) => a + b, 0);
+  return (
+    `machine CPU ${Math.round(p.machineBusyShare * 100)}% busy over the run; CPU per task ${Math.round(totalMs * 10) / 10} ms in all, most: ${cpu}` +
+    (slowest ? `; slowest stage: ${slowest[0]} at ${slowest[1].perSecond}/s` : '')
+  );
 }

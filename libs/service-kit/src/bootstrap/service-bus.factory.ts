@@ -1,9 +1,16 @@
-import { KafkaEventBus } from '@aegis/bus';
+import { KafkaEventBus, type KafkaEventBusOptions } from '@aegis/bus';
 import type { KafkaEnv } from '@aegis/config';
 import type { Logger } from 'pino';
 
-/** The distributed-mode bus of a service process, from its validated AEGIS_KAFKA_* variables. */
-export function kafkaBusFromEnv(cfg: KafkaEnv, clientId: string, logger: Logger): KafkaEventBus {
+/** Consumer settings a service chooses for itself (not deployment configuration). */
+export type KafkaConsumerTuning = Pick<KafkaEventBusOptions, 'partitionsConsumedConcurrently'>;
+
+/**
+ * The distributed-mode bus of a service process, from its validated AEGIS_KAFKA_* variables.
+ * `tuning.partitionsConsumedConcurrently` > 1 only for services whose handlers are safe to run
+ * concurrently for different keys (order within a partition stays strict either way).
+ */
+export function kafkaBusFromEnv(cfg: KafkaEnv, clientId: string, logger: Logger, tuning: KafkaConsumerTuning = {}): KafkaEventBus {
   const sasl =
     cfg.AEGIS_KAFKA_SASL_MECHANISM && cfg.AEGIS_KAFKA_USERNAME && cfg.AEGIS_KAFKA_PASSWORD
       ? { mechanism: cfg.AEGIS_KAFKA_SASL_MECHANISM, username: cfg.AEGIS_KAFKA_USERNAME, password: cfg.AEGIS_KAFKA_PASSWORD }
@@ -14,5 +21,6 @@ export function kafkaBusFromEnv(cfg: KafkaEnv, clientId: string, logger: Logger)
     ssl: cfg.AEGIS_KAFKA_SSL,
     ...(sasl ? { sasl } : {}),
     logger: logger.child({ component: 'bus' }),
+    ...tuning,
   });
 }

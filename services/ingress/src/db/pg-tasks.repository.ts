@@ -18,53 +18,66 @@ export class PgTasksRepository extends TasksRepository {
     return row ? toStoredTask(row) : undefined;
   }
 
+  /**
+   * One statement (data-modifying CTEs), hence one atomic transaction and one round trip: the
+   * task, its first status and its outbox rows, or nothing when the task exists already. The
+   * status row's foreign key is checked at statement end, after the task row is in.
+   */
   async insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<{ created: boolean; pending: PendingRecord[] }> {
-    return this.dataSource.transaction(async (em) => {
-      const inserted = await em
-        .createQueryBuilder()
-        .insert()
-        .into(TaskRow)
-        .values({
-          taskHash: task.taskHash,
-          modelId: task.modelId,
-          spec: Buffer.from(task.spec),
-          client: task.client,
-          fee: task.fee.toString(),
-          status: first.status,
-          statusSequence: first.sequence.toString(),
-          outputTokens: [],
-          submittedAt: task.submittedAt,
-          lastActivityAt: task.submittedAt,
-        })
-        .orIgnore()
-        .returning(['taskHash'])
-        .execute();
-      if (inserted.raw.length === 0) return { created: false, pending: [] };
-      await em.getRepository(TaskStatusRow).insert(statusRow(first));
-      const rows = await em
-        .getRepository(OutboxRow)
-        .save(outbox.map((r) => em.getRepository(OutboxRow).create({ topic: r.topic, key: r.key, value: Buffer.from(r.value), sentAt: null })));
-      return { created: true, pending: rows.map(toPending) };
-    });
+    const rows = (await this.dataSource.query(
+      `WITH t AS (
+         INSERT INTO ${this.table('tasks')} (task_hash, model_id, spec, client, fee, status, status_sequence, output_tokens, submitted_at, last_activity_at)
+         VALUES ($1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::bigint, '{}', $8::timestamptz, $8::timestamptz)
+         ON CONFLICT (task_hash) DO NOTHING RETURNING task_hash
+       ), s AS (
+         INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
+         SELECT task_hash, $7::bigint, $6::smallint, $9::text, $10::text, $11::timestamptz FROM t
+       ), o AS (
+         INSERT INTO ${this.table('outbox')} (topic, key, value, sent_at)
+         SELECT r.topic, r.key, r.value, NULL FROM t, unnest($12::text[], $13::text[], $14::bytea[]) WITH ORDINALITY AS r(topic, key, value, ord)
+         ORDER BY r.ord
+         RETURNING id, topic, key, value
+       )
+       SELECT o.id::text AS id, o.topic, o.key, o.value FROM t LEFT JOIN o ON true ORDER BY o.id`,
+      [
+        task.taskHash,
+        task.modelId,
+        Buffer.from(task.spec),
+        task.client,
+        task.fee.toString(),
+        first.status,
+        first.sequence.toString(),
+        task.submittedAt,
+        first.node,
+        first.detail,
+        first.changedAt,
+        outbox.map((r) => r.topic),
+        outbox.map((r) => r.key),
+        outbox.map((r) => Buffer.from(r.value)),
+      ],
+    )) as { id: string | null; topic: string; key: string; value: Buffer }[];
+    if (rows.length === 0) return { created: false, pending: [] };
+    const pending = rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), topic: r.topic, key: r.key, value: new Uint8Array(r.value) }));
+    return { created: true, pending };
   }
 
+  /** One statement: the status row (once per task, status, sequence) and, if it is new, the task's current status. */
   async appendStatus(change: StatusChange): Promise<boolean> {
-    return this.dataSource.transaction(async (em) => {
-      const inserted: unknown[] = await em.query(
-        `INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
-         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM ${this.table('tasks')} WHERE task_hash = $1)
-         ON CONFLICT (task_hash, status, sequence) DO NOTHING RETURNING id`,
-        [change.taskHash, change.sequence.toString(), change.status, change.node, change.detail, change.changedAt],
-      );
-      if (inserted.length === 0) return false;
-      await em.query(
-        `UPDATE ${this.table('tasks')} SET status = $2, status_sequence = $3, last_activity_at = now(),
-           output_tokens = CASE WHEN cardinality($4::int[]) > 0 THEN $4::int[] ELSE output_tokens END
-         WHERE task_hash = $1 AND status_sequence <= $3`,
-        [change.taskHash, change.status, change.sequence.toString(), [...(change.outputTokens ?? [])]],
-      );
-      return true;
-    });
+    const inserted = (await this.dataSource.query(
+      `WITH s AS (
+         INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
+         SELECT $1::text, $2::bigint, $3::smallint, $4::text, $5::text, $6::timestamptz
+         WHERE EXISTS (SELECT 1 FROM ${this.table('tasks')} WHERE task_hash = $1::text)
+         ON CONFLICT (task_hash, status, sequence) DO NOTHING RETURNING id
+       ), u AS (
+         UPDATE ${this.table('tasks')} SET status = $3::smallint, status_sequence = $2::bigint, last_activity_at = now(),
+           output_tokens = CASE WHEN cardinality($7::int[]) > 0 THEN $7::int[] ELSE output_tokens END
+         WHERE task_hash = $1::text AND status_sequence <= $2::bigint AND EXISTS (SELECT 1 FROM s)
+       )
+       SELECT id FROM s`,
+      [change.taskHash, change.sequence.toString(), change.status, change.node, change.detail, change.changedAt, [...(change.outputTokens ?? [])]],
+    )) as unknown[];
+    return inserted.length > 0;
   }
 
   async history(taskHash: string): Promise<StatusChange[]> {
@@ -133,17 +146,6 @@ function toStoredTask(row: TaskRow): StoredTask {
     status: row.status as TaskStatus,
     outputTokens: row.outputTokens,
     submittedAt: row.submittedAt,
-  };
-}
-
-function statusRow(change: StatusChange): Partial<TaskStatusRow> {
-  return {
-    taskHash: change.taskHash,
-    sequence: change.sequence.toString(),
-    status: change.status,
-    node: change.node,
-    detail: change.detail,
-    changedAt: change.changedAt,
   };
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EventBus, OutgoingRecord } from '@aegis/bus';
 import { createTopicMessage, encodeTopicMessage, TaskSpecSchema, TaskStatus, TOPICS } from '@aegis/contracts';
 import { fromBinary } from '@bufbuild/protobuf';
-import { MODEL_ID_PATTERN, taskHash, toHex, validateTaskSpec, verifySignature } from '@aegis/protocol';
+import { MODEL_ID_PATTERN, SignerCache, taskHash, toHex, validateTaskSpec } from '@aegis/protocol';
 import { EVENT_BUS, grpcError, GrpcStatus, SERVICE_LOGGER } from '@aegis/service-kit';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
@@ -25,6 +25,9 @@ export function isFinalStatus(status: TaskStatus): boolean {
 
 @Injectable()
 export class TasksService {
+  /** Clients sign many tasks: after a client's first, its signatures are checked without recovery. */
+  private readonly signers = new SignerCache();
+
   constructor(
     private readonly tasks: TasksRepository,
     private readonly ledger: LedgerClient,
@@ -59,7 +62,7 @@ export class TasksService {
     }
     const hashBytes = taskHash(spec);
     const hash = toHex(hashBytes);
-    if (!verifySignature(hashBytes, signature, client)) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
+    if (!this.signers.verify(hashBytes, signature, client)) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
 
     const existing = await this.tasks.find(hash);
     if (existing) return { taskHash: hash, status: existing.status };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isStakeRequestSignedBy, type LedgerCommand } from '@aegis/ledger';
-import { verifySignature } from '@aegis/protocol';
+import { SignerCache } from '@aegis/protocol';
 import { grpcError, GrpcStatus } from '@aegis/service-kit';
 import { LedgerService, type Executed } from '../accounts/ledger.service';
 import type { AccountView, EntryPage } from '../accounts/ledger.repository';
@@ -11,6 +11,9 @@ import { toGrpcError, type ParsedSignedRequest } from './stake.mapper';
 /** StakeLedger's rules at the edge: who may ask for what, before the ledger rules decide. */
 @Injectable()
 export class StakeService {
+  /** A client's fee escrows are all signed by the same key: after the first, checked without recovery. */
+  private readonly feeSigners = new SignerCache();
+
   constructor(
     private readonly ledger: LedgerService,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
@@ -28,7 +31,7 @@ export class StakeService {
 
   /** Ingress's fee escrow: valid only with the client's own signature over the task hash. */
   async escrowFee(taskHash: string, client: string, amount: bigint, clientSignature: Uint8Array): Promise<Executed> {
-    if (!verifySignature(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
+    if (!this.feeSigners.verify(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
       throw grpcError(GrpcStatus.UNAUTHENTICATED, 'client_signature', `not ${client}'s signature over the task hash`);
     }
     return this.run({ kind: 'escrow-fee', key: `escrow:${taskHash}`, taskId: taskHash, client, amount });

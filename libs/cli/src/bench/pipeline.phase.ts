@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, type Subscription } from '@aegis/bus';
+import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
+import { runMigrations } from '@aegis/db';
+import { DevnetMonitor, formatProgress, freePort, startNoopWorker } from '@aegis/devnet';
+import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
+import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
+import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
+import { GrpcServiceClient } from '@aegis/service-kit';
+import { Client } from 'pg';
+/* eslint-disable @nx/enforce-module-boundaries -- each schema's migrations live with the service that owns it (as in `aegis db migrate`) */
+import { ingressDataSource } from '../../../../services/ingress/src/index';
+import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
+/* eslint-enable @nx/enforce-module-boundaries */
+import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
+import { ServiceProcesses } from './service.process';
+import { StageClock, type StageFigures } from './stage.clock';
+
+const ROOT = resolve(__dirname, '../../../..');
+const BENCH_DATABASE = 'aegis_bench';
+const MIN_STAKE = 10_000n;
+const TASK_FEE = 1_000n;
+/** The bench process's own consumers fold small records in memory: any partition order is fine. */
+const BENCH_PARTITIONS_CONCURRENTLY = 8;
+
+export interface PhaseOptions {
+  readonly serverUrl: string;
+  readonly brokers: readonly string[];
+  readonly partitions: number;
+  readonly nodes: number;
+  readonly inference: 'model' | 'noop';
+  readonly tasks: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly progress: (line: string) => void;
+  /** Write a V8 CPU profile of every service process here (`node --cpu-prof`). */
+  readonly cpuProfileDir?: string;
+}
+
+export interface PhaseResult {
+  readonly tasks: number;
+  readonly completed: number;
+  readonly accepted: number;
+  readonly seconds: number;
+  readonly tasksPerSecond: number;
+  readonly submitsPerSecond: number;
+  readonly settled: boolean;
+  readonly checkedVerdicts: number;
+  readonly deadLetters: number;
+  readonly stages: Record<string, StageFigures>;
+  /** CPU seconds per task of each party over the run (services, the bench client, broker, Postgres). */
+  readonly cpuMsPerTask: Record<string, number>;
+  readonly machineBusyShare: number;
+}
+
+/**
+ * One measured run on real Kafka + Postgres: a fresh database and fresh topics, every service
+ * its own process (`node bin/service.js`), the client (many SubmitTask calls in flight) in this
+ * process. With inference 'noop' a stand-in worker in this process answers each task at once and
+ * no verifiers run: what is left is the control plane (ingress, ledger, tallier, bus, database).
+ */
+export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
+  const databaseUrl = await freshDatabase(o.serverUrl);
+  const connection = { brokers: [...o.brokers], clientId: 'aegis-bench' };
+  await deleteKafkaTopics(connection, ALL_TOPICS);
+  await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: o.partitions, replicationFactor: 1 }), 60_000);
+  o.progress('  migrating ledger, ingress, tallier schemas');
+  await migrateLedger({ url: databaseUrl });
+  await runMigrations(ingressDataSource(databaseUrl, { poolSize: 1 }));
+  const tallierDs = await tallierDataSource(databaseUrl, 1).initialize();
+  await migrateTallier(tallierDs);
+  await tallierDs.destroy();
+
+  const model = ensureBuiltModel(TINY_MODEL_ID);
+  const keysDir = mkdtempSync(join(tmpdir(), 'aegis-bench-keys-'));
+  const keyFile = (name: string, keys: readonly NodeKey[]): string => {
+    const path = join(keysDir, name);
+    writeFileSync(path, `${keys.map((k) => k.privateKeyHex()).join('\n')}\n`, { mode: 0o600 });
+    return path;
+  };
+  const control = NodeKey.generate();
+  const client = NodeKey.generate();
+  const nodes = Array.from({ length: o.nodes }, () => NodeKey.generate());
+  const logDir = join(ROOT, '.cache/bench-pipeline-logs', o.inference);
+  mkdirSync(logDir, { recursive: true });
+  const fleet = new ServiceProcesses(logDir, o.cpuProfileDir ? join(resolve(o.cpuProfileDir), o.inference) : undefined);
+  const bus = new KafkaEventBus({ ...connection, partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
+  const workerBus = new KafkaEventBus({ ...connection, clientId: 'aegis-bench-noop-worker', partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
+  const monitor = new DevnetMonitor();
+  const stages = new StageClock();
+  let noop: Subscription | undefined;
+  let ledgerApi: GrpcServiceClient | undefined;
+  let ingressApi: GrpcServiceClient | undefined;
+  try {
+    const common = async (): Promise<Record<string, string>> => ({
+      AEGIS_KAFKA_BROKERS: o.brokers.join(','),
+      AEGIS_GRPC_PORT: String(await freePort()),
+      AEGIS_METRICS_PORT: String(await freePort()),
+    });
+    const db = { AEGIS_DATABASE_URL: databaseUrl, AEGIS_MIN_STAKE: MIN_STAKE.toString() };
+    o.progress('  starting ledger, ingress, tallier (each its own process)');
+    const ledger = await fleet.start('ledger', 'ledger', { ...(await common()), ...db, AEGIS_LEDGER_FAUCET: 'true' });
+    const [ingress] = await Promise.all([
+      fleet.start('ingress', 'ingress', {
+        ...(await common()),
+        AEGIS_DATABASE_URL: databaseUrl,
+        AEGIS_MODEL_DIR: model.dir,
+        AEGIS_LEDGER_URL: `127.0.0.1:${ledger.grpcPort}`,
+        AEGIS_TASK_FEE: TASK_FEE.toString(),
+        AEGIS_TASK_REQUEUE_SECONDS: '120',
+      }),
+      fleet.start('tallier', 'tallier', {
+        ...(await common()),
+        ...db,
+        AEGIS_CONTROL_KEY_FILE: keyFile('control.key', [control]),
+        AEGIS_WINDOW_SECONDS: '1',
+        AEGIS_VERIFIERS_PER_TASK: '3',
+        AEGIS_TASK_FEE: TASK_FEE.toString(),
+      }),
+    ]);
+
+    ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
+    o.progress(`  funding the client and staking ${nodes.length} nodes`);
+    await fund(ledgerApi, client, TASK_FEE * BigInt(o.tasks + 1), false);
+    for (const node of nodes) await fund(ledgerApi, node, MIN_STAKE * 2n, true);
+
+    if (o.inference === 'noop') {
+      noop = await startNoopWorker(workerBus, nodes);
+    } else {
+      o.progress('  starting pow-checker, verifier, inference-worker (each its own process)');
+      const nodeEnv = async (instance: string): Promise<Record<string, string>> => ({
+        ...(await common()),
+        AEGIS_MODEL_DIR: model.dir,
+        AEGIS_NODE_KEY_FILE: keyFile(`${instance}.keys`, nodes),
+        AEGIS_BEHAVIOR: 'honest',
+        AEGIS_MIN_STAKE: MIN_STAKE.toString(),
+        AEGIS_INSTANCE_ID: instance,
+        AEGIS_CONTROL_ADDRESS: control.address,
+        AEGIS_EXECUTION_PROVIDER: 'cpu',
+      });
+      await Promise.all([
+        fleet.start('pow-checker', 'pow-checker', {
+          ...(await common()),
+          AEGIS_MODEL_DIR: model.dir,
+          AEGIS_MIN_STAKE: MIN_STAKE.toString(),
+          AEGIS_CONTROL_ADDRESS: control.address,
+          AEGIS_AUDIT_SECRET: randomBytes(32).toString('hex'),
+          AEGIS_EXECUTION_PROVIDER: 'cpu',
+        }),
+        fleet.start('verifier', 'verifier', await nodeEnv('bench-verifier')),
+        fleet.start('inference-worker', 'inference-worker', await nodeEnv('bench-worker')),
+      ]);
+    }
+    await monitor.start(bus, `bench-${process.pid}-${o.inference}`);
+    await stages.start(bus, `aegis.bench.stages.${process.pid}.${o.inference}`);
+
+    const kafkaPid = localBrokerPid();
+    const meter = new CpuMeter({
+      ...Object.fromEntries(fleet.all.map((p) => [p.label, () => processCpuSeconds(p.pid)])),
+      'bench client + noop worker + monitor': () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      },
+      'kafka broker': () => (kafkaPid ? processCpuSeconds(kafkaPid) : undefined),
+      'postgres (all backends, other users included)': () => commandCpuSeconds('postgres'),
+    });
+
+    ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingress.grpcPort}`);
+    const api = ingressApi;
+    const hashes = new Set<string>();
+    let nonce = BigInt(Date.now()) << 16n;
+    const submit = async (i: number): Promise<void> => {
+      const spec: TaskSpec = {
+        modelId: TINY_MODEL_ID,
+        promptTokens: [...utf8(`bench task ${i}`)],
+        maxNewTokens: 8,
+        topK: 8,
+        temperatureMilli: 800,
+        stopTokens: [],
+        nonce: nonce++,
+      };
+      const hash = taskHash(spec);
+      stages.submitStarted(toHex(hash), Date.now());
+      await api.unary('SubmitTask', {
+        spec: { ...spec, nonce: spec.nonce.toString() },
+        client: Buffer.from(client.address.slice(2), 'hex'),
+        signature: Buffer.from(client.sign(hash)),
+      }, 60_000);
+      hashes.add(toHex(hash));
+    };
+
+    o.progress(`  submitting ${o.tasks} tasks, ${o.concurrency} in flight`);
+    let last = '';
+    const ticker = setInterval(() => {
+      const line = formatProgress(monitor.counts(hashes), o.tasks);
+      if (line !== last) o.progress(`  ${(last = line)}`);
+    }, 1_000);
+    meter.begin();
+    const started = Date.now();
+    let next = 0;
+    const submitter = async (): Promise<void> => {
+      for (let i = next++; i < o.tasks; i = next++) await submit(i);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, o.tasks)) }, submitter));
+    const submitSeconds = (Date.now() - started) / 1000;
+    const deadline = started + o.timeoutMs;
+    while (!monitor.settled(hashes) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const seconds = (Date.now() - started) / 1000;
+    const cpu = meter.end();
+    clearInterval(ticker);
+    const counts = monitor.counts(hashes);
+    return {
+      tasks: hashes.size,
+      completed: counts.completed,
+      accepted: counts.accepted,
+      seconds: Math.round(seconds * 10) / 10,
+      tasksPerSecond: round(counts.completed / seconds),
+      submitsPerSecond: round(hashes.size / Math.max(submitSeconds, 1e-3)),
+      settled: monitor.settled(hashes),
+      checkedVerdicts: counts.checkedVerdicts,
+      deadLetters: counts.deadLetters,
+      stages: stages.figures(),
+      cpuMsPerTask: Object.fromEntries(Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))])),
+      machineBusyShare: cpu.machineBusyShare,
+    };
+  } finally {
+    ingressApi?.close();
+    ledgerApi?.close();
+    await noop?.stop();
+    await stages.stop();
+    await monitor.stop();
+    await fleet.stopAll();
+    await workerBus.close();
+    await bus.close();
+  }
+}
+
+/** The broker deploy/local/kafka.sh started (its CPU is part of the bill), if it is the local one. */
+function localBrokerPid(): number {
+  try {
+    return Number(readFileSync(join(ROOT, '.cache/kafka/run-19092/broker.pid'), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function freshDatabase(serverUrl: string): Promise<string> {
+  // A fresh database per phase: nothing from an earlier run is replayed.
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return serverUrl.replace(/\/[^/]+$/, `/${BENCH_DATABASE}`);
+}
+
+/** Faucet deposit (and stake) through StakeLedger, signed like any operator's request. */
+async function fund(ledger: GrpcServiceClient, key: NodeKey, amount: bigint, stake: boolean): Promise<void> {
+  const call = async (method: 'deposit' | 'stake', value: bigint): Promise<void> => {
+    const request: StakeRequest = { method, address: key.address, amount: value.toString(), idempotencyKey: `bench-${method}` };
+    await ledger.unary(method === 'deposit' ? 'Deposit' : 'Stake', {
+      address: Buffer.from(key.address.slice(2), 'hex'),
+      amount: request.amount,
+      idempotencyKey: request.idempotencyKey,
+      signature: Buffer.from(signStakeRequest(request, key)),
+    });
+  };
+  await call('deposit', amount);
+  if (stake) await call('stake', MIN_STAKE);
+}
+
+async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      // Kafka deletes topics asynchronously; creating one that is still being deleted fails.
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

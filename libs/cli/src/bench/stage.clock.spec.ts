@@ -1,0 +1,33 @@
+import { TaskStatus } from '@aegis/contracts';
+import { describe, expect, it } from 'vitest';
+import { StageClock } from './stage.clock';
+
+describe('StageClock', () => {
+  it('times each pair of consecutive statuses, skipping absent ones, and rates tasks leaving each stage', () => {
+    const sut = new StageClock();
+    // Three tasks, 1 s apart; each takes 100 ms in ingress, 200 ms to SUBMITTED, 1 s to final.
+    for (let i = 0; i < 3; i++) {
+      const task = `0x${String(i).padStart(64, '0')}`;
+      const t0 = 10_000 + i * 1_000;
+      sut.submitStarted(task, t0);
+      sut.observe(task, TaskStatus.QUEUED, t0 + 100);
+      sut.observe(task, TaskStatus.SUBMITTED, t0 + 300);
+      sut.observe(task, TaskStatus.SUBMITTED, t0 + 900); // a redelivery: the first one counts
+      sut.observe(task, i === 2 ? TaskStatus.REJECTED : TaskStatus.ACCEPTED, t0 + 1_300);
+    }
+    const figures = Object.entries(sut.figures()).map(([name, f]) => [name.replace(/ \(.*\)$/, ''), f]);
+    expect(figures).toEqual([
+      ['submit call -> QUEUED', { tasks: 3, p50Ms: 100, p95Ms: 100, perSecond: 1 }],
+      ['QUEUED -> SUBMITTED', { tasks: 3, p50Ms: 200, p95Ms: 200, perSecond: 1 }],
+      ['SUBMITTED -> final', { tasks: 3, p50Ms: 1_000, p95Ms: 1_000, perSecond: 1 }],
+    ]);
+  });
+
+  it('starts at the first status seen when no submit call was recorded, skipping statuses never published', () => {
+    const sut = new StageClock();
+    sut.observe('0xa', TaskStatus.QUEUED, 5);
+    sut.observe('0xa', TaskStatus.VERIFYING, 25);
+    expect(Object.keys(sut.figures()).map((n) => n.replace(/ \(.*\)$/, ''))).toEqual(['QUEUED -> VERIFYING']);
+    expect(Object.values(sut.figures())[0]).toMatchObject({ tasks: 1, p50Ms: 20, perSecond: 0 });
+  });
+});

@@ -1,0 +1,86 @@
+import { secp256k1 } from '@noble/curves/secp256k1';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { keccak256 } from './hash';
+import { NodeKey, verifySignature } from './identity';
+import { SignerCache } from './signer.cache';
+
+const N = secp256k1.CURVE.n;
+const alice = NodeKey.fromHex('0x' + '11'.repeat(32));
+const bob = NodeKey.fromHex('0x' + '22'.repeat(32));
+
+const toBig = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex')}`);
+const to32 = (x: bigint): Uint8Array => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+
+/** Ways a signature can be wrong (or right) for the claimed address and digest. */
+type Mutation = 'none' | 'flip-v' | 'high-s-twin' | 'other-digest' | 'other-signer' | 'bit-flip' | 'v-out-of-range' | 'zero-r' | 'truncated';
+
+function mutate(sig: Uint8Array, digest: Uint8Array, m: Mutation, bit: number): { sig: Uint8Array; digest: Uint8Array } {
+  const out = Uint8Array.from(sig);
+  switch (m) {
+    case 'none':
+      return { sig: out, digest };
+    case 'flip-v':
+      out[64] = (out[64] ?? 0) ^ 1;
+      return { sig: out, digest };
+    case 'high-s-twin': {
+      // (r, n - s, v ^ 1) recovers to the same key: valid ECDSA, refused as malleable.
+      out.set(to32(N - toBig(sig.subarray(32, 64))), 32);
+      out[64] = (out[64] ?? 0) ^ 1;
+      return { sig: out, digest };
+    }
+    case 'other-digest':
+      return { sig: out, digest: keccak256(digest) };
+    case 'other-signer':
+      return { sig: bob.sign(digest), digest };
+    case 'bit-flip':
+      out[bit % 64] = (out[bit % 64] ?? 0) ^ (1 << (bit % 8));
+      return { sig: out, digest };
+    case 'v-out-of-range':
+      out[64] = 27;
+      return { sig: out, digest };
+    case 'zero-r':
+      out.fill(0, 0, 32);
+      return { sig: out, digest };
+    case 'truncated':
+      return { sig: out.subarray(0, 64), digest };
+  }
+}
+
+describe('SignerCache', () => {
+  it('answers exactly as verifySignature does, on the slow (first) path and the cached path', () => {
+    const mutations: Mutation[] = ['none', 'flip-v', 'high-s-twin', 'other-digest', 'other-signer', 'bit-flip', 'v-out-of-range', 'zero-r', 'truncated'];
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...mutations), fc.nat(511), fc.boolean(), (digest, m, bit, warm) => {
+        const sut = new SignerCache();
+        // Warm: the cache already holds alice's key (the path most calls take).
+        if (warm) expect(sut.verify(keccak256(digest), alice.sign(keccak256(digest)), alice.address)).toBe(true);
+        const { sig, digest: d } = mutate(alice.sign(digest), digest, m, bit);
+        expect(sut.verify(d, sig, alice.address)).toBe(verifySignature(d, sig, alice.address));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts valid and refuses tampered signatures of a cached signer', () => {
+    const sut = new SignerCache();
+    const d1 = keccak256(Uint8Array.of(1));
+    const d2 = keccak256(Uint8Array.of(2));
+    expect(sut.verify(d1, alice.sign(d1), alice.address)).toBe(true);
+    expect(sut.verify(d2, alice.sign(d2), alice.address)).toBe(true);
+    expect(sut.verify(d2, alice.sign(d1), alice.address)).toBe(false);
+    expect(sut.verify(d2, bob.sign(d2), alice.address)).toBe(false);
+    expect(sut.verify(d2, mutate(alice.sign(d2), d2, 'high-s-twin', 0).sig, alice.address)).toBe(false);
+    expect(sut.verify(d2, alice.sign(d2), 'not an address')).toBe(false);
+  });
+
+  it('keeps at most `capacity` signers, dropping the least recently used, and still verifies dropped ones', () => {
+    const sut = new SignerCache(1);
+    const d = keccak256(Uint8Array.of(3));
+    expect(sut.verify(d, alice.sign(d), alice.address)).toBe(true);
+    expect(sut.verify(d, bob.sign(d), bob.address)).toBe(true);
+    expect(sut.verify(d, alice.sign(d), alice.address)).toBe(true);
+    expect(sut.verify(d, bob.sign(d), alice.address)).toBe(false);
+    expect(() => new SignerCache(0)).toThrow('capacity');
+  });
+});
