@@ -1,5 +1,5 @@
 import { CLIENT_IDS } from '@aegis/contracts';
-import { kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { flagsAsEnv, kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { otherModelRuntime } from './inference/other-model.runtime';
@@ -7,7 +7,8 @@ import { InferenceWorkerModule } from './inference-worker.module';
 import { readNodeKeys, workerEnvSchema } from './worker.env';
 
 runServiceMain('inference-worker', async () => {
-  const env = loadConfig(workerEnvSchema, process.env);
+  // `--behavior <kind>` (demos, tests) stands for AEGIS_BEHAVIOR.
+  const env = loadConfig(workerEnvSchema, { ...process.env, ...flagsAsEnv(process.argv.slice(3), { behavior: 'AEGIS_BEHAVIOR' }) });
   const kafka = loadConfig(kafkaEnvSchema, process.env);
   const logger = createLogger('inference-worker', env.AEGIS_LOG_LEVEL);
   const keys = readNodeKeys(env.AEGIS_NODE_KEY_FILE);
