@@ -2,6 +2,7 @@ import { CLIENT_IDS, CONSUMER_GROUPS, SUBMISSION_QUERY } from '@aegis/contracts'
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { tallierDataSource } from './persistence/tallier.data-source';
+import { TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
 import { TallierModule } from './tallier.module';
 import { tallierConfigFromEnv } from './tallier.options';
 
@@ -15,7 +16,7 @@ runServiceMain('tallier', async () => {
     name: 'tallier',
     module: TallierModule.forRoot({ options, dataSource, ownsDataSource: true }),
     logger,
-    bus: kafkaBusFromEnv(kafka, CLIENT_IDS.tallier, logger),
+    bus: kafkaBusFromEnv(kafka, CLIENT_IDS.tallier, logger, { partitionsConsumedConcurrently: TALLIER_PARTITIONS_CONCURRENTLY }),
     ownsBus: true,
     // SubmissionQuery plus health and reflection on one port.
     grpc: { port: env.AEGIS_GRPC_PORT, services: [SUBMISSION_QUERY] },

@@ -6,3 +6,10 @@ export const TALLIER_STAKE_VIEW = Symbol('tallier.STAKE_VIEW');
 
 /** Tallier-published task statuses start after ingress's QUEUED (sequence 1). */
 export const FIRST_TALLIER_STATUS_SEQUENCE = 2;
+
+/**
+ * Partitions of aegis.results.v1 / aegis.checked-verdicts.v1 handled at once. Safe: a task's
+ * records share a key, hence a partition, and stay in order; different tasks only meet at the
+ * beacon-head lock (taken last, just before the append) and at submission row locks.
+ */
+export const TALLIER_PARTITIONS_CONCURRENTLY = 8;

@@ -155,6 +155,28 @@ describe('tallier on Postgres and the in-process bus', () => {
     await teardown();
   });
 
+  it('records results of many tasks handled at once on a strict beacon chain, each task once', async () => {
+    const tallier = service.app.get(TallierService);
+    const results = Array.from({ length: 24 }, (_, i) => resultMessage(testKey(i % 5), taskSpec(100n + BigInt(i))));
+    // All at once, as partitions consumed concurrently would (a task's records share one partition, so one at a time).
+    expect(await Promise.all(results.map((r) => tallier.onResult(r, 1)))).toEqual(results.map(() => 'recorded'));
+    // Redelivered: no-ops.
+    expect(await Promise.all(results.map((r) => tallier.onResult(r, 2)))).toEqual(results.map(() => 'duplicate'));
+    const links: { index: string; prev: string; beacon: string; submission_digest: string }[] = await ds.query(
+      'SELECT index, prev, beacon, submission_digest FROM tallier.beacons ORDER BY index',
+    );
+    // One sequence 1..n, each link on the one before it (redraws add links for the same digest).
+    expect(links.map((l) => Number(l.index))).toEqual(links.map((_, i) => i + 1));
+    for (let i = 1; i < links.length; i++) expect(links[i]!.prev).toBe(links[i - 1]!.beacon);
+    expect(new Set(links.map((l) => l.submission_digest))).toEqual(new Set(results.map((r) => toHex(r.digest))));
+    const rows: { beacon: { index: number; beacon: string } }[] = await ds.query('SELECT beacon FROM tallier.submissions');
+    expect(rows).toHaveLength(results.length);
+    // A submission's announced link is the chain's link at that index.
+    for (const { beacon } of rows) expect(links[beacon.index - 1]?.beacon).toBe(beacon.beacon);
+    await waitFor('every submission published', () => seen.submissions === results.length);
+    await teardown();
+  });
+
   it('republishes outbox rows left unsent by a crash after commit', async () => {
     await service.close();
     const result = resultMessage(submitter, taskSpec(3n));

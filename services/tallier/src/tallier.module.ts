@@ -1,4 +1,4 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import type { EventBus, Subscription } from '@aegis/bus';
 import { StakeView } from '@aegis/contracts';
 import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
@@ -31,7 +31,7 @@ const OWNED_DATA_SOURCE = Symbol('tallier.OWNED_DATA_SOURCE');
 
 /** Subscribes the module's own stake view and releases what the module owns, in Nest's lifecycle. */
 @Injectable()
-class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private subscription: Subscription | undefined;
 
   constructor(
@@ -50,6 +50,13 @@ class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.subscription?.stop();
+  }
+
+  /**
+   * After every destroy hook: Nest runs a module's destroy hooks concurrently, and the relay's
+   * last flush and the ticker's last tick (both destroy hooks) still use the database.
+   */
+  async onApplicationShutdown(): Promise<void> {
     if (this.owned?.isInitialized) await this.owned.destroy();
   }
 }

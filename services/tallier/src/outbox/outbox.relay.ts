@@ -10,9 +10,11 @@ const BATCH = 500;
 
 /**
  * Publishes committed outbox rows, oldest first, then marks them sent. Runs after every commit,
- * at start-up and on an interval, so a crash between commit and publish loses nothing (the rows
- * go out on the next run; consumers are idempotent, so a row published twice is harmless).
- * One flush at a time: a flush requested while one runs is folded into a follow-up run.
+ * at start-up, on an interval and once more at shutdown, so a crash between commit and publish
+ * loses nothing (the rows go out on the next run; consumers are idempotent, so a row published
+ * twice is harmless). One flush at a time: flushes requested while one runs are folded into one
+ * follow-up run, so handlers that request a flush after their commit (requestFlush, not awaited:
+ * the rows are durable at commit) share selects, produce requests and updates.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -35,9 +37,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): Promise<void> | undefined {
+  /**
+   * Nest's destroy hooks run after the bus subscriptions stopped (no handler commits any more)
+   * and before the bus closes: one last flush sends what the last handlers committed.
+   */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
-    return this.running;
+    await this.flush();
+  }
+
+  /** After a commit: starts a flush, or folds into the running one, without waiting for it. */
+  requestFlush(): void {
+    void this.flush();
   }
 
   /** Never rejects: a failed publish leaves rows unsent for the next run. */

@@ -44,6 +44,17 @@ class PgTallierTx implements TallierTx {
     return e ? fromEntity(e) : undefined;
   }
 
+  async taskIntake(taskHash: string): Promise<{ readonly recorded: boolean; readonly refusals: number }> {
+    const rows = (await this.m.query(
+      `SELECT EXISTS (SELECT 1 FROM tallier.submissions WHERE task_hash = $1) AS recorded,
+              (SELECT count(*)::int FROM tallier.refused_results WHERE task_hash = $1) AS refusals`,
+      [taskHash],
+    )) as { recorded: boolean; refusals: number }[];
+    const row = rows[0];
+    if (!row) throw new Error('taskIntake: no row');
+    return { recorded: row.recorded, refusals: row.refusals };
+  }
+
   async lockSubmission(submissionId: string): Promise<StoredSubmission | undefined> {
     const e = await this.m.findOne(SubmissionEntity, { where: { submissionId }, lock: { mode: 'pessimistic_write' } });
     return e ? fromEntity(e) : undefined;
@@ -62,10 +73,6 @@ class PgTallierTx implements TallierTx {
     return rows.map(fromEntity);
   }
 
-  async insertSubmission(s: StoredSubmission): Promise<void> {
-    await this.m.insert(SubmissionEntity, toEntity(s));
-  }
-
   async updateSubmission(s: StoredSubmission): Promise<void> {
     const e = toEntity(s);
     await this.m.update(
@@ -81,8 +88,48 @@ class PgTallierTx implements TallierTx {
     return head ? { index: head.index, beacon: fromHex(head.beacon, 32) } : undefined;
   }
 
-  async insertBeacon(link: BeaconLink): Promise<void> {
-    await this.m.insert(BeaconEntity, { ...link });
+  async recordSubmission(links: readonly BeaconLink[], s: StoredSubmission, records: readonly OutgoingRecord[]): Promise<void> {
+    const e = toEntity(s);
+    // Data-modifying CTEs all run, in one statement; WITH ORDINALITY keeps the given order
+    // (chain links by index anyway, outbox ids as the records were listed).
+    await this.m.query(
+      `WITH links AS (
+         INSERT INTO tallier.beacons (index, prev, submission_digest, beacon, signer, signature)
+         SELECT l.index, l.prev, l.digest, l.beacon, l.signer, l.signature
+           FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[])
+                WITH ORDINALITY AS l(index, prev, digest, beacon, signer, signature, n)
+          ORDER BY l.n
+       ), submission AS (
+         INSERT INTO tallier.submissions (submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status)
+         VALUES ($7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb, $15, $16)
+       )
+       INSERT INTO tallier.outbox (topic, key, value, headers)
+       SELECT o.topic, o.key, o.value, o.headers
+         FROM unnest($17::varchar[], $18::varchar[], $19::bytea[], $20::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
+        ORDER BY o.n`,
+      [
+        links.map((l) => String(l.index)),
+        links.map((l) => l.prev),
+        links.map((l) => l.submissionDigest),
+        links.map((l) => l.beacon),
+        links.map((l) => l.signer),
+        links.map((l) => l.signature),
+        e.submissionId,
+        e.taskHash,
+        e.submitter,
+        e.phase,
+        String(e.closesAt),
+        JSON.stringify(e.state),
+        e.result,
+        JSON.stringify(e.beacon),
+        e.statusSeq,
+        e.lastStatus,
+        records.map((r) => r.topic),
+        records.map((r) => r.key),
+        records.map((r) => Buffer.from(r.value)),
+        records.map((r) => (r.headers ? JSON.stringify(r.headers) : null)),
+      ],
+    );
   }
 
   async insertVerdict(v: StoredVerdict): Promise<boolean> {

@@ -94,12 +94,13 @@ export class TallierService {
       if (attempt < INACTIVE_SUBMITTER_ATTEMPTS) throw new Error(`submitter ${submitter} is not active yet`);
       return this.refuse(message, th, submissionId, submitter);
     }
+    const result = encodeTopicMessage(TOPICS.results, message);
     const outcome = await this.store.transaction(async (tx) => {
-      const existing = await tx.submissionByTask(th);
-      if (existing) return 'duplicate' as const;
       // Refused results of this task used the status sequences before this one.
-      const refusals = await tx.refusalCount(th);
+      const { recorded, refusals } = await tx.taskIntake(th);
+      if (recorded) return 'duplicate' as const;
       const now = this.clock.now();
+      // Last: from here to commit, results of other tasks wait (one beacon chain, one link per append).
       const head = await tx.lockBeaconHead();
       const chain = head
         ? new BeaconChain(this.options.controlKey, head)
@@ -108,7 +109,6 @@ export class TallierService {
       // An empty committee (~5% at k = 3) gets further links before anything is announced, so
       // verifiers only ever see the last one (docs/consensus.md, "Empty committees").
       const draw = drawCommittee((d) => chain.append(d), signed.digest, submitter, this.stakes.activeNodes(), this.options.verifiersPerTask);
-      for (const l of draw.links) await tx.insertBeacon(l);
       const link = draw.links[draw.links.length - 1]!;
       const selected = [...draw.committee];
       if (draw.links.length > 1) this.logger.info({ submissionId, links: draw.links.length, committee: selected.length }, 'empty committee redrawn');
@@ -122,14 +122,13 @@ export class TallierService {
         submissionId,
         taskHash: th,
         state,
-        result: encodeTopicMessage(TOPICS.results, message),
+        result,
         beacon: link,
         statusSeq: FIRST_TALLIER_STATUS_SEQUENCE - 1 + refusals,
         lastStatus: TaskStatus.QUEUED,
       };
       const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now);
-      await tx.insertSubmission(submitted.next);
-      await tx.enqueue([submissionRecord(th, this.submissionMessage(submitted.next)), submitted.record]);
+      await tx.recordSubmission(draw.links, submitted.next, [submissionRecord(th, this.submissionMessage(submitted.next)), submitted.record]);
       return 'recorded' as const;
     });
     if (outcome === 'recorded') {
@@ -137,7 +136,8 @@ export class TallierService {
       this.metrics.submissions.inc();
     }
     this.metrics.results.inc({ outcome });
-    await this.relay.flush();
+    // Not awaited: the rows are durable at commit, and the relay folds the flushes of concurrent handlers.
+    this.relay.requestFlush();
     return outcome;
   }
 
@@ -161,7 +161,8 @@ export class TallierService {
     });
     this.logger.warn({ taskHash: th, resultDigest, submitter, outcome }, 'result from an inactive node refused; task offered again');
     this.metrics.results.inc({ outcome });
-    await this.relay.flush();
+    // Not awaited: the rows are durable at commit, and the relay folds the flushes of concurrent handlers.
+    this.relay.requestFlush();
     return outcome;
   }
 
@@ -208,7 +209,8 @@ export class TallierService {
     });
     this.metrics.verdicts.inc({ outcome });
     this.countEffects(applied);
-    await this.relay.flush();
+    // Not awaited: the rows are durable at commit, and the relay folds the flushes of concurrent handlers.
+    this.relay.requestFlush();
     return outcome;
   }
 

@@ -50,15 +50,23 @@ export interface OutboxRow {
 /** The tallier's reads and writes inside one transaction. */
 export interface TallierTx {
   submissionByTask(taskHash: string): Promise<StoredSubmission | undefined>;
+  /** For a result of this task, in one round trip: whether it has its submission, and how many results were refused before. */
+  taskIntake(taskHash: string): Promise<{ readonly recorded: boolean; readonly refusals: number }>;
   /** Locks the submission's row until the transaction ends. */
   lockSubmission(submissionId: string): Promise<StoredSubmission | undefined>;
   /** Undecided submissions whose window closed at or before `now`, locked; rows another replica holds are skipped. */
   lockDue(now: number, limit: number): Promise<StoredSubmission[]>;
-  insertSubmission(s: StoredSubmission): Promise<void>;
   updateSubmission(s: StoredSubmission): Promise<void>;
-  /** Serialises beacon appends across replicas; undefined when the chain has no link yet. */
+  /**
+   * Serialises beacon appends across replicas until the transaction ends; undefined when the
+   * chain has no link yet. Take it last: everything after it is held up for other tasks.
+   */
   lockBeaconHead(): Promise<BeaconHead | undefined>;
-  insertBeacon(link: BeaconLink): Promise<void>;
+  /**
+   * Under the beacon-head lock: appends `links` (in order) and inserts the submission and its
+   * outgoing records, in one round trip so the lock is held as briefly as possible.
+   */
+  recordSubmission(links: readonly BeaconLink[], s: StoredSubmission, records: readonly OutgoingRecord[]): Promise<void>;
   /** False when this verifier's verdict on this submission is already stored. */
   insertVerdict(v: StoredVerdict): Promise<boolean>;
   openDispute(disputeId: string, accused: string, at: number): Promise<void>;

@@ -53,22 +53,28 @@ export class InMemoryTallierStore implements TallierStore {
   private tx(t: Tables): TallierTx {
     return {
       submissionByTask: async (taskHash) => [...t.submissions.values()].find((s) => s.taskHash === taskHash),
+      taskIntake: async (taskHash) => ({
+        recorded: [...t.submissions.values()].some((s) => s.taskHash === taskHash),
+        refusals: [...t.refusals.values()].filter((r) => r.taskHash === taskHash).length,
+      }),
       lockSubmission: async (id) => t.submissions.get(id),
       lockDue: async (now, limit) =>
         [...t.submissions.values()]
           .filter((s) => s.state.phase !== 'decided' && s.state.closesAt <= now)
           .sort((a, b) => a.state.closesAt - b.state.closesAt)
           .slice(0, limit),
-      insertSubmission: async (s) => {
-        if (t.submissions.has(s.submissionId)) throw new Error(`duplicate key ${s.submissionId}`);
-        t.submissions.set(s.submissionId, s);
-      },
       updateSubmission: async (s) => void t.submissions.set(s.submissionId, s),
       lockBeaconHead: async (): Promise<BeaconHead | undefined> => {
         const head = t.beacons.at(-1);
         return head ? { index: head.index, beacon: fromHex(head.beacon, 32) } : undefined;
       },
-      insertBeacon: async (link) => void t.beacons.push(link),
+      recordSubmission: async (links, s, records) => {
+        if (t.submissions.has(s.submissionId)) throw new Error(`duplicate key ${s.submissionId}`);
+        if ([...t.submissions.values()].some((x) => x.taskHash === s.taskHash)) throw new Error(`duplicate task ${s.taskHash}`);
+        t.beacons.push(...links);
+        t.submissions.set(s.submissionId, s);
+        for (const record of records) t.outbox.push({ id: String(this.nextId++), record, sent: false });
+      },
       insertVerdict: async (v) => {
         const key = `${v.submissionId}/${v.verifier}`;
         if (t.verdicts.has(key)) return false;
