@@ -1,11 +1,10 @@
 import {
   assertBeaconLink,
   BeaconChain,
-  beaconOf,
   type ConsensusConfig,
   isLedgerEffect,
   type LedgerEffect,
-  selectVerifiers,
+  drawCommittee,
   type StakedNode,
   type SubmissionEffect,
   type SubmissionEvent,
@@ -200,11 +199,21 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
       ledger.applySync({ kind: 'escrow-fee', key: `escrow/${id}`, taskId: id, client, amount: o.fee }, at(now));
 
       // The beacon is issued after the submission is recorded, and checked as any verifier would.
-      const head = beacons.head;
-      const link = beacons.append(keccak256(concatBytes(utf8(id), utf8(submitter.address), Uint8Array.of(wrong ? 1 : 0))));
-      assertBeaconLink(link, control.address, head);
+      // As the tallier does: redraw (another link for the same digest) while nobody is eligible.
       const snapshot: StakedNode[] = active.map((address) => ({ address, stake: ledger.balanceSync(accountId.stake(address)) }));
-      const selected = selectVerifiers(snapshot, beaconOf(link), o.k).filter((a) => a !== submitter.address);
+      const digest = keccak256(concatBytes(utf8(id), utf8(submitter.address), Uint8Array.of(wrong ? 1 : 0)));
+      const { committee: selected } = drawCommittee(
+        (d) => {
+          const head = beacons.head;
+          const link = beacons.append(d);
+          assertBeaconLink(link, control.address, head);
+          return link;
+        },
+        digest,
+        submitter.address,
+        snapshot,
+        o.k,
+      );
       if (selected.length === 0) counters.unverified++;
 
       const tracked: Tracked = {
