@@ -4,7 +4,7 @@ import {
   type NodeKey,
   type Probe,
   type ProbePosition,
-  probePositions,
+  asliProbePositions,
   quantize,
   sampleToken,
   type SignedResult,
@@ -87,7 +87,7 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   let probed: Set<number> | null = null;
   if (stops.size === 0) {
     const known = { layers: descriptor.layers, positions: prompt.length + task.maxNewTokens - 1, hidden };
-    planned = probePositions(seed, descriptor.probe.count, known);
+    planned = asliProbePositions(seed, descriptor.probe.count, known);
     probed = new Set(planned.map((p) => p.position));
   }
   let out = await runner.prefill([prompt], true);
@@ -109,7 +109,7 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
 
   const shape = { layers: descriptor.layers, positions: prompt.length + tokens.length - 1, hidden };
   // Without stop tokens every run has exactly maxNewTokens tokens, so `planned` was drawn over this shape.
-  const positions = planned ?? probePositions(seed, descriptor.probe.count, shape);
+  const positions = planned ?? asliProbePositions(seed, descriptor.probe.count, shape);
   const probes: Probe[] = positions.map((p) => ({
     ...p,
     value: quantize(trace.at(p.layer, p.position, p.index), descriptor.probe.q),

@@ -59,9 +59,11 @@ describe('ASLI generation', () => {
 
   it('reports probes at the positions the seed selects, over prompt and output', async () => {
     const r = await honest();
-    expect(r.result.probes).toHaveLength(files.descriptor.probe.count);
+    // The descriptor's random probes, then the final probe (last layer, last consumed position).
+    expect(r.result.probes).toHaveLength(files.descriptor.probe.count + 1);
     const positions = task().promptTokens.length + r.result.tokens.length - 1;
     for (const p of r.result.probes) expect(p.position).toBeLessThan(positions);
+    expect(r.result.probes.at(-1)).toMatchObject({ layer: files.descriptor.layers - 1, position: positions - 1 });
   });
 
   it('stops at a stop token and includes it', async () => {
@@ -191,6 +193,22 @@ describe('tie-tolerant token interval', () => {
     expect(loose0.hi).toBeCloseTo(p(0) + p(1), 12);
     // Token 2 is not tied with anything: its interval does not move.
     expect(tieTolerantInterval(dist, logits, 2, 1e-4)).toEqual(tieTolerantInterval(dist, logits, 2, 0));
-    expect(tieTolerantInterval(dist, logits, 7, 1e-4)).toBeNull(); // outside the top-K
+    expect(tieTolerantInterval(dist, logits, 7, 1e-4)).not.toBeNull(); // ties the 4th (token 3), just outside
+    expect(tieTolerantInterval(dist, logits, 7, 0)).toBeNull(); // strictly: outside the top-K
+  });
+
+  it('accepts a token just outside the top-K only when it ties the K-th, at the tail', () => {
+    const logits = new Float32Array(8).fill(-5);
+    logits[0] = 2;
+    logits[1] = 1;
+    logits[2] = 0;
+    logits[3] = -1; // the K-th (K = 4)
+    logits[4] = -1 - 1e-6; // float noise below it: the generator may have ranked it 4th
+    const dist = asliDistribution(logits, 4, 1000);
+    const tail = tieTolerantInterval(dist, logits, 4, 1e-4)!;
+    const before = (dist.weights[0]! + dist.weights[1]! + dist.weights[2]!) / dist.total;
+    expect(tail.lo).toBeCloseTo(before, 12);
+    expect(tail.hi).toBeCloseTo(1, 12);
+    expect(tieTolerantInterval(dist, logits, 5, 1e-4)).toBeNull(); // 4 below the K-th: not a tie
   });
 });

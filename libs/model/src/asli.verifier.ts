@@ -3,7 +3,7 @@ import {
   asliDistribution,
   asliSeed,
   equalBytes,
-  probePositions,
+  asliProbePositions,
   type SignedResult,
   stepRandom,
   type TaskSpec,
@@ -96,7 +96,7 @@ export async function verifySubmission(
 
   const seed = asliSeed(result.node, th);
   const shape = { layers: d.layers, positions: task.promptTokens.length + n - 1, hidden: d.hidden };
-  const expected = probePositions(seed, d.probe.count, shape);
+  const expected = asliProbePositions(seed, d.probe.count, shape);
   const probes = result.probes;
   if (probes.length !== expected.length) return reject('shape', `${probes.length} probes; expected ${expected.length}`);
   const wrongAt = expected.findIndex((e, i) => {
@@ -168,8 +168,24 @@ export function tieTolerantInterval(
   epsLogit: number,
 ): { lo: number; hi: number } | null {
   const j = dist.tokens.indexOf(claimed);
-  if (j < 0) return null;
   const v = logits[claimed] as number;
+  if (j < 0) {
+    // Not in the verifier's top-K. Honest only if it ties (within epsLogit) with the K-th token:
+    // then float noise can have put it inside the generator's top-K, in that token's place, with
+    // about that token's weight. Its interval is then the tied block at the tail.
+    const k = dist.tokens.length;
+    const last = logits[dist.tokens[k - 1] as number] as number;
+    // Strict: at epsLogit 0 an exact tie is broken by id in both runs, so it cannot have moved.
+    if (!(last - v < epsLogit)) return null;
+    let lo = 0;
+    let tiedMass = 0;
+    for (let i = 0; i < k; i++) {
+      const w = dist.weights[i] as number;
+      if (Math.abs((logits[dist.tokens[i] as number] as number) - v) <= epsLogit) tiedMass += w;
+      else lo += w;
+    }
+    return { lo: lo / dist.total, hi: (lo + tiedMass) / dist.total };
+  }
   let lo = 0;
   let hi = 0;
   for (let i = 0; i < dist.tokens.length; i++) {

@@ -26,6 +26,7 @@ export interface Probe extends ProbePosition {
 }
 
 const PROBE_TAG = utf8('probe');
+const FINAL_PROBE_TAG = utf8('probe-final');
 /** Layer indexes travel as u16 in results; positions and hidden indexes as u32. */
 const MAX_LAYERS = 0x1_0000;
 const MAX_U32_RANGE = 0x1_0000_0000;
@@ -71,6 +72,24 @@ export function probePositions(seed: Uint8Array, count: number, shape: ProbeShap
     out.push(positionFromHash(keccak256(concatBytes(seed, PROBE_TAG, u32be(i))), shape));
   }
   return out;
+}
+
+/**
+ * The final probe: the last layer at the last consumed position, at a seed-chosen hidden index
+ * (u64be(keccak256(seed || "probe-final")[0..8]) mod hidden). Through attention that hidden state
+ * depends on every input, so altering any prompt token or any fed-back generated token moves it,
+ * even when no random probe happens to land after the alteration (short outputs).
+ */
+export function finalProbePosition(seed: Uint8Array, shape: ProbeShape): ProbePosition {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw invalidField('seed', 'must be 32 bytes');
+  validateProbeShape(shape);
+  const h = keccak256(concatBytes(seed, FINAL_PROBE_TAG));
+  return { layer: shape.layers - 1, position: shape.positions - 1, index: Number(readU64be(h, 0) % BigInt(shape.hidden)) };
+}
+
+/** The probe set an ASLI result carries, in order: `count` random probes, then the final probe. */
+export function asliProbePositions(seed: Uint8Array, count: number, shape: ProbeShape): ProbePosition[] {
+  return [...probePositions(seed, count, shape), finalProbePosition(seed, shape)];
 }
 
 /**

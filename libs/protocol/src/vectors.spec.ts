@@ -9,7 +9,7 @@ import resultVectors from '../vectors/result.vectors.json';
 import taskVectors from '../vectors/task.vectors.json';
 import verdictVectors from '../vectors/verdict.vectors.json';
 import { asliDistribution, sampleToken } from './asli.sampler';
-import { probePositions, quantize, type ProbePosition } from './asli.probes';
+import { asliProbePositions, finalProbePosition, probePositions, quantize, type ProbePosition } from './asli.probes';
 import { asliSeed, stepRandom } from './asli.seed';
 import { concatBytes, fromHex, toHex, u32be, utf8 } from './bytes';
 import { disableFastKeccak, enableFastKeccak, keccak256 } from './hash';
@@ -85,6 +85,8 @@ describe.each(['noble', 'wasm'] as const)('test vectors (Python reference), kecc
   describe('probes', () => {
     it.each(probeVectors.probeSets)('positions for $shape.layers x $shape.positions x $shape.hidden', (v) => {
       expect(probePositions(fromHex(v.seed, 32), v.count, v.shape)).toEqual(v.positions);
+      expect(finalProbePosition(fromHex(v.seed, 32), v.shape)).toEqual(v.final);
+      expect(asliProbePositions(fromHex(v.seed, 32), v.count, v.shape)).toEqual([...v.positions, v.final]);
     });
     it.each(probeVectors.quantize)('quantize($h, $q) = $value', (v) => {
       expect(quantize(v.h, v.q)).toBe(v.value);

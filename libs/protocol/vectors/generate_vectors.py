@@ -186,6 +186,12 @@ def probe_positions(seed: bytes, count: int, shape: dict) -> list[dict]:
     return [position_from_hash(k256(seed + b"probe" + u32(i)), shape) for i in range(count)]
 
 
+def final_probe_position(seed: bytes, shape: dict) -> dict:
+    h = k256(seed + b"probe-final")
+    return {"layer": shape["layers"] - 1, "position": shape["positions"] - 1,
+            "index": int.from_bytes(h[0:8], "big") % shape["hidden"]}
+
+
 def quantize(h: float, q: int) -> int:
     v = round_half_even(h * 2.0**q)
     assert -(2**31) <= v < 2**31
@@ -274,7 +280,8 @@ def main() -> None:
     probe_sets = []
     for s, shape in zip(seeds, shapes):
         seed = bytes.fromhex(s["seed"][2:])
-        probe_sets.append({"seed": s["seed"], "count": 8, "shape": shape, "positions": probe_positions(seed, 8, shape)})
+        probe_sets.append({"seed": s["seed"], "count": 8, "shape": shape, "positions": probe_positions(seed, 8, shape),
+                           "final": final_probe_position(seed, shape)})
     quant = [{"h": h, "q": q, "value": quantize(h, q)} for h, q in QUANTIZE]
 
     results = []
