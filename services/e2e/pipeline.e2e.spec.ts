@@ -9,15 +9,14 @@ import { freePort } from '@aegis/devnet';
 import { migrateLedger, PgLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
-import { GrpcServiceClient } from '@aegis/service-kit';
-import { waitFor, testKafkaBrokers } from '@aegis/testing';
+import { GrpcServiceClient, grpcHealthStatus } from '@aegis/service-kit';
+import { type FleetMember, ServiceFleet, testKafkaBrokers, waitFor } from '@aegis/testing';
 import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingressDataSource } from '../ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../tallier/src/index';
-import { healthStatus, ServiceFleet, type FleetMember } from './service.fleet';
 
 const BROKERS = testKafkaBrokers().join(',');
 const MIN_STAKE = 10_000n;
@@ -183,7 +182,7 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
       if (finals.includes('TASK_STATUS_REJECTED')) await waitFor('the cheater liquidated', async () => (await account(cheater)).staked === '0', { timeoutMs: 60_000 });
     }
     // The liquidated node's worker leaves the task group by itself; its partitions move to the honest worker.
-    await waitFor('the cheater worker out of the task group', async () => (await healthStatus(cheaterWorker.grpcPort)) === 'NOT_SERVING', { timeoutMs: 30_000 });
+    await waitFor('the cheater worker out of the task group', async () => (await grpcHealthStatus(cheaterWorker.grpcPort)) === 'NOT_SERVING', { timeoutMs: 30_000 });
     const histories = await Promise.all(watched.values());
     watcher.close();
     ingress.close();

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { type Client, credentials, loadPackageDefinition, Server, ServerCredentials, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
@@ -33,4 +33,24 @@ export async function startHealthServer(health: ServiceHealth, host: string, por
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return { server, port: bound };
+}
+
+type HealthCheckClient = Client & {
+  check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void;
+};
+
+/**
+ * One grpc.health.v1 Check of the overall status ('') at 127.0.0.1:`port`: SERVING,
+ * NOT_SERVING, ... or UNREACHABLE when nothing answers. What readiness waits and tests poll.
+ */
+export async function grpcHealthStatus(port: number, host = '127.0.0.1'): Promise<string> {
+  const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
+    grpc: { health: { v1: { Health: ServiceClientConstructor } } };
+  };
+  const client = new pkg.grpc.health.v1.Health(`${host}:${port}`, credentials.createInsecure()) as unknown as HealthCheckClient;
+  try {
+    return await new Promise((resolve) => client.check({ service: '' }, (err, res) => resolve(err ? 'UNREACHABLE' : (res?.status ?? 'UNKNOWN'))));
+  } finally {
+    client.close();
+  }
 }

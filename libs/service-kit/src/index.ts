@@ -1,5 +1,5 @@
 export { createLogger, PinoNestLogger } from './logger';
-export { ServiceHealth, startHealthServer, healthProtoPath } from './health';
+export { grpcHealthStatus, ServiceHealth, startHealthServer, healthProtoPath } from './health';
 export { createMetrics, serveMetrics } from './metrics';
 export { EventBusServer, RethrowToTransportFilter } from './event-bus.server';
 export { bootstrapService, type RunningService, type ServiceBootstrapOptions } from './bootstrap/service.bootstrap';

@@ -1,3 +1,4 @@
 export { waitFor } from './wait-for';
 export { testDatabaseUrl, testKafkaBrokers } from './test-servers.config';
 export { CaptureBus } from './capture.bus';
+export { ServiceFleet, type FleetMember, type ServiceFleetOptions } from './service-fleet';

@@ -3,7 +3,6 @@ import { ALL_TOPICS, createTopicMessage, decodeTopicMessage, encodeTopicMessage,
 import { signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { NodeKey, keccak256, utf8 } from '@aegis/protocol';
 import { GrpcServiceClient, GrpcStatus, grpcStatusOf, type RunningService } from '@aegis/service-kit';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only helper shared by the unit and integration specs
 import { waitFor } from '@aegis/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -10,13 +10,13 @@ import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledge
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
+import { ServiceFleet } from '@aegis/testing';
 import { Client } from 'pg';
 /* eslint-disable @nx/enforce-module-boundaries -- each schema's migrations live with the service that owns it (as in `aegis db migrate`) */
 import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
-import { ServiceProcesses } from './service.process';
 import { StageClock, type StageFigures } from './stage.clock';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -86,7 +86,11 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
   const nodes = Array.from({ length: o.nodes }, () => NodeKey.generate());
   const logDir = join(ROOT, '.cache/bench-pipeline-logs', o.inference);
   mkdirSync(logDir, { recursive: true });
-  const fleet = new ServiceProcesses(logDir, o.cpuProfileDir ? join(resolve(o.cpuProfileDir), o.inference) : undefined);
+  const fleet = new ServiceFleet(logDir, {
+    logLevel: 'warn',
+    readyTimeoutMs: 120_000,
+    ...(o.cpuProfileDir ? { cpuProfileDir: join(resolve(o.cpuProfileDir), o.inference) } : {}),
+  });
   const bus = new KafkaEventBus({ ...connection, partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
   const workerBus = new KafkaEventBus({ ...connection, clientId: 'aegis-bench-noop-worker', partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
   const monitor = new DevnetMonitor();

@@ -1,13 +1,11 @@
 import { Controller, Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { credentials, loadPackageDefinition, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { InProcessEventBus, PoisonMessageError, type BusRecord } from '@aegis/bus';
 import { decodeTopicMessage, TOPICS } from '@aegis/contracts';
 import { waitFor } from '@aegis/testing';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthProtoPath } from '../health';
+import { grpcHealthStatus } from '../health';
 import { bootstrapService, type RunningService } from './service.bootstrap';
 import { EVENT_BUS } from './service-kit.constants';
 
@@ -43,20 +41,6 @@ class ProbeController {
 @Module({ controllers: [ProbeController], providers: [Seen], exports: [Seen] })
 class ProbeModule {}
 
-type HealthClient = Client & { check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void };
-
-async function healthOf(port: number): Promise<string> {
-  const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: ServiceClientConstructor } } };
-  };
-  const client = new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as HealthClient;
-  try {
-    return await new Promise((resolve, reject) => client.check({ service: '' }, (err, res) => (err ? reject(err) : resolve(res?.status ?? 'none'))));
-  } finally {
-    client.close();
-  }
-}
-
 describe('bootstrapService', () => {
   let sut: RunningService | undefined;
   let bus: InProcessEventBus;
@@ -84,7 +68,7 @@ describe('bootstrapService', () => {
 
   it('serves health, delivers bus records to @EventPattern handlers and dead-letters poison', async () => {
     const service = await start();
-    expect(await healthOf(service.grpcPort)).toBe('SERVING');
+    expect(await grpcHealthStatus(service.grpcPort)).toBe('SERVING');
     await bus.publish(TOPIC, 'poison', new Uint8Array([1]));
     await bus.publish(TOPIC, 'a', new Uint8Array([2]));
     const seen = service.app.get(Seen);
@@ -107,7 +91,7 @@ describe('bootstrapService', () => {
     await bus.publish(TOPIC, 'slow', new Uint8Array([3]));
     await waitFor('slow record in hand', () => seen.release !== undefined);
     const closed = service.close();
-    await waitFor('NOT_SERVING while draining', async () => (await healthOf(service.grpcPort).catch(() => 'gone')) !== 'SERVING');
+    await waitFor('NOT_SERVING while draining', async () => (await grpcHealthStatus(service.grpcPort)) !== 'SERVING');
     expect(seen.destroyed).toBe(false);
     seen.release?.();
     await closed;

@@ -1,9 +1,7 @@
 import { InProcessEventBus } from '@aegis/bus';
 import { ALL_TOPICS, CONSUMER_GROUPS, getSubmissionResponseFromGrpc, SUBMISSION_QUERY, StakeView } from '@aegis/contracts';
 import { toHex } from '@aegis/protocol';
-import { bootstrapService, GrpcServiceClient, grpcStatusOf, GrpcStatus, healthProtoPath, type RunningService } from '@aegis/service-kit';
-import { credentials, loadPackageDefinition, type Client, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { bootstrapService, GrpcServiceClient, grpcHealthStatus, grpcStatusOf, GrpcStatus, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
@@ -11,8 +9,6 @@ import { TallierService } from '../submissions/tallier.service';
 import { TallierModule } from '../tallier.module';
 import { InMemoryTallierStore } from '../testing/in-memory-tallier.store';
 import { resultMessage, tallierTestOptions, taskSpec, testKey } from '../testing/tallier.fixtures';
-
-type HealthClient = Client & { check(req: { service: string }, cb: (err: Error | null, res?: { status: string }) => void): void };
 
 describe('SubmissionQuery on the tallier', () => {
   let service: RunningService;
@@ -63,10 +59,6 @@ describe('SubmissionQuery on the tallier', () => {
   });
 
   it('serves health on the same port', async () => {
-    const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as { grpc: { health: { v1: { Health: ServiceClientConstructor } } } };
-    const health = new pkg.grpc.health.v1.Health(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure()) as unknown as HealthClient;
-    const status = await new Promise<string>((resolve, reject) => health.check({ service: '' }, (err, res) => (err ? reject(err) : resolve(res?.status ?? ''))));
-    health.close();
-    expect(status).toBe('SERVING');
+    expect(await grpcHealthStatus(service.grpcPort)).toBe('SERVING');
   });
 });
