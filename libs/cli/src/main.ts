@@ -4,7 +4,8 @@ import { buildProgram } from './program';
 
 // Simulations, audits and benchmarks all hash heavily: use the WebAssembly Keccak from the start.
 enableFastKeccak()
-  .then(() => buildProgram().parseAsync(process.argv))
+  .then(() => buildProgram(process.argv))
+  .then((program) => program.parseAsync(process.argv))
   .catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`aegis: ${message}\n`);

@@ -17,7 +17,7 @@ export interface AsliBenchOptions {
   onProgress?: (line: string) => void;
 }
 
-export const DEFAULT_ASLI_BENCH: AsliBenchOptions = { tokens: 128, promptTokens: 16, repetitions: 15, threads: 1, executionProvider: 'cpu', seed: 'aegis-bench' };
+export const DEFAULT_ASLI_BENCH: AsliBenchOptions = { tokens: 128, promptTokens: 16, repetitions: 31, threads: 1, executionProvider: 'cpu', seed: 'aegis-bench' };
 
 export interface RatioSpread {
   min: number;

@@ -64,8 +64,8 @@ class HiddenTrace {
 /**
  * ASLI generation (DESIGN 2.2): prefill the prompt, then per step sample with the node's seeded
  * U_t from the exact integer-weight distribution, feeding each token back through the KV cache.
- * The loop does only what a plain sampling loop does plus one keccak per step; probes, digest
- * and signature run once at the end.
+ * The loop does only what a plain sampling loop does; the U_t draws run before it, probes, digest
+ * and signature once after it.
  */
 export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeKey, options: GenerateOptions = {}): Promise<Generation> {
   const started = performance.now();
@@ -90,6 +90,9 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
     planned = asliProbePositions(seed, descriptor.probe.count, known);
     probed = new Set(planned.map((p) => p.position));
   }
+  // Every U_t up front (maxNewTokens keccaks, ~2 us each): drawn between decode steps, the same
+  // hashes measured twice as slow and slowed the next forward pass (cold caches on both sides).
+  const draws = Array.from({ length: task.maxNewTokens }, (_, t) => stepRandom(seed, t));
   let out = await runner.prefill([prompt], true);
   const prefillMs = performance.now() - started;
   const trace = new HiddenTrace(out.hidden as Float32Array[], prompt.length, hidden);
@@ -97,7 +100,7 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   let logits = out.logits.subarray((prompt.length - 1) * vocab, prompt.length * vocab);
   for (let t = 0; ; t++) {
     const dist = asliDistribution(logits, task.topK, task.temperatureMilli);
-    const token = sampleToken(dist, stepRandom(seed, t));
+    const token = sampleToken(dist, draws[t] as bigint);
     tokens.push(token);
     if (tokens.length === task.maxNewTokens || stops.has(token)) break;
     const position = prompt.length + t; // the position this token is fed at
