@@ -4,6 +4,7 @@ import type { Probe } from './asli.probes';
 import { equalBytes } from './bytes';
 import { NodeKey } from './identity';
 import { encodeResult, resultDigest, signResult, verifySignedResult, type AsliResult } from './result.encoding';
+import { SignerCache } from './signer.cache';
 
 const node = NodeKey.generate();
 const other = NodeKey.generate();
@@ -72,6 +73,24 @@ describe('signed results', () => {
         // Claiming another node's result: same content, other node named, original signature.
         const thief = r.node === node.address ? other.address : node.address;
         expect(verifySignedResult({ ...s, result: { ...r, node: thief } })).toBe(false);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('give the same answers through a cache of known signers (first and later signatures of a node)', () => {
+    const signers = new SignerCache();
+    fc.assert(
+      fc.property(resultArb, fc.nat({ max: 64 }), (r, pos) => {
+        const key = r.node === node.address ? node : other;
+        const s = signResult(r, key);
+        const sig = Uint8Array.from(s.signature);
+        sig[pos] = (sig[pos] as number) ^ 0x40;
+        const thief = r.node === node.address ? other.address : node.address;
+        for (const candidate of [s, { ...s, signature: sig }, { ...s, result: { ...r, node: thief } }, { ...s, result: { ...r, tokens: [...r.tokens, 1] } }]) {
+          expect(verifySignedResult(candidate, signers)).toBe(verifySignedResult(candidate));
+        }
+        expect(verifySignedResult(s, signers)).toBe(true);
       }),
       { numRuns: 40 },
     );

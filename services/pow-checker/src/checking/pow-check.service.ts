@@ -12,7 +12,7 @@ import {
   WireError,
 } from '@aegis/contracts';
 import { auditVerdictPow, TeacherForcedPass } from '@aegis/model';
-import { equalBytes, toHex, verifyPow, verifySignedVerdict } from '@aegis/protocol';
+import { equalBytes, SignerCache, toHex, verifyPow, verifySignedVerdict } from '@aegis/protocol';
 import { EVENT_BUS } from '@aegis/service-kit';
 import { CHECKER_OPTIONS, CHECKER_STAKE_VIEW, CHECKER_SUBMISSION_LOOKUP, UNKNOWN_SUBMISSION_ATTEMPTS } from '../pow-checker.constants';
 import { AuditSampler } from './audit.sampler';
@@ -35,6 +35,8 @@ export interface CheckResult {
 @Injectable()
 export class PowCheckService {
   private readonly sampler: AuditSampler;
+  // Verdicts come from the same staked verifiers again and again: their keys are kept.
+  private readonly signers = new SignerCache();
 
   constructor(
     @Inject(CHECKER_OPTIONS) private readonly options: PowCheckerOptions,
@@ -56,7 +58,7 @@ export class PowCheckService {
       throw e;
     }
     const { signed, context } = decoded;
-    if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
+    if (!verifySignedVerdict(signed, this.signers)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
     const digest = toHex(signed.verdict.submissionDigest);
     const submission = this.cache.get(digest) ?? (await this.fetch(digest));
     if (!submission) {

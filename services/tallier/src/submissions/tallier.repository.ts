@@ -183,7 +183,9 @@ export class TallierRepository implements TallierStore {
   constructor(private readonly ds: DataSource) {}
 
   transaction<T>(fn: (tx: TallierTx) => Promise<T>): Promise<T> {
-    return this.ds.transaction('READ COMMITTED', (m) => fn(new PgTallierTx(m)));
+    // READ COMMITTED, Postgres's default: naming it would cost TypeORM a second round trip
+    // (START TRANSACTION, then SET TRANSACTION ISOLATION LEVEL) on every transaction.
+    return this.ds.transaction((m) => fn(new PgTallierTx(m)));
   }
 
   async submission(submissionId: string): Promise<StoredSubmission | undefined> {

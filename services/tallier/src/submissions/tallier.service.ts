@@ -27,7 +27,7 @@ import {
   TOPICS,
   WireError,
 } from '@aegis/contracts';
-import { type Address, equalBytes, fromHex, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
+import { type Address, equalBytes, fromHex, SignerCache, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
 import { SERVICE_LOGGER } from '@aegis/service-kit';
@@ -61,6 +61,8 @@ const DUE_BATCH = 100;
 @Injectable()
 export class TallierService {
   private readonly consensus: ConsensusConfig;
+  // Results and verdicts come from the same few staked nodes again and again: their keys are kept.
+  private readonly signers = new SignerCache();
 
   constructor(
     @Inject(TALLIER_STORE) private readonly store: TallierStore,
@@ -84,7 +86,7 @@ export class TallierService {
    */
   async onResult(message: Result, attempt: number): Promise<ResultOutcome> {
     const { signed, spec } = poisonOnWireError(() => signedResultFromWire(message));
-    if (!verifySignedResult(signed)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
+    if (!verifySignedResult(signed, this.signers)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
     if (!equalBytes(taskHash(spec), signed.result.taskHash)) throw new PoisonMessageError('invalid', 'spec', 'does not hash to taskHash');
     const submitter = signed.result.node;
     const submissionId = toHex(signed.digest);
@@ -174,7 +176,7 @@ export class TallierService {
     if (message.verdict === undefined) throw new PoisonMessageError('invalid', 'verdict', 'is missing');
     const wire = message.verdict;
     const { signed, context } = poisonOnWireError(() => signedVerdictFromWire(wire));
-    if (!verifySignedVerdict(signed)) throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
+    if (!verifySignedVerdict(signed, this.signers)) throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
     const submissionId = toHex(signed.verdict.submissionDigest);
     const applied: SubmissionEffect[] = [];
     const outcome = await this.store.transaction(async (tx) => {
