@@ -161,6 +161,21 @@ describe('PgLedger: concurrency, crashes, replays', () => {
     expect((await ok.apply(stake(a, 400n, 'killed-stake'), at(2))).applied).toBe(true);
   });
 
+  it('returns the id of the first entry it wrote as the sequence, increasing in commit order', async () => {
+    const a = addr(0xa6);
+    const b = addr(0xa7);
+    const ledger = await connect();
+    const outcomes = [];
+    for (const [i, cmd] of [deposit(a, 10n, 'seq-1'), deposit(b, 20n, 'seq-2'), stake(a, 5n, 'seq-3')].entries()) outcomes.push(await ledger.apply(cmd, at(i)));
+    const stored = await admin((c) =>
+      c.query<{ key: string; first: string }>(`SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'seq-%' GROUP BY 1 ORDER BY 1`),
+    );
+    expect(outcomes.map((o) => o.sequence)).toEqual(stored.rows.map((r) => BigInt(r.first)));
+    expect(outcomes[0]!.sequence! < outcomes[1]!.sequence! && outcomes[1]!.sequence! < outcomes[2]!.sequence!).toBe(true);
+    // A replay reports what was applied the first time, not a sequence of its own.
+    expect((await ledger.apply(deposit(a, 10n, 'seq-1'), at(9))).sequence).toBeUndefined();
+  });
+
   it('enforces non-negative balances in the database itself, not only in the rules', async () => {
     const a = addr(0xa5);
     const ok = await connect();

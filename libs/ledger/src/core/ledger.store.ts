@@ -6,6 +6,12 @@ export interface ApplyOutcome {
   applied: boolean;
   /** The command's postings (for a replay, those of the original application). */
   entries: Posting[];
+  /**
+   * Where a store numbers its entries: the number of this application's first entry (increasing
+   * in commit order per account). Absent for replays, commands without postings, and stores that
+   * do not number entries.
+   */
+  sequence?: bigint;
 }
 
 export interface InvariantReport {

@@ -217,18 +217,23 @@ export class PgLedger implements LedgerStore {
       const writes = this.writeStatements(transition, new Set(balances.keys()), now);
       const hook = this.options.beforeCommit;
       let done: Awaited<ReturnType<typeof runBatch>>;
+      let written: Awaited<ReturnType<typeof runBatch>>;
       if (hook) {
-        await runBatch(client, writes);
+        written = await runBatch(client, writes);
         await hook(cmd);
         done = await runBatch(client, [COMMIT]);
       } else {
         done = await runBatch(client, [...writes, COMMIT]);
+        written = done;
       }
       // A COMMIT that ends an aborted block answers ROLLBACK instead of failing; every statement
       // before it succeeded, so this cannot happen, but money is not the place to assume it.
       if (done[done.length - 1]?.command !== 'COMMIT') throw new Error(`ledger: ${cmd.key} did not commit`);
       open = false;
-      return { applied: true, entries: transition.postings };
+      // The postings statement (first when there are postings) returns its entry ids.
+      const ids = transition.postings.length > 0 ? (written[0]?.rows ?? []).map((r) => BigInt(String(r.id))) : [];
+      const sequence = ids.reduce<bigint | undefined>((min, id) => (min === undefined || id < min ? id : min), undefined);
+      return { applied: true, entries: transition.postings, ...(sequence === undefined ? {} : { sequence }) };
     } catch (err) {
       if (open) {
         // A connection that cannot even roll back is dropped from the pool, not reused.
@@ -350,7 +355,8 @@ export class PgLedger implements LedgerStore {
               )
               INSERT INTO ${s}.entries (command_key, account, amount, created_at)
               SELECT $5, e.account, e.amount, $6 FROM unnest($7::text[], $8::numeric[]) WITH ORDINALITY AS e(account, amount, n)
-              ORDER BY e.n`,
+              ORDER BY e.n
+              RETURNING id`,
         params: [held, amounts(held), fresh, amounts(fresh), key, now, stored.map((p) => p.account), stored.map((p) => p.amount.toString())],
       });
     }

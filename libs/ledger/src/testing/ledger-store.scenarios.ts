@@ -199,7 +199,8 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
 
     it('applies a replayed key once, refuses it with other content, and does not burn keys of refused commands', async () => {
       const first = await sut.apply(deposit(a, 100n, 'dep-1'), at(0));
-      expect(first).toEqual({ applied: true, entries: [{ account: accountId.free(a), amount: 100n }] });
+      // `sequence` is only for stores that number their entries (the Postgres test checks its value).
+      expect({ ...first, sequence: undefined }).toEqual({ applied: true, entries: [{ account: accountId.free(a), amount: 100n }], sequence: undefined });
       const replay = await sut.apply(deposit(a, 100n, 'dep-1'), at(5));
       expect(replay).toEqual({ applied: false, entries: first.entries });
       expect(await sut.totalMinted()).toBe(100n);

@@ -38,8 +38,16 @@ export class PgLedgerRepository implements LedgerRepository {
 
   async apply(command: LedgerCommand, now: Date): Promise<ApplyOutcome & { entry: EntryView }> {
     const outcome = await this.ledger.apply(command, now);
+    if (outcome.sequence !== undefined) {
+      // Applied just now: the ledger returned the first entry's id, and applied_at is `now`.
+      return { ...outcome, entry: { sequence: outcome.sequence, idempotencyKey: command.key, kind: command.kind, postings: outcome.entries, appliedAt: now } };
+    }
+    // A replay (or a command without postings): what the first application stored. OFFSET 0
+    // keeps the planner on the command_key index: min(id) alone tempts it into walking the
+    // primary key from the start, filtering, which reads most of the table for a recent key.
     const [row] = (await this.reads.query(
-      `SELECT c.kind, c.applied_at, (SELECT min(id) FROM ${this.schema}.entries e WHERE e.command_key = c.key) AS sequence
+      `SELECT c.kind, c.applied_at,
+              (SELECT min(k.id) FROM (SELECT e.id FROM ${this.schema}.entries e WHERE e.command_key = c.key OFFSET 0) AS k) AS sequence
        FROM ${this.schema}.commands c WHERE c.key = $1`,
       [command.key],
     )) as Row[];
