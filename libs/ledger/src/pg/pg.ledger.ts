@@ -346,8 +346,11 @@ export class PgLedger implements LedgerStore {
       const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
       out.push({
         sql: `WITH held AS (
+                -- a.id = ANY($1) is implied by the join, but it hands the cached generic plan of
+                -- this prepared statement an index condition: without it the planner (which
+                -- cannot see how many rows unnest yields) settled on a seq scan of accounts.
                 UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
-                FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id
+                FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id AND a.id = ANY($1::text[])
               ), fresh AS (
                 INSERT INTO ${s}.accounts AS a (id, balance)
                 SELECT * FROM unnest($3::text[], $4::numeric[])
