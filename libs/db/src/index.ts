@@ -3,3 +3,4 @@ export * from './db.errors';
 export * from './db.datasource';
 export * from './local-postgres';
 export * from './pgbench';
+export * from './pg.statements';

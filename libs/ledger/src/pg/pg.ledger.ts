@@ -1,4 +1,4 @@
-import { buildDataSource, parseSchemaName, runMigrations } from '@aegis/db';
+import { buildDataSource, parseSchemaName, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
 import { Pool, type PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
@@ -19,7 +19,7 @@ import type { ApplyOutcome, InvariantReport, LedgerStore } from '../core/ledger.
 import { LEDGER_ENTITIES, LedgerAccountEntity } from './ledger.entities';
 import { LEDGER_MIGRATIONS } from './migrations';
 import { storedContentHash } from './pg.content-hash';
-import { Row, runBatch, Statement } from './pg.pipeline';
+
 
 export const LEDGER_SCHEMA = 'ledger';
 export const LEDGER_MIGRATIONS_TABLE = 'ledger_migrations';

