@@ -1,4 +1,5 @@
 import {
+  type AsliDistribution,
   asliDistribution,
   asliSeed,
   type NodeKey,
@@ -98,8 +99,9 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   const trace = new HiddenTrace(out.hidden as Float32Array[], prompt.length, hidden);
   const tokens: number[] = [];
   let logits = out.logits.subarray((prompt.length - 1) * vocab, prompt.length * vocab);
+  let dist: AsliDistribution | undefined;
   for (let t = 0; ; t++) {
-    const dist = asliDistribution(logits, task.topK, task.temperatureMilli);
+    dist = asliDistribution(logits, task.topK, task.temperatureMilli, dist);
     const token = sampleToken(dist, draws[t] as bigint);
     tokens.push(token);
     if (tokens.length === task.maxNewTokens || stops.has(token)) break;

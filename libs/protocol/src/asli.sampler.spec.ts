@@ -66,6 +66,24 @@ describe('asliDistribution', () => {
     );
   });
 
+  it('computes the same distribution into a reused one (in place when K matches, fresh otherwise)', () => {
+    let reused: AsliDistribution | undefined;
+    fc.assert(
+      fc.property(fc.oneof(logitsArb, fineLogitsArb), fc.nat(), fc.integer({ min: 0, max: 10_000 }), (logits, k, temp) => {
+        const topK = 1 + (k % Math.min(4, logits.length));
+        const fresh = asliDistribution(logits, topK, temp);
+        const previous = reused;
+        reused = asliDistribution(logits, topK, temp, reused);
+        expect(Array.from(reused.tokens)).toEqual(Array.from(fresh.tokens));
+        expect(Array.from(reused.weights)).toEqual(Array.from(fresh.weights));
+        expect(reused.total).toBe(fresh.total);
+        const sameK = previous !== undefined && previous.tokens.length === fresh.tokens.length;
+        expect(reused === previous).toBe(sameK);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('has integer weights, non-increasing along the order, summing to W within K/2 of 2^32', () => {
     fc.assert(
       fc.property(fc.oneof(logitsArb, fineLogitsArb), fc.nat(), fc.integer({ min: 1, max: 10_000 }), (logits, k, temp) => {
