@@ -1,4 +1,4 @@
-import type { ClientBase, Pool, PoolClient, QueryResult } from 'pg';
+import { Pool, type ClientBase, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** One statement of a batch. With `params` it runs as a named prepared statement. */
@@ -94,4 +94,92 @@ export async function clientOf(m: EntityManager): Promise<PoolClient> {
   const runner = m.queryRunner as unknown as { connect?: () => Promise<PoolClient> } | undefined;
   if (typeof runner?.connect !== 'function') throw new Error('clientOf: the entity manager has no query runner (not inside a transaction)');
   return runner.connect();
+}
+
+const BEGIN: Statement = { sql: 'BEGIN' };
+const COMMIT: Statement = { sql: 'COMMIT' };
+const ROLLBACK: Statement = { sql: 'ROLLBACK' };
+
+/**
+ * One READ COMMITTED transaction on a pipeline-mode connection, in as few round trips as its
+ * reads allow: writes are queued and go out with the next read (or with COMMIT), and BEGIN goes
+ * out with the first of them. A transaction that reads once and then writes is two round trips
+ * and two writev(2) calls, however many statements it runs.
+ *
+ * A failing queued write surfaces at the next read or at commit, as the first failure in send
+ * order (runBatch), never as the "transaction aborted" echo of a later statement.
+ */
+export class PipelinedTransaction {
+  private begun = false;
+  private pending: Statement[] = [];
+
+  constructor(private readonly client: PoolClient) {}
+
+  /** Sends the queued writes and `reads` together; resolves to the reads' results, in order. */
+  async read(...reads: Statement[]): Promise<QueryResult<Row>[]> {
+    const head = this.takeQueued();
+    const results = await runBatch(this.client, [...head, ...reads]);
+    return results.slice(head.length);
+  }
+
+  /** Queues a write whose result nobody needs; it is sent with the next read or with COMMIT. */
+  write(statement: Statement): void {
+    this.pending.push(statement);
+  }
+
+  /** @internal inPipelinedTransaction's: sends what is queued with COMMIT. */
+  async commit(): Promise<void> {
+    if (!this.begun && this.pending.length === 0) return; // nothing was run
+    const done = await runBatch(this.client, [...this.takeQueued(), COMMIT]);
+    // A COMMIT that ends an aborted block answers ROLLBACK instead of failing.
+    if (done[done.length - 1]?.command !== 'COMMIT') throw new Error('the transaction did not commit');
+  }
+
+  /** @internal Whether BEGIN went out (so a ROLLBACK is owed on failure). */
+  get started(): boolean {
+    return this.begun;
+  }
+
+  private takeQueued(): Statement[] {
+    const head = [...(this.begun ? [] : [BEGIN]), ...this.pending];
+    this.begun = true;
+    this.pending = [];
+    return head;
+  }
+}
+
+/**
+ * Runs `fn` in one PipelinedTransaction on a connection of `pool` (a pool built with
+ * `pipeline: true`, or statements go out one round trip each): commits when it resolves, rolls
+ * back when it throws. A connection that fails is dropped from the pool, not reused.
+ */
+export async function inPipelinedTransaction<T>(pool: Pool, fn: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error): void => void (broken = e);
+  client.on('error', onError);
+  const tx = new PipelinedTransaction(client);
+  try {
+    const result = await fn(tx);
+    await tx.commit();
+    return result;
+  } catch (err) {
+    // After a failed COMMIT the block is already over; ROLLBACK then only draws a warning.
+    if (tx.started) await runBatch(client, [ROLLBACK]).catch((e: unknown) => void (broken = e instanceof Error ? e : new Error(String(e))));
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+/** A pipeline-mode pool on the same database as a Postgres DataSource (for PipelinedTransaction). */
+export function pipelinedPoolLike(ds: DataSource, max: number, applicationName: string): Pool {
+  const url = (ds.options as { url?: string }).url;
+  if (ds.options.type !== 'postgres' || !url) throw new Error('pipelinedPoolLike: a Postgres DataSource built from a URL is needed');
+  const pool = new Pool({ connectionString: url, max, application_name: applicationName, pipeline: true });
+  // An idle pooled connection that dies (server restart) must not crash the process; the next
+  // checkout opens a fresh one.
+  pool.on('error', () => undefined);
+  return pool;
 }

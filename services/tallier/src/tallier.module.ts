@@ -40,6 +40,7 @@ class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
     @Inject(TALLIER_OPTIONS) private readonly options: TallierOptions,
     @Inject(FEEDS_STAKE_VIEW) private readonly feeds: boolean,
     @Inject(OWNED_DATA_SOURCE) private readonly owned: DataSource | null,
+    @Inject(TALLIER_STORE) private readonly store: TallierStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,6 +58,7 @@ class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
    * last flush and the ticker's last tick (both destroy hooks) still use the database.
    */
   async onApplicationShutdown(): Promise<void> {
+    await this.store.close?.();
     if (this.owned?.isInitialized) await this.owned.destroy();
   }
 }

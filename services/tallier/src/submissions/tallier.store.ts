@@ -99,4 +99,6 @@ export interface TallierStore {
   /** Oldest unsent outbox rows first. */
   unsent(limit: number): Promise<OutboxRow[]>;
   markSent(ids: readonly string[]): Promise<void>;
+  /** Releases the store's own connections, if it has any (after the last transaction). */
+  close?(): Promise<void>;
 }
