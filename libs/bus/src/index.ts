@@ -12,3 +12,5 @@ export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/i
 export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka.bus';
 export { createKafkaTopics, deleteKafkaTopics, type CreateTopicsOptions, type CreateTopicsResult } from './kafka/kafka.admin';
 export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from './kafka/kafka.options';
+// Generic: also merges concurrent database writes in the services (one statement per merged batch).
+export { SendCoalescer } from './kafka/send.coalescer';

@@ -233,6 +233,44 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     expect(view.task.history).toHaveLength(4);
   });
 
+  it('merges concurrent status appends into one statement with the same effect as one at a time', async () => {
+    const repository = sut.app.get(TasksRepository);
+    const hash = `0x${'cd'.repeat(32)}`;
+    const now = new Date();
+    await repository.insertTask(
+      { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
+      [],
+    );
+    const change = (status: TaskStatus, sequence: bigint, taskHash = hash, outputTokens?: number[]) => ({
+      taskHash,
+      sequence,
+      status,
+      node: poor.address,
+      detail: `seq ${sequence}`,
+      changedAt: now,
+      ...(outputTokens ? { outputTokens } : {}),
+    });
+    // All in flight at once: newest first, a redelivery, and a change of a task ingress never stored.
+    await Promise.all([
+      repository.appendStatus(change(TaskStatus.ACCEPTED, 4n, hash, [7, 8, 9])),
+      repository.appendStatus(change(TaskStatus.SUBMITTED, 2n)),
+      repository.appendStatus(change(TaskStatus.VERIFYING, 3n)),
+      repository.appendStatus(change(TaskStatus.SUBMITTED, 2n)),
+      repository.appendStatus(change(TaskStatus.SUBMITTED, 2n, `0x${'ce'.repeat(32)}`)),
+    ]);
+    // A late, older change does not move the task back.
+    await repository.appendStatus(change(TaskStatus.VERIFYING, 3n));
+    expect((await repository.history(hash)).map((c) => [c.status, c.sequence])).toEqual([
+      [TaskStatus.QUEUED, 1n],
+      [TaskStatus.SUBMITTED, 2n],
+      [TaskStatus.VERIFYING, 3n],
+      [TaskStatus.ACCEPTED, 4n],
+    ]);
+    expect(await repository.find(hash)).toMatchObject({ status: TaskStatus.ACCEPTED, outputTokens: [7, 8, 9] });
+    expect(await repository.history(`0x${'ce'.repeat(32)}`)).toEqual([]);
+  });
+
   it('a task committed but never published (crash in between) is published by the outbox relay', async () => {
     const repository = sut.app.get(TasksRepository);
     const hash = `0x${'ab'.repeat(32)}`;

@@ -1,4 +1,4 @@
-import type { OutgoingRecord } from '@aegis/bus';
+import { type OutgoingRecord, SendCoalescer } from '@aegis/bus';
 import type { TaskStatus } from '@aegis/contracts';
 import { poolOf, preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
@@ -10,6 +10,12 @@ import { OutboxRow, TaskStatusRow } from './ingress.entities';
  * every task runs (find, insert, status append, mark sent) are prepared once per connection.
  */
 export class PgTasksRepository extends TasksRepository {
+  private readonly statusWrites = new SendCoalescer<StatusChange>((changes) => this.appendStatuses(changes), 500);
+  private readonly sentMarks = new SendCoalescer<string>(
+    (ids) => preparedQuery(poolOf(this.dataSource), `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(() => undefined),
+    2_000,
+  );
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly ownsDataSource: boolean,
@@ -70,24 +76,50 @@ export class PgTasksRepository extends TasksRepository {
     return { created: true, pending };
   }
 
-  /** One statement: the status row (once per task, status, sequence) and, if it is new, the task's current status. */
-  async appendStatus(change: StatusChange): Promise<boolean> {
-    const { rows: inserted } = await preparedQuery(
+  /**
+   * Status changes arrive from Kafka eight partitions at a time: concurrent appends are merged
+   * into one statement while the previous one is in flight (SendCoalescer), and a merged batch
+   * that fails is retried change by change, so one bad change fails only its own caller.
+   */
+  async appendStatus(change: StatusChange): Promise<void> {
+    await this.statusWrites.send([change]);
+  }
+
+  /**
+   * One statement for many changes: each status row once per (task, status, sequence), for
+   * known tasks only; then each task whose rows were new moves to the newest of them, when that
+   * is newer than its current status.
+   */
+  private async appendStatuses(changes: readonly StatusChange[]): Promise<void> {
+    await preparedQuery(
       poolOf(this.dataSource),
-      `WITH s AS (
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+                AS i(task_hash, sequence, status, node, detail, changed_at, output_tokens)
+       ), s AS (
          INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
-         SELECT $1::text, $2::bigint, $3::smallint, $4::text, $5::text, $6::timestamptz
-         WHERE EXISTS (SELECT 1 FROM ${this.table('tasks')} WHERE task_hash = $1::text)
-         ON CONFLICT (task_hash, status, sequence) DO NOTHING RETURNING id
-       ), u AS (
-         UPDATE ${this.table('tasks')} SET status = $3::smallint, status_sequence = $2::bigint, last_activity_at = now(),
-           output_tokens = CASE WHEN cardinality($7::int[]) > 0 THEN $7::int[] ELSE output_tokens END
-         WHERE task_hash = $1::text AND status_sequence <= $2::bigint AND EXISTS (SELECT 1 FROM s)
+         SELECT i.task_hash, i.sequence, i.status, i.node, i.detail, i.changed_at FROM input i
+          WHERE EXISTS (SELECT 1 FROM ${this.table('tasks')} t WHERE t.task_hash = i.task_hash)
+         ON CONFLICT (task_hash, status, sequence) DO NOTHING RETURNING task_hash, sequence, status
+       ), latest AS (
+         SELECT DISTINCT ON (s.task_hash) s.task_hash, s.sequence, s.status, i.output_tokens::int[] AS output_tokens
+           FROM s JOIN input i ON i.task_hash = s.task_hash AND i.sequence = s.sequence AND i.status = s.status
+          ORDER BY s.task_hash, s.sequence DESC
        )
-       SELECT id FROM s`,
-      [change.taskHash, change.sequence.toString(), change.status, change.node, change.detail, change.changedAt, [...(change.outputTokens ?? [])]],
+       UPDATE ${this.table('tasks')} AS t SET status = l.status, status_sequence = l.sequence, last_activity_at = now(),
+              output_tokens = CASE WHEN cardinality(l.output_tokens) > 0 THEN l.output_tokens ELSE t.output_tokens END
+         FROM latest l WHERE t.task_hash = l.task_hash AND t.status_sequence <= l.sequence`,
+      [
+        changes.map((c) => c.taskHash),
+        changes.map((c) => c.sequence.toString()),
+        changes.map((c) => c.status),
+        changes.map((c) => c.node),
+        changes.map((c) => c.detail),
+        changes.map((c) => c.changedAt),
+        // int[] per row would need a rectangular int[][]: each row's tokens go as an array literal.
+        changes.map((c) => `{${(c.outputTokens ?? []).join(',')}}`),
+      ],
     );
-    return inserted.length > 0;
   }
 
   async history(taskHash: string): Promise<StatusChange[]> {
@@ -107,9 +139,10 @@ export class PgTasksRepository extends TasksRepository {
     return rows.map(toPending);
   }
 
+  /** Concurrent submits' marks merge into one UPDATE while the previous one is in flight. */
   async markSent(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await preparedQuery(poolOf(this.dataSource), `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]);
+    await this.sentMarks.send(ids);
   }
 
   async claimStale(idleMs: number, limit: number): Promise<StoredTask[]> {
@@ -128,6 +161,8 @@ export class PgTasksRepository extends TasksRepository {
   }
 
   async close(): Promise<void> {
+    // Writes accepted before close finish first.
+    await Promise.all([this.statusWrites.idle(), this.sentMarks.idle()]);
     if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 

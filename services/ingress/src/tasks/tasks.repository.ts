@@ -39,9 +39,9 @@ export abstract class TasksRepository {
   abstract insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<{ created: boolean; pending: PendingRecord[] }>;
   /**
    * Appends a status change once per (task, status, sequence) and moves the task's current
-   * status forward when the sequence is newer. false: already known, or no such task.
+   * status forward when the sequence is newer. Idempotent; a change for an unknown task is dropped.
    */
-  abstract appendStatus(change: StatusChange): Promise<boolean>;
+  abstract appendStatus(change: StatusChange): Promise<void>;
   /** Status changes, oldest first (by sequence, then arrival). */
   abstract history(taskHash: string): Promise<StatusChange[]>;
   /** Outbox rows not marked sent, created at least `minAgeMs` ago, oldest first. */

@@ -25,9 +25,7 @@ class ControlledRepository extends TasksRepository {
   async insertTask(): Promise<{ created: boolean; pending: PendingRecord[] }> {
     throw new Error('not used');
   }
-  async appendStatus(): Promise<boolean> {
-    return true;
-  }
+  async appendStatus(): Promise<void> {}
   async unsent(): Promise<PendingRecord[]> {
     return [];
   }
