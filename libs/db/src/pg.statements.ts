@@ -1,5 +1,5 @@
 import { Pool, type ClientBase, type PoolClient, type QueryResult } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 /** One statement of a batch. With `params` it runs as a named prepared statement. */
 export interface Statement {
@@ -87,13 +87,6 @@ export function poolOf(ds: DataSource): Pool {
   const driver = ds.driver as unknown as { master?: Pool };
   if (ds.options.type !== 'postgres' || typeof driver.master?.query !== 'function') throw new Error('poolOf: not an initialized Postgres DataSource');
   return driver.master;
-}
-
-/** The pg client a TypeORM transaction runs on, for prepared statements inside it. */
-export async function clientOf(m: EntityManager): Promise<PoolClient> {
-  const runner = m.queryRunner as unknown as { connect?: () => Promise<PoolClient> } | undefined;
-  if (typeof runner?.connect !== 'function') throw new Error('clientOf: the entity manager has no query runner (not inside a transaction)');
-  return runner.connect();
 }
 
 const BEGIN: Statement = { sql: 'BEGIN' };
