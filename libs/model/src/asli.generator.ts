@@ -55,9 +55,8 @@ class HiddenTrace {
   }
 
   at(layer: number, position: number, index: number): number {
-    if (position < this.promptLen) return (this.prefill[layer] as Float32Array)[position * this.hidden + index] as number;
-    const row = this.steps.get(position)?.[layer];
-    if (row === undefined) throw new Error(`hidden state at position ${position} was not kept`);
+    const row = position < this.promptLen ? this.prefill[layer]?.subarray(position * this.hidden) : this.steps.get(position)?.[layer];
+    if (row === undefined) throw new Error(`hidden state of layer ${layer} at position ${position} was not kept`);
     return row[index] as number;
   }
 }
@@ -84,19 +83,28 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   // probe space is known only at the end, so every step keeps its hidden states.
   // The positions drawn up front are reused at the end (same seed, same shape): 32 keccaks and
   // their bigint reductions are not worth paying twice.
+  // Only the layers a probe reads are fetched at a probed position (usually one of them).
   let planned: ProbePosition[] | null = null;
-  let probed: Set<number> | null = null;
+  let probed: Map<number, Set<number>> | null = null;
   if (stops.size === 0) {
     const known = { layers: descriptor.layers, positions: prompt.length + task.maxNewTokens - 1, hidden };
     planned = asliProbePositions(seed, descriptor.probe.count, known);
-    probed = new Set(planned.map((p) => p.position));
+    probed = new Map();
+    for (const p of planned) {
+      const at = probed.get(p.position) ?? new Set<number>();
+      at.add(p.layer);
+      probed.set(p.position, at);
+    }
   }
+  // The prompt's positions come out of the prefill: the layers probed at any of them, or all
+  // layers while the probe space is not known yet.
+  const prefillLayers = probed === null ? true : new Set([...probed].filter(([position]) => position < prompt.length).flatMap(([, layers]) => [...layers]));
   // Every U_t up front (maxNewTokens keccaks, ~2 us each): drawn between decode steps, the same
   // hashes measured twice as slow and slowed the next forward pass (cold caches on both sides).
   const draws = Array.from({ length: task.maxNewTokens }, (_, t) => stepRandom(seed, t));
-  let out = await runner.prefill([prompt], true);
+  let out = await runner.prefill([prompt], prefillLayers);
   const prefillMs = performance.now() - started;
-  const trace = new HiddenTrace(out.hidden as Float32Array[], prompt.length, hidden);
+  const trace = new HiddenTrace(out.hidden ?? [], prompt.length, hidden);
   const tokens: number[] = [];
   let logits = out.logits.subarray((prompt.length - 1) * vocab, prompt.length * vocab);
   let dist: AsliDistribution | undefined;
@@ -106,9 +114,9 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
     tokens.push(token);
     if (tokens.length === task.maxNewTokens || stops.has(token)) break;
     const position = prompt.length + t; // the position this token is fed at
-    const keep = probed === null || probed.has(position);
+    const keep = probed === null ? true : (probed.get(position) ?? false);
     out = await runner.forward(out.cache, [[token]], keep);
-    if (keep) trace.set(position, out.hidden as Float32Array[]);
+    if (out.hidden) trace.set(position, out.hidden);
     logits = out.logits;
   }
 

@@ -53,6 +53,18 @@ describe('decoder runner', () => {
     expect(out.cache.length).toBe(seq.length);
   });
 
+  it('fetches only the hidden layers asked for, the same values as fetching all', async () => {
+    const all = await rt.runner.prefill([seq], true);
+    const some = await rt.runner.prefill([seq], new Set([3, 1]));
+    expect(Object.keys(some.hidden!).map(Number)).toEqual([1, 3]);
+    for (const l of [1, 3]) expect(Array.from(some.hidden![l]!)).toEqual(Array.from(all.hidden![l]!));
+    expect(Array.from(some.logits)).toEqual(Array.from(all.logits));
+    expect((await rt.runner.prefill([seq], new Set<number>())).hidden).toBeNull();
+    const bad = await rt.runner.prefill([seq], new Set([4])).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ModelError);
+    expect((bad as ModelError).field).toBe('hidden');
+  });
+
   it('left-padded batches compute each row as if it ran alone', async () => {
     const other = [256, 1, 2, 3];
     const alone = await rt.runner.prefill([other], true);

@@ -52,7 +52,10 @@ export interface KvCache {
 export interface ForwardResult {
   /** [batch, seq, vocab] */
   logits: Float32Array;
-  /** Per layer [batch, seq, hidden], when asked for. */
+  /**
+   * Per layer [batch, seq, hidden], when asked for: every layer for `true`, only the asked-for
+   * indices for a layer set (the others are holes).
+   */
   hidden: Float32Array[] | null;
   seq: number;
   cache: KvCache;
@@ -155,7 +158,7 @@ export class DecoderRunner {
    * tokens keep positions 0, 1, ... so each row computes what it would alone (up to float
    * summation order).
    */
-  async prefill(prompts: readonly (readonly number[])[], hidden: boolean): Promise<ForwardResult> {
+  async prefill(prompts: readonly (readonly number[])[], hidden: boolean | ReadonlySet<number>): Promise<ForwardResult> {
     const { rows, pads } = leftPadded(prompts);
     return this.forward(this.emptyCache(prompts.length), rows, hidden, pads);
   }
@@ -180,9 +183,16 @@ export class DecoderRunner {
    * Feeds `rows` (same length per row) after the cache. `leftPad[b]` leading entries of row b
    * are padding (masked, position 0), for a first call on an empty cache.
    */
-  async forward(cache: KvCache, rows: readonly (readonly number[])[], hidden: boolean, leftPad?: readonly number[]): Promise<ForwardResult> {
+  async forward(cache: KvCache, rows: readonly (readonly number[])[], hidden: boolean | ReadonlySet<number>, leftPad?: readonly number[]): Promise<ForwardResult> {
     const { feeds, seq, total, mask, nextPosition } = this.feeds(cache, rows, leftPad);
-    const out = await this.run(feeds, hidden ? this.fetchAll : this.fetchNoHidden);
+    // A layer set fetches only those layers: every fetched output is one more tensor copied out
+    // to JS (ASLI generation reads one or two layers at a probed step, not all of them).
+    const layers = hidden === true ? null : hidden === false ? [] : [...hidden].sort((a, b) => a - b);
+    if (layers?.some((l) => !Number.isInteger(l) || l < 0 || l >= this.dims.layers)) {
+      throw new ModelError(ModelErrorCode.InvalidOption, 'hidden', `layers must be integers in [0, ${this.dims.layers}), got ${layers.join(', ')}`);
+    }
+    const fetches = layers === null ? this.fetchAll : layers.length === 0 ? this.fetchNoHidden : [...this.fetchNoHidden, ...layers.map(hiddenState)];
+    const out = await this.run(feeds, fetches);
     const keys: ort.Tensor[] = [];
     const values: ort.Tensor[] = [];
     for (let l = 0; l < this.dims.layers; l++) {
@@ -191,7 +201,7 @@ export class DecoderRunner {
     }
     return {
       logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
-      hidden: hidden ? Array.from({ length: this.dims.layers }, (_, l) => (out[hiddenState(l)] as ort.Tensor).data as Float32Array) : null,
+      hidden: hiddenRows(out, layers, this.dims.layers),
       seq,
       cache: { batch: rows.length, length: total, mask, nextPosition, keys, values },
     };
@@ -322,4 +332,12 @@ export function cudaProviderInstalled(): boolean {
   } catch {
     return false;
   }
+}
+
+/** The hidden-state outputs `layers` asked for (null: all of them), indexed by layer; null when none was. */
+function hiddenRows(out: ort.InferenceSession.ReturnType, layers: readonly number[] | null, count: number): Float32Array[] | null {
+  if (layers !== null && layers.length === 0) return null;
+  const rows: Float32Array[] = [];
+  for (const l of layers ?? Array.from({ length: count }, (_, i) => i)) rows[l] = (out[hiddenState(l)] as ort.Tensor).data as Float32Array;
+  return rows;
 }
