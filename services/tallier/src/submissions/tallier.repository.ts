@@ -1,7 +1,7 @@
 import type { OutgoingRecord } from '@aegis/bus';
 import type { BeaconHead, BeaconLink } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
-import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, poolOf, preparedQuery, type Row } from '@aegis/db';
+import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, preparedQuery, type Row } from '@aegis/db';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { stateFromJson, stateToJson } from './state.codec';
@@ -220,11 +220,14 @@ function outboxColumns(records: readonly OutgoingRecord[]): unknown[] {
 
 /** The tallier's Postgres store (schema `tallier`): TypeORM for the schema and transactions, prepared statements inside. */
 export class TallierRepository implements TallierStore {
-  /** The transactions' own connections, in pg's pipeline mode (TypeORM keeps the schema). */
+  /**
+   * The store's connections, in pg's pipeline mode, sized like the DataSource's pool (whose
+   * `extra.max` sets it). TypeORM keeps the schema and migrations; every query runs here.
+   */
   private readonly pool: Pool;
 
-  constructor(private readonly ds: DataSource) {
-    this.pool = pipelinedPoolLike(ds, 10, 'aegis-tallier');
+  constructor(ds: DataSource) {
+    this.pool = pipelinedPoolLike(ds, (ds.options as { extra?: { max?: number } }).extra?.max ?? 10, 'aegis-tallier');
   }
 
   /**
@@ -241,13 +244,13 @@ export class TallierRepository implements TallierStore {
   }
 
   async submission(submissionId: string): Promise<StoredSubmission | undefined> {
-    const { rows } = await preparedQuery(poolOf(this.ds), `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1`, [submissionId]);
+    const { rows } = await preparedQuery(this.pool, `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1`, [submissionId]);
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
   async unsent(limit: number): Promise<OutboxRow[]> {
     const { rows } = await preparedQuery(
-      poolOf(this.ds),
+      this.pool,
       'SELECT id::text AS id, topic, key, value, headers FROM tallier.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1',
       [limit],
     );
@@ -264,6 +267,6 @@ export class TallierRepository implements TallierStore {
 
   async markSent(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await preparedQuery(poolOf(this.ds), 'UPDATE tallier.outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [[...ids]]);
+    await preparedQuery(this.pool, 'UPDATE tallier.outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [[...ids]]);
   }
 }
