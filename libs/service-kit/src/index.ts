@@ -7,7 +7,7 @@ export { ServiceContextModule, type ServiceContext } from './bootstrap/service-c
 export { EVENT_BUS, METRICS_REGISTRY, SERVICE_HEALTH, SERVICE_LOGGER } from './bootstrap/service-kit.constants';
 export { TransportExceptionFilter } from './bootstrap/transport-exception.filter';
 export { grpcError, grpcStatusOf, GrpcStatus } from './bootstrap/grpc-status.error';
-export { kafkaBusFromEnv, type KafkaConsumerTuning } from './bootstrap/service-bus.factory';
+export { kafkaBusFromEnv, kafkaConnectionFromEnv, type KafkaConsumerTuning } from './bootstrap/service-bus.factory';
 export { runServiceMain } from './bootstrap/service.main';
 export { feedStakeView, stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
 export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';

@@ -1,12 +1,13 @@
-import { createKafkaTopics, parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from '@aegis/bus';
+import { createKafkaTopics, parseBrokerList, type KafkaConnectionOptions } from '@aegis/bus';
+import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ALL_TOPICS } from '@aegis/contracts';
 import { type Command, InvalidArgumentError } from 'commander';
+import { kafkaConnectionFromEnv } from '@aegis/service-kit';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 
 /** deploy/local/kafka.sh's listener, so `aegis kafka create-topics` works with no flags locally. */
 const LOCAL_BROKERS = '127.0.0.1:19092';
-const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 
 interface CreateTopicsOpts {
   brokers: string;
@@ -40,23 +41,13 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
     });
 };
 
-/** Broker auth, as the services read it (docs/conventions.md): the CLI is where env may be read. */
+/**
+ * Broker auth as the services read it (kafkaEnvSchema, docs/conventions.md), with the brokers
+ * from --brokers: one definition of AEGIS_KAFKA_SSL and the SASL variables for every process.
+ */
 function connectionFromEnv(brokers: string[]): KafkaConnectionOptions {
-  const env = process.env;
-  const mechanism = env.AEGIS_KAFKA_SASL_MECHANISM?.toLowerCase();
-  let sasl: KafkaConnectionOptions['sasl'];
-  if (mechanism) {
-    if (!SASL_MECHANISMS.includes(mechanism as KafkaSaslMechanism)) {
-      throw new InvalidArgumentError(`AEGIS_KAFKA_SASL_MECHANISM: expected one of ${SASL_MECHANISMS.join(', ')}, got ${mechanism}`);
-    }
-    const { AEGIS_KAFKA_USERNAME: username, AEGIS_KAFKA_PASSWORD: password } = env;
-    if (!username) throw new InvalidArgumentError('AEGIS_KAFKA_USERNAME: required with AEGIS_KAFKA_SASL_MECHANISM');
-    if (!password) throw new InvalidArgumentError('AEGIS_KAFKA_PASSWORD: required with AEGIS_KAFKA_SASL_MECHANISM');
-    sasl = { mechanism: mechanism as KafkaSaslMechanism, username, password };
-  }
-  const ssl = env.AEGIS_KAFKA_SSL;
-  if (ssl !== undefined && ssl !== 'true' && ssl !== 'false') throw new InvalidArgumentError(`AEGIS_KAFKA_SSL: expected true or false, got ${ssl}`);
-  return { brokers, clientId: 'aegis-cli', ...(ssl === 'true' ? { ssl: true } : {}), ...(sasl ? { sasl } : {}) };
+  const cfg = loadConfig(kafkaEnvSchema, { ...process.env, AEGIS_KAFKA_BROKERS: brokers.join(',') });
+  return kafkaConnectionFromEnv(cfg, 'aegis-cli');
 }
 
 function intOption(flag: string, min: number, max: number): (value: string) => number {
