@@ -166,13 +166,20 @@ export async function inPipelinedTransaction<T>(pool: Pool, fn: (tx: PipelinedTr
   }
 }
 
-/** A pipeline-mode pool on the same database as a Postgres DataSource (for PipelinedTransaction). */
+/**
+ * A pool of pg connections in pipeline mode (for runBatch and PipelinedTransaction). An idle
+ * pooled connection that dies (server restart) must not crash the process: its error is
+ * dropped, and the next checkout opens a fresh connection.
+ */
+export function pipelinedPool(url: string, max: number, applicationName: string): Pool {
+  const pool = new Pool({ connectionString: url, max, application_name: applicationName, pipeline: true });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A pipelinedPool on the same database as a Postgres DataSource built from a URL. */
 export function pipelinedPoolLike(ds: DataSource, max: number, applicationName: string): Pool {
   const url = (ds.options as { url?: string }).url;
   if (ds.options.type !== 'postgres' || !url) throw new Error('pipelinedPoolLike: a Postgres DataSource built from a URL is needed');
-  const pool = new Pool({ connectionString: url, max, application_name: applicationName, pipeline: true });
-  // An idle pooled connection that dies (server restart) must not crash the process; the next
-  // checkout opens a fresh one.
-  pool.on('error', () => undefined);
-  return pool;
+  return pipelinedPool(url, max, applicationName);
 }

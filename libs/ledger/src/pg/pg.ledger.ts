@@ -1,5 +1,5 @@
-import { buildDataSource, parseSchemaName, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
-import { Pool, type PoolClient } from 'pg';
+import { buildDataSource, parseSchemaName, pipelinedPool, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
 import { LedgerCommand, parseLedgerCommand } from '../core/ledger.commands';
@@ -19,7 +19,6 @@ import type { ApplyOutcome, InvariantReport, LedgerStore } from '../core/ledger.
 import { LEDGER_ENTITIES, LedgerAccountEntity } from './ledger.entities';
 import { LEDGER_MIGRATIONS } from './migrations';
 import { storedContentHash } from './pg.content-hash';
-
 
 export const LEDGER_SCHEMA = 'ledger';
 export const LEDGER_MIGRATIONS_TABLE = 'ledger_migrations';
@@ -127,15 +126,7 @@ export class PgLedger implements LedgerStore {
     const schema = parseSchemaName(options.schema ?? LEDGER_SCHEMA);
     const dataSource = buildLedgerDataSource(options);
     await dataSource.initialize();
-    const pool = new Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 10,
-      application_name: options.applicationName ?? `aegis-${schema}`,
-      pipeline: true,
-    });
-    // An idle pooled connection that dies (server restart) must not crash the process; the next
-    // checkout simply opens a fresh one.
-    pool.on('error', () => undefined);
+    const pool = pipelinedPool(options.url, options.poolSize ?? 10, options.applicationName ?? `aegis-${schema}`);
     return new PgLedger(dataSource, pool, options);
   }
 
