@@ -174,7 +174,7 @@ export class DecoderRunner {
     const out = await this.run(feeds, this.fetchNoCache);
     return {
       logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
-      hidden: Array.from({ length: this.dims.layers }, (_, l) => (out[hiddenState(l)] as ort.Tensor).data as Float32Array),
+      hidden: hiddenRows(out, null, this.dims.layers),
       seq,
     };
   }
@@ -201,7 +201,7 @@ export class DecoderRunner {
     }
     return {
       logits: (out[LOGITS] as ort.Tensor).data as Float32Array,
-      hidden: hiddenRows(out, layers, this.dims.layers),
+      hidden: layers !== null && layers.length === 0 ? null : hiddenRows(out, layers, this.dims.layers),
       seq,
       cache: { batch: rows.length, length: total, mask, nextPosition, keys, values },
     };
@@ -334,9 +334,8 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-/** The hidden-state outputs `layers` asked for (null: all of them), indexed by layer; null when none was. */
-function hiddenRows(out: ort.InferenceSession.ReturnType, layers: readonly number[] | null, count: number): Float32Array[] | null {
-  if (layers !== null && layers.length === 0) return null;
+/** The hidden-state outputs `layers` asked for (null: all `count` of them), indexed by layer. */
+function hiddenRows(out: ort.InferenceSession.ReturnType, layers: readonly number[] | null, count: number): Float32Array[] {
   const rows: Float32Array[] = [];
   for (const l of layers ?? Array.from({ length: count }, (_, i) => i)) rows[l] = (out[hiddenState(l)] as ort.Tensor).data as Float32Array;
   return rows;

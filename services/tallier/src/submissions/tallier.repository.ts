@@ -18,7 +18,7 @@ function fromRow(r: Row): StoredSubmission {
   return {
     submissionId: String(r.submission_id),
     taskHash: String(r.task_hash),
-    state: stateFromJson(r.state as ReturnType<typeof stateToJson>),
+    state: stateFromJson(r.state),
     result: new Uint8Array(r.result as Buffer),
     beacon: r.beacon as BeaconLink,
     statusSeq: Number(r.status_seq),
