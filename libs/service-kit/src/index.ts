@@ -9,6 +9,6 @@ export { TransportExceptionFilter } from './bootstrap/transport-exception.filter
 export { grpcError, grpcStatusOf, GrpcStatus } from './bootstrap/grpc-status.error';
 export { kafkaBusFromEnv, kafkaConnectionFromEnv, type KafkaConsumerTuning } from './bootstrap/service-bus.factory';
 export { runServiceMain } from './bootstrap/service.main';
-export { feedStakeView, stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
+export { stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
 export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
 export { GrpcServiceClient } from './bootstrap/grpc.client';

@@ -1,7 +1,7 @@
 import { type DynamicModule, Inject, Injectable, Module, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { decodingHandler, type EventBus, routeByTopic, type Subscription } from '@aegis/bus';
-import { StakeView, TOPICS } from '@aegis/contracts';
-import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
+import { type StakeView, TOPICS } from '@aegis/contracts';
+import { EVENT_BUS, stakeViewProviders } from '@aegis/service-kit';
 import { PowCheckController } from './checking/pow-check.controller';
 import { PowCheckService } from './checking/pow-check.service';
 import { SubmissionCache } from './checking/submission.cache';
@@ -19,7 +19,8 @@ export interface PowCheckerModuleOptions {
   readonly submissionLookup?: SubmissionLookup;
 }
 
-const FEEDS = Symbol('pow-checker.FEEDS_STAKE_VIEW');
+/** This replica's own consumer groups (it must read every submission and every stake) start with this. */
+const checkerGroupPrefix = (instanceId: string): string => `aegis.pow-checker.v1.${instanceId}`;
 
 /** Every replica needs every submission in its cache: a group of its own, read from the beginning. */
 @Injectable()
@@ -27,19 +28,15 @@ class CacheFeeds implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriptions: Subscription[] = [];
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(CHECKER_STAKE_VIEW) private readonly view: StakeView,
     @Inject(CHECKER_OPTIONS) private readonly options: PowCheckerOptions,
-    @Inject(FEEDS) private readonly feeds: boolean,
     private readonly cache: SubmissionCache,
     @Optional() @Inject(CHECKER_SUBMISSION_LOOKUP) private readonly lookup?: SubmissionLookup,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
-    const prefix = `aegis.pow-checker.v1.${this.options.instanceId}`;
-    const start = Date.now();
     this.subscriptions.push(
       await this.bus.subscribe({
         topics: [TOPICS.submissions, TOPICS.disputes],
-        groupId: `${prefix}.submissions.${start}`,
+        groupId: `${checkerGroupPrefix(this.options.instanceId)}.submissions.${Date.now()}`,
         fromBeginning: true,
         handler: routeByTopic({
           [TOPICS.submissions]: decodingHandler(TOPICS.submissions, async (s) => this.cache.addSubmission(s)),
@@ -47,7 +44,6 @@ class CacheFeeds implements OnApplicationBootstrap, OnModuleDestroy {
         }),
       }),
     );
-    if (this.feeds) this.subscriptions.push(await feedStakeView(this.bus, this.view, `${prefix}.stake-view.${start}`));
   }
   async onModuleDestroy(): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.stop()));
@@ -63,8 +59,7 @@ export class PowCheckerModule {
       controllers: [PowCheckController],
       providers: [
         { provide: CHECKER_OPTIONS, useValue: config.options },
-        { provide: CHECKER_STAKE_VIEW, useValue: config.stakeView ?? new StakeView(config.minStake ?? 0n) },
-        { provide: FEEDS, useValue: config.stakeView === undefined },
+        ...stakeViewProviders(CHECKER_STAKE_VIEW, config, checkerGroupPrefix(config.options.instanceId)),
         ...(config.submissionLookup ? [{ provide: CHECKER_SUBMISSION_LOOKUP, useValue: config.submissionLookup }] : []),
         SubmissionCache,
         PowCheckerMetrics,

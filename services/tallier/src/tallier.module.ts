@@ -1,7 +1,6 @@
-import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
-import type { EventBus, Subscription } from '@aegis/bus';
-import { StakeView } from '@aegis/contracts';
-import { EVENT_BUS, feedStakeView } from '@aegis/service-kit';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { StakeView } from '@aegis/contracts';
+import { stakeViewProviders } from '@aegis/service-kit';
 import type { DataSource } from 'typeorm';
 import { systemClock } from './clock';
 import { OutboxRelay } from './outbox/outbox.relay';
@@ -26,32 +25,15 @@ export interface TallierModuleOptions {
   readonly stakeView?: StakeView;
 }
 
-const FEEDS_STAKE_VIEW = Symbol('tallier.FEEDS_STAKE_VIEW');
 const OWNED_DATA_SOURCE = Symbol('tallier.OWNED_DATA_SOURCE');
 
-/** Subscribes the module's own stake view and releases what the module owns, in Nest's lifecycle. */
+/** Releases what the module owns, in Nest's lifecycle. */
 @Injectable()
-class TallierLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
-  private subscription: Subscription | undefined;
-
+class TallierLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(TALLIER_STAKE_VIEW) private readonly view: StakeView,
-    @Inject(TALLIER_OPTIONS) private readonly options: TallierOptions,
-    @Inject(FEEDS_STAKE_VIEW) private readonly feeds: boolean,
     @Inject(OWNED_DATA_SOURCE) private readonly owned: DataSource | null,
     @Inject(TALLIER_STORE) private readonly store: TallierStore,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.feeds) return;
-    // A fresh group per start: the view is in memory and must be rebuilt from the beginning.
-    this.subscription = await feedStakeView(this.bus, this.view, `aegis.tallier.v1.${this.options.instanceId}.stake-view.${Date.now()}`);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.subscription?.stop();
-  }
 
   /**
    * After every destroy hook: Nest runs a module's destroy hooks concurrently, and the relay's
@@ -75,8 +57,8 @@ export class TallierModule {
         { provide: TALLIER_OPTIONS, useValue: config.options },
         { provide: TALLIER_STORE, useValue: store },
         { provide: TALLIER_CLOCK, useValue: config.options.clock ?? systemClock },
-        { provide: TALLIER_STAKE_VIEW, useValue: config.stakeView ?? new StakeView(config.options.minStake) },
-        { provide: FEEDS_STAKE_VIEW, useValue: config.stakeView === undefined },
+        // Absent a view from the caller, one fed from aegis.ledger-events.v1 by a group of this start's own.
+        ...stakeViewProviders(TALLIER_STAKE_VIEW, { stakeView: config.stakeView, minStake: config.options.minStake }, `aegis.tallier.v1.${config.options.instanceId}`),
         { provide: OWNED_DATA_SOURCE, useValue: config.ownsDataSource && config.dataSource ? config.dataSource : null },
         TallierLifecycle,
         TallierMetrics,
