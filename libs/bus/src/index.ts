@@ -9,7 +9,7 @@ export { DEAD_LETTER_REASON_HEADER, deadLetterRecord } from './dead-letter';
 export { DEFAULT_RETRY, backoffDelayMs, type ResolvedRetryPolicy } from './delivery';
 export { decodingHandler, routeByTopic } from './decoding.handler';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process.bus';
-export { KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka.bus';
+export { DEFAULT_FETCH_MAX_WAIT_MS, DEFAULT_FETCH_MIN_BYTES, KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka.bus';
 export { createKafkaTopics, deleteKafkaTopics, type CreateTopicsOptions, type CreateTopicsResult } from './kafka/kafka.admin';
 export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from './kafka/kafka.options';
 // Generic: also merges concurrent database writes in the services (one statement per merged batch).

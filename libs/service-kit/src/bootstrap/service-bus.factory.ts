@@ -20,5 +20,11 @@ export function kafkaConnectionFromEnv(cfg: KafkaEnv, clientId: string): KafkaCo
  * concurrently for different keys (order within a partition stays strict either way).
  */
 export function kafkaBusFromEnv(cfg: KafkaEnv, clientId: string, logger: Logger, tuning: KafkaConsumerTuning = {}): KafkaEventBus {
-  return new KafkaEventBus({ ...kafkaConnectionFromEnv(cfg, clientId), logger: logger.child({ component: 'bus' }), ...tuning });
+  return new KafkaEventBus({
+    ...kafkaConnectionFromEnv(cfg, clientId),
+    ...(cfg.AEGIS_KAFKA_FETCH_MAX_WAIT_MS !== undefined ? { fetchMaxWaitMs: cfg.AEGIS_KAFKA_FETCH_MAX_WAIT_MS } : {}),
+    ...(cfg.AEGIS_KAFKA_FETCH_MIN_BYTES !== undefined ? { fetchMinBytes: cfg.AEGIS_KAFKA_FETCH_MIN_BYTES } : {}),
+    logger: logger.child({ component: 'bus' }),
+    ...tuning,
+  });
 }
