@@ -63,3 +63,26 @@ export async function deleteKafkaTopics(connection: KafkaConnectionOptions, topi
     await admin.disconnect();
   }
 }
+
+/**
+ * Records appended to each topic so far: the sum of its partitions' end offsets (high
+ * watermarks). Two readings bracket a run to count what it published, topic by topic. A topic
+ * that does not exist is an error naming it.
+ */
+export async function topicRecordCounts(connection: KafkaConnectionOptions, topics: readonly string[]): Promise<Map<string, bigint>> {
+  const admin = new Kafka(kafkaClientConfig(connection)).admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const missing = topics.find((t) => !present.has(t));
+    if (missing !== undefined) throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'topics', `topic ${missing} does not exist`);
+    const counts = new Map<string, bigint>();
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      counts.set(topic, offsets.reduce((sum, p) => sum + BigInt(p.high), 0n));
+    }
+    return counts;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BusErrorCode } from '../bus.errors';
 import { describeEventBusConformance } from '../event-bus.conformance';
-import { createKafkaTopics, deleteKafkaTopics } from './kafka.admin';
+import { createKafkaTopics, deleteKafkaTopics, topicRecordCounts } from './kafka.admin';
 import { KafkaEventBus } from './kafka.bus';
 import type { KafkaConnectionOptions } from './kafka.options';
 import { testKafkaBrokers } from '@aegis/testing';
@@ -58,6 +58,23 @@ describe('KafkaEventBus against a real broker', () => {
       expect(second.created).toEqual([]);
       expect(second.existing).toEqual([{ topic, partitions: 2 }]);
     } finally {
+      await deleteKafkaTopics(connection, [topic]);
+    }
+  });
+
+  it('counts the records appended to each topic across its partitions, and names a missing topic', async () => {
+    const topic = `counts.${run}`;
+    await createKafkaTopics(connection, { topics: [topic], partitions: 3, replicationFactor: 1 });
+    const sut = new KafkaEventBus({ ...connection });
+    try {
+      const before = await topicRecordCounts(connection, [topic]);
+      await sut.publishBatch(['a', 'b', 'c', 'd', 'e'].map((key) => ({ topic, key, value: new Uint8Array([1]) })));
+      const after = await topicRecordCounts(connection, [topic]);
+      expect(before.get(topic)).toBe(0n);
+      expect(after.get(topic)).toBe(5n);
+      await expect(topicRecordCounts(connection, [topic, `absent.${run}`])).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT, field: 'topics' });
+    } finally {
+      await sut.close();
       await deleteKafkaTopics(connection, [topic]);
     }
   });

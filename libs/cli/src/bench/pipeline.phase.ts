@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, type Subscription } from '@aegis/bus';
+import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { runMigrations } from '@aegis/db';
 import { DevnetMonitor, formatProgress, freePort, startNoopWorker } from '@aegis/devnet';
@@ -17,6 +17,7 @@ import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
+import { recordsPerTask, type RecordsPerTask } from './records.count';
 import { StageClock, type StageFigures } from './stage.clock';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -54,6 +55,8 @@ export interface PhaseResult {
   /** CPU seconds per task of each party over the run (services, the bench client, broker, Postgres). */
   readonly cpuMsPerTask: Record<string, number>;
   readonly machineBusyShare: number;
+  /** Records appended per completed task, by topic (topics with none left out), and their sum. */
+  readonly kafkaRecordsPerTask: RecordsPerTask;
 }
 
 /**
@@ -202,6 +205,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
       const line = formatProgress(monitor.counts(hashes), o.tasks);
       if (line !== last) o.progress(`  ${(last = line)}`);
     }, 1_000);
+    // Funding and staking published before this point; only the run's own records are counted.
+    const recordsBefore = await topicRecordCounts(connection, ALL_TOPICS);
     meter.begin();
     const started = Date.now();
     let next = 0;
@@ -216,6 +221,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     const cpu = meter.end();
     clearInterval(ticker);
     const counts = monitor.counts(hashes);
+    const recordsAfter = await topicRecordCounts(connection, ALL_TOPICS);
     return {
       tasks: hashes.size,
       completed: counts.completed,
@@ -229,6 +235,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
       stages: stages.figures(),
       cpuMsPerTask: Object.fromEntries(Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))])),
       machineBusyShare: cpu.machineBusyShare,
+      kafkaRecordsPerTask: recordsPerTask(recordsBefore, recordsAfter, counts.completed),
     };
   } finally {
     ingressApi?.close();

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { parseBrokerList } from '@aegis/bus';
 import { startLocalPostgres } from '@aegis/db';
 import { type Command, InvalidArgumentError } from 'commander';
+import { measureSecp256k1, type Secp256k1Costs } from '../bench/crypto.cost';
 import { runPipelinePhase, type PhaseResult } from '../bench/pipeline.phase';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -12,6 +13,14 @@ import type { RegisterCommand } from './index';
 const run = promisify(execFile);
 const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
 const LOCAL_BROKERS = '127.0.0.1:19092';
+
+/**
+ * secp256k1 work per task in the control-plane run: the client signs the task, the no-op worker
+ * its result and the tallier the task's beacon link (more than one when a committee is redrawn);
+ * ingress (the task), the ledger (the fee authorisation) and the tallier (the result) each check
+ * a signer whose key they have seen before. Recovery happens once per new signer, not per task.
+ */
+export const CONTROL_PLANE_SECP256K1 = { signs: 3, knownSignerVerifies: 3 } as const;
 
 interface PipelineOpts {
   brokers: string;
@@ -60,6 +69,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
       const serverUrl = await startLocalPostgres();
       // The machine is shared (other benches, tests): its load at the start is part of the figure.
       const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+      const secp256k1 = measureSecp256k1();
       const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
 
       progress(`bench: control plane, ${opts.controlTasks} tasks with no-op inference`);
@@ -86,7 +96,8 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
             cores: availableParallelism(),
             loadAverage1mAtStart: loadAtStart,
           },
-          limits: limitingStage(control),
+          secp256k1: { ...secp256k1, perTask: CONTROL_PLANE_SECP256K1, msPerTask: cryptoMsPerTask(secp256k1) },
+          limits: limitingStage(control, secp256k1),
           // If every core did nothing but this pipeline: the most any stage arrangement could reach.
           cpuCeilingTasksPerSecond: cpuCeiling(control, availableParallelism()),
         },
@@ -101,7 +112,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
  * the largest CPU consumers per task. With every party CPU-bound on a shared machine the
  * busiest party is the bottleneck; the stage rates show where tasks queue.
  */
-export function limitingStage(p: PhaseResult): string {
+export function limitingStage(p: PhaseResult, secp256k1?: Secp256k1Costs): string {
   const slowest = Object.entries(p.stages)
     .filter(([, f]) => f.tasks > 1)
     .sort((a, b) => a[1].perSecond - b[1].perSecond)[0];
@@ -113,8 +124,17 @@ export function limitingStage(p: PhaseResult): string {
   const totalMs = Object.values(p.cpuMsPerTask).reduce((a, b) => a + b, 0);
   return (
     `machine CPU ${Math.round(p.machineBusyShare * 100)}% busy over the run; CPU per task ${Math.round(totalMs * 10) / 10} ms in all, most: ${cpu}` +
-    (slowest ? `; slowest stage: ${slowest[0]} at ${slowest[1].perSecond}/s` : '')
+    (slowest ? `; slowest stage: ${slowest[0]} at ${slowest[1].perSecond}/s` : '') +
+    `; per task ${p.kafkaRecordsPerTask.total} Kafka records appended` +
+    (secp256k1
+      ? ` and ${CONTROL_PLANE_SECP256K1.signs} secp256k1 signatures + ${CONTROL_PLANE_SECP256K1.knownSignerVerifies} checks (${cryptoMsPerTask(secp256k1)} ms of that CPU)`
+      : '')
   );
+}
+
+/** CPU the control plane's secp256k1 operations take per task, at this process's measured costs. */
+export function cryptoMsPerTask(c: Secp256k1Costs): number {
+  return Math.round((CONTROL_PLANE_SECP256K1.signs * c.signMs + CONTROL_PLANE_SECP256K1.knownSignerVerifies * c.verifyKnownSignerMs) * 100) / 100;
 }
 
 /** cores / (CPU seconds all processes spent per task): the CPU-bound upper bound of the run. */
