@@ -34,6 +34,12 @@ export interface PhaseOptions {
   readonly nodes: number;
   readonly inference: 'model' | 'noop';
   readonly tasks: number;
+  /**
+   * Tasks run to completion before the measured ones, followed by ANALYZE, so the figure is the
+   * steady state of long-running services: JIT-compiled code, and query plans made for tables
+   * with rows in them (see warmUp).
+   */
+  readonly warmupTasks: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly progress: (line: string) => void;
@@ -131,7 +137,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
 
     ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
     o.progress(`  funding the client and staking ${nodes.length} nodes`);
-    await fund(ledgerApi, client, TASK_FEE * BigInt(o.tasks + 1), false);
+    await fund(ledgerApi, client, TASK_FEE * BigInt(o.warmupTasks + o.tasks + 1), false);
     for (const node of nodes) await fund(ledgerApi, node, MIN_STAKE * 2n, true);
 
     if (o.inference === 'noop') {
@@ -177,9 +183,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
 
     ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingress.grpcPort}`);
     const api = ingressApi;
-    const hashes = new Set<string>();
     let nonce = BigInt(Date.now()) << 16n;
-    const submit = async (i: number): Promise<void> => {
+    const submit = async (i: number, into: Set<string>): Promise<void> => {
       const spec: TaskSpec = {
         modelId: TINY_MODEL_ID,
         promptTokens: [...utf8(`bench task ${i}`)],
@@ -196,27 +201,43 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         client: Buffer.from(client.address.slice(2), 'hex'),
         signature: Buffer.from(client.sign(hash)),
       }, 60_000);
-      hashes.add(toHex(hash));
+      into.add(toHex(hash));
+    };
+    /** `count` tasks, `o.concurrency` SubmitTask calls in flight; resolves when all were accepted. */
+    const submitAll = async (count: number, into: Set<string>): Promise<void> => {
+      let next = 0;
+      const submitter = async (): Promise<void> => {
+        for (let i = next++; i < count; i = next++) await submit(i, into);
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, count)) }, submitter));
+    };
+    const settle = async (tasks: ReadonlySet<string>, deadline: number): Promise<void> => {
+      while (!monitor.settled(tasks) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     };
 
+    if (o.warmupTasks > 0) {
+      o.progress(`  warm-up: ${o.warmupTasks} tasks, then ANALYZE`);
+      const warm = new Set<string>();
+      await submitAll(o.warmupTasks, warm);
+      await settle(warm, Date.now() + o.timeoutMs);
+      if (!monitor.settled(warm)) throw new Error(`bench: the ${o.warmupTasks} warm-up tasks did not settle within ${o.timeoutMs} ms`);
+      await analyze(databaseUrl);
+    }
+
+    const hashes = new Set<string>();
     o.progress(`  submitting ${o.tasks} tasks, ${o.concurrency} in flight`);
     let last = '';
     const ticker = setInterval(() => {
       const line = formatProgress(monitor.counts(hashes), o.tasks);
       if (line !== last) o.progress(`  ${(last = line)}`);
     }, 1_000);
-    // Funding and staking published before this point; only the run's own records are counted.
+    // Funding, staking and the warm-up published before this point; only the run's own records are counted.
     const recordsBefore = await topicRecordCounts(connection, ALL_TOPICS);
     meter.begin();
     const started = Date.now();
-    let next = 0;
-    const submitter = async (): Promise<void> => {
-      for (let i = next++; i < o.tasks; i = next++) await submit(i);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, o.tasks)) }, submitter));
+    await submitAll(o.tasks, hashes);
     const submitSeconds = (Date.now() - started) / 1000;
-    const deadline = started + o.timeoutMs;
-    while (!monitor.settled(hashes) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await settle(hashes, started + o.timeoutMs);
     const seconds = (Date.now() - started) / 1000;
     const cpu = meter.end();
     clearInterval(ticker);
@@ -232,7 +253,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
       settled: monitor.settled(hashes),
       checkedVerdicts: counts.checkedVerdicts,
       deadLetters: counts.deadLetters,
-      stages: stages.figures(),
+      stages: stages.figures(hashes),
       cpuMsPerTask: Object.fromEntries(Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))])),
       machineBusyShare: cpu.machineBusyShare,
       kafkaRecordsPerTask: recordsPerTask(recordsBefore, recordsAfter, counts.completed),
@@ -255,6 +276,22 @@ function localBrokerPid(): number {
     return Number(readFileSync(join(ROOT, '.cache/kafka/run-19092/broker.pid'), 'utf8').trim()) || 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * What autovacuum does within a minute of a deployment's start, done at once: statistics for the
+ * tables the warm-up filled. Without them every pooled connection keeps the generic plans it made
+ * while the tables were empty (sequential scans), and a statement's cost grows with its table for
+ * the rest of a run shorter than autovacuum's first pass; ANALYZE invalidates those plans.
+ */
+async function analyze(databaseUrl: string): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await db.query('ANALYZE');
+  } finally {
+    await db.end();
   }
 }
 

@@ -30,4 +30,14 @@ describe('StageClock', () => {
     expect(Object.keys(sut.figures()).map((n) => n.replace(/ \(.*\)$/, ''))).toEqual(['QUEUED -> VERIFYING']);
     expect(Object.values(sut.figures())[0]).toMatchObject({ tasks: 1, p50Ms: 20, perSecond: 0 });
   });
+
+  it('counts only the tasks asked for (the measured ones, not a warm-up)', () => {
+    const sut = new StageClock();
+    sut.submitStarted('0xwarm', 0);
+    sut.observe('0xwarm', TaskStatus.QUEUED, 900);
+    sut.submitStarted('0xrun', 1_000);
+    sut.observe('0xrun', TaskStatus.QUEUED, 1_050);
+    expect(Object.values(sut.figures(new Set(['0xrun'])))).toEqual([{ tasks: 1, p50Ms: 50, p95Ms: 50, perSecond: 0 }]);
+    expect(Object.values(sut.figures())[0]).toMatchObject({ tasks: 2 });
+  });
 });

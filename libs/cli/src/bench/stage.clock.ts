@@ -68,11 +68,13 @@ export class StageClock {
   /**
    * Keyed `A -> B` for each pair of consecutive statuses a task went through ('submit call ->
    * QUEUED' is ingress; 'QUEUED -> SUBMITTED' the worker and the tallier's recording + beacon;
-   * '-> final' the window and the tally), in pipeline order.
+   * '-> final' the window and the tally), in pipeline order. `only`: just these tasks (the
+   * measured ones, not a warm-up's).
    */
-  figures(): Record<string, StageFigures> {
+  figures(only?: ReadonlySet<string>): Record<string, StageFigures> {
     const spans = new Map<string, { spans: number[]; ends: number[] }>();
     for (const [task, times] of this.seen) {
+      if (only && !only.has(task)) continue;
       let prev: TaskStatus | 'final' | 'submit' = 'submit';
       let prevAt = this.submitted.get(task);
       for (const status of ORDER) {

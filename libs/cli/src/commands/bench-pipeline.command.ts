@@ -26,6 +26,8 @@ interface PipelineOpts {
   brokers: string;
   tasks: number;
   controlTasks: number;
+  warmup: number;
+  fullWarmup: number;
   nodes: number;
   concurrency: number;
   partitions: number;
@@ -53,6 +55,8 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     .option('--brokers <list>', 'Kafka (started with deploy/local/kafka.sh when it is the local one)', LOCAL_BROKERS)
     .option('--tasks <n>', 'tasks for the full pipeline (model inference + verification)', int('--tasks', 1, 100_000), 24)
     .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', int('--control-tasks', 1, 1_000_000), 1200)
+    .option('--warmup <n>', 'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start', int('--warmup', 0, 100_000), 300)
+    .option('--full-warmup <n>', 'the same before the full-pipeline run', int('--full-warmup', 0, 10_000), 4)
     .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', int('--nodes', 2, 64), 3)
     .option('--concurrency <n>', 'SubmitTask calls in flight', int('--concurrency', 1, 1024), 32)
     .option('--partitions <n>', 'partitions per topic', int('--partitions', 1, 1000), 6)
@@ -73,11 +77,11 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
       const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
 
       progress(`bench: control plane, ${opts.controlTasks} tasks with no-op inference`);
-      const control = await runPipelinePhase({ ...common, inference: 'noop', tasks: opts.controlTasks, concurrency: opts.concurrency });
+      const control = await runPipelinePhase({ ...common, inference: 'noop', tasks: opts.controlTasks, warmupTasks: opts.warmup, concurrency: opts.concurrency });
       let full: PhaseResult | undefined;
       if (opts.full) {
         progress(`bench: full pipeline, ${opts.tasks} tasks with the small model`);
-        full = await runPipelinePhase({ ...common, inference: 'model', tasks: opts.tasks, concurrency: Math.min(opts.concurrency, 8) });
+        full = await runPipelinePhase({ ...common, inference: 'model', tasks: opts.tasks, warmupTasks: opts.fullWarmup, concurrency: Math.min(opts.concurrency, 8) });
       }
       const result = {
         tasksPerSecond: full?.tasksPerSecond ?? null,
@@ -90,6 +94,8 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
             processes: 'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
             partitions: opts.partitions,
             concurrency: opts.concurrency,
+            warmupTasks: { controlPlane: opts.warmup, full: opts.full ? opts.fullWarmup : 0 },
+            afterWarmup: 'ANALYZE (what autovacuum does within a minute of a start)',
             windowSeconds: 1,
             model: 'aegis-tiny-v1',
             executionProvider: 'cpu',
