@@ -44,6 +44,12 @@ export interface AsliBenchReport {
   plainTokensPerSecond: number;
   modelBytes: number;
   medianMs: { plain: number; asli: number; verify: number };
+  /**
+   * Where ASLI generation's time goes (medians over the same runs): setup (task hash, seed,
+   * probe positions, every U_t), decode (prefill + loop, comparable with medianMs.plain), finish
+   * (probe values, digest, signature). decodeOverPlain is the loop's own overhead.
+   */
+  asliPhasesMs: { setup: number; decode: number; finish: number; decodeOverPlain: number };
   tokens: number;
   repetitions: number;
   threads: number;
@@ -126,10 +132,15 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
     // allocates megabytes, and interleaving it would hand its garbage-collection debt to
     // whichever generation ran next. Verifications are timed afterwards, one per ASLI output.
     const outputs: SignedResult[] = [];
+    const phases = { setup: [] as number[], decode: [] as number[], finish: [] as number[] };
     for (let r = 0; r < options.repetitions; r++) {
       const plainRun = (): Promise<number[]> => timed(times.plain, () => plainGreedyLoop(runtime, task.promptTokens, options.tokens));
       if (r % 2 === 0) await plainRun();
-      outputs.push((await timed(times.asli, () => generate(runtime, task, key))).signed);
+      const generation = await timed(times.asli, () => generate(runtime, task, key));
+      outputs.push(generation.signed);
+      phases.setup.push(generation.timings.setupMs);
+      phases.decode.push(generation.timings.decodeMs);
+      phases.finish.push(generation.timings.finishMs);
       if (r % 2 === 1) await plainRun();
       options.onProgress?.(`bench asli: repetition ${r + 1}/${options.repetitions}`);
     }
@@ -157,6 +168,12 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       plainTokensPerSecond: round((options.tokens * 1000) / m.plain, 1),
       modelBytes: onnx.length,
       medianMs: { plain: round(m.plain), asli: round(m.asli), verify: round(m.verify) },
+      asliPhasesMs: {
+        setup: round(median(phases.setup)),
+        decode: round(median(phases.decode)),
+        finish: round(median(phases.finish)),
+        decodeOverPlain: round(median(phases.decode) / m.plain),
+      },
       tokens: options.tokens,
       repetitions: options.repetitions,
       threads: options.threads,

@@ -17,9 +17,16 @@ import {
 import type { ModelRuntime } from './model.runtime';
 
 export interface GenerationTimings {
-  /** Wall time of the whole call (prefill, decode loop, probes, digest, signature). */
+  /** Wall time of the whole call: setupMs + decodeMs + finishMs. */
   totalMs: number;
+  /** Before the first forward pass: task checks, task hash, seed, probe positions, every U_t. */
+  setupMs: number;
+  /** Prefill and the decode loop (forward passes, the sampler, hidden states at probed steps). */
+  decodeMs: number;
+  /** The prefill alone (part of decodeMs). */
   prefillMs: number;
+  /** After the loop: probe values, result digest, signature. */
+  finishMs: number;
   steps: number;
 }
 
@@ -102,8 +109,9 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   // Every U_t up front (maxNewTokens keccaks, ~2 us each): drawn between decode steps, the same
   // hashes measured twice as slow and slowed the next forward pass (cold caches on both sides).
   const draws = Array.from({ length: task.maxNewTokens }, (_, t) => stepRandom(seed, t));
+  const decodeStarted = performance.now();
   let out = await runner.prefill([prompt], prefillLayers);
-  const prefillMs = performance.now() - started;
+  const prefillMs = performance.now() - decodeStarted;
   const trace = new HiddenTrace(out.hidden ?? [], prompt.length, hidden);
   const tokens: number[] = [];
   let logits = out.logits.subarray((prompt.length - 1) * vocab, prompt.length * vocab);
@@ -120,6 +128,7 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
     logits = out.logits;
   }
 
+  const finishStarted = performance.now();
   const shape = { layers: descriptor.layers, positions: prompt.length + tokens.length - 1, hidden };
   // Without stop tokens every run has exactly maxNewTokens tokens, so `planned` was drawn over this shape.
   const positions = planned ?? asliProbePositions(seed, descriptor.probe.count, shape);
@@ -128,5 +137,16 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
     value: quantize(trace.at(p.layer, p.position, p.index), descriptor.probe.q),
   }));
   const signed = signResult({ taskHash: th, node: key.address, tokens, probes }, key);
-  return { signed, timings: { totalMs: performance.now() - started, prefillMs, steps: tokens.length } };
+  const ended = performance.now();
+  return {
+    signed,
+    timings: {
+      totalMs: ended - started,
+      setupMs: decodeStarted - started,
+      decodeMs: finishStarted - decodeStarted,
+      prefillMs,
+      finishMs: ended - finishStarted,
+      steps: tokens.length,
+    },
+  };
 }

@@ -57,6 +57,14 @@ describe('ASLI generation', () => {
     expect(c.result.tokens).not.toEqual(a.result.tokens);
   });
 
+  it('splits its wall time into setup, decode (prefill within it) and finish', async () => {
+    const { timings } = await generate(gen, task(), alice);
+    expect(timings.steps).toBe(24);
+    for (const ms of [timings.setupMs, timings.decodeMs, timings.prefillMs, timings.finishMs]) expect(ms).toBeGreaterThan(0);
+    expect(timings.prefillMs).toBeLessThanOrEqual(timings.decodeMs);
+    expect(timings.setupMs + timings.decodeMs + timings.finishMs).toBeCloseTo(timings.totalMs, 6);
+  });
+
   it('reports probes at the positions the seed selects, over prompt and output', async () => {
     const r = await honest();
     // The descriptor's random probes, then the final probe (last layer, last consumed position).
