@@ -51,10 +51,13 @@ describe('SignerCache', () => {
   it('answers exactly as verifySignature does, on the slow (first) path and the cached path', () => {
     const mutations: Mutation[] = ['none', 'flip-v', 'high-s-twin', 'other-digest', 'other-signer', 'bit-flip', 'v-out-of-range', 'zero-r', 'truncated'];
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...mutations), fc.nat(511), fc.boolean(), (digest, m, bit, warm) => {
-        const sut = new SignerCache();
-        // Warm: the cache already holds alice's key (the path most calls take).
-        if (warm) expect(sut.verify(keccak256(digest), alice.sign(keccak256(digest)), alice.address)).toBe(true);
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...mutations), fc.nat(511), fc.constantFrom('cold', 'key', 'table'), (digest, m, bit, path) => {
+        // cold: recovery; key: alice's bare key is held; table: and its precomputed table.
+        const sut = new SignerCache({ promoteAfter: 2 });
+        for (let i = 0; i < (path === 'cold' ? 0 : path === 'key' ? 1 : 2); i++) {
+          expect(sut.verify(keccak256(digest), alice.sign(keccak256(digest)), alice.address)).toBe(true);
+        }
+        expect(sut.size.tables).toBe(path === 'table' ? 1 : 0);
         const { sig, digest: d } = mutate(alice.sign(digest), digest, m, bit);
         expect(sut.verify(d, sig, alice.address)).toBe(verifySignature(d, sig, alice.address));
       }),
@@ -82,5 +85,26 @@ describe('SignerCache', () => {
     expect(sut.verify(d, alice.sign(d), alice.address)).toBe(true);
     expect(sut.verify(d, bob.sign(d), alice.address)).toBe(false);
     expect(() => new SignerCache(0)).toThrow('capacity');
+    expect(() => new SignerCache({ tableCapacity: 0 })).toThrow('tableCapacity');
+    expect(() => new SignerCache({ promoteAfter: 1.5 })).toThrow('promoteAfter');
+  });
+
+  it('builds a table only for an address checked promoteAfter times, and keeps at most tableCapacity', () => {
+    const sut = new SignerCache({ promoteAfter: 3, tableCapacity: 1 });
+    const d = keccak256(Uint8Array.of(4));
+    const check = (k: NodeKey, times: number): void => {
+      for (let i = 0; i < times; i++) expect(sut.verify(d, k.sign(d), k.address)).toBe(true);
+    };
+    check(alice, 2);
+    expect(sut.size).toEqual({ keys: 1, tables: 0 });
+    check(alice, 1);
+    expect(sut.size).toEqual({ keys: 1, tables: 1 });
+    // Bob earns a table too: alice, checked less recently, is demoted to her bare key.
+    check(bob, 3);
+    expect(sut.size).toEqual({ keys: 2, tables: 1 });
+    // Demoted or not, the answers stay right.
+    check(alice, 1);
+    expect(sut.verify(d, bob.sign(d), alice.address)).toBe(false);
+    expect(sut.verify(keccak256(d), alice.sign(d), alice.address)).toBe(false);
   });
 });
