@@ -35,9 +35,14 @@ export interface PhaseOptions {
   readonly inference: 'model' | 'noop';
   readonly tasks: number;
   /**
+   * Client identities submitting in turn. Each SubmitTask escrows its fee from the client's
+   * ledger account, and escrows of one client serialise on that account's row lock.
+   */
+  readonly clients: number;
+  /**
    * Tasks run to completion before the measured ones, followed by ANALYZE, so the figure is the
    * steady state of long-running services: JIT-compiled code, and query plans made for tables
-   * with rows in them (see warmUp).
+   * with rows in them (see analyze).
    */
   readonly warmupTasks: number;
   readonly concurrency: number;
@@ -91,7 +96,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     return path;
   };
   const control = NodeKey.generate();
-  const client = NodeKey.generate();
+  const clients = Array.from({ length: o.clients }, () => NodeKey.generate());
   const nodes = Array.from({ length: o.nodes }, () => NodeKey.generate());
   const logDir = join(ROOT, '.cache/bench-pipeline-logs', o.inference);
   mkdirSync(logDir, { recursive: true });
@@ -136,8 +141,10 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     ]);
 
     ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
-    o.progress(`  funding the client and staking ${nodes.length} nodes`);
-    await fund(ledgerApi, client, TASK_FEE * BigInt(o.warmupTasks + o.tasks + 1), false);
+    o.progress(`  funding ${clients.length} clients and staking ${nodes.length} nodes`);
+    // Tasks go to clients in turn: each needs its share of the fees, plus one spare.
+    const perClient = Math.ceil((o.warmupTasks + o.tasks) / clients.length) + 1;
+    for (const client of clients) await fund(ledgerApi, client, TASK_FEE * BigInt(perClient), false);
     for (const node of nodes) await fund(ledgerApi, node, MIN_STAKE * 2n, true);
 
     if (o.inference === 'noop') {
@@ -195,6 +202,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         nonce: nonce++,
       };
       const hash = taskHash(spec);
+      const client = clients[i % clients.length] as NodeKey;
       stages.submitStarted(toHex(hash), Date.now());
       await api.unary('SubmitTask', {
         spec: { ...spec, nonce: spec.nonce.toString() },

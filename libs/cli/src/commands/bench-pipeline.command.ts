@@ -29,6 +29,7 @@ interface PipelineOpts {
   warmup: number;
   fullWarmup: number;
   nodes: number;
+  clients: number;
   concurrency: number;
   partitions: number;
   full: boolean;
@@ -58,6 +59,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     .option('--warmup <n>', 'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start', int('--warmup', 0, 100_000), 300)
     .option('--full-warmup <n>', 'the same before the full-pipeline run', int('--full-warmup', 0, 10_000), 4)
     .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', int('--nodes', 2, 64), 3)
+    .option('--clients <n>', 'client identities submitting in turn (one client\'s escrows serialise on its ledger account)', int('--clients', 1, 1024), 8)
     .option('--concurrency <n>', 'SubmitTask calls in flight', int('--concurrency', 1, 1024), 32)
     .option('--partitions <n>', 'partitions per topic', int('--partitions', 1, 1000), 6)
     .option('--cpu-prof <dir>', 'write a V8 CPU profile of every service process into <dir>/<phase>/<service>.cpuprofile')
@@ -74,7 +76,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
       // The machine is shared (other benches, tests): its load at the start is part of the figure.
       const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       const secp256k1 = measureSecp256k1();
-      const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
+      const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, clients: opts.clients, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
 
       progress(`bench: control plane, ${opts.controlTasks} tasks with no-op inference`);
       const control = await runPipelinePhase({ ...common, inference: 'noop', tasks: opts.controlTasks, warmupTasks: opts.warmup, concurrency: opts.concurrency });
@@ -91,6 +93,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
           ...(full ? { full } : {}),
           setup: {
             nodes: opts.nodes,
+            clients: opts.clients,
             processes: 'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
             partitions: opts.partitions,
             concurrency: opts.concurrency,
