@@ -38,6 +38,11 @@ export interface AsliBenchReport {
   asliOverheadRuns: number[];
   verifySpeedupRuns: number[];
   asliOverheadSpread: RatioSpread;
+  /**
+   * 95% bootstrap interval of asliOverheadPairedMedian (2,000 resamples of the paired ratios,
+   * fixed seed): how far the figure could move on another run of the same length.
+   */
+  asliOverheadPairedMedianCi95: [number, number];
   verifySpeedupSpread: RatioSpread;
   generateTokensPerSecond: number;
   verifyTokensPerSecond: number;
@@ -87,6 +92,31 @@ function quantile(xs: readonly number[], q: number): number {
 
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+/**
+ * Percentile bootstrap of the median: resample `xs` with replacement `resamples` times and take
+ * the 2.5th and 97.5th percentiles of the resampled medians. A fixed-seed xorshift draws the
+ * indices, so the same runs always give the same interval.
+ */
+export function bootstrapMedianCi95(xs: readonly number[], resamples = 2_000, seed = 0x9e3779b9): [number, number] {
+  if (xs.length === 0) throw new RangeError('bootstrapMedianCi95: no values');
+  let state = seed >>> 0 || 1;
+  const next = (): number => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+  const medians: number[] = [];
+  const sample = new Array<number>(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < xs.length; i++) sample[i] = xs[Math.floor(next() * xs.length)] as number;
+    medians.push(median(sample));
+  }
+  return [round(quantile(medians, 0.025)), round(quantile(medians, 0.975))];
+}
 
 function spread(xs: readonly number[]): RatioSpread {
   return { min: round(quantile(xs, 0)), q1: round(quantile(xs, 0.25)), median: round(quantile(xs, 0.5)), q3: round(quantile(xs, 0.75)), max: round(quantile(xs, 1)) };
@@ -162,6 +192,7 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       asliOverheadRuns: overheadRuns.map((x) => round(x)),
       verifySpeedupRuns: speedupRuns.map((x) => round(x, 2)),
       asliOverheadSpread: spread(overheadRuns),
+      asliOverheadPairedMedianCi95: bootstrapMedianCi95(overheadRuns),
       verifySpeedupSpread: spread(speedupRuns),
       generateTokensPerSecond: round((options.tokens * 1000) / m.asli, 1),
       verifyTokensPerSecond: round((options.tokens * 1000) / m.verify, 1),
