@@ -14,3 +14,4 @@ export { createKafkaTopics, deleteKafkaTopics, topicRecordCounts, type CreateTop
 export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from './kafka/kafka.options';
 // Generic: also merges concurrent database writes in the services (one statement per merged batch).
 export { SendCoalescer } from './kafka/send.coalescer';
+export { BatchRunner } from './batch.runner';

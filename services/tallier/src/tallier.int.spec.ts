@@ -158,8 +158,10 @@ describe('tallier on Postgres and the in-process bus', () => {
   it('records results of many tasks handled at once on a strict beacon chain, each task once', async () => {
     const tallier = service.app.get(TallierService);
     const results = Array.from({ length: 24 }, (_, i) => resultMessage(testKey(i % 5), taskSpec(100n + BigInt(i))));
-    // All at once, as partitions consumed concurrently would (a task's records share one partition, so one at a time).
-    expect(await Promise.all(results.map((r) => tallier.onResult(r, 1)))).toEqual(results.map(() => 'recorded'));
+    // All at once, as partitions consumed concurrently would (they are recorded in batches, one
+    // transaction each); a second result for the first task, from another node, comes with them.
+    const late = resultMessage(testKey(3), taskSpec(100n), [9, 9, 9, 9]);
+    expect(await Promise.all([...results, late].map((r) => tallier.onResult(r, 1)))).toEqual([...results.map(() => 'recorded'), 'duplicate']);
     // Redelivered: no-ops.
     expect(await Promise.all(results.map((r) => tallier.onResult(r, 2)))).toEqual(results.map(() => 'duplicate'));
     const links: { index: string; prev: string; beacon: string; submission_digest: string }[] = await ds.query(

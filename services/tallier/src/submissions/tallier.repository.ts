@@ -5,7 +5,7 @@ import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, p
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { stateFromJson, stateToJson } from './state.codec';
-import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, SubmissionChange, TallierStore, TallierTx } from './tallier.store';
+import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, SubmissionChange, TallierStore, TallierTx, TaskIntake } from './tallier.store';
 
 /** Any constant: the advisory lock that serialises beacon appends across tallier replicas. */
 const BEACON_LOCK = 0x7a11_1e5;
@@ -50,14 +50,16 @@ class PgTallierTx implements TallierTx {
     return row ? fromRow(row) : undefined;
   }
 
-  async taskIntake(taskHash: string): Promise<{ readonly recorded: boolean; readonly refusals: number }> {
-    const [row] = await this.rows(
-      `SELECT EXISTS (SELECT 1 FROM tallier.submissions WHERE task_hash = $1) AS recorded,
-              (SELECT count(*)::int FROM tallier.refused_results WHERE task_hash = $1) AS refusals`,
-      [taskHash],
+  async taskIntakes(taskHashes: readonly string[]): Promise<readonly TaskIntake[]> {
+    const rows = await this.rows(
+      `SELECT EXISTS (SELECT 1 FROM tallier.submissions s WHERE s.task_hash = t.task_hash) AS recorded,
+              (SELECT count(*)::int FROM tallier.refused_results r WHERE r.task_hash = t.task_hash) AS refusals
+         FROM unnest($1::text[]) WITH ORDINALITY AS t(task_hash, n)
+        ORDER BY t.n`,
+      [[...taskHashes]],
     );
-    if (!row) throw new Error('taskIntake: no row');
-    return { recorded: row.recorded === true, refusals: Number(row.refusals) };
+    if (rows.length !== taskHashes.length) throw new Error(`taskIntakes: ${rows.length} rows for ${taskHashes.length} tasks`);
+    return rows.map((row) => ({ recorded: row.recorded === true, refusals: Number(row.refusals) }));
   }
 
   async lockSubmission(submissionId: string): Promise<StoredSubmission | undefined> {

@@ -62,6 +62,25 @@ describe('TallierService', () => {
     expect(outboxCases(TOPICS.submissions)).toEqual([toHex(first.taskHash)]);
   });
 
+  it('records results that arrive together in one transaction, chained in arrival order, a later result of a task a duplicate', async () => {
+    let transactions = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = (fn) => {
+      transactions++;
+      return transaction(fn);
+    };
+    const results = [1n, 2n, 3n, 4n].map((n) => resultMessage(submitter, taskSpec(n)));
+    // The second result for task 2 (another node's) arrives in the same burst.
+    const late = resultMessage(verifiers[0]!, taskSpec(2n), [9, 9, 9, 9]);
+    const outcomes = await Promise.all([...results, late].map((r) => sut.onResult(r, 1)));
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded', 'duplicate']);
+    // The first result runs alone; the rest arrived while it was being recorded.
+    expect(transactions).toBe(2);
+    expect(store.tables.beacons.map((b) => b.index)).toEqual([1, 2, 3, 4]);
+    expect(store.tables.beacons.map((b) => b.submissionDigest)).toEqual(results.map((r) => toHex(r.digest)));
+    expect(outboxCases(TOPICS.submissions)).toEqual(results.map((r) => toHex(r.taskHash)));
+  });
+
   it('dead-letters a result whose signature does not match its node', async () => {
     const forged = resultMessage(submitter, taskSpec(1n));
     forged.node = Buffer.from(verifiers[0]!.address.slice(2), 'hex');

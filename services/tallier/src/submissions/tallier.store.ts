@@ -58,11 +58,19 @@ export interface OutboxRow {
   readonly record: OutgoingRecord;
 }
 
+export interface TaskIntake {
+  readonly recorded: boolean;
+  readonly refusals: number;
+}
+
 /** The tallier's reads and writes inside one transaction. */
 export interface TallierTx {
   submissionByTask(taskHash: string): Promise<StoredSubmission | undefined>;
-  /** For a result of this task, in one round trip: whether it has its submission, and how many results were refused before. */
-  taskIntake(taskHash: string): Promise<{ readonly recorded: boolean; readonly refusals: number }>;
+  /**
+   * For results of these tasks, in one round trip and in the given order: whether each task has
+   * its submission, and how many results for it were refused before.
+   */
+  taskIntakes(taskHashes: readonly string[]): Promise<readonly TaskIntake[]>;
   /** Locks the submission's row until the transaction ends. */
   lockSubmission(submissionId: string): Promise<StoredSubmission | undefined>;
   /** Undecided submissions whose window closed at or before `now`, locked; rows another replica holds are skipped. */

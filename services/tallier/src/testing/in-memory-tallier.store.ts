@@ -53,10 +53,11 @@ export class InMemoryTallierStore implements TallierStore {
   private tx(t: Tables): TallierTx {
     return {
       submissionByTask: async (taskHash) => [...t.submissions.values()].find((s) => s.taskHash === taskHash),
-      taskIntake: async (taskHash) => ({
-        recorded: [...t.submissions.values()].some((s) => s.taskHash === taskHash),
-        refusals: [...t.refusals.values()].filter((r) => r.taskHash === taskHash).length,
-      }),
+      taskIntakes: async (taskHashes) =>
+        taskHashes.map((taskHash) => ({
+          recorded: [...t.submissions.values()].some((s) => s.taskHash === taskHash),
+          refusals: [...t.refusals.values()].filter((r) => r.taskHash === taskHash).length,
+        })),
       lockSubmission: async (id) => t.submissions.get(id),
       lockDue: async (now, limit) =>
         [...t.submissions.values()]

@@ -1,0 +1,68 @@
+/**
+ * Runs concurrent calls' items as batches: while one batch is in flight, later items queue, and
+ * the next batch takes all of them (up to `maxItems`). There is no timer: an idle runner runs a
+ * lone item at once, a busy one batches exactly what arrived during the last batch. Each caller
+ * gets its own item's result.
+ *
+ * For work whose fixed cost per batch dominates (a transaction, a lock, a round trip) and whose
+ * callers arrive concurrently, such as bus handlers of several partitions. If a batch of several
+ * fails, each of its items is run again alone, so one item's failure (a constraint it violates,
+ * a poison record) is reported to its caller only and the others still succeed; a batch must
+ * therefore be all-or-nothing (one transaction), so running an item again cannot apply it twice.
+ */
+export class BatchRunner<I, O> {
+  private queue: { item: I; resolve: (out: O) => void; reject: (err: unknown) => void }[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    /** Runs a batch; must return one result per item, in order. */
+    private readonly runBatch: (items: readonly I[]) => Promise<readonly O[]>,
+    private readonly maxItems = 64,
+  ) {
+    if (!Number.isInteger(maxItems) || maxItems < 1) throw new RangeError('maxItems: must be a positive integer');
+  }
+
+  run(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once every call so far has been answered. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxItems);
+        try {
+          const outs = await this.runChecked(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(outs[i] as O));
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0]?.reject(err);
+            continue;
+          }
+          for (const b of batch) {
+            try {
+              b.resolve((await this.runChecked([b.item]))[0] as O);
+            } catch (alone) {
+              b.reject(alone);
+            }
+          }
+        }
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async runChecked(items: readonly I[]): Promise<readonly O[]> {
+    const outs = await this.runBatch(items);
+    if (outs.length !== items.length) throw new Error(`BatchRunner: ${outs.length} results for ${items.length} items`);
+    return outs;
+  }
+}
