@@ -60,4 +60,24 @@ describe('BatchRunner', () => {
     await expect(sut.run(1)).rejects.toThrow('0 results for 1 items');
     expect(() => new BatchRunner(async () => [], 0)).toThrow('maxItems');
   });
+
+  it('counts maxItems in the sizes sizeOf gives, never splitting an item', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const sut = new BatchRunner(
+      async (items: readonly number[]) => {
+        batches.push([...items]);
+        if (batches.length === 1) await new Promise<void>((open) => (release = open));
+        return items;
+      },
+      5,
+      (n) => n,
+    );
+    const first = sut.run(1);
+    const rest = [2, 2, 3, 9, 1].map((n) => sut.run(n));
+    release();
+    await Promise.all([first, ...rest]);
+    // 2 + 2 fit in 5, 3 does not; 3 runs, then 9 alone (larger than the cap), then 1.
+    expect(batches).toEqual([[1], [2, 2], [3], [9], [1]]);
+  });
 });

@@ -7,8 +7,10 @@
  * For work whose fixed cost per batch dominates (a transaction, a lock, a round trip) and whose
  * callers arrive concurrently, such as bus handlers of several partitions. If a batch of several
  * fails, each of its items is run again alone, so one item's failure (a constraint it violates,
- * a poison record) is reported to its caller only and the others still succeed; a batch must
- * therefore be all-or-nothing (one transaction), so running an item again cannot apply it twice.
+ * a poison record) is reported to its caller only and the others still succeed. Rerunning is safe
+ * when a batch is all-or-nothing (the tallier's: one transaction); where it is not (a Kafka
+ * request may append part of its records, SendCoalescer), an item can take effect twice, which
+ * consumers must already tolerate.
  */
 export class BatchRunner<I, O> {
   private queue: { item: I; resolve: (out: O) => void; reject: (err: unknown) => void }[] = [];
@@ -17,7 +19,10 @@ export class BatchRunner<I, O> {
   constructor(
     /** Runs a batch; must return one result per item, in order. */
     private readonly runBatch: (items: readonly I[]) => Promise<readonly O[]>,
+    /** Upper bound of a batch's total size (an item larger than it still runs, alone). */
     private readonly maxItems = 64,
+    /** An item's size towards maxItems (default 1: maxItems counts items). */
+    private readonly sizeOf: (item: I) => number = () => 1,
   ) {
     if (!Number.isInteger(maxItems) || maxItems < 1) throw new RangeError('maxItems: must be a positive integer');
   }
@@ -37,7 +42,7 @@ export class BatchRunner<I, O> {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxItems);
+        const batch = this.takeBatch();
         try {
           const outs = await this.runChecked(batch.map((b) => b.item));
           batch.forEach((b, i) => b.resolve(outs[i] as O));
@@ -58,6 +63,19 @@ export class BatchRunner<I, O> {
     } finally {
       this.draining = undefined;
     }
+  }
+
+  /** Items from the head of the queue up to maxItems in total size (at least one). */
+  private takeBatch(): typeof this.queue {
+    let size = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      const next = this.sizeOf((this.queue[n] as (typeof this.queue)[number]).item);
+      if (n > 0 && size + next > this.maxItems) break;
+      size += next;
+      n++;
+    }
+    return this.queue.splice(0, n);
   }
 
   private async runChecked(items: readonly I[]): Promise<readonly O[]> {
