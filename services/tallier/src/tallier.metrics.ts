@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { METRICS_REGISTRY } from '@aegis/service-kit';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** Outcomes of an incoming result. */
 export type ResultOutcome = 'recorded' | 'duplicate' | 'refused';
@@ -18,6 +18,8 @@ export class TallierMetrics {
   readonly liquidations: Counter;
   /** Checked verdicts by what the tallier did with them: counted, punished, ignored. */
   readonly verdicts: Counter<'outcome'>;
+  /** Results per recording transaction (those that arrived while the previous batch was recorded). */
+  readonly resultBatch: Histogram;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -26,5 +28,11 @@ export class TallierMetrics {
     this.decisions = new Counter({ name: 'aegis_tallier_decisions_total', help: 'Submission decisions by outcome', labelNames: ['outcome'], registers });
     this.liquidations = new Counter({ name: 'aegis_tallier_liquidations_total', help: 'Liquidate commands issued', registers });
     this.verdicts = new Counter({ name: 'aegis_tallier_verdicts_total', help: 'Checked verdicts by outcome', labelNames: ['outcome'], registers });
+    this.resultBatch = new Histogram({
+      name: 'aegis_tallier_result_batch_size',
+      help: 'Results recorded per transaction (one beacon-head lock each)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
   }
 }

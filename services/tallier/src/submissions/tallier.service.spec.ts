@@ -3,7 +3,7 @@ import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, Stake
 import { auditDisputeId } from '@aegis/consensus';
 import { taskHash, toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
-import { Registry } from 'prom-client';
+import { type Histogram, Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
 import { OutboxRelay } from '../outbox/outbox.relay';
@@ -76,6 +76,9 @@ describe('TallierService', () => {
     expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded', 'duplicate']);
     // The first result runs alone; the rest arrived while it was being recorded.
     expect(transactions).toBe(2);
+    const batchSizes = (await (registry.getSingleMetric('aegis_tallier_result_batch_size') as Histogram | undefined)?.get())?.values ?? [];
+    const series = (suffix: string): number | undefined => batchSizes.find((v) => v.metricName === `aegis_tallier_result_batch_size_${suffix}`)?.value;
+    expect([series('count'), series('sum')]).toEqual([2, 5]);
     expect(store.tables.beacons.map((b) => b.index)).toEqual([1, 2, 3, 4]);
     expect(store.tables.beacons.map((b) => b.submissionDigest)).toEqual(results.map((r) => toHex(r.digest)));
     expect(outboxCases(TOPICS.submissions)).toEqual(results.map((r) => toHex(r.taskHash)));

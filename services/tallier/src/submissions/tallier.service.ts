@@ -132,6 +132,7 @@ export class TallierService {
    * duplicate, as it would be one at a time.
    */
   private recordResults(batch: readonly ResultToRecord[]): Promise<ResultOutcome[]> {
+    this.metrics.resultBatch.observe(batch.length);
     return this.store.transaction(async (tx) => {
       const intakes = await tx.taskIntakes(batch.map((r) => r.taskHash));
       const taken = new Set<string>();
