@@ -6,6 +6,7 @@ import { ModelError, ModelErrorCode } from './model.errors';
 import { ModelRuntime } from './model.runtime';
 import type { ExecutionProviderChoice } from './decoder.runner';
 import { TaskSampler } from './task.sampler';
+import { WeightPrng } from './weights.prng';
 
 export interface AsliBenchOptions {
   tokens: number;
@@ -95,24 +96,16 @@ const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 /**
  * Percentile bootstrap of the median: resample `xs` with replacement `resamples` times and take
- * the 2.5th and 97.5th percentiles of the resampled medians. A fixed-seed xorshift draws the
- * indices, so the same runs always give the same interval.
+ * the 2.5th and 97.5th percentiles of the resampled medians. The indices come from the model's
+ * seeded PRNG (WeightPrng, stream `seed`), so the same runs always give the same interval.
  */
-export function bootstrapMedianCi95(xs: readonly number[], resamples = 2_000, seed = 0x9e3779b9): [number, number] {
+export function bootstrapMedianCi95(xs: readonly number[], resamples = 2_000, seed = 'asli-bench-bootstrap'): [number, number] {
   if (xs.length === 0) throw new RangeError('bootstrapMedianCi95: no values');
-  let state = seed >>> 0 || 1;
-  const next = (): number => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
+  const prng = new WeightPrng(seed, 'indices');
   const medians: number[] = [];
   const sample = new Array<number>(xs.length);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < xs.length; i++) sample[i] = xs[Math.floor(next() * xs.length)] as number;
+    for (let i = 0; i < xs.length; i++) sample[i] = xs[Math.floor((prng.nextUint32() / 2 ** 32) * xs.length)] as number;
     medians.push(median(sample));
   }
   return [round(quantile(medians, 0.025)), round(quantile(medians, 0.975))];
@@ -155,12 +148,11 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       await plainGreedyLoop(runtime, task.promptTokens, options.tokens);
       await verifySubmission(runtime, task, (await generate(runtime, task, key)).signed);
     }
-    // Plain and ASLI alternate which goes first (ABBA), so neither always runs right after a
-    // verification or right before the next repetition's; each ratio pairs runs seconds apart,
-    // which cancels the slow drift of a shared machine's load better than a ratio of medians.
-    // Plain and ASLI runs in ABBA pairs with nothing else between them: a verification pass
-    // allocates megabytes, and interleaving it would hand its garbage-collection debt to
-    // whichever generation ran next. Verifications are timed afterwards, one per ASLI output.
+    // Plain and ASLI runs in ABBA pairs (alternating which goes first), each pair seconds apart,
+    // so the slow drift of a shared machine's load hits both alike, with nothing else between
+    // them: a verification pass allocates megabytes, and interleaving it would hand its
+    // garbage-collection debt to whichever generation ran next. Verifications are timed
+    // afterwards, one per ASLI output.
     const outputs: SignedResult[] = [];
     const phases = { setup: [] as number[], decode: [] as number[], finish: [] as number[] };
     for (let r = 0; r < options.repetitions; r++) {
