@@ -94,10 +94,7 @@ class PgTallierTx implements TallierTx {
                 AS c(id, phase, closes_at, state, status_seq, last_status)
           WHERE s.submission_id = c.id AND s.submission_id = ANY($1::varchar[])
        )
-       INSERT INTO tallier.outbox (topic, key, value, headers)
-       SELECT o.topic, o.key, o.value, o.headers
-         FROM unnest($7::varchar[], $8::varchar[], $9::bytea[], $10::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
-        ORDER BY o.n`,
+       ${outboxInsert(7)}`,
       [
         ids,
         changes.map((c) => c.next.state.phase),
@@ -153,10 +150,7 @@ class PgTallierTx implements TallierTx {
          INSERT INTO tallier.submissions (submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status)
          VALUES ($7, $8, $9, $10, $11::bigint, $12::jsonb, $13, $14::jsonb, $15, $16)
        )
-       INSERT INTO tallier.outbox (topic, key, value, headers)
-       SELECT o.topic, o.key, o.value, o.headers
-         FROM unnest($17::varchar[], $18::varchar[], $19::bytea[], $20::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
-        ORDER BY o.n`,
+       ${outboxInsert(17)}`,
       [
         links.map((l) => String(l.index)),
         links.map((l) => l.prev),
@@ -192,10 +186,7 @@ class PgTallierTx implements TallierTx {
   async enqueue(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     this.write(
-      `INSERT INTO tallier.outbox (topic, key, value, headers)
-       SELECT o.topic, o.key, o.value, o.headers
-         FROM unnest($1::varchar[], $2::varchar[], $3::bytea[], $4::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
-        ORDER BY o.n`,
+      outboxInsert(1),
       outboxColumns(records),
     );
   }
@@ -213,6 +204,18 @@ class PgTallierTx implements TallierTx {
     const [row] = await this.rows('SELECT count(*)::int AS n FROM tallier.refused_results WHERE task_hash = $1', [taskHash]);
     return Number(row?.n ?? 0);
   }
+}
+
+/**
+ * Outbox rows from the four arrays outboxColumns gives, as parameters `first`..`first + 3`, in
+ * the given order (outbox ids follow it, and the relay publishes by id).
+ */
+function outboxInsert(first: number): string {
+  const [topic, key, value, headers] = [first, first + 1, first + 2, first + 3];
+  return `INSERT INTO tallier.outbox (topic, key, value, headers)
+       SELECT o.topic, o.key, o.value, o.headers
+         FROM unnest($${topic}::varchar[], $${key}::varchar[], $${value}::bytea[], $${headers}::jsonb[]) WITH ORDINALITY AS o(topic, key, value, headers, n)
+        ORDER BY o.n`;
 }
 
 /** The four unnest arrays of outbox rows ($n::varchar[], varchar[], bytea[], jsonb[]). */
