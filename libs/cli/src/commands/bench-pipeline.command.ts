@@ -130,7 +130,7 @@ export function limitingStage(p: PhaseResult, secp256k1?: Secp256k1Costs): strin
     .slice(0, 3)
     .map(([who, ms]) => `${who} ${ms} ms`)
     .join(', ');
-  const totalMs = Object.values(p.cpuMsPerTask).reduce((a, b) => a + b, 0);
+  const totalMs = totalCpuMsPerTask(p);
   return (
     `machine CPU ${Math.round(p.machineBusyShare * 100)}% busy over the run; CPU per task ${Math.round(totalMs * 10) / 10} ms in all, most: ${cpu}` +
     (slowest ? `; slowest stage: ${slowest[0]} at ${slowest[1].perSecond}/s` : '') +
@@ -146,8 +146,13 @@ export function cryptoMsPerTask(c: Secp256k1Costs): number {
   return Math.round((CONTROL_PLANE_SECP256K1.signs * c.signMs + CONTROL_PLANE_SECP256K1.knownSignerVerifies * c.verifyKnownSignerMs) * 100) / 100;
 }
 
+/** CPU milliseconds per task, every party together. */
+function totalCpuMsPerTask(p: PhaseResult): number {
+  return Object.values(p.cpuMsPerTask).reduce((a, b) => a + b, 0);
+}
+
 /** cores / (CPU seconds all processes spent per task): the CPU-bound upper bound of the run. */
 export function cpuCeiling(p: PhaseResult, cores: number): number | null {
-  const totalMs = Object.values(p.cpuMsPerTask).reduce((a, b) => a + b, 0);
+  const totalMs = totalCpuMsPerTask(p);
   return totalMs > 0 ? Math.round((cores * 1000 * 10) / totalMs) / 10 : null;
 }
