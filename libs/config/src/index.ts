@@ -1,4 +1,4 @@
 export { ConfigError, loadConfig } from './config.loader';
 export { commonEnvSchema, env } from './config.schemas';
-export { kafkaEnvSchema, type KafkaEnv } from './service-env.schemas';
+export { cliEnvSchema, kafkaEnvSchema, type KafkaEnv } from './service-env.schemas';
 export { flagsAsEnv } from './cli-flags';

@@ -28,3 +28,12 @@ export const kafkaEnvSchema = z
   });
 
 export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;
+
+/**
+ * What the `aegis` CLI falls back on when a command's flag is absent (`--url`, `--brokers`): the
+ * same validators as the services', so a bad value is an error naming the variable.
+ */
+export const cliEnvSchema = z.object({
+  AEGIS_DATABASE_URL: env.databaseUrl.optional(),
+  AEGIS_KAFKA_BROKERS: env.brokers.optional(),
+});

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { grpcHealthStatus } from '@aegis/service-kit';
+import { inheritedProcessEnv } from './test-servers.config';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -50,7 +51,7 @@ export class ServiceFleet {
     const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/service.js'), service], {
       cwd: ROOT,
       // A clean environment: only what the member is given, as in a pod.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AEGIS_LOG_LEVEL: logLevel, ...env },
+      env: { ...inheritedProcessEnv(), AEGIS_LOG_LEVEL: logLevel, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });

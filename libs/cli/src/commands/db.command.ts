@@ -5,6 +5,7 @@ import { ingressDataSource } from '../../../../services/ingress/src/index';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the tallier schema's migrations live with the service that owns it
 import { tallierDataSource } from '../../../../services/tallier/src/index';
 import { type Command, InvalidArgumentError } from 'commander';
+import { databaseUrlFromEnv } from '../cli.env';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 
@@ -26,20 +27,21 @@ export const registerDbCommand: RegisterCommand = (parent: Command) => {
   const db = parent.command('db').description('database administration');
   db.command('migrate')
     .description('run pending migrations, each owner in its own schema with its own migrations table')
-    .option('--url <postgres-url>', 'database (env AEGIS_DATABASE_URL)', process.env.AEGIS_DATABASE_URL)
+    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
     .option('--only <owner...>', `only these owners (${Object.keys(OWNERS).join(', ')})`, (v: string, prev: string[] = []) => {
       if (!(v in OWNERS)) throw new InvalidArgumentError(`unknown owner ${v}; known: ${Object.keys(OWNERS).join(', ')}`);
       return [...prev, v];
     })
     .option('--json', 'print the result as one JSON line')
     .action(async (opts: MigrateOpts) => {
-      if (!opts.url) throw new InvalidArgumentError('--url or AEGIS_DATABASE_URL is required');
+      const url = opts.url ?? databaseUrlFromEnv();
+      if (!url) throw new InvalidArgumentError('--url or AEGIS_DATABASE_URL is required');
       const applied: Record<string, string[]> = {};
       for (const owner of opts.only ?? Object.keys(OWNERS)) {
         const run = OWNERS[owner];
         if (!run) continue;
         progress(`migrating ${owner}`);
-        applied[owner] = await run(opts.url);
+        applied[owner] = await run(url);
         progress(`  ${owner}: ${applied[owner].length === 0 ? 'up to date' : applied[owner].join(', ')}`);
       }
       if (opts.json) printJsonResult({ applied });

@@ -1,8 +1,8 @@
-import { createKafkaTopics, parseBrokerList, type KafkaConnectionOptions } from '@aegis/bus';
-import { kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { createKafkaTopics, parseBrokerList } from '@aegis/bus';
 import { ALL_TOPICS } from '@aegis/contracts';
 import { type Command, InvalidArgumentError } from 'commander';
 import { kafkaConnectionFromEnv } from '@aegis/service-kit';
+import { kafkaBrokersFromEnv, kafkaEnvWithBrokers } from '../cli.env';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 
@@ -10,7 +10,7 @@ import type { RegisterCommand } from './index';
 const LOCAL_BROKERS = '127.0.0.1:19092';
 
 interface CreateTopicsOpts {
-  brokers: string;
+  brokers?: string;
   partitions: number;
   replicationFactor: number;
   json?: boolean;
@@ -22,12 +22,13 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
   kafka
     .command('create-topics')
     .description('create every aegis topic that does not exist yet; existing topics are left as they are')
-    .option('--brokers <list>', 'host:port[,host:port] (env AEGIS_KAFKA_BROKERS)', process.env.AEGIS_KAFKA_BROKERS ?? LOCAL_BROKERS)
+    .option('--brokers <list>', `host:port[,host:port] (default: env AEGIS_KAFKA_BROKERS, else ${LOCAL_BROKERS})`)
     .option('--partitions <n>', 'partitions per created topic (same for all: task-keyed topics stay co-partitioned)', intOption('--partitions', 1, 10_000), 6)
     .option('--replication-factor <n>', 'replicas per partition', intOption('--replication-factor', 1, 32), 1)
     .option('--json', 'print the result as one JSON line')
     .action(async (opts: CreateTopicsOpts) => {
-      const connection = connectionFromEnv(parseBrokerList(opts.brokers, '--brokers'));
+      const brokers = opts.brokers !== undefined ? parseBrokerList(opts.brokers, '--brokers') : (kafkaBrokersFromEnv() ?? [LOCAL_BROKERS]);
+      const connection = kafkaConnectionFromEnv(kafkaEnvWithBrokers(brokers), 'aegis-cli');
       progress(`creating ${ALL_TOPICS.length} topics on ${connection.brokers.join(',')}`);
       const result = await createKafkaTopics(connection, {
         topics: ALL_TOPICS,
@@ -40,15 +41,6 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
       else process.stdout.write(`created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`);
     });
 };
-
-/**
- * Broker auth as the services read it (kafkaEnvSchema, docs/conventions.md), with the brokers
- * from --brokers: one definition of AEGIS_KAFKA_SSL and the SASL variables for every process.
- */
-function connectionFromEnv(brokers: string[]): KafkaConnectionOptions {
-  const cfg = loadConfig(kafkaEnvSchema, { ...process.env, AEGIS_KAFKA_BROKERS: brokers.join(',') });
-  return kafkaConnectionFromEnv(cfg, 'aegis-cli');
-}
 
 function intOption(flag: string, min: number, max: number): (value: string) => number {
   return (value) => {
