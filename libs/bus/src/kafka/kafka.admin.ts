@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { BusError, BusErrorCode } from '../bus.errors';
-import { kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 
 export interface CreateTopicsOptions {
   readonly topics: readonly string[];
@@ -21,12 +21,8 @@ export interface CreateTopicsResult {
  */
 export async function createKafkaTopics(connection: KafkaConnectionOptions, options: CreateTopicsOptions): Promise<CreateTopicsResult> {
   const { partitions, replicationFactor } = options;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
-    throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'partitions', `must be an integer in [1, 10000], got ${partitions}`);
-  }
-  if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 32) {
-    throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'replicationFactor', `must be an integer in [1, 32], got ${replicationFactor}`);
-  }
+  checkIntegerOption(partitions, 'partitions', 1, 10_000);
+  checkIntegerOption(replicationFactor, 'replicationFactor', 1, 32);
   const admin = new Kafka(kafkaClientConfig(connection)).admin();
   await admin.connect();
   try {

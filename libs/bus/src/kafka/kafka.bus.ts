@@ -21,7 +21,7 @@ import {
 import { deadLetterRecord } from '../dead-letter';
 import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
-import { kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 import { SendCoalescer } from './send.coalescer';
 
 export interface KafkaEventBusOptions extends KafkaConnectionOptions {
@@ -275,12 +275,6 @@ function headersOf(headers: IHeaders | undefined): RecordHeaders {
   return out;
 }
 
-function checkIntegerOption(value: number | undefined, field: string, min: number, max: number): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new BusError(BusErrorCode.INVALID_ARGUMENT, field, `must be an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -59,3 +59,11 @@ export function kafkaClientConfig(options: KafkaConnectionOptions): KafkaConfig 
   if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
   return config;
 }
+
+/** An optional integer setting in [min, max]; a bad one is an INVALID_ARGUMENT naming `field`. */
+export function checkIntegerOption(value: number | undefined, field: string, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BusError(BusErrorCode.INVALID_ARGUMENT, field, `must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+}
