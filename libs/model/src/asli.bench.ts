@@ -45,6 +45,13 @@ export interface AsliBenchReport {
    */
   asliOverheadPairedMedianCi95: [number, number];
   verifySpeedupSpread: RatioSpread;
+  /**
+   * What ASLI adds per generated token in absolute terms: the median over repetitions of
+   * (ASLI run - the plain run next to it) / tokens, in microseconds. The protocol's per-token
+   * work does not grow with the model, so this is the figure that carries over to other model
+   * sizes (the ratio shrinks as the decode step grows).
+   */
+  asliExtraUsPerToken: number;
   generateTokensPerSecond: number;
   verifyTokensPerSecond: number;
   plainTokensPerSecond: number;
@@ -186,6 +193,7 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       asliOverheadSpread: spread(overheadRuns),
       asliOverheadPairedMedianCi95: bootstrapMedianCi95(overheadRuns),
       verifySpeedupSpread: spread(speedupRuns),
+      asliExtraUsPerToken: round(median(times.asli.map((a, i) => ((a - (times.plain[i] as number)) * 1000) / options.tokens)), 1),
       generateTokensPerSecond: round((options.tokens * 1000) / m.asli, 1),
       verifyTokensPerSecond: round((options.tokens * 1000) / m.verify, 1),
       plainTokensPerSecond: round((options.tokens * 1000) / m.plain, 1),

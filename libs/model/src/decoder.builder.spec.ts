@@ -32,6 +32,18 @@ describe('decoder builder', () => {
     expect(tiny.heads).toBeGreaterThanOrEqual(4);
   });
 
+  it('ships only well-formed configs: heads divide hidden, byte vocab, one seed each', () => {
+    const configs = Object.entries(BUILTIN_MODELS);
+    for (const [id, c] of configs) {
+      expect(c.modelId).toBe(id);
+      expect(c.hidden % c.heads).toBe(0);
+      expect(c.vocabSize).toBeGreaterThanOrEqual(256);
+      expect(c.layers).toBeGreaterThanOrEqual(4);
+      expect(c.heads).toBeGreaterThanOrEqual(4);
+    }
+    expect(new Set(configs.map(([, c]) => c.seed)).size).toBe(configs.length);
+  });
+
   it('derives weights from the seed only: another seed gives other weights', () => {
     const a = generateWeights(tiny);
     const b = generateWeights({ ...tiny, seed: 'other' });

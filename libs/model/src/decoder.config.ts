@@ -21,6 +21,8 @@ export const BYTE_VOCAB = 258;
 export const TINY_MODEL_ID = 'aegis-tiny-v1';
 /** Larger sibling for benchmarks, where per-token model time should dominate as it does for real LLMs. */
 export const SMALL_MODEL_ID = 'aegis-small-v1';
+/** The largest built-in model: ASLI's per-token cost against a decode step closer to a real model's. */
+export const BASE_MODEL_ID = 'aegis-base-v1';
 
 /** The models this project can build from code, by id. Real models are mounted, not built. */
 export const BUILTIN_MODELS: Readonly<Record<string, DecoderConfig>> = {
@@ -43,6 +45,16 @@ export const BUILTIN_MODELS: Readonly<Record<string, DecoderConfig>> = {
     hidden: 256,
     heads: 8,
     mlpHidden: 1024,
+  },
+  [BASE_MODEL_ID]: {
+    modelId: BASE_MODEL_ID,
+    seed: 'aegis-base-v1',
+    vocabSize: BYTE_VOCAB,
+    contextLength: 512,
+    layers: 8,
+    hidden: 512,
+    heads: 8,
+    mlpHidden: 2048,
   },
 };
 

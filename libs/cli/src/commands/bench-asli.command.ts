@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { benchAsli, DEFAULT_ASLI_BENCH, ensureBuiltModel, EXECUTION_PROVIDERS, type ExecutionProviderChoice, MODELS_DIR, SMALL_MODEL_ID } from '@aegis/model';
+import { benchAsli, DEFAULT_ASLI_BENCH, ensureBuiltModel, EXECUTION_PROVIDERS, type ExecutionProviderChoice, MODELS_DIR, BASE_MODEL_ID } from '@aegis/model';
 import { InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -16,7 +16,7 @@ export const registerBenchAsliCommand: RegisterCommand = (parent: Command) => {
   parent
     .command('asli')
     .description('ASLI generation vs a plain onnxruntime greedy loop, and teacher-forced verification vs generation')
-    .option('--model <id>', 'built-in model id (built under .cache/models if missing)', SMALL_MODEL_ID)
+    .option('--model <id>', 'built-in model id (built under .cache/models if missing)', BASE_MODEL_ID)
     .option('--models-dir <dir>', 'folder holding model folders', MODELS_DIR)
     .option('--tokens <n>', 'generated tokens per run', intOption('--tokens', 2, 4096), DEFAULT_ASLI_BENCH.tokens)
     .option('--reps <n>', 'interleaved repetitions (medians are reported)', intOption('--reps', 1, 10_000), DEFAULT_ASLI_BENCH.repetitions)
