@@ -296,6 +296,20 @@ describe('secrets', () => {
     expect(env(ledger, 'AEGIS_KAFKA_BROKERS')).toBe('aegis-kafka:9092');
     expect(ledger.env?.find((e) => e.name === 'AEGIS_KAFKA_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-kafka-user-passwords', key: 'client-passwords' });
   });
+
+  it('passes consumer fetch batching to every Kafka client only when set, keeping the client defaults otherwise', () => {
+    const FETCH = ['AEGIS_KAFKA_FETCH_MIN_BYTES', 'AEGIS_KAFKA_FETCH_MAX_WAIT_MS'];
+    for (const { owner, container } of allContainers(objects('default'))) {
+      for (const name of FETCH) expect(env(container, name), `${owner} ${name}`).toBeUndefined();
+    }
+    const tuned = renderOk({ set: { 'kafkaConsumer.fetchMinBytes': '65536', 'kafkaConsumer.fetchMaxWaitMs': '50' } });
+    const brokers = allContainers(tuned).filter(({ container }) => env(container, 'AEGIS_KAFKA_BROKERS') !== undefined);
+    expect(brokers.map(({ owner }) => owner)).toEqual(expect.arrayContaining(SERVICES.map((s) => `Deployment/aegis-${s}`)));
+    for (const { owner, container } of brokers) {
+      expect(env(container, 'AEGIS_KAFKA_FETCH_MIN_BYTES'), owner).toBe('65536');
+      expect(env(container, 'AEGIS_KAFKA_FETCH_MAX_WAIT_MS'), owner).toBe('50');
+    }
+  });
 });
 
 describe('values.schema.json', () => {
@@ -311,6 +325,8 @@ describe('values.schema.json', () => {
     ['a bad GPU count', { set: { 'inferenceWorker.gpu.count': '0' } }, /count/],
     ['a non-integer minimum stake', { set: { 'protocol.minStake': '1.5' } }, /minStake/],
     ['an unknown execution provider', { set: { 'verifier.executionProvider': 'rocm' } }, /executionProvider/],
+    ['a negative fetch size', { set: { 'kafkaConsumer.fetchMinBytes': '-1' } }, /fetchMinBytes/],
+    ['a fetch wait past the client limit', { set: { 'kafkaConsumer.fetchMaxWaitMs': '60000' } }, /fetchMaxWaitMs/],
   ];
   it.each(rejected)('makes helm template fail on %s', (_label, options, mention) => {
     const result = render(chart, options);

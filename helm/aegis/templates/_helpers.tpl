@@ -112,6 +112,16 @@ Environment shared by every container that talks to Kafka; credentials only thro
 {{- define "aegis.kafkaEnv" -}}
 - name: AEGIS_KAFKA_BROKERS
   value: {{ include "aegis.kafkaBrokers" . | quote }}
+{{- with .Values.kafkaConsumer }}
+{{- if gt (int .fetchMinBytes) 0 }}
+- name: AEGIS_KAFKA_FETCH_MIN_BYTES
+  value: {{ int .fetchMinBytes | toString | quote }}
+{{- end }}
+{{- if gt (int .fetchMaxWaitMs) 0 }}
+- name: AEGIS_KAFKA_FETCH_MAX_WAIT_MS
+  value: {{ int .fetchMaxWaitMs | toString | quote }}
+{{- end }}
+{{- end }}
 {{- if .Values.kafka.enabled }}
 - name: AEGIS_KAFKA_SASL_MECHANISM
   value: plain
