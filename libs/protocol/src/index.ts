@@ -17,3 +17,4 @@ export * from './result.encoding';
 export * from './pow';
 export * from './verdict.encoding';
 export * from './signer.cache';
+export * from './xoshiro128';

@@ -1,39 +1,21 @@
-import { keccak256, utf8 } from '@aegis/protocol';
+import { keccak256, utf8, Xoshiro128StarStar } from '@aegis/protocol';
 
 /**
- * xoshiro128** seeded from keccak256(seed): fast, 32-bit only (no bigint in the hot loop), and
- * reproducible from a string, so a reported run can be re-run exactly with --seed.
+ * xoshiro128** (@aegis/protocol) seeded from keccak256(seed): fast, 32-bit only (no bigint in
+ * the hot loop), and reproducible from a string, so a reported run can be re-run exactly with --seed.
  */
 export class SimRng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private readonly prng: Xoshiro128StarStar;
 
   constructor(seed: string) {
     const h = keccak256(utf8(`aegis/sim/rng/v1/${seed}`));
     const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
-    this.s0 = v.getUint32(0);
-    this.s1 = v.getUint32(4);
-    this.s2 = v.getUint32(8);
-    this.s3 = v.getUint32(12) | 1; // never the all-zero state
-  }
-
-  private nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    this.prng = new Xoshiro128StarStar(v.getUint32(0), v.getUint32(4), v.getUint32(8), v.getUint32(12) | 1);
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
   next(): number {
-    return this.nextU32() / 0x1_0000_0000;
+    return this.prng.nextUint32() / 0x1_0000_0000;
   }
 
   /** Uniform integer in [0, n). */
@@ -60,8 +42,4 @@ export class SimRng {
     }
     return xs;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
