@@ -15,7 +15,9 @@ export interface StakeSnapshotEntry {
  * events gives each of them the same numbers without a request per decision.
  *
  * Idempotent under redelivery: an entry is applied once per ledger sequence number. Entries may
- * arrive in any order across partitions; the fold is a sum, so the order does not matter.
+ * arrive in any order across partitions; the fold is a sum, so the order does not matter. Only
+ * entries that move a stake are remembered for that: most entries (a task's fee escrow and
+ * settlement) touch no stake account, and remembering them would grow the view with every task.
  */
 export class StakeView {
   private readonly stakes = new Map<Address, bigint>();
@@ -29,17 +31,21 @@ export class StakeView {
   apply(event: LedgerEvent): boolean {
     const entry = event.entry;
     if (event.outcome !== LedgerOutcome.APPLIED || entry === undefined) return false;
-    if (this.seen.has(entry.sequence)) return false;
-    this.seen.add(entry.sequence);
-    let changed = false;
+    const moves: Array<[Address, bigint]> = [];
     for (const p of entry.postings) {
       const m = STAKE_ACCOUNT.exec(p.account);
       if (m === null || !/^-?[0-9]{1,78}$/.test(p.delta)) continue;
-      const address = m[1] as Address;
-      this.stakes.set(address, (this.stakes.get(address) ?? 0n) + BigInt(p.delta));
-      changed = true;
+      moves.push([m[1] as Address, BigInt(p.delta)]);
     }
-    return changed;
+    if (moves.length === 0 || this.seen.has(entry.sequence)) return false;
+    this.seen.add(entry.sequence);
+    for (const [address, delta] of moves) this.stakes.set(address, (this.stakes.get(address) ?? 0n) + delta);
+    return true;
+  }
+
+  /** Entries remembered for deduplication: those that moved a stake. */
+  get rememberedEntries(): number {
+    return this.seen.size;
   }
 
   /** Sets a node's stake outright (seeding from a GetAccount answer or a devnet ledger). */

@@ -5,7 +5,7 @@ import { ContractsError, ContractsErrorCode } from './contracts.errors';
 import { LedgerCommandSchema } from './gen/aegis/events/v1/ledger_events_pb';
 import { ResultSchema } from './gen/aegis/events/v1/result_events_pb';
 import { createTopicMessage, decodeTopicMessage, encodeTopicMessage } from './topic.codec';
-import { ALL_TOPICS, isTopicName, TOPIC_SCHEMAS, TOPICS, type TopicName } from './topics';
+import { ALL_TOPICS, isTopicName, TOPIC_SCHEMAS, topicConfigOf, TOPICS, type TopicName } from './topics';
 
 const bytesOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
@@ -106,5 +106,13 @@ describe('topic codec', () => {
     expect(() => decodeTopicMessage('aegis.nope.v1' as TopicName, new Uint8Array())).toThrow(
       expect.objectContaining({ code: ContractsErrorCode.UNKNOWN_TOPIC, field: 'topic' }),
     );
+  });
+});
+
+describe('topic settings', () => {
+  it('keeps the ledger events forever (stake views fold their whole history) and leaves other topics to the broker', () => {
+    expect(topicConfigOf(TOPICS.ledgerEvents)).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1' });
+    expect(topicConfigOf(TOPICS.tasks)).toEqual({});
+    expect(topicConfigOf('not.an.aegis.topic')).toEqual({});
   });
 });

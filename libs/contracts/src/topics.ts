@@ -45,3 +45,19 @@ export const TOPIC_SCHEMAS = {
 export function isTopicName(name: string): name is TopicName {
   return Object.prototype.hasOwnProperty.call(TOPIC_SCHEMAS, name);
 }
+
+/**
+ * Topic-level settings a topic is created with (`aegis kafka create-topics`); a topic not listed
+ * takes the broker's defaults. aegis.ledger-events.v1 is kept forever: every stake view
+ * (feedStakeView) is folded from its whole history, so under a retention limit a replica started
+ * after the cutoff would miss the stakes deposited before it and count other active nodes than its
+ * peers (a different tally threshold, a different verifier lottery).
+ */
+export const TOPIC_CONFIGS: Readonly<Partial<Record<TopicName, Readonly<Record<string, string>>>>> = {
+  [TOPICS.ledgerEvents]: { 'retention.ms': '-1', 'retention.bytes': '-1' },
+};
+
+/** The settings `topic` is created with: TOPIC_CONFIGS' entry, or none. */
+export function topicConfigOf(topic: string): Readonly<Record<string, string>> {
+  return (isTopicName(topic) ? TOPIC_CONFIGS[topic] : undefined) ?? {};
+}

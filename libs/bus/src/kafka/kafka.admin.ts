@@ -1,4 +1,5 @@
-import { Kafka } from 'kafkajs';
+import { topicConfigOf } from '@aegis/contracts';
+import { ConfigResourceTypes, Kafka } from 'kafkajs';
 import { BusError, BusErrorCode } from '../bus.errors';
 import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 
@@ -7,20 +8,35 @@ export interface CreateTopicsOptions {
   /** Partitions of each created topic; topics keyed alike share it, so they stay co-partitioned. */
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** Topic-level settings of a topic it creates (default: @aegis/contracts' topicConfigOf). */
+  readonly configOf?: (topic: string) => Readonly<Record<string, string>>;
+}
+
+export interface ConfigDrift {
+  readonly topic: string;
+  readonly name: string;
+  readonly expected: string;
+  /** The broker's value; null when it reports none. */
+  readonly actual: string | null;
 }
 
 export interface CreateTopicsResult {
   readonly created: string[];
   /** Topics that were there already, with their partition count (left as they are). */
   readonly existing: Array<{ topic: string; partitions: number }>;
+  /** Settings of existing topics that differ from what creation gives them (left as they are: an operator alters them). */
+  readonly configDrift: ConfigDrift[];
 }
 
 /**
- * Creates the topics that do not exist yet; idempotent. Existing topics are never altered:
- * changing a topic's partition count would move keys to other partitions and break ordering.
+ * Creates the topics that do not exist yet, each with its topic-level settings; idempotent.
+ * Existing topics are never altered (changing a topic's partition count would move keys to other
+ * partitions and break ordering); their settings are read back and any that differ from what
+ * creation would set are reported, so an operator can see a topic created before a setting existed.
  */
 export async function createKafkaTopics(connection: KafkaConnectionOptions, options: CreateTopicsOptions): Promise<CreateTopicsResult> {
   const { partitions, replicationFactor } = options;
+  const configOf = options.configOf ?? topicConfigOf;
   checkIntegerOption(partitions, 'partitions', 1, 10_000);
   checkIntegerOption(replicationFactor, 'replicationFactor', 1, 32);
   const admin = new Kafka(kafkaClientConfig(connection)).admin();
@@ -31,16 +47,38 @@ export async function createKafkaTopics(connection: KafkaConnectionOptions, opti
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: Object.entries(configOf(topic)).map(([name, value]) => ({ name, value })),
+        })),
       });
     }
     const already = options.topics.filter((t) => present.has(t));
     const metadata = already.length > 0 ? await admin.fetchTopicMetadata({ topics: already }) : { topics: [] };
+    const configured = already.filter((t) => Object.keys(configOf(t)).length > 0);
+    const described =
+      configured.length > 0
+        ? await admin.describeConfigs({
+            includeSynonyms: false,
+            resources: configured.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: Object.keys(configOf(name)) })),
+          })
+        : { resources: [] };
+    const configDrift: ConfigDrift[] = [];
+    for (const topic of configured) {
+      const entries = described.resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+      for (const [name, expected] of Object.entries(configOf(topic))) {
+        const actual = entries.find((e) => e.configName === name)?.configValue ?? null;
+        if (actual !== expected) configDrift.push({ topic, name, expected, actual });
+      }
+    }
     return {
       created: missing,
       existing: metadata.topics
         .map((t) => ({ topic: t.name, partitions: t.partitions.length }))
         .sort((a, b) => options.topics.indexOf(a.topic) - options.topics.indexOf(b.topic)),
+      configDrift,
     };
   } finally {
     await admin.disconnect();

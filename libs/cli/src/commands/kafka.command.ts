@@ -37,6 +37,9 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
       });
       const mismatched = result.existing.filter((t) => t.partitions !== opts.partitions);
       for (const t of mismatched) progress(`note: ${t.topic} exists with ${t.partitions} partitions (asked ${opts.partitions}); left unchanged`);
+      for (const d of result.configDrift) {
+        progress(`warning: ${d.topic} has ${d.name}=${d.actual ?? '(unset)'}, expected ${d.expected}; left unchanged (kafka-configs.sh --alter --entity-type topics --entity-name ${d.topic} --add-config ${d.name}=${d.expected})`);
+      }
       if (opts.json) printJsonResult(result);
       else process.stdout.write(`created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`);
     });
