@@ -13,6 +13,7 @@ import type { AccountWire } from '../src/stake/stake.wire';
 const MIN_STAKE = 10_000n;
 const alice = NodeKey.fromHex('0x' + 'a1'.repeat(32));
 const bob = NodeKey.fromHex('0x' + 'b2'.repeat(32));
+const carol = NodeKey.fromHex('0x' + 'c3'.repeat(32));
 const addr = (k: NodeKey): Buffer => Buffer.from(k.address.slice(2), 'hex');
 
 /**
@@ -88,6 +89,23 @@ describe(name, () => {
     expect(sequences.every((n) => n > 0n)).toBe(true);
     expect(new Set(sequences).size).toBe(sequences.length);
     expect(events[2]?.entry?.sequence).toBe(sequences[1]);
+  });
+
+  it('answers with the unbonding tranches in release order, each maturing after the unbonding delay', async () => {
+    const startedSeconds = Math.floor(Date.now() / 1000);
+    await client.unary('Deposit', signed(carol, 'deposit', '20000', 'c-d1'));
+    await client.unary('Stake', signed(carol, 'stake', '15000', 'c-s1'));
+    await client.unary('RequestUnstake', signed(carol, 'request-unstake', '1000', 'c-u1'));
+    const second = await client.unary<{ account: AccountWire }>('RequestUnstake', signed(carol, 'request-unstake', '2000', 'c-u2'));
+    const read = await client.unary<{ account: AccountWire }>('GetAccount', { address: addr(carol) });
+    for (const account of [second.account, read.account]) {
+      expect(account).toMatchObject({ free: '5000', staked: '12000', active: true, frozen: false });
+      expect(account.unbonding.map((t) => t.amount)).toEqual(['1000', '2000']);
+      const matures = account.unbonding.map((t) => Number(t.maturesAt.seconds));
+      expect(matures[0]).toBeGreaterThanOrEqual(startedSeconds + 60);
+      expect(matures[1]).toBeGreaterThanOrEqual(matures[0] as number);
+    }
+    expect(read.account.unbonding).toEqual(second.account.unbonding);
   });
 
   it('refuses bad input with the right status, naming the field, and changes nothing', async () => {

@@ -1,4 +1,5 @@
 import { accountId, buildLedgerDataSource, PgLedger, type ApplyOutcome, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
+import { poolOf, preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
 import type { AccountView, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
 
@@ -63,22 +64,31 @@ export class PgLedgerRepository implements LedgerRepository {
     };
   }
 
+  /**
+   * One prepared statement (every mutation answers with the account, EscrowFee once per task):
+   * balances, the frozen flag and the unbonding tranches in release order, as arrays.
+   */
   async account(address: string): Promise<AccountView> {
     const s = this.schema;
-    const [balances] = (await this.reads.query(
+    const { rows } = await preparedQuery<Row>(
+      poolOf(this.reads),
       `SELECT (SELECT balance FROM ${s}.accounts WHERE id = $1) AS free, (SELECT balance FROM ${s}.accounts WHERE id = $2) AS staked,
-              EXISTS (SELECT 1 FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id WHERE p.address = $3 AND d.open) AS frozen`,
+              EXISTS (SELECT 1 FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id WHERE p.address = $3 AND d.open) AS frozen,
+              ARRAY(SELECT u.amount::text FROM ${s}.unbonding u WHERE u.address = $3 ORDER BY u.release_at, u.id) AS tranche_amounts,
+              ARRAY(SELECT u.release_at FROM ${s}.unbonding u WHERE u.address = $3 ORDER BY u.release_at, u.id) AS tranche_releases`,
       [accountId.free(address), accountId.stake(address), address],
-    )) as Row[];
-    const tranches = (await this.reads.query(`SELECT amount, release_at FROM ${s}.unbonding WHERE address = $1 ORDER BY release_at, id`, [address])) as Row[];
-    const staked = BigInt(String(balances?.staked ?? '0'));
+    );
+    const row = rows[0];
+    const amounts = (row?.tranche_amounts ?? []) as string[];
+    const releases = (row?.tranche_releases ?? []) as Date[];
+    const staked = BigInt(String(row?.staked ?? '0'));
     return {
       address,
-      free: BigInt(String(balances?.free ?? '0')),
+      free: BigInt(String(row?.free ?? '0')),
       staked,
-      unbonding: tranches.map((t) => ({ amount: BigInt(String(t.amount)), releaseAt: t.release_at as Date })),
+      unbonding: amounts.map((amount, i) => ({ amount: BigInt(amount), releaseAt: releases[i] as Date })),
       active: staked > 0n && staked >= this.ledger.rules.minStake,
-      frozen: balances?.frozen === true,
+      frozen: row?.frozen === true,
     };
   }
 
