@@ -26,11 +26,23 @@ describe('StakeView', () => {
     expect(view.isActive(NODE)).toBe(false);
   });
 
-  it('ignores refused and replayed outcomes', () => {
+  it('ignores refusals', () => {
     const view = new StakeView(0n);
-    expect(view.apply(event(3n, [[`stake:${NODE}`, '5']], LedgerOutcome.REPLAYED))).toBe(false);
     expect(view.apply(event(4n, [[`stake:${NODE}`, '5']], LedgerOutcome.REFUSED))).toBe(false);
     expect(view.stakeOf(NODE)).toBe(0n);
+  });
+
+  it('takes a stake change from its REPLAYED announcement when the APPLIED one was lost, and counts it once', () => {
+    // The ledger committed, crashed before publishing APPLIED, and the redelivered command
+    // announced REPLAYED with the entry as stored: the view must not miss the stake.
+    const lost = new StakeView(0n);
+    expect(lost.apply(event(3n, [[`stake:${NODE}`, '5']], LedgerOutcome.REPLAYED))).toBe(true);
+    expect(lost.stakeOf(NODE)).toBe(5n);
+    // Both announcements arrived (a replay after a publish that did go out): still once.
+    const both = new StakeView(0n);
+    both.apply(event(3n, [[`stake:${NODE}`, '5']]));
+    expect(both.apply(event(3n, [[`stake:${NODE}`, '5']], LedgerOutcome.REPLAYED))).toBe(false);
+    expect(both.stakeOf(NODE)).toBe(5n);
   });
 
   it('does not grow with entries that move no stake (a task fee escrowed and settled)', () => {

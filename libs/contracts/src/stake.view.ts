@@ -14,7 +14,8 @@ export interface StakeSnapshotEntry {
  * all need "stake of V and the total active stake" for the lottery; folding the ledger's own
  * events gives each of them the same numbers without a request per decision.
  *
- * Idempotent under redelivery: an entry is applied once per ledger sequence number. Entries may
+ * Idempotent under redelivery: an entry (announced APPLIED, or REPLAYED by a redelivered command)
+ * is applied once per ledger sequence number. Entries may
  * arrive in any order across partitions; the fold is a sum, so the order does not matter. Only
  * entries that move a stake are remembered for that: most entries (a task's fee escrow and
  * settlement) touch no stake account, and remembering them would grow the view with every task.
@@ -30,7 +31,11 @@ export class StakeView {
   /** Applies one ledger event; returns whether it changed any stake. */
   apply(event: LedgerEvent): boolean {
     const entry = event.entry;
-    if (event.outcome !== LedgerOutcome.APPLIED || entry === undefined) return false;
+    // REPLAYED carries the entry as first applied (same sequence, same postings): when the ledger
+    // crashed between COMMIT and announcing APPLIED, the redelivered command's REPLAYED is the only
+    // announcement the view will ever get. The sequence check below makes both kinds count once.
+    const announced = event.outcome === LedgerOutcome.APPLIED || event.outcome === LedgerOutcome.REPLAYED;
+    if (!announced || entry === undefined) return false;
     const moves: Array<[Address, bigint]> = [];
     for (const p of entry.postings) {
       const m = STAKE_ACCOUNT.exec(p.account);
