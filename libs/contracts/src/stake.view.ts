@@ -3,13 +3,18 @@ import { LedgerOutcome, type LedgerEvent } from './gen/aegis/events/v1/ledger_ev
 
 const STAKE_ACCOUNT = /^stake:(0x[0-9a-f]{40})$/;
 
+/** Whether an entry's postings touch a `stake:<address>` account: what aegis.stake-events.v1 carries. */
+export function movesStake(postings: readonly { readonly account: string }[]): boolean {
+  return postings.some((p) => STAKE_ACCOUNT.test(p.account));
+}
+
 export interface StakeSnapshotEntry {
   readonly address: Address;
   readonly stake: bigint;
 }
 
 /**
- * A read model of every node's stake, folded from aegis.ledger-events.v1 (the postings on
+ * A read model of every node's stake, folded from aegis.stake-events.v1 (the postings on
  * `stake:<address>` accounts of each applied entry). Verifiers, the PoW checker and the tallier
  * all need "stake of V and the total active stake" for the lottery; folding the ledger's own
  * events gives each of them the same numbers without a request per decision.

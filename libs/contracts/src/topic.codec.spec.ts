@@ -110,8 +110,9 @@ describe('topic codec', () => {
 });
 
 describe('topic settings', () => {
-  it('keeps the ledger events forever (stake views fold their whole history) and leaves other topics to the broker', () => {
-    expect(topicConfigOf(TOPICS.ledgerEvents)).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1' });
+  it('keeps the stake events forever (stake views fold their whole history) and leaves other topics to the broker', () => {
+    expect(topicConfigOf(TOPICS.stakeEvents)).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1' });
+    expect(topicConfigOf(TOPICS.ledgerEvents)).toEqual({});
     expect(topicConfigOf(TOPICS.tasks)).toEqual({});
     expect(topicConfigOf('not.an.aegis.topic')).toEqual({});
   });

@@ -20,6 +20,7 @@ export const TOPICS = {
   disputes: 'aegis.disputes.v1',
   ledgerCommands: 'aegis.ledger-commands.v1',
   ledgerEvents: 'aegis.ledger-events.v1',
+  stakeEvents: 'aegis.stake-events.v1',
   deadLetter: 'aegis.dead-letter.v1',
 } as const;
 
@@ -39,6 +40,8 @@ export const TOPIC_SCHEMAS = {
   'aegis.disputes.v1': DisputeEventSchema,
   'aegis.ledger-commands.v1': LedgerCommandSchema,
   'aegis.ledger-events.v1': LedgerEventSchema,
+  // The ledger events that move a stake, again: what every stake view folds (see TOPIC_CONFIGS).
+  'aegis.stake-events.v1': LedgerEventSchema,
   'aegis.dead-letter.v1': DeadLetterSchema,
 } as const satisfies Record<TopicName, DescMessage>;
 
@@ -48,13 +51,15 @@ export function isTopicName(name: string): name is TopicName {
 
 /**
  * Topic-level settings a topic is created with (`aegis kafka create-topics`); a topic not listed
- * takes the broker's defaults. aegis.ledger-events.v1 is kept forever: every stake view
- * (feedStakeView) is folded from its whole history, so under a retention limit a replica started
+ * takes the broker's defaults. aegis.stake-events.v1 is kept forever: every stake view
+ * (feedStakeView) is folded from its whole history, so under a retention limit a process started
  * after the cutoff would miss the stakes deposited before it and count other active nodes than its
- * peers (a different tally threshold, a different verifier lottery).
+ * peers (a different tally threshold, a different verifier lottery). It carries only the ledger
+ * events that move a stake (a few per node, not two per task like aegis.ledger-events.v1), so
+ * keeping it forever keeps the replay at start-up short.
  */
 export const TOPIC_CONFIGS: Readonly<Partial<Record<TopicName, Readonly<Record<string, string>>>>> = {
-  [TOPICS.ledgerEvents]: { 'retention.ms': '-1', 'retention.bytes': '-1' },
+  [TOPICS.stakeEvents]: { 'retention.ms': '-1', 'retention.bytes': '-1' },
 };
 
 /** The settings `topic` is created with: TOPIC_CONFIGS' entry, or none. */

@@ -4,16 +4,16 @@ import { StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS } from './bootstrap/service-kit.constants';
 
 /**
- * Keeps a StakeView current from aegis.ledger-events.v1. The view lives in memory, so the group
+ * Keeps a StakeView current from aegis.stake-events.v1 (the ledger events that move a stake). The view lives in memory, so the group
  * must be this process's own and read from the beginning (every replica needs every stake);
  * pass a group id unique to the process start, e.g. `aegis.verifier.v1.<instance>.stake-view.<n>`.
  */
 export function feedStakeView(bus: EventBus, view: StakeView, groupId: string): Promise<Subscription> {
   return bus.subscribe({
-    topics: [TOPICS.ledgerEvents],
+    topics: [TOPICS.stakeEvents],
     groupId,
     fromBeginning: true,
-    handler: decodingHandler(TOPICS.ledgerEvents, async (event) => {
+    handler: decodingHandler(TOPICS.stakeEvents, async (event) => {
       view.apply(event);
     }),
   });
@@ -40,7 +40,7 @@ class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 export interface StakeViewSource {
-  /** Given: the caller keeps it current. Absent: one is folded from aegis.ledger-events.v1. */
+  /** Given: the caller keeps it current. Absent: one is folded from aegis.stake-events.v1. */
   readonly stakeView?: StakeView;
   /** For the folded view: the minimum stake that makes a node active. */
   readonly minStake?: bigint;
@@ -48,7 +48,7 @@ export interface StakeViewSource {
 
 /**
  * The providers of a service module's StakeView under `token`: the caller's view, or a fresh one
- * fed from aegis.ledger-events.v1 for the module's lifetime by a group of this process's own
+ * fed from aegis.stake-events.v1 for the module's lifetime by a group of this process's own
  * (`<groupPrefix>.stake-view.<start time>`, so every replica reads every stake from the start).
  */
 export function stakeViewProviders(token: symbol, source: StakeViewSource, groupPrefix: string): Provider[] {

@@ -9,7 +9,7 @@ import type { InferenceWorkerOptions } from './worker.options';
 
 export interface InferenceWorkerModuleOptions {
   readonly options: InferenceWorkerOptions;
-  /** Given: the caller keeps it current. Absent: the module folds one from aegis.ledger-events.v1 (min stake below). */
+  /** Given: the caller keeps it current. Absent: the module folds one from aegis.stake-events.v1 (min stake below). */
   readonly stakeView?: StakeView;
   readonly minStake?: bigint;
 }

@@ -27,6 +27,7 @@ describe(name, () => {
   let client: GrpcServiceClient;
   let repository: LedgerRepository;
   const events: ReturnType<typeof decodeTopicMessage<typeof TOPICS.ledgerEvents>>[] = [];
+  const stakeEvents: ReturnType<typeof decodeTopicMessage<typeof TOPICS.stakeEvents>>[] = [];
   const deadLetters: string[] = [];
 
   beforeAll(async () => {
@@ -48,6 +49,11 @@ describe(name, () => {
       topics: [TOPICS.ledgerEvents],
       groupId: 'test.events',
       handler: async (r: BusRecord) => void events.push(decodeTopicMessage(TOPICS.ledgerEvents, r.value)),
+    });
+    await bus.subscribe({
+      topics: [TOPICS.stakeEvents],
+      groupId: 'test.stake-events',
+      handler: async (r: BusRecord) => void stakeEvents.push(decodeTopicMessage(TOPICS.stakeEvents, r.value)),
     });
     await bus.subscribe({
       topics: [TOPICS.deadLetter],
@@ -136,6 +142,22 @@ describe(name, () => {
     expect((await statusOf(client.unary('EscrowFee', request))).code).toBe(GrpcStatus.UNAUTHENTICATED);
     const ok = await client.unary<{ account: AccountWire }>('EscrowFee', { ...request, clientSignature: Buffer.from(alice.sign(taskHash)) });
     expect(ok.account.free).toBe('4900');
+  });
+
+  it('announces the entries that move a stake on aegis.stake-events.v1 too, and only those', async () => {
+    // By now: alice's deposit, stake (applied, then replayed) and fee escrow; carol's deposit, stake and two unstake requests.
+    const moving = ['s1', 'c-s1', 'c-u1', 'c-u2'];
+    await waitFor('the stake events so far', () => stakeEvents.length >= moving.length + 1);
+    // Signed requests' keys are namespaced by their signer (`rpc:<address>:<key>`).
+    expect(stakeEvents.map((e) => [e.idempotencyKey.split(':').at(-1), e.outcome])).toEqual(
+      expect.arrayContaining([...moving.map((k) => [k, LedgerOutcome.APPLIED]), ['s1', LedgerOutcome.REPLAYED]]),
+    );
+    expect(stakeEvents).toHaveLength(moving.length + 1);
+    for (const e of stakeEvents) {
+      expect(e.entry?.postings.some((p) => p.account.startsWith('stake:'))).toBe(true);
+      // The same message as on aegis.ledger-events.v1.
+      expect(events.some((l) => l.idempotencyKey === e.idempotencyKey && l.outcome === e.outcome && l.entry?.sequence === e.entry?.sequence)).toBe(true);
+    }
   });
 
   it('applies bus commands once, announces refusals, dead-letters malformed records', async () => {

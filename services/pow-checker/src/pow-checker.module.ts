@@ -12,7 +12,7 @@ import type { PowCheckerOptions } from './pow-checker.options';
 
 export interface PowCheckerModuleOptions {
   readonly options: PowCheckerOptions;
-  /** Given: the caller keeps it current. Absent: the module folds one from aegis.ledger-events.v1. */
+  /** Given: the caller keeps it current. Absent: the module folds one from aegis.stake-events.v1. */
   readonly stakeView?: StakeView;
   readonly minStake?: bigint;
   /** Cache misses are asked here (the tallier's SubmissionQuery); absent, a miss is retried then dead-lettered. */

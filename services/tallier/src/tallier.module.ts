@@ -21,7 +21,7 @@ export interface TallierModuleOptions {
   readonly store?: TallierStore;
   /** Destroy `dataSource` when the module stops (main.ts built it); false when the caller shares it. */
   readonly ownsDataSource?: boolean;
-  /** Given: the caller keeps it current. Absent: the module folds one from aegis.ledger-events.v1. */
+  /** Given: the caller keeps it current. Absent: the module folds one from aegis.stake-events.v1. */
   readonly stakeView?: StakeView;
 }
 
@@ -57,7 +57,7 @@ export class TallierModule {
         { provide: TALLIER_OPTIONS, useValue: config.options },
         { provide: TALLIER_STORE, useValue: store },
         { provide: TALLIER_CLOCK, useValue: config.options.clock ?? systemClock },
-        // Absent a view from the caller, one fed from aegis.ledger-events.v1 by a group of this start's own.
+        // Absent a view from the caller, one fed from aegis.stake-events.v1 by a group of this start's own.
         ...stakeViewProviders(TALLIER_STAKE_VIEW, { stakeView: config.stakeView, minStake: config.options.minStake }, `aegis.tallier.v1.${config.options.instanceId}`),
         { provide: OWNED_DATA_SOURCE, useValue: config.ownsDataSource && config.dataSource ? config.dataSource : null },
         TallierLifecycle,

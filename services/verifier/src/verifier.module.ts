@@ -8,7 +8,7 @@ import type { VerifierOptions } from './verifier.options';
 
 export interface VerifierModuleOptions {
   readonly options: VerifierOptions;
-  /** Given: the caller keeps it current. Absent: the module folds one from aegis.ledger-events.v1. */
+  /** Given: the caller keeps it current. Absent: the module folds one from aegis.stake-events.v1. */
   readonly stakeView?: StakeView;
   readonly minStake?: bigint;
 }

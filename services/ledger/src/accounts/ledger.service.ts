@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventBus } from '@aegis/bus';
-import { createTopicMessage, encodeTopicMessage, LedgerOutcome, TOPICS } from '@aegis/contracts';
+import type { EventBus, OutgoingRecord } from '@aegis/bus';
+import { createTopicMessage, encodeTopicMessage, LedgerOutcome, movesStake, TOPICS } from '@aegis/contracts';
 import type { LedgerCommand, LedgerError } from '@aegis/ledger';
 import { EVENT_BUS } from '@aegis/service-kit';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -14,8 +14,10 @@ export interface Executed {
 
 /**
  * Applies ledger commands from both edges (signed gRPC requests, tallier commands on the bus)
- * and announces each outcome on aegis.ledger-events.v1 once the store has committed it. A crash
- * between commit and publish is healed by redelivery: the replayed command publishes REPLAYED.
+ * and announces each outcome on aegis.ledger-events.v1 once the store has committed it; an entry
+ * that moves a stake is announced on aegis.stake-events.v1 too (same message, same request), which
+ * is what stake views fold. A crash between commit and publish is healed by redelivery: the
+ * replayed command publishes REPLAYED, with the entry as first applied, on both.
  */
 @Injectable()
 export class LedgerService {
@@ -68,6 +70,11 @@ export class LedgerService {
       ...(error ? { errorCode: error.code, errorField: error.field, errorMessage: error.message } : {}),
       at: timestampFromDate(at),
     });
-    await this.bus.publish(TOPICS.ledgerEvents, command.key, encodeTopicMessage(TOPICS.ledgerEvents, event));
+    const value = encodeTopicMessage(TOPICS.ledgerEvents, event);
+    const records: OutgoingRecord[] = [{ topic: TOPICS.ledgerEvents, key: command.key, value }];
+    if (entry !== undefined && outcome !== LedgerOutcome.REFUSED && movesStake(entry.postings)) {
+      records.push({ topic: TOPICS.stakeEvents, key: command.key, value });
+    }
+    await this.bus.publishBatch(records);
   }
 }
