@@ -25,6 +25,12 @@ export interface EventBus {
    * seen even with `fromBeginning: false`.
    */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * The next offset of each partition of `topic` now (index = partition; Kafka's high
+   * watermarks): a consumer that has handled the record before each of them has seen everything
+   * published so far. For read models that must be caught up before their owner takes work.
+   */
+  endOffsets(topic: string): Promise<bigint[]>;
   /** Stops every subscription (as Subscription.stop), then releases the producer. Idempotent. */
   close(): Promise<void>;
 }

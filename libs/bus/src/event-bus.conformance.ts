@@ -4,7 +4,7 @@
  */
 import { createTopicMessage, DeadLetterReason, decodeTopicMessage, encodeTopicMessage, TOPICS, type DeadLetter } from '@aegis/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PoisonMessageError } from './bus.errors';
+import { BusErrorCode, PoisonMessageError } from './bus.errors';
 import type { BusRecord, EventBus, RecordHandler, Subscription } from './bus.port';
 import { decodingHandler } from './decoding.handler';
 
@@ -82,6 +82,23 @@ export function describeEventBusConformance(adapter: string, setup: () => Promis
         expect([...offsets].sort((a, b) => (a < b ? -1 : 1))).toEqual(offsets);
       }
       expect(got.every((r) => r.topic === topic && r.attempt === 1)).toBe(true);
+    });
+
+    it('reports each partition\'s end offset: one past the last record delivered from it', async () => {
+      const topic = await h.freshTopic(3);
+      expect(await h.bus.endOffsets(topic)).toEqual([0n, 0n, 0n]);
+      const sent = Array.from({ length: 12 }, (_, i) => ({ topic, key: `0x${i.toString(16).padStart(2, '0')}`, value: bytes(`r${i}`) }));
+      await h.bus.publishBatch(sent);
+      const ends = await h.bus.endOffsets(topic);
+      const got: BusRecord[] = [];
+      await subscribe({ topics: [topic], groupId: h.freshGroup(), fromBeginning: true, handler: async (r) => void got.push(r) });
+      await until('all records', () => got.length >= sent.length);
+      expect(ends.reduce((a, b) => a + b, 0n)).toBe(12n);
+      for (let p = 0; p < 3; p++) {
+        const last = got.filter((r) => r.partition === p).reduce((max, r) => (r.offset + 1n > max ? r.offset + 1n : max), 0n);
+        expect(ends[p]).toBe(last);
+      }
+      await expect(h.bus.endOffsets(`missing.${topic}`)).rejects.toMatchObject({ code: BusErrorCode.UNKNOWN_TOPIC });
     });
 
     it('redelivers a record whose handler failed, holding back later records of the same key', async () => {

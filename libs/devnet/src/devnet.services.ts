@@ -10,7 +10,7 @@ import { bootstrapService, type RunningService } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import { freePort } from './embedded.postgres';
 /* eslint-disable @nx/enforce-module-boundaries */
-import { otherModelRuntime, InferenceWorkerModule, type Behavior } from '../../../services/inference-worker/src/index';
+import { otherModelRuntime, InferenceWorkerModule, TaskIntake, type Behavior } from '../../../services/inference-worker/src/index';
 import { start as startIngress } from '../../../services/ingress/src/index';
 import { start as startLedger } from '../../../services/ledger/src/index';
 import { PowCheckerModule } from '../../../services/pow-checker/src/index';
@@ -114,6 +114,23 @@ export async function startWorkerService(ctx: DevnetContext, keys: readonly Node
     metricsPort: null,
     handleSignals: false,
   });
+}
+
+/**
+ * Resolves once the worker has joined the task consumer group: its stake view (fed from
+ * aegis.stake-events.v1, asynchronously) has seen one of its keys staked. Rejects after
+ * `timeoutMs`, naming the worker.
+ */
+export async function workerReady(worker: RunningService, instanceId: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`devnet: inference worker ${instanceId} did not join the task group within ${timeoutMs} ms (are its keys staked?)`)), timeoutMs);
+  });
+  try {
+    await Promise.race([worker.app.get(TaskIntake).firstJoin, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startVerifierService(ctx: DevnetContext, keys: readonly NodeKey[], lazy: boolean, instanceId: string): Promise<RunningService> {

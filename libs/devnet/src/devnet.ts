@@ -16,6 +16,7 @@ import {
   startVerifierService,
   startWorkerService,
   type DevnetContext,
+  workerReady,
 } from './devnet.services';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.postgres';
 import { startNoopWorker } from './noop.worker';
@@ -199,13 +200,21 @@ export class Devnet {
       }
       progress(`devnet: starting workers and verifiers (${honest.length} honest, ${cheating.length} ${options.behavior})`);
       started.push(await startVerifierService(own('verifier'), honest, false, 'devnet-honest'));
-      started.push(await startWorkerService(own('inference-worker'), honest, 'honest', 'devnet-honest'));
+      const honestWorker = await startWorkerService(own('inference-worker'), honest, 'honest', 'devnet-honest');
+      started.push(honestWorker);
+      const workers: [RunningService, string][] = [[honestWorker, 'devnet-honest']];
       if (cheating.length > 0) {
         const lazy = options.behavior === 'lazy-verifier';
         started.push(await startVerifierService(own('verifier-cheater'), cheating, lazy, 'devnet-cheater'));
         // Once every cheating key is liquidated this worker leaves the task group by itself.
-        started.push(await startWorkerService(own('inference-worker-cheater'), cheating, lazy ? 'honest' : options.behavior, 'devnet-cheater'));
+        const cheater = await startWorkerService(own('inference-worker-cheater'), cheating, lazy ? 'honest' : options.behavior, 'devnet-cheater');
+        started.push(cheater);
+        workers.push([cheater, 'devnet-cheater']);
       }
+      // "Up" means every node can be handed a task: tasks submitted while one worker was still
+      // waiting to see its stake would all go to the others (a 10-task run then often showed no
+      // cheater at all).
+      await Promise.all(workers.map(([worker, id]) => workerReady(worker, id, 60_000)));
       progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
       return devnet;
     } catch (err) {

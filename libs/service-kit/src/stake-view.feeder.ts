@@ -1,22 +1,65 @@
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { decodingHandler, type EventBus, type Subscription } from '@aegis/bus';
+import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, type Subscription } from '@aegis/bus';
 import { StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS } from './bootstrap/service-kit.constants';
 
+export interface StakeViewFeedHandle {
+  readonly subscription: Subscription;
+  /**
+   * Resolves once the view has folded every stake event published before the feed started (each
+   * partition handled up to its end offset then): from then on it answers as its peers do.
+   */
+  readonly caughtUp: Promise<void>;
+}
+
 /**
- * Keeps a StakeView current from aegis.stake-events.v1 (the ledger events that move a stake). The view lives in memory, so the group
- * must be this process's own and read from the beginning (every replica needs every stake);
- * pass a group id unique to the process start, e.g. `aegis.verifier.v1.<instance>.stake-view.<n>`.
+ * Keeps a StakeView current from aegis.stake-events.v1 (the ledger events that move a stake). The
+ * view lives in memory, so the group must be this process's own and read from the beginning
+ * (every replica needs every stake); pass a group id unique to the process start, e.g.
+ * `aegis.verifier.v1.<instance>.stake-view.<n>`.
  */
-export function feedStakeView(bus: EventBus, view: StakeView, groupId: string): Promise<Subscription> {
-  return bus.subscribe({
+export async function feedStakeView(bus: EventBus, view: StakeView, groupId: string): Promise<StakeViewFeedHandle> {
+  // Read before subscribing: whatever is published later is folded too, but is not waited for.
+  const ends = await bus.endOffsets(TOPICS.stakeEvents);
+  const behind = new Set(ends.flatMap((end, partition) => (end > 0n ? [partition] : [])));
+  let markCaughtUp: () => void = () => undefined;
+  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  if (behind.size === 0) markCaughtUp();
+  const advance = (record: BusRecord): void => {
+    if (behind.size > 0 && record.offset + 1n >= (ends[record.partition] ?? 0n)) {
+      behind.delete(record.partition);
+      if (behind.size === 0) markCaughtUp();
+    }
+  };
+  const fold = decodingHandler(TOPICS.stakeEvents, async (event) => void view.apply(event));
+  const subscription = await bus.subscribe({
     topics: [TOPICS.stakeEvents],
     groupId,
     fromBeginning: true,
-    handler: decodingHandler(TOPICS.stakeEvents, async (event) => {
-      view.apply(event);
-    }),
+    handler: async (record) => {
+      try {
+        await fold(record);
+      } catch (err) {
+        // An undecodable record is dead-lettered and skipped: it must not hold the catch-up back.
+        if (err instanceof PoisonMessageError) advance(record);
+        throw err;
+      }
+      advance(record);
+    },
   });
+  return { subscription, caughtUp };
+}
+
+/** How long a service start waits for its stake view (a failed start restarts the pod, which retries). */
+export const STAKE_VIEW_CATCH_UP_TIMEOUT_MS = 120_000;
+
+async function withTimeout(promise: Promise<void>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Feeds a StakeView for as long as its Nest module lives (from bootstrap to destroy). */
@@ -30,8 +73,17 @@ class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly groupPrefix: string | undefined,
   ) {}
 
+  /**
+   * Nest runs this before bootstrapService starts the module's bus consumer and reports SERVING,
+   * so the service takes no work on a partial view: a tallier that drew committees from half the
+   * stakes, or a verifier that thought itself unstaked, would decide differently from its peers
+   * (an empty committee finalises a result unchecked).
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.groupPrefix !== undefined) this.subscription = await feedStakeView(this.bus, this.view, `${this.groupPrefix}.stake-view.${Date.now()}`);
+    if (this.groupPrefix === undefined) return;
+    const feed = await feedStakeView(this.bus, this.view, `${this.groupPrefix}.stake-view.${Date.now()}`);
+    this.subscription = feed.subscription;
+    await withTimeout(feed.caughtUp, STAKE_VIEW_CATCH_UP_TIMEOUT_MS, `the stake view did not catch up with ${TOPICS.stakeEvents} within ${STAKE_VIEW_CATCH_UP_TIMEOUT_MS} ms`);
   }
 
   async onModuleDestroy(): Promise<void> {

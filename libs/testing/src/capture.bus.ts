@@ -19,5 +19,9 @@ export class CaptureBus implements EventBus {
     throw new Error('CaptureBus records publications only; use InProcessEventBus to consume');
   }
 
+  endOffsets(): never {
+    throw new Error('CaptureBus records publications only; use InProcessEventBus to consume');
+  }
+
   async close(): Promise<void> {}
 }

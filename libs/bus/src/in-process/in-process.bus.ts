@@ -146,6 +146,10 @@ export class InProcessEventBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
   }
 
+  async endOffsets(topic: string): Promise<bigint[]> {
+    return this.partitionsOf(topic, 'topic').map((log) => BigInt(log.endOffset));
+  }
+
   private partitionsOf(topic: string, field: string): PartitionLog[] {
     const logs = this.logs.get(topic);
     if (!logs) throw new BusError(BusErrorCode.UNKNOWN_TOPIC, field, `topic ${topic} does not exist`);

@@ -114,6 +114,22 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  async endOffsets(topic: string): Promise<bigint[]> {
+    if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      // Asked first: for a missing topic kafkajs would retry the offset request until it times out.
+      if (!(await admin.listTopics()).includes(topic)) throw new BusError(BusErrorCode.UNKNOWN_TOPIC, 'topic', `topic ${topic} does not exist`);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const ends: bigint[] = [];
+      for (const o of offsets) ends[o.partition] = BigInt(o.high);
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
     checkSubscribe(options);

@@ -31,6 +31,13 @@ export class TaskIntake implements OnApplicationBootstrap, OnModuleDestroy {
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
   private everJoined = false;
+  private markJoined: () => void = () => undefined;
+  /**
+   * Resolves the first time this process joins the task group (a key of it seen staked), so a
+   * caller that starts workers and then hands out work (the devnet) can wait until every worker
+   * can be given a task instead of letting the first to join take them all.
+   */
+  readonly firstJoin: Promise<void> = new Promise<void>((resolve) => (this.markJoined = resolve));
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
@@ -85,6 +92,7 @@ export class TaskIntake implements OnApplicationBootstrap, OnModuleDestroy {
     this.health.set('SERVING');
     if (this.everJoined) this.logger.info({ nodes: this.addresses() }, 'a node key is active again: rejoined the task consumer group');
     this.everJoined = true;
+    this.markJoined();
   }
 
   private async leave(): Promise<void> {
