@@ -1,4 +1,5 @@
 import { type DynamicModule, Inject, Module, type OnModuleDestroy } from '@nestjs/common';
+import { AnnouncementRelay } from './accounts/announcement.relay';
 import { LedgerRepository } from './accounts/ledger.repository';
 import { LedgerService } from './accounts/ledger.service';
 import { LedgerCommandsController } from './commands/ledger-commands.controller';
@@ -16,9 +17,14 @@ export interface LedgerAppOptions {
 }
 
 class RepositoryLifecycle implements OnModuleDestroy {
-  constructor(@Inject(LedgerRepository) private readonly repository: LedgerRepository) {}
-  onModuleDestroy(): Promise<void> {
-    return this.repository.close();
+  constructor(
+    @Inject(LedgerRepository) private readonly repository: LedgerRepository,
+    private readonly relay: AnnouncementRelay,
+  ) {}
+  async onModuleDestroy(): Promise<void> {
+    // The relay's pass in hand finishes first: it reads and writes through the repository.
+    await this.relay.stop();
+    await this.repository.close();
   }
 }
 
@@ -34,6 +40,7 @@ export class LedgerAppModule {
         { provide: LEDGER_CLOCK, useValue: options.clock ?? (() => new Date()) },
         { provide: LedgerRepository, useValue: options.repository },
         RepositoryLifecycle,
+        AnnouncementRelay,
         LedgerService,
         StakeService,
         LedgerCommandsService,

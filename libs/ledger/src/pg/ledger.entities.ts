@@ -30,6 +30,10 @@ export class LedgerCommandEntity {
 
   @Column('timestamptz', { name: 'applied_at' })
   appliedAt!: Date;
+
+  /** When its LedgerEvent was published; NULL until then (the ledger service's relay re-announces overdue ones). */
+  @Column('timestamptz', { name: 'announced_at', nullable: true })
+  announcedAt!: Date | null;
 }
 
 @Entity({ name: 'entries' })

@@ -1,4 +1,4 @@
-import { buildDataSource, parseSchemaName, pipelinedPool, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
+import { buildDataSource, parseSchemaName, pipelinedPool, preparedQuery, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
@@ -69,6 +69,16 @@ export function buildLedgerDataSource(options: LedgerDataSourceOptions): DataSou
 /** Runs the ledger's pending migrations; returns the names applied now. */
 export async function migrateLedger(options: LedgerDataSourceOptions): Promise<string[]> {
   return runMigrations(buildLedgerDataSource({ ...options, poolSize: 1 }));
+}
+
+/** An applied command whose LedgerEvent may not have gone out (see PgLedger.unannounced). */
+export interface UnannouncedCommand {
+  readonly key: string;
+  readonly kind: string;
+  readonly appliedAt: Date;
+  /** Its first entry's id (0 without postings), the sequence its announcement carries. */
+  readonly sequence: bigint;
+  readonly postings: Posting[];
 }
 
 export interface PgLedgerOptions extends LedgerDataSourceOptions {
@@ -449,6 +459,44 @@ export class PgLedger implements LedgerStore {
        WHERE coalesce(a.balance, 0) <> coalesce(e.total, 0) ORDER BY 1`,
     )) as Row[];
     return rows.map((r) => String(r.id));
+  }
+
+  /**
+   * Marks commands as announced (their LedgerEvent is published). Best effort by design: a
+   * command left unmarked is only announced again, which consumers dedupe by sequence.
+   */
+  async markAnnounced(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await preparedQuery(this.pool, `UPDATE ${this.schema}.commands SET announced_at = now() WHERE key = ANY($1::text[]) AND announced_at IS NULL`, [[...keys]]);
+  }
+
+  /**
+   * Applied commands not marked announced and applied before `before`, oldest first: what a
+   * process that died between COMMIT and publishing left unannounced. Each with the sequence and
+   * postings its first announcement carried (the sequence is its first entry's id, as in apply).
+   */
+  async unannounced(before: Date, limit: number): Promise<UnannouncedCommand[]> {
+    const s = this.schema;
+    const { rows } = await preparedQuery(
+      this.pool,
+      `SELECT c.key, c.kind, c.applied_at,
+              ARRAY(SELECT e.id::text FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS ids,
+              ARRAY(SELECT e.account FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS accounts,
+              ARRAY(SELECT e.amount::text FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS amounts
+       FROM ${s}.commands c WHERE c.announced_at IS NULL AND c.applied_at < $1 ORDER BY c.applied_at, c.key LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map((r) => {
+      const ids = r.ids as string[];
+      const amounts = r.amounts as string[];
+      return {
+        key: String(r.key),
+        kind: String(r.kind),
+        appliedAt: r.applied_at as Date,
+        sequence: ids.length > 0 ? BigInt(ids[0] as string) : 0n,
+        postings: (r.accounts as string[]).map((account, i) => ({ account: logicalAccount(account), amount: BigInt(amounts[i] as string) })),
+      };
+    });
   }
 
   /** The postings recorded for one command key (empty if it never committed). */

@@ -8,6 +8,7 @@ import type { AccountView, EntryPage, EntryView, LedgerRepository } from './ledg
 export class InMemoryLedgerRepository implements LedgerRepository {
   readonly store: InMemoryLedger;
   private readonly entries: EntryView[] = [];
+  private readonly announced = new Set<string>();
 
   constructor(rules: LedgerRules) {
     this.store = new InMemoryLedger(rules);
@@ -45,6 +46,14 @@ export class InMemoryLedgerRepository implements LedgerRepository {
     const page = matching.slice(0, pageSize);
     const last = page.at(-1);
     return { entries: page, nextAfter: matching.length > pageSize && last ? last.sequence : undefined };
+  }
+
+  async markAnnounced(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.announced.add(key);
+  }
+
+  async unannounced(before: Date, limit: number): Promise<EntryView[]> {
+    return this.entries.filter((e) => !this.announced.has(e.idempotencyKey) && e.appliedAt < before).slice(0, limit);
   }
 
   checkInvariant(): Promise<InvariantReport> {

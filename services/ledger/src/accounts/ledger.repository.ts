@@ -37,6 +37,10 @@ export abstract class LedgerRepository {
   abstract account(address: string): Promise<AccountView>;
   /** Entries touching `address`'s accounts, oldest first, after sequence `after`. */
   abstract entriesOf(address: string, pageSize: number, after: bigint): Promise<EntryPage>;
+  /** Marks commands whose LedgerEvent went out (best effort: an unmarked one is announced again). */
+  abstract markAnnounced(keys: readonly string[]): Promise<void>;
+  /** Applied commands not marked announced and applied before `before`, oldest first, at most `limit`. */
+  abstract unannounced(before: Date, limit: number): Promise<EntryView[]>;
   abstract checkInvariant(): Promise<InvariantReport>;
   /** Releases connections; called after the transports stopped (module destroy). */
   abstract close(): Promise<void>;

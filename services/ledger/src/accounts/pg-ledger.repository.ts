@@ -124,6 +124,21 @@ export class PgLedgerRepository implements LedgerRepository {
     return { entries, nextAfter: commands.length > pageSize && last ? last.sequence : undefined };
   }
 
+  markAnnounced(keys: readonly string[]): Promise<void> {
+    return this.ledger.markAnnounced(keys);
+  }
+
+  async unannounced(before: Date, limit: number): Promise<EntryView[]> {
+    const commands = await this.ledger.unannounced(before, limit);
+    return commands.map((c) => ({
+      sequence: c.sequence,
+      idempotencyKey: c.key,
+      kind: c.kind as LedgerCommand['kind'],
+      postings: c.postings,
+      appliedAt: c.appliedAt,
+    }));
+  }
+
   checkInvariant(): Promise<InvariantReport> {
     return this.ledger.checkInvariant();
   }
