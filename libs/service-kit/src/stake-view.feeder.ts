@@ -75,9 +75,9 @@ class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Nest runs this before bootstrapService starts the module's bus consumer and reports SERVING,
-   * so the service takes no work on a partial view: a tallier that drew committees from half the
-   * stakes, or a verifier that thought itself unstaked, would decide differently from its peers
-   * (an empty committee finalises a result unchecked).
+   * so the service takes no work on a partial view: a tallier that drew committees from part of
+   * the stakes, or a verifier that thought itself unstaked and skipped a draw, would decide
+   * differently from its peers.
    */
   async onApplicationBootstrap(): Promise<void> {
     if (this.groupPrefix === undefined) return;
