@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
 import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, type Subscription } from '@aegis/bus';
 import { StakeView, TOPICS } from '@aegis/contracts';
@@ -81,7 +82,9 @@ class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async onApplicationBootstrap(): Promise<void> {
     if (this.groupPrefix === undefined) return;
-    const feed = await feedStakeView(this.bus, this.view, `${this.groupPrefix}.stake-view.${Date.now()}`);
+    // Start time plus a random tag: two processes that share a group would split the partitions,
+    // and neither view would ever be complete.
+    const feed = await feedStakeView(this.bus, this.view, `${this.groupPrefix}.stake-view.${Date.now()}.${randomBytes(4).toString('hex')}`);
     this.subscription = feed.subscription;
     await withTimeout(feed.caughtUp, STAKE_VIEW_CATCH_UP_TIMEOUT_MS, `the stake view did not catch up with ${TOPICS.stakeEvents} within ${STAKE_VIEW_CATCH_UP_TIMEOUT_MS} ms`);
   }
@@ -101,7 +104,7 @@ export interface StakeViewSource {
 /**
  * The providers of a service module's StakeView under `token`: the caller's view, or a fresh one
  * fed from aegis.stake-events.v1 for the module's lifetime by a group of this process's own
- * (`<groupPrefix>.stake-view.<start time>`, so every replica reads every stake from the start).
+ * (`<groupPrefix>.stake-view.<start time>.<random>`, so every replica reads every stake from the start).
  */
 export function stakeViewProviders(token: symbol, source: StakeViewSource, groupPrefix: string): Provider[] {
   const view = source.stakeView ?? new StakeView(source.minStake ?? 0n);
