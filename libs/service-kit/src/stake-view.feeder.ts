@@ -19,9 +19,15 @@ export interface StakeViewFeedHandle {
  * (every replica needs every stake); pass a group id unique to the process start, e.g.
  * `aegis.verifier.v1.<instance>.stake-view.<n>`.
  */
-export async function feedStakeView(bus: EventBus, view: StakeView, groupId: string): Promise<StakeViewFeedHandle> {
+export async function feedStakeView(
+  bus: EventBus,
+  view: StakeView,
+  groupId: string,
+  /** aegis.stake-events.v1; another topic of the same payload only in tests on a shared broker. */
+  topic: string = TOPICS.stakeEvents,
+): Promise<StakeViewFeedHandle> {
   // Read before subscribing: whatever is published later is folded too, but is not waited for.
-  const ends = await bus.endOffsets(TOPICS.stakeEvents);
+  const ends = await bus.endOffsets(topic);
   const behind = new Set(ends.flatMap((end, partition) => (end > 0n ? [partition] : [])));
   let markCaughtUp: () => void = () => undefined;
   const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
@@ -34,7 +40,7 @@ export async function feedStakeView(bus: EventBus, view: StakeView, groupId: str
   };
   const fold = decodingHandler(TOPICS.stakeEvents, async (event) => void view.apply(event));
   const subscription = await bus.subscribe({
-    topics: [TOPICS.stakeEvents],
+    topics: [topic],
     groupId,
     fromBeginning: true,
     handler: async (record) => {
