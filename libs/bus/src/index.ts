@@ -15,3 +15,4 @@ export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism }
 // Generic: also merges concurrent database writes in the services (one statement per merged batch).
 export { SendCoalescer } from './kafka/send.coalescer';
 export { BatchRunner } from './batch.runner';
+export { withTimeout } from './with-timeout';

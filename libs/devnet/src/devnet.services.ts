@@ -2,7 +2,7 @@
 // service's src/index.ts, never its main.ts). That is this lib's whole purpose, hence the
 // module-boundary exceptions below; services themselves still never import each other.
 import { randomBytes } from 'node:crypto';
-import type { EventBus } from '@aegis/bus';
+import { type EventBus, withTimeout } from '@aegis/bus';
 import { CONSUMER_GROUPS } from '@aegis/contracts';
 import { ModelRuntime } from '@aegis/model';
 import type { NodeKey } from '@aegis/protocol';
@@ -121,16 +121,8 @@ export async function startWorkerService(ctx: DevnetContext, keys: readonly Node
  * aegis.stake-events.v1, asynchronously) has seen one of its keys staked. Rejects after
  * `timeoutMs`, naming the worker.
  */
-export async function workerReady(worker: RunningService, instanceId: string, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`devnet: inference worker ${instanceId} did not join the task group within ${timeoutMs} ms (are its keys staked?)`)), timeoutMs);
-  });
-  try {
-    await Promise.race([worker.app.get(TaskIntake).firstJoin, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function workerReady(worker: RunningService, instanceId: string, timeoutMs: number): Promise<void> {
+  return withTimeout(worker.app.get(TaskIntake).firstJoin, timeoutMs, `devnet: inference worker ${instanceId} (are its keys staked?) did not join the task group`);
 }
 
 export async function startVerifierService(ctx: DevnetContext, keys: readonly NodeKey[], lazy: boolean, instanceId: string): Promise<RunningService> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, type Subscription } from '@aegis/bus';
+import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, type Subscription, withTimeout } from '@aegis/bus';
 import { StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS } from './bootstrap/service-kit.constants';
 
@@ -60,15 +60,6 @@ export async function feedStakeView(
 /** How long a service start waits for its stake view (a failed start restarts the pod, which retries). */
 export const STAKE_VIEW_CATCH_UP_TIMEOUT_MS = 120_000;
 
-async function withTimeout(promise: Promise<void>, ms: number, message: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Feeds a StakeView for as long as its Nest module lives (from bootstrap to destroy). */
 class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
   private subscription: Subscription | undefined;
@@ -92,7 +83,7 @@ class StakeViewFeed implements OnApplicationBootstrap, OnModuleDestroy {
     // and neither view would ever be complete.
     const feed = await feedStakeView(this.bus, this.view, `${this.groupPrefix}.stake-view.${Date.now()}.${randomBytes(4).toString('hex')}`);
     this.subscription = feed.subscription;
-    await withTimeout(feed.caughtUp, STAKE_VIEW_CATCH_UP_TIMEOUT_MS, `the stake view did not catch up with ${TOPICS.stakeEvents} within ${STAKE_VIEW_CATCH_UP_TIMEOUT_MS} ms`);
+    await withTimeout(feed.caughtUp, STAKE_VIEW_CATCH_UP_TIMEOUT_MS, `the stake view did not catch up with ${TOPICS.stakeEvents}`);
   }
 
   async onModuleDestroy(): Promise<void> {

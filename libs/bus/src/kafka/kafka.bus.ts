@@ -21,6 +21,7 @@ import {
 import { deadLetterRecord } from '../dead-letter';
 import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
+import { withTimeout } from '../with-timeout';
 import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 import { SendCoalescer } from './send.coalescer';
 
@@ -291,19 +292,6 @@ function headersOf(headers: IHeaders | undefined): RecordHeaders {
   return out;
 }
 
-
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
