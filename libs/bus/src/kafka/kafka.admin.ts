@@ -1,5 +1,5 @@
 import { topicConfigOf } from '@aegis/contracts';
-import { ConfigResourceTypes, Kafka } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { BusError, BusErrorCode } from '../bus.errors';
 import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 
@@ -39,9 +39,7 @@ export async function createKafkaTopics(connection: KafkaConnectionOptions, opti
   const configOf = options.configOf ?? topicConfigOf;
   checkIntegerOption(partitions, 'partitions', 1, 10_000);
   checkIntegerOption(replicationFactor, 'replicationFactor', 1, 32);
-  const admin = new Kafka(kafkaClientConfig(connection)).admin();
-  await admin.connect();
-  try {
+  return withAdmin(new Kafka(kafkaClientConfig(connection)), async (admin) => {
     const present = new Set(await admin.listTopics());
     const missing = options.topics.filter((t) => !present.has(t));
     if (missing.length > 0) {
@@ -80,22 +78,16 @@ export async function createKafkaTopics(connection: KafkaConnectionOptions, opti
         .sort((a, b) => options.topics.indexOf(a.topic) - options.topics.indexOf(b.topic)),
       configDrift,
     };
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Deletes topics (tests only: production topics are never deleted by the project). */
 export async function deleteKafkaTopics(connection: KafkaConnectionOptions, topics: readonly string[]): Promise<void> {
-  const admin = new Kafka(kafkaClientConfig(connection)).admin();
-  await admin.connect();
-  try {
+  await withAdmin(new Kafka(kafkaClientConfig(connection)), async (admin) => {
     const present = new Set(await admin.listTopics());
     const doomed = topics.filter((t) => present.has(t));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -104,19 +96,30 @@ export async function deleteKafkaTopics(connection: KafkaConnectionOptions, topi
  * that does not exist is an error naming it.
  */
 export async function topicRecordCounts(connection: KafkaConnectionOptions, topics: readonly string[]): Promise<Map<string, bigint>> {
-  const admin = new Kafka(kafkaClientConfig(connection)).admin();
-  await admin.connect();
-  try {
+  return withAdmin(new Kafka(kafkaClientConfig(connection)), async (admin) => {
     const present = new Set(await admin.listTopics());
     const missing = topics.find((t) => !present.has(t));
     if (missing !== undefined) throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'topics', `topic ${missing} does not exist`);
     const counts = new Map<string, bigint>();
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      counts.set(topic, offsets.reduce((sum, p) => sum + BigInt(p.high), 0n));
-    }
+    for (const topic of topics) counts.set(topic, (await partitionEndOffsets(admin, topic)).reduce((sum, end) => sum + end, 0n));
     return counts;
+  });
+}
+
+/** Runs `fn` on a connected admin client of `kafka`, and disconnects it however `fn` ends. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Each partition's end offset (high watermark) of an existing topic, indexed by partition. */
+export async function partitionEndOffsets(admin: Admin, topic: string): Promise<bigint[]> {
+  const ends: bigint[] = [];
+  for (const o of await admin.fetchTopicOffsets(topic)) ends[o.partition] = BigInt(o.high);
+  return ends;
 }

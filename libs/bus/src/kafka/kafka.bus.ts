@@ -22,6 +22,7 @@ import { deadLetterRecord } from '../dead-letter';
 import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
+import { partitionEndOffsets, withAdmin } from './kafka.admin';
 import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 import { SendCoalescer } from './send.coalescer';
 
@@ -117,18 +118,11 @@ export class KafkaEventBus implements EventBus {
 
   async endOffsets(topic: string): Promise<bigint[]> {
     if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    return withAdmin(this.kafka, async (admin) => {
       // Asked first: for a missing topic kafkajs would retry the offset request until it times out.
       if (!(await admin.listTopics()).includes(topic)) throw new BusError(BusErrorCode.UNKNOWN_TOPIC, 'topic', `topic ${topic} does not exist`);
-      const offsets = await admin.fetchTopicOffsets(topic);
-      const ends: bigint[] = [];
-      for (const o of offsets) ends[o.partition] = BigInt(o.high);
-      return ends;
-    } finally {
-      await admin.disconnect();
-    }
+      return partitionEndOffsets(admin, topic);
+    });
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -207,9 +201,7 @@ export class KafkaEventBus implements EventBus {
    * own (setOffsets refuses a group with live members, which is then already positioned).
    */
   private async pinNewGroupToEnd(groupId: string, topics: readonly string[]): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(this.kafka, async (admin) => {
       const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
       for (const { topic, partitions } of committed) {
         const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
@@ -220,9 +212,7 @@ export class KafkaEventBus implements EventBus {
           this.logger.warn({ groupId, topic, err: errorText(err) }, 'could not pin a new group to the end; it starts at latest');
         });
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   private connectProducer(): Promise<void> {
