@@ -479,22 +479,25 @@ export class PgLedger implements LedgerStore {
     const s = this.schema;
     const { rows } = await preparedQuery(
       this.pool,
-      `SELECT c.key, c.kind, c.applied_at,
-              ARRAY(SELECT e.id::text FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS ids,
-              ARRAY(SELECT e.account FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS accounts,
-              ARRAY(SELECT e.amount::text FROM ${s}.entries e WHERE e.command_key = c.key ORDER BY e.id) AS amounts
-       FROM ${s}.commands c WHERE c.announced_at IS NULL AND c.applied_at < $1 ORDER BY c.applied_at, c.key LIMIT $2`,
+      // One read of each command's entries for all three arrays (NULL when it has none).
+      `SELECT c.key, c.kind, c.applied_at, e.ids, e.accounts, e.amounts
+       FROM ${s}.commands c
+       CROSS JOIN LATERAL (
+         SELECT array_agg(x.id::text ORDER BY x.id) AS ids, array_agg(x.account ORDER BY x.id) AS accounts, array_agg(x.amount::text ORDER BY x.id) AS amounts
+           FROM ${s}.entries x WHERE x.command_key = c.key
+       ) AS e
+       WHERE c.announced_at IS NULL AND c.applied_at < $1 ORDER BY c.applied_at, c.key LIMIT $2`,
       [before, limit],
     );
     return rows.map((r) => {
-      const ids = r.ids as string[];
-      const amounts = r.amounts as string[];
+      const ids = (r.ids ?? []) as string[];
+      const amounts = (r.amounts ?? []) as string[];
       return {
         key: String(r.key),
         kind: String(r.kind),
         appliedAt: r.applied_at as Date,
         sequence: ids.length > 0 ? BigInt(ids[0] as string) : 0n,
-        postings: (r.accounts as string[]).map((account, i) => ({ account: logicalAccount(account), amount: BigInt(amounts[i] as string) })),
+        postings: ((r.accounts ?? []) as string[]).map((account, i) => ({ account: logicalAccount(account), amount: BigInt(amounts[i] as string) })),
       };
     });
   }

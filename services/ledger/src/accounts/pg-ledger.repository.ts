@@ -72,10 +72,13 @@ export class PgLedgerRepository implements LedgerRepository {
     const s = this.schema;
     const { rows } = await preparedQuery<Row>(
       poolOf(this.reads),
+      // One read of the tranches for both arrays (an aggregate without GROUP BY is one row; its
+      // arrays are NULL when there are none).
       `SELECT (SELECT balance FROM ${s}.accounts WHERE id = $1) AS free, (SELECT balance FROM ${s}.accounts WHERE id = $2) AS staked,
               EXISTS (SELECT 1 FROM ${s}.dispute_parties p JOIN ${s}.disputes d ON d.id = p.dispute_id WHERE p.address = $3 AND d.open) AS frozen,
-              ARRAY(SELECT u.amount::text FROM ${s}.unbonding u WHERE u.address = $3 ORDER BY u.release_at, u.id) AS tranche_amounts,
-              ARRAY(SELECT u.release_at FROM ${s}.unbonding u WHERE u.address = $3 ORDER BY u.release_at, u.id) AS tranche_releases`,
+              t.amounts AS tranche_amounts, t.releases AS tranche_releases
+         FROM (SELECT array_agg(u.amount::text ORDER BY u.release_at, u.id) AS amounts, array_agg(u.release_at ORDER BY u.release_at, u.id) AS releases
+                 FROM ${s}.unbonding u WHERE u.address = $3) AS t`,
       [accountId.free(address), accountId.stake(address), address],
     );
     const row = rows[0];
