@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_AUDIT_OPTIONS, ensureBuiltModel, MODELS_DIR, runAudit, TINY_MODEL_ID } from '@aegis/model';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
-import { floatOption, intOption } from './model.command';
+import { floatOption, intOption } from './option.parsers';
 
 /** `aegis audit`: honest runs never rejected, every tamper class caught, measured (DESIGN 5). */
 export const registerAuditCommand: RegisterCommand = (parent: Command) => {

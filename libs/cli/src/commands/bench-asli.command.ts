@@ -3,7 +3,7 @@ import { benchAsli, DEFAULT_ASLI_BENCH, ensureBuiltModel, EXECUTION_PROVIDERS, t
 import { InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
-import { intOption } from './model.command';
+import { intOption } from './option.parsers';
 
 function providerOption(value: string): ExecutionProviderChoice {
   const found = EXECUTION_PROVIDERS.find((p) => p === value);

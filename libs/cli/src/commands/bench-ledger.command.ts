@@ -1,9 +1,10 @@
 import { localPostgresBinDir, Pgbench, startLocalPostgres } from '@aegis/db';
 import { LedgerBench, type LedgerBenchResult } from '@aegis/ledger';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { Client } from 'pg';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { intOption } from './option.parsers';
 
 interface BenchLedgerOpts {
   url?: string;
@@ -120,12 +121,4 @@ function median(xs: number[]): number {
 function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-function intOption(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: expected an integer ${min}..${max}`);
-    return n;
-  };
 }

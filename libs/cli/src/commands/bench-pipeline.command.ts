@@ -4,11 +4,12 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseBrokerList } from '@aegis/bus';
 import { startLocalPostgres } from '@aegis/db';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { measureSecp256k1, type Secp256k1Costs } from '../bench/crypto.cost';
 import { runPipelinePhase, type PhaseResult } from '../bench/pipeline.phase';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { intOption } from './option.parsers';
 
 const run = promisify(execFile);
 const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
@@ -37,12 +38,6 @@ interface PipelineOpts {
   json?: boolean;
 }
 
-const int = (flag: string, min: number, max: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}]`);
-  return n;
-};
-
 /**
  * `aegis bench pipeline`: tasks per second end to end on real Kafka + Postgres, every service its
  * own process (`node bin/service.js`, as in pods), twice: with inference replaced by a no-op
@@ -54,14 +49,14 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     .command('pipeline')
     .description('tasks/s end to end on real Kafka + Postgres, with the small model and with no-op inference')
     .option('--brokers <list>', 'Kafka (started with deploy/local/kafka.sh when it is the local one)', LOCAL_BROKERS)
-    .option('--tasks <n>', 'tasks for the full pipeline (model inference + verification)', int('--tasks', 1, 100_000), 24)
-    .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', int('--control-tasks', 1, 1_000_000), 1200)
-    .option('--warmup <n>', 'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start', int('--warmup', 0, 100_000), 300)
-    .option('--full-warmup <n>', 'the same before the full-pipeline run', int('--full-warmup', 0, 10_000), 4)
-    .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', int('--nodes', 2, 64), 3)
-    .option('--clients <n>', 'client identities submitting in turn (one client\'s escrows serialise on its ledger account)', int('--clients', 1, 1024), 8)
-    .option('--concurrency <n>', 'SubmitTask calls in flight', int('--concurrency', 1, 1024), 32)
-    .option('--partitions <n>', 'partitions per topic', int('--partitions', 1, 1000), 6)
+    .option('--tasks <n>', 'tasks for the full pipeline (model inference + verification)', intOption('--tasks', 1, 100_000), 24)
+    .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', intOption('--control-tasks', 1, 1_000_000), 1200)
+    .option('--warmup <n>', 'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start', intOption('--warmup', 0, 100_000), 300)
+    .option('--full-warmup <n>', 'the same before the full-pipeline run', intOption('--full-warmup', 0, 10_000), 4)
+    .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', intOption('--nodes', 2, 64), 3)
+    .option('--clients <n>', 'client identities submitting in turn (one client\'s escrows serialise on its ledger account)', intOption('--clients', 1, 1024), 8)
+    .option('--concurrency <n>', 'SubmitTask calls in flight', intOption('--concurrency', 1, 1024), 32)
+    .option('--partitions <n>', 'partitions per topic', intOption('--partitions', 1, 1000), 6)
     .option('--cpu-prof <dir>', 'write a V8 CPU profile of every service process into <dir>/<phase>/<service>.cpuprofile')
     .option('--no-full', 'skip the full-pipeline run (model inference + verification)')
     .option('--json', 'print the result as one JSON line (last line of stdout)')

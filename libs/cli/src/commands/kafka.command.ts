@@ -1,10 +1,11 @@
 import { createKafkaTopics, parseBrokerList } from '@aegis/bus';
 import { ALL_TOPICS } from '@aegis/contracts';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { kafkaConnectionFromEnv } from '@aegis/service-kit';
 import { kafkaBrokersFromEnv, kafkaEnvWithBrokers } from '../cli.env';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { intOption } from './option.parsers';
 
 /** deploy/local/kafka.sh's listener, so `aegis kafka create-topics` works with no flags locally. */
 const LOCAL_BROKERS = '127.0.0.1:19092';
@@ -44,11 +45,3 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
       else process.stdout.write(`created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`);
     });
 };
-
-function intOption(flag: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}], got ${value}`);
-    return n;
-  };
-}

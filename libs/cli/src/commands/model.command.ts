@@ -1,7 +1,8 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { buildModel, calibrate, defaultModelDir, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { floatOption, intOption } from './option.parsers';
 
 /** `aegis model build|calibrate`: the deterministic built-in model and its tolerances. */
 export const registerModelCommand: RegisterCommand = (parent: Command) => {
@@ -40,24 +41,3 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
       else process.stdout.write(`${JSON.stringify(report, null, 2)}\n${opts.dryRun ? 'dry run: not written' : `written to ${dir}`}\n`);
     });
 };
-
-/** Commander parser for a bounded integer option; the error names the option. */
-export function intOption(name: string, min: number, max: number): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
-}
-
-export function floatOption(name: string, min: number, max: number): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
-}
