@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keccak256 } from './hash';
 import { NodeKey, verifySignature } from './identity';
-import { SignerCache } from './signer.cache';
+import { multiplyPublic, SignerCache } from './signer.cache';
 
 const N = secp256k1.CURVE.n;
 const alice = NodeKey.fromHex('0x' + '11'.repeat(32));
@@ -46,6 +46,22 @@ function mutate(sig: Uint8Array, digest: Uint8Array, m: Mutation, bit: number): 
       return { sig: out.subarray(0, 64), digest };
   }
 }
+
+describe('multiplyPublic (the table walk signature checks use)', () => {
+  it('equals noble\'s multiplication for G, a tabled key and a bare key, edge scalars included', () => {
+    const G = secp256k1.ProjectivePoint.BASE;
+    const tabled = secp256k1.ProjectivePoint.fromHex(secp256k1.getPublicKey(alice.privateKeyHex().slice(2), false)).precompute(6);
+    const bare = secp256k1.ProjectivePoint.fromHex(secp256k1.getPublicKey(bob.privateKeyHex().slice(2), false));
+    const scalar = fc.oneof(fc.bigInt({ min: 1n, max: N - 1n }), fc.constantFrom(0n, 1n, 2n, N - 1n, N - 2n, (N - 1n) / 2n, 1n << 128n, (1n << 128n) - 1n));
+    fc.assert(
+      fc.property(scalar, fc.constantFrom(G, tabled, bare), (k, point) => {
+        const expected = k === 0n ? secp256k1.ProjectivePoint.ZERO : point.multiply(k);
+        expect(multiplyPublic(point, k).equals(expected)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
 
 describe('SignerCache', () => {
   it('answers exactly as verifySignature does, on the slow (first) path and the cached path', () => {
