@@ -176,6 +176,69 @@ describe('PgLedger: concurrency, crashes, replays', () => {
     expect((await ledger.apply(deposit(a, 10n, 'seq-1'), at(9))).sequence).toBeUndefined();
   });
 
+  it('serializes concurrent batches on a few hot accounts: the result is a serial order of every command', async () => {
+    const nodes = [1, 2, 3, 4].map((n) => addr(0xc0 + n));
+    const setup = await connect();
+    for (const n of nodes) await setup.apply(deposit(n, 1_000_000n, `bseed-${n}`), at(0));
+    const clients = await Promise.all(Array.from({ length: 10 }, () => connect({ poolSize: 1 })));
+    const batches = await Promise.all(
+      clients.map(async (ledger, c) => {
+        const sent: LedgerCommand[] = [];
+        for (let i = 0; i < 10; i++) {
+          const [x, y, z] = [nodes[(c + i) % 4]!, nodes[(c + i + 1) % 4]!, nodes[(c + i + 2) % 4]!];
+          const task = `bt-${c}-${i}`;
+          const batch: LedgerCommand[] = [
+            { kind: 'escrow-fee', key: `be-${task}`, taskId: task, client: x, amount: 101n },
+            { kind: 'payout-fee', key: `bp-${task}`, taskId: task, submitter: y, verifiers: [z, x], submitterShareBps: 3_333 },
+            { kind: 'stake', key: `bs-${task}`, address: y, amount: 7n },
+            { kind: 'deposit', key: `bd-${task}`, address: z, amount: 3n },
+          ];
+          const outcomes = await ledger.applyBatch(batch, at(i));
+          expect(outcomes.map((o) => o.ok && o.outcome.applied)).toEqual([true, true, true, true]);
+          sent.push(...batch);
+        }
+        return sent;
+      }),
+    );
+    const twin = new InMemoryLedger(TEST_RULES);
+    for (const n of nodes) twin.applySync(deposit(n, 1_000_000n, `bseed-${n}`), at(0));
+    for (const cmd of batches.flat()) twin.applySync(cmd, at(0));
+    expect(await setup.balances()).toEqual(await twin.balances());
+    expect(await setup.totalMinted()).toBe(await twin.totalMinted());
+  });
+
+  it('leaves no trace of a batch that fails after writing, and numbers the entries of one that commits', async () => {
+    const a = addr(0xa8);
+    const b = addr(0xa9);
+    const ok = await connect();
+    await ok.apply(deposit(a, 1_000n), at(0));
+    const batch: LedgerCommand[] = [
+      { kind: 'escrow-fee', key: 'besc-1', taskId: 'bt-1', client: a, amount: 100n },
+      { kind: 'escrow-fee', key: 'besc-2', taskId: 'bt-2', client: a, amount: 200n },
+      stake(b, 1n, 'bstake-refused'), // b has no account: refused, inside the failing batch too
+    ];
+    const crashing = await connect({
+      beforeCommit: async () => {
+        throw new Error('injected crash after batch writes');
+      },
+    });
+    await expect(crashing.applyBatch(batch, at(1))).rejects.toThrow('injected crash');
+    expect(await ok.balance(accountId.free(a))).toBe(1_000n);
+    expect(await admin(async (c) => (await c.query(`SELECT 1 FROM "${schema}".commands WHERE key LIKE 'bes%'`)).rowCount)).toBe(0);
+
+    const outcomes = await ok.applyBatch(batch, at(2));
+    expect(outcomes.map((o) => (o.ok ? o.outcome.applied : o.error.code))).toEqual([true, true, LedgerErrorCode.UNKNOWN_ACCOUNT]);
+    expect(await ok.balance(accountId.free(a))).toBe(700n);
+    const stored = await admin((c) =>
+      c.query<{ key: string; first: string }>(`SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'besc-%' GROUP BY 1 ORDER BY 1`),
+    );
+    const sequences = outcomes.slice(0, 2).map((o) => (o.ok ? o.outcome.sequence : undefined));
+    expect(sequences).toEqual(stored.rows.map((r) => BigInt(r.first)));
+    expect(sequences[0]! < sequences[1]!).toBe(true);
+    // The refused command's claim was given back with the batch's COMMIT.
+    expect(await admin(async (c) => (await c.query(`SELECT 1 FROM "${schema}".commands WHERE key = 'bstake-refused'`)).rowCount)).toBe(0);
+  });
+
   it('enforces non-negative balances in the database itself, not only in the rules', async () => {
     const a = addr(0xa5);
     const ok = await connect();

@@ -1,4 +1,5 @@
 import type { LedgerCommand } from './ledger.commands';
+import type { LedgerError } from './ledger.errors';
 import type { Posting } from './ledger.rules';
 
 export interface ApplyOutcome {
@@ -13,6 +14,9 @@ export interface ApplyOutcome {
    */
   sequence?: bigint;
 }
+
+/** One command's result in a batch: applied (or replayed), or refused with its LedgerError. */
+export type BatchItemOutcome = { readonly ok: true; readonly outcome: ApplyOutcome } | { readonly ok: false; readonly error: LedgerError };
 
 export interface InvariantReport {
   /** sum === minted and no account is negative. */
@@ -30,6 +34,14 @@ export interface LedgerStore {
    * refused, including IDEMPOTENCY_CONFLICT for a known key with different content.
    */
   apply(cmd: LedgerCommand, now: Date): Promise<ApplyOutcome>;
+  /**
+   * Applies concurrent commands (ones with no order among them) together: each atomically and
+   * exactly once, with the outcome it would have had applied alone in some serial order of the
+   * batch. A refusal is that command's outcome only; the others still apply. One outcome per
+   * command, in order. Throws only for what is not a refusal (the database down); then any subset
+   * may have been applied, and applying the commands again is safe (replays).
+   */
+  applyBatch(cmds: readonly LedgerCommand[], now: Date): Promise<BatchItemOutcome[]>;
   /** 0 for an account that does not exist. */
   balance(account: string): Promise<bigint>;
   /** Every account that exists, including zero balances. */

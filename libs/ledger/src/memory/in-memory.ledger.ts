@@ -10,7 +10,7 @@ import {
   Posting,
   UnbondingTranche,
 } from '../core/ledger.rules';
-import type { ApplyOutcome, InvariantReport, LedgerStore } from '../core/ledger.store';
+import type { ApplyOutcome, BatchItemOutcome, InvariantReport, LedgerStore } from '../core/ledger.store';
 
 const STAKE_PREFIX = 'stake:';
 
@@ -64,6 +64,18 @@ export class InMemoryLedger implements LedgerStore {
 
   async apply(cmd: LedgerCommand, now: Date): Promise<ApplyOutcome> {
     return this.applySync(cmd, now);
+  }
+
+  /** One by one, in the given order (a serial order of the batch, as LedgerStore asks). */
+  async applyBatch(cmds: readonly LedgerCommand[], now: Date): Promise<BatchItemOutcome[]> {
+    return cmds.map((cmd): BatchItemOutcome => {
+      try {
+        return { ok: true, outcome: this.applySync(cmd, now) };
+      } catch (error) {
+        if (error instanceof LedgerError) return { ok: false, error };
+        throw error;
+      }
+    });
   }
 
   balanceSync(account: string): bigint {

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountId, TREASURY } from '../core/ledger.accounts';
 import type { LedgerCommand } from '../core/ledger.commands';
 import { LedgerError, LedgerErrorCode } from '../core/ledger.errors';
-import type { LedgerStore } from '../core/ledger.store';
-import { addr, at, deposit, k, stake } from './ledger.fixtures';
+import type { BatchItemOutcome, LedgerStore } from '../core/ledger.store';
+import { InMemoryLedger } from '../memory/in-memory.ledger';
+import { addr, at, deposit, k, stake, TEST_RULES } from './ledger.fixtures';
 
 export interface StoreHandle {
   store: LedgerStore;
@@ -211,6 +212,54 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       await sut.apply(deposit(a, 50n), at(1));
       expect((await sut.apply(stake(a, 150n, 'stk-1'), at(2))).applied).toBe(true);
       expect(await sut.balance(accountId.stake(a))).toBe(150n);
+    });
+
+    it('applies a batch as the same commands one by one: chained balances, refusals, replays, conflicts, a key twice', async () => {
+      await sut.apply(deposit(a, 1_000n, 'seed-a'), at(0));
+      const escrow = (taskId: string, amount: bigint, key = k()): LedgerCommand => ({ kind: 'escrow-fee', key, taskId, client: a, amount });
+      const refusedKey = k('refused');
+      const batch: LedgerCommand[] = [
+        escrow('t1', 600n),
+        escrow('t2', 600n, refusedKey), // a has 400 left after t1: refused, and only this one
+        deposit(b, 50n),
+        stake(b, 50n), // needs the deposit just before it in the batch
+        { kind: 'payout-fee', key: k(), taskId: 't1', submitter: c, verifiers: [d], submitterShareBps: 5_000 },
+        deposit(a, 1_000n, 'seed-a'), // a replay of the seed
+        deposit(a, 7n, 'seed-a'), // the seed's key with other content
+        deposit('0x1234', 1n), // not an address
+        { kind: 'open-dispute', key: k(), disputeId: 'd1', accused: d }, // outside the accounts-only set
+        deposit(c, 5n, 'twice'),
+        deposit(c, 5n, 'twice'), // the same key twice in one batch: applied once, then a replay
+      ];
+      const reference = new InMemoryLedger(TEST_RULES);
+      await reference.apply(deposit(a, 1_000n, 'seed-a'), at(0));
+      const expected = await reference.applyBatch(batch, at(1));
+      const outcomes = await sut.applyBatch(batch, at(1));
+      const shape = (o: BatchItemOutcome) => (o.ok ? { applied: o.outcome.applied, entries: o.outcome.entries } : { code: o.error.code, field: o.error.field });
+      expect(outcomes.map(shape)).toEqual(expected.map(shape));
+      expect(outcomes.map((o) => (o.ok ? (o.outcome.applied ? 'applied' : 'replay') : o.error.code))).toEqual([
+        'applied',
+        LedgerErrorCode.INSUFFICIENT_FUNDS,
+        'applied',
+        'applied',
+        'applied',
+        'replay',
+        LedgerErrorCode.IDEMPOTENCY_CONFLICT,
+        LedgerErrorCode.INVALID_ADDRESS,
+        'applied',
+        'applied',
+        'replay',
+      ]);
+      expect((await snapshot(sut)).balances).toEqual((await snapshot(reference)).balances);
+      expect(await sut.totalMinted()).toBe(await reference.totalMinted());
+      // The refused command's key was not used up.
+      await sut.apply(deposit(a, 200n), at(2));
+      expect((await sut.apply(escrow('t2', 600n, refusedKey), at(3))).applied).toBe(true);
+      expect(await sut.balance(accountId.free(a))).toBe(0n);
+      // A batch of replays only changes nothing.
+      const before = await snapshot(sut);
+      expect((await sut.applyBatch([batch[0] as LedgerCommand, batch[2] as LedgerCommand], at(4))).map((o) => o.ok && o.outcome.applied)).toEqual([false, false]);
+      expect(await snapshot(sut)).toEqual(before);
     });
   });
 }

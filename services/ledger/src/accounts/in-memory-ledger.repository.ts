@@ -1,5 +1,5 @@
-import { accountId, InMemoryLedger, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
-import type { AccountView, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
+import { accountId, InMemoryLedger, LedgerError, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
+import type { AccountView, Applied, BatchApplied, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
 
 /**
  * The repository over the in-memory twin: unit tests, and a store for runs that need no
@@ -14,7 +14,21 @@ export class InMemoryLedgerRepository implements LedgerRepository {
     this.store = new InMemoryLedger(rules);
   }
 
-  async apply(command: LedgerCommand, now: Date) {
+  /** One by one, in the given order. */
+  async applyBatch(commands: readonly LedgerCommand[], now: Date): Promise<BatchApplied[]> {
+    const out: BatchApplied[] = [];
+    for (const command of commands) {
+      try {
+        out.push({ ok: true, applied: await this.apply(command, now) });
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error;
+        out.push({ ok: false, error });
+      }
+    }
+    return out;
+  }
+
+  async apply(command: LedgerCommand, now: Date): Promise<Applied> {
     const outcome = this.store.applySync(command, now);
     const existing = this.entries.find((e) => e.idempotencyKey === command.key);
     if (!outcome.applied && existing) return { ...outcome, entry: existing };

@@ -1,4 +1,4 @@
-import type { ApplyOutcome, InvariantReport, LedgerCommand, Posting } from '@aegis/ledger';
+import type { ApplyOutcome, InvariantReport, LedgerCommand, LedgerError, Posting } from '@aegis/ledger';
 
 /** A node's balances as StakeLedger.GetAccount reports them. */
 export interface AccountView {
@@ -27,13 +27,20 @@ export interface EntryPage {
   readonly nextAfter: bigint | undefined;
 }
 
+export type Applied = ApplyOutcome & { entry: EntryView };
+
+/** One command's result in applyBatch: applied (or replayed) with its entry, or refused. */
+export type BatchApplied = { readonly ok: true; readonly applied: Applied } | { readonly ok: false; readonly error: LedgerError };
+
 /**
  * All ledger I/O of the service (immich-style: a test swaps the whole store in one line). The
  * rules live in @aegis/ledger; this adds the read models the gRPC API needs.
  */
 export abstract class LedgerRepository {
   /** Applies one command atomically and exactly once; throws LedgerError when refused. */
-  abstract apply(command: LedgerCommand, now: Date): Promise<ApplyOutcome & { entry: EntryView }>;
+  abstract apply(command: LedgerCommand, now: Date): Promise<Applied>;
+  /** Concurrent commands together (LedgerStore.applyBatch): one outcome each, a refusal only its own. */
+  abstract applyBatch(commands: readonly LedgerCommand[], now: Date): Promise<BatchApplied[]>;
   abstract account(address: string): Promise<AccountView>;
   /** Entries touching `address`'s accounts, oldest first, after sequence `after`. */
   abstract entriesOf(address: string, pageSize: number, after: bigint): Promise<EntryPage>;

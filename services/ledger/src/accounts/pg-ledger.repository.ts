@@ -1,7 +1,7 @@
 import { accountId, buildLedgerDataSource, PgLedger, type ApplyOutcome, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
 import { poolOf, preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
-import type { AccountView, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
+import type { AccountView, Applied, BatchApplied, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
 
 interface Row {
   [column: string]: unknown;
@@ -37,8 +37,19 @@ export class PgLedgerRepository implements LedgerRepository {
     return this.ledger;
   }
 
-  async apply(command: LedgerCommand, now: Date): Promise<ApplyOutcome & { entry: EntryView }> {
-    const outcome = await this.ledger.apply(command, now);
+  async apply(command: LedgerCommand, now: Date): Promise<Applied> {
+    return this.withEntry(command, await this.ledger.apply(command, now), now);
+  }
+
+  async applyBatch(commands: readonly LedgerCommand[], now: Date): Promise<BatchApplied[]> {
+    const outcomes = await this.ledger.applyBatch(commands, now);
+    return Promise.all(
+      outcomes.map(async (o, i): Promise<BatchApplied> => (o.ok ? { ok: true, applied: await this.withEntry(commands[i] as LedgerCommand, o.outcome, now) } : o)),
+    );
+  }
+
+  /** The entry an outcome announces: at hand for a fresh application, read back for a replay. */
+  private async withEntry(command: LedgerCommand, outcome: ApplyOutcome, now: Date): Promise<Applied> {
     if (outcome.sequence !== undefined) {
       // Applied just now: the ledger returned the first entry's id, and applied_at is `now`.
       return { ...outcome, entry: { sequence: outcome.sequence, idempotencyKey: command.key, kind: command.kind, postings: outcome.entries, appliedAt: now } };
