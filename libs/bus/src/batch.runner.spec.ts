@@ -34,6 +34,17 @@ describe('BatchRunner', () => {
     expect(g.batches).toEqual([[1], [2, 3, 4]]);
   });
 
+  it('runs the items of one runAll as one batch, each caller answered on its own', async () => {
+    const g = gated((items) => items.includes(3));
+    const sut = new BatchRunner(g.runBatch, 3);
+    const answers = sut.runAll([1, 2, 3, 4]).map((p) => p.catch((e: unknown) => (e as Error).message));
+    await g.releaseAll();
+    expect(await Promise.all(answers)).toEqual(['done 1', 'done 2', 'batch 3 failed', 'done 4']);
+    // 1-3 together (capped at 3), failing as a whole, then each alone; 4 in the next batch.
+    expect(g.batches).toEqual([[1, 2, 3], [1], [2], [3], [4]]);
+    expect(sut.runAll([])).toEqual([]);
+  });
+
   it('caps a batch at maxItems', async () => {
     const g = gated();
     const sut = new BatchRunner(g.runBatch, 2);

@@ -28,10 +28,17 @@ export class BatchRunner<I, O> {
   }
 
   run(item: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      this.draining ??= this.drain();
-    });
+    return this.runAll([item])[0] as Promise<O>;
+  }
+
+  /**
+   * Several items of one caller, queued together before a batch starts, so that an idle runner
+   * runs them as one batch (up to maxItems) instead of the first alone. One promise per item.
+   */
+  runAll(items: readonly I[]): Promise<O>[] {
+    const answers = items.map((item) => new Promise<O>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    if (items.length > 0) this.draining ??= this.drain();
+    return answers;
   }
 
   /** Resolves once every call so far has been answered. */

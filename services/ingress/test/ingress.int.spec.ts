@@ -21,7 +21,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InMemoryLedgerRepository } from '../../ledger/src/accounts/in-memory-ledger.repository';
 import { startLedgerApp } from '../../ledger/src/ledger.app';
 import { signStakeRequest } from '@aegis/ledger';
@@ -194,6 +194,89 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
       address: Buffer.from(client.address.slice(2), 'hex'),
     });
     expect(account.account.free).toBe(String(5_000n - FEE));
+  });
+
+  it('answers submissions that arrive together as if each came alone, sharing statements and escrow calls', async () => {
+    const rich = NodeKey.fromHex('0x' + 'c3'.repeat(32));
+    const ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
+    const deposit = { method: 'deposit' as const, address: rich.address, amount: String(10n * FEE), idempotencyKey: 'faucet' };
+    await ledgerApi.unary('Deposit', { ...deposit, address: Buffer.from(rich.address.slice(2), 'hex'), signature: Buffer.from(signStakeRequest(deposit, rich)) });
+    const inserts = vi.spyOn(PgTasksRepository.prototype as unknown as { insertMany: (batch: readonly unknown[]) => Promise<unknown> }, 'insertMany');
+    const escrowCalls = vi.spyOn(GrpcLedgerClient.prototype as unknown as { escrowBatch: (batch: readonly unknown[]) => Promise<unknown> }, 'escrowBatch');
+    const before = published.length;
+    const specs = Array.from({ length: 8 }, (_, i) => specWire({ nonce: String(1_000 + i) }));
+    const calls: [string, Wire][] = [
+      ...specs.map((spec, i): [string, Wire] => [`task ${i}`, submitRequest(spec, rich)]),
+      ['task 0 again', submitRequest(specs[0]!, rich)],
+      ['task 5 again', submitRequest(specs[5]!, rich)],
+      ['unpayable', submitRequest(specWire({ nonce: '1100' }), poor)],
+      ['signed by another key', { ...submitRequest(specWire({ nonce: '1101' }), poor), client: Buffer.from(rich.address.slice(2), 'hex') }],
+    ];
+    const answers = await Promise.all(
+      calls.map(async ([what, request]) => {
+        try {
+          const { status } = await api.unary<{ status: string }>('SubmitTask', request);
+          return [what, status];
+        } catch (err) {
+          return [what, grpcStatusOf(err)];
+        }
+      }),
+    );
+    expect(Object.fromEntries(answers)).toEqual({
+      ...Object.fromEntries(specs.map((_, i) => [`task ${i}`, 'TASK_STATUS_QUEUED'])),
+      'task 0 again': 'TASK_STATUS_QUEUED',
+      'task 5 again': 'TASK_STATUS_QUEUED',
+      unpayable: GrpcStatus.FAILED_PRECONDITION,
+      'signed by another key': GrpcStatus.UNAUTHENTICATED,
+    });
+    // Shared: fewer insert statements and escrow calls than the eight tasks stored.
+    expect(inserts.mock.calls.length).toBeLessThan(8);
+    expect(escrowCalls.mock.calls.length).toBeLessThan(10);
+    inserts.mockRestore();
+    escrowCalls.mockRestore();
+    // Each task stored, published and charged once.
+    const hashes = specs.map((spec) => `0x${Buffer.from(taskHash(toSpec(spec))).toString('hex')}`);
+    await waitFor('the eight tasks on aegis.tasks.v1', () => published.length >= before + 8);
+    expect(published.slice(before).map((r) => r.key).sort()).toEqual([...hashes].sort());
+    for (const hash of hashes) {
+      expect(await dataSource.query(`SELECT status FROM "${schema}".task_status WHERE task_hash = $1`, [hash])).toEqual([{ status: TaskStatus.QUEUED }]);
+    }
+    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n)).toBe(0);
+    const account = await ledgerApi.unary<{ account: { free: string } }>('GetAccount', { address: Buffer.from(rich.address.slice(2), 'hex') });
+    expect(account.account.free).toBe(String(2n * FEE));
+    ledgerApi.close();
+  });
+
+  it('inserts tasks that arrive together in one statement: outbox ids with their own task, a duplicate not created, a bad row failing alone', async () => {
+    const repository = sut.app.get(TasksRepository);
+    const now = new Date();
+    const insert = (hash: string, taskClient = client.address) =>
+      repository.insertTask(
+        { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array([1]), client: taskClient, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+        { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
+        [TOPICS.tasks, TOPICS.taskStatus].map((topic) => ({ topic, key: hash, value: new Uint8Array(Buffer.from(`${topic}/${hash}`)) })),
+      );
+    const hashes = ['e1', 'e2', 'e3', 'e4'].map((b) => `0x${b.repeat(32)}`);
+    const results = await Promise.allSettled([
+      insert(hashes[0]!),
+      insert(hashes[1]!),
+      insert(hashes[0]!), // the same task twice in one batch
+      insert(hashes[2]!, 'not-an-address'), // violates the tasks.client CHECK: only this one fails
+      insert(hashes[3]!),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.created : 'failed'))).toEqual([true, true, false, 'failed', true]);
+    for (const [i, hash] of [[0, hashes[0]!], [1, hashes[1]!], [4, hashes[3]!]] as const) {
+      const { pending } = (results[i] as PromiseFulfilledResult<{ pending: { id: string; topic: string; key: string; value: Uint8Array }[] }>).value;
+      expect(pending.map((p) => [p.topic, p.key, Buffer.from(p.value).toString()])).toEqual([
+        [TOPICS.tasks, hash, `${TOPICS.tasks}/${hash}`],
+        [TOPICS.taskStatus, hash, `${TOPICS.taskStatus}/${hash}`],
+      ]);
+      const stored = await dataSource.query(`SELECT key, topic, convert_from(value, 'UTF8') AS value FROM "${schema}".outbox WHERE id = ANY($1::bigint[]) ORDER BY id`, [pending.map((p) => p.id)]);
+      expect(stored).toEqual(pending.map((p) => ({ key: p.key, topic: p.topic, value: Buffer.from(p.value).toString() })));
+    }
+    expect(await repository.find(hashes[2]!)).toBeUndefined();
+    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE key = $1`, [hashes[0]]))[0].n)).toBe(2);
+    await repository.markSent(results.flatMap((r) => (r.status === 'fulfilled' ? r.value.pending.map((p) => p.id) : [])));
   });
 
   it('WatchTask streams history then live changes in order and ends at the final status', async () => {

@@ -187,6 +187,47 @@ describe(name, () => {
     expect(ok.account.free).toBe('4900');
   });
 
+  it('EscrowFees answers each escrow as EscrowFee would have alone, and refuses a malformed list as a whole', async () => {
+    const taskOf = (n: number): Buffer => Buffer.from(keccak256(utf8(`batch-task-${n}`)));
+    const escrow = (n: number, payer = alice, signer = payer) => ({ taskHash: taskOf(n), client: addr(payer), amount: '100', clientSignature: Buffer.from(signer.sign(taskOf(n))) });
+    const before = (await client.unary<{ account: AccountWire }>('GetAccount', { address: addr(alice) })).account.free;
+    const eventsBefore = events.length;
+    const { outcomes } = await client.unary<{ outcomes: { code: number; message: string; replayed: boolean }[] }>('EscrowFees', {
+      escrows: [
+        escrow(1),
+        escrow(2, alice, bob), // signed by someone else
+        { ...escrow(3), taskHash: Buffer.alloc(31) }, // malformed
+        escrow(1), // the same task again: charged once
+        escrow(4, dave), // another client in the same call
+        escrow(5, bob), // bob has no free balance
+        { ...escrow(6), amount: '-1' },
+      ],
+    });
+    expect(outcomes.map((o) => [o.code, o.replayed])).toEqual([
+      [GrpcStatus.OK, false],
+      [GrpcStatus.UNAUTHENTICATED, false],
+      [GrpcStatus.INVALID_ARGUMENT, false],
+      [GrpcStatus.OK, true],
+      [GrpcStatus.OK, false],
+      [GrpcStatus.FAILED_PRECONDITION, false],
+      [GrpcStatus.INVALID_ARGUMENT, false],
+    ]);
+    expect(outcomes[1]?.message).toContain('escrows[1].client_signature');
+    expect(outcomes[2]?.message).toContain('escrows[2].task_hash');
+    expect(outcomes[6]?.message).toContain('escrows[6].amount');
+    const after = (await client.unary<{ account: AccountWire }>('GetAccount', { address: addr(alice) })).account.free;
+    expect(BigInt(before) - BigInt(after)).toBe(100n);
+    // Announced: escrow 1 (applied, then replayed) and dave's escrow; nothing for the refusals.
+    await waitFor('the batch announcements', () => events.length >= eventsBefore + 3);
+    const taskIds = new Set([1, 4].map((n) => `escrow:0x${taskOf(n).toString('hex')}`));
+    expect(events.slice(eventsBefore).every((e) => taskIds.has(e.idempotencyKey))).toBe(true);
+    for (const escrows of [[], Array.from({ length: 257 }, (_, i) => escrow(100 + i))]) {
+      const refused = await statusOf(client.unary('EscrowFees', { escrows }));
+      expect(refused.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(refused.message).toContain('escrows');
+    }
+  });
+
   it('announces the entries that move a stake on aegis.stake-events.v1 too, and only those', async () => {
     // By now: alice's deposit, stake (applied, then replayed) and fee escrow; carol's deposit, stake and two unstake requests.
     // (dave's stake, the lost-announcement test's, is left out: it is checked there.)

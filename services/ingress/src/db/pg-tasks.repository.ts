@@ -1,4 +1,4 @@
-import { type OutgoingRecord, SendCoalescer } from '@aegis/bus';
+import { BatchRunner, type OutgoingRecord, SendCoalescer } from '@aegis/bus';
 import type { TaskStatus } from '@aegis/contracts';
 import { poolOf, preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
@@ -9,7 +9,25 @@ import { OutboxRow, TaskStatusRow } from './ingress.entities';
  * TasksRepository on Postgres (schema `ingress`, migrated by `aegis db migrate`). The statements
  * every task runs (find, insert, status append, mark sent) are prepared once per connection.
  */
+/** One submission's insert: its task, first status and outbox records. */
+interface TaskInsert {
+  readonly task: StoredTask;
+  readonly first: StatusChange;
+  readonly outbox: readonly OutgoingRecord[];
+}
+
+interface Inserted {
+  readonly created: boolean;
+  readonly pending: PendingRecord[];
+}
+
+/** Concurrent submissions per find or insert statement. */
+const SUBMIT_BATCH = 128;
+
 export class PgTasksRepository extends TasksRepository {
+  /** Concurrent submissions' lookups and inserts share statements (one round trip, one COMMIT). */
+  private readonly finds = new BatchRunner<string, StoredTask | undefined>((hashes) => this.findMany(hashes), SUBMIT_BATCH);
+  private readonly inserts = new BatchRunner<TaskInsert, Inserted>((batch) => this.insertMany(batch), SUBMIT_BATCH);
   private readonly statusWrites = new SendCoalescer<StatusChange>((changes) => this.appendStatuses(changes), 500);
   private readonly sentMarks = new SendCoalescer<string>(
     (ids) => preparedQuery(poolOf(this.dataSource), `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(() => undefined),
@@ -23,57 +41,96 @@ export class PgTasksRepository extends TasksRepository {
     super();
   }
 
-  async find(taskHash: string): Promise<StoredTask | undefined> {
+  find(taskHash: string): Promise<StoredTask | undefined> {
+    return this.finds.run(taskHash);
+  }
+
+  private async findMany(hashes: readonly string[]): Promise<(StoredTask | undefined)[]> {
     const { rows } = await preparedQuery(
       poolOf(this.dataSource),
-      `SELECT task_hash, model_id, spec, client, fee, status, output_tokens, submitted_at FROM ${this.table('tasks')} WHERE task_hash = $1`,
-      [taskHash],
+      `SELECT task_hash, model_id, spec, client, fee, status, output_tokens, submitted_at FROM ${this.table('tasks')} WHERE task_hash = ANY($1::text[])`,
+      [[...hashes]],
     );
-    return rows[0] ? storedTaskOf(rows[0]) : undefined;
+    const found = new Map(rows.map((r) => [String(r.task_hash), storedTaskOf(r)]));
+    return hashes.map((h) => found.get(h));
   }
 
   /**
-   * One statement (data-modifying CTEs), hence one atomic transaction and one round trip: the
-   * task, its first status and its outbox rows, or nothing when the task exists already. The
-   * status row's foreign key is checked at statement end, after the task row is in.
+   * In one transaction per task: the task, its first status and its outbox rows, or nothing when
+   * the task exists already. Submissions that arrive while an insert is in flight share the next
+   * statement (insertMany): still all-or-nothing per task, since a task's rows are written only
+   * if its task row is, and a failed statement is rerun task by task (BatchRunner).
    */
-  async insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<{ created: boolean; pending: PendingRecord[] }> {
-    const { rows } = await preparedQuery<{ id: string | null; topic: string; key: string; value: Buffer }>(
+  insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<Inserted> {
+    return this.inserts.run({ task, first, outbox });
+  }
+
+  /**
+   * One statement (data-modifying CTEs), hence one atomic transaction and one round trip, for
+   * many tasks: each task row unless it exists, and for each task inserted now its first status
+   * and its outbox rows. Outbox ids are drawn in the CTE `r` so that each comes back with the
+   * task it belongs to. The status rows' foreign key is checked at statement end, after the
+   * task rows are in. A task hash twice in one batch is inserted once; the second is answered
+   * `created: false`, as a resubmission racing the first would be.
+   */
+  private async insertMany(batch: readonly TaskInsert[]): Promise<Inserted[]> {
+    const first = new Map<string, number>();
+    batch.forEach((b, i) => {
+      if (!first.has(b.task.taskHash)) first.set(b.task.taskHash, i);
+    });
+    const items = [...first.values()].map((i) => batch[i] as TaskInsert);
+    const records = items.flatMap((b) => b.outbox.map((r) => ({ taskHash: b.task.taskHash, record: r })));
+    const { rows } = await preparedQuery<{ task_hash: string; id: string | null; ord: string | null }>(
       poolOf(this.dataSource),
-      `WITH t AS (
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::timestamptz[],
+                              $9::text[], $10::text[], $11::timestamptz[])
+                WITH ORDINALITY AS i(task_hash, model_id, spec, client, fee, status, sequence, submitted_at, node, detail, changed_at, n)
+       ), t AS (
          INSERT INTO ${this.table('tasks')} (task_hash, model_id, spec, client, fee, status, status_sequence, output_tokens, submitted_at, last_activity_at)
-         VALUES ($1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::bigint, '{}', $8::timestamptz, $8::timestamptz)
+         SELECT task_hash, model_id, spec, client, fee, status, sequence, '{}', submitted_at, submitted_at FROM input ORDER BY n
          ON CONFLICT (task_hash) DO NOTHING RETURNING task_hash
        ), s AS (
          INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
-         SELECT task_hash, $7::bigint, $6::smallint, $9::text, $10::text, $11::timestamptz FROM t
+         SELECT i.task_hash, i.sequence, i.status, i.node, i.detail, i.changed_at FROM input i JOIN t USING (task_hash) ORDER BY i.n
+       ), r AS MATERIALIZED (
+         SELECT nextval(pg_get_serial_sequence('${this.table('outbox')}', 'id')) AS id, x.*
+           FROM (SELECT o.* FROM unnest($12::text[], $13::text[], $14::text[], $15::bytea[]) WITH ORDINALITY AS o(task_hash, topic, key, value, ord)
+                  JOIN t USING (task_hash) ORDER BY o.ord) AS x
        ), o AS (
-         INSERT INTO ${this.table('outbox')} (topic, key, value, sent_at)
-         SELECT r.topic, r.key, r.value, NULL FROM t, unnest($12::text[], $13::text[], $14::bytea[]) WITH ORDINALITY AS r(topic, key, value, ord)
-         ORDER BY r.ord
-         RETURNING id, topic, key, value
+         INSERT INTO ${this.table('outbox')} (id, topic, key, value, sent_at) SELECT id, topic, key, value, NULL FROM r
        )
-       SELECT o.id::text AS id, o.topic, o.key, o.value FROM t LEFT JOIN o ON true ORDER BY o.id`,
+       SELECT t.task_hash, r.id::text AS id, r.ord::text AS ord FROM t LEFT JOIN r USING (task_hash) ORDER BY r.id`,
       [
-        task.taskHash,
-        task.modelId,
-        Buffer.from(task.spec),
-        task.client,
-        task.fee.toString(),
-        first.status,
-        first.sequence.toString(),
-        task.submittedAt,
-        first.node,
-        first.detail,
-        first.changedAt,
-        outbox.map((r) => r.topic),
-        outbox.map((r) => r.key),
-        outbox.map((r) => Buffer.from(r.value)),
+        items.map((b) => b.task.taskHash),
+        items.map((b) => b.task.modelId),
+        items.map((b) => Buffer.from(b.task.spec)),
+        items.map((b) => b.task.client),
+        items.map((b) => b.task.fee.toString()),
+        items.map((b) => b.first.status),
+        items.map((b) => b.first.sequence.toString()),
+        items.map((b) => b.task.submittedAt),
+        items.map((b) => b.first.node),
+        items.map((b) => b.first.detail),
+        items.map((b) => b.first.changedAt),
+        records.map((r) => r.taskHash),
+        records.map((r) => r.record.topic),
+        records.map((r) => r.record.key),
+        records.map((r) => Buffer.from(r.record.value)),
       ],
     );
-    if (rows.length === 0) return { created: false, pending: [] };
-    const pending = rows.filter((r) => r.id !== null).map((r) => ({ id: String(r.id), topic: r.topic, key: r.key, value: new Uint8Array(r.value) }));
-    return { created: true, pending };
+    const created = new Map<string, PendingRecord[]>();
+    for (const row of rows) {
+      const pending = created.get(row.task_hash) ?? [];
+      created.set(row.task_hash, pending);
+      if (row.id === null || row.ord === null) continue;
+      const { record } = records[Number(row.ord) - 1] as (typeof records)[number];
+      pending.push({ id: row.id, topic: record.topic, key: record.key, value: record.value });
+    }
+    return batch.map((b, i) => {
+      const pending = first.get(b.task.taskHash) === i ? created.get(b.task.taskHash) : undefined;
+      return pending ? { created: true, pending } : { created: false, pending: [] };
+    });
   }
 
   /**

@@ -45,9 +45,12 @@ export class LedgerService {
 
   /** Applies and announces one command; throws its LedgerError when refused. */
   async execute(command: LedgerCommand): Promise<Executed> {
-    const outcome = await this.applier.run(command);
-    if (!outcome.ok) throw outcome.error;
-    return { applied: outcome.applied.applied, entry: outcome.applied.entry };
+    return executedOf(await this.applier.run(command));
+  }
+
+  /** Several commands of one caller, queued as one batch; one promise each, rejecting with its LedgerError. */
+  executeAll(commands: readonly LedgerCommand[]): Promise<Executed>[] {
+    return this.applier.runAll(commands).map(async (outcome) => executedOf(await outcome));
   }
 
   private async applyAndAnnounce(commands: readonly LedgerCommand[]): Promise<BatchApplied[]> {
@@ -129,4 +132,9 @@ export class LedgerService {
     }
     return records;
   }
+}
+
+function executedOf(outcome: BatchApplied): Executed {
+  if (!outcome.ok) throw outcome.error;
+  return { applied: outcome.applied.applied, entry: outcome.applied.entry };
 }

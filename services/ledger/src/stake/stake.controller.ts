@@ -4,17 +4,19 @@ import { GRPC_SERVICES } from '@aegis/contracts';
 import {
   accountWire,
   addressFrom,
-  amountFrom,
   entryWire,
-  hash32From,
+  escrowListFrom,
+  escrowRefusal,
   pageSizeFrom,
   pageTokenFrom,
   parseAmountRequest,
+  parseEscrow,
+  type ParsedEscrow,
   parseWithdrawRequest,
-  signatureFrom,
 } from './stake.mapper';
+import type { Executed } from '../accounts/ledger.service';
 import { StakeService } from './stake.service';
-import type { AccountWire, EntryWire, EscrowFeeRequestWire, GetAccountRequestWire, ListEntriesRequestWire, SignedAmountRequestWire, WithdrawRequestWire } from './stake.wire';
+import type { AccountWire, EntryWire, EscrowFeeOutcomeWire, EscrowFeeRequestWire, EscrowFeesRequestWire, GetAccountRequestWire, ListEntriesRequestWire, SignedAmountRequestWire, WithdrawRequestWire } from './stake.wire';
 
 const SERVICE = GRPC_SERVICES.stakeLedger.service;
 
@@ -64,11 +66,35 @@ export class StakeController {
 
   @GrpcMethod(SERVICE, 'EscrowFee')
   async escrowFee(req: EscrowFeeRequestWire): Promise<MutationResponse> {
-    const taskHash = hash32From(req.taskHash, 'task_hash');
-    const client = addressFrom(req.client, 'client');
-    const amount = amountFrom(req.amount, 'amount');
-    const done = await this.stake.escrowFee(taskHash, client, amount, signatureFrom(req.clientSignature, 'client_signature'));
-    return { account: accountWire(await this.stake.account(client)), replayed: !done.applied };
+    const escrow = parseEscrow(req);
+    const done = await this.stake.escrowFee(escrow);
+    return { account: accountWire(await this.stake.account(escrow.client)), replayed: !done.applied };
+  }
+
+  /** Each escrow validated and answered on its own; only a malformed list fails the call. */
+  @GrpcMethod(SERVICE, 'EscrowFees')
+  async escrowFees(req: EscrowFeesRequestWire): Promise<{ outcomes: EscrowFeeOutcomeWire[] }> {
+    const outcomes: (EscrowFeeOutcomeWire | undefined)[] = [];
+    const valid: { at: number; escrow: ParsedEscrow; fieldPrefix: string }[] = [];
+    escrowListFrom(req).forEach((item, at) => {
+      const fieldPrefix = `escrows[${at}].`;
+      try {
+        valid.push({ at, escrow: parseEscrow(item, fieldPrefix), fieldPrefix });
+      } catch (err) {
+        outcomes[at] = escrowRefusal(err);
+      }
+    });
+    const answers = this.stake.escrowFees(valid);
+    await Promise.all(
+      valid.map(async ({ at }, j) => {
+        try {
+          outcomes[at] = { code: 0, message: '', replayed: !(await (answers[j] as Promise<Executed>)).applied };
+        } catch (err) {
+          outcomes[at] = escrowRefusal(err);
+        }
+      }),
+    );
+    return { outcomes: outcomes.map((o) => o ?? escrowRefusal(new Error('ledger bug: an escrow got no outcome'))) };
   }
 
   private async mutate(parsed: ReturnType<typeof parseAmountRequest>): Promise<MutationResponse> {

@@ -1,8 +1,8 @@
 import { LedgerError, LedgerErrorCode, parsePositiveAmount, type LedgerCommand, type StakeRequest } from '@aegis/ledger';
 import { grpcError, GrpcStatus } from '@aegis/service-kit';
-import type { RpcException } from '@nestjs/microservices';
+import { RpcException } from '@nestjs/microservices';
 import type { AccountView, EntryView } from '../accounts/ledger.repository';
-import type { AccountWire, EntryWire, SignedAmountRequestWire, TimestampWire, WithdrawRequestWire } from './stake.wire';
+import type { AccountWire, EntryWire, EscrowFeeOutcomeWire, EscrowFeeRequestWire, EscrowFeesRequestWire, SignedAmountRequestWire, TimestampWire, WithdrawRequestWire } from './stake.wire';
 
 /** Client keys are namespaced by address in the ledger, which leaves this much for the client. */
 export const MAX_CLIENT_KEY_LENGTH = 128;
@@ -73,6 +73,49 @@ export function parseWithdrawRequest(req: WithdrawRequestWire): ParsedSignedRequ
     signature,
     command: { kind: 'withdraw', key: ledgerKeyFor(address, idempotencyKey), address },
   };
+}
+
+/** A fee escrow as ingress asks for it (EscrowFee, or one item of EscrowFees). */
+export interface ParsedEscrow {
+  readonly taskHash: string;
+  readonly client: string;
+  readonly amount: bigint;
+  readonly clientSignature: Uint8Array;
+}
+
+/** Escrows per EscrowFees call: a bound on one call's work and on its response. */
+export const MAX_ESCROWS_PER_CALL = 256;
+
+/** `prefix` names the item in a batch ("escrows[3]."), so a refusal names the field it is about. */
+export function parseEscrow(req: EscrowFeeRequestWire, prefix = ''): ParsedEscrow {
+  return {
+    taskHash: hash32From(req.taskHash, `${prefix}task_hash`),
+    client: addressFrom(req.client, `${prefix}client`),
+    amount: amountFrom(req.amount, `${prefix}amount`),
+    clientSignature: signatureFrom(req.clientSignature, `${prefix}client_signature`),
+  };
+}
+
+/** The list of an EscrowFees call: INVALID_ARGUMENT for the whole call when it is empty or too long. */
+export function escrowListFrom(req: EscrowFeesRequestWire): readonly EscrowFeeRequestWire[] {
+  const escrows = req.escrows;
+  if (!Array.isArray(escrows) || escrows.length === 0 || escrows.length > MAX_ESCROWS_PER_CALL) {
+    throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'escrows', `must hold 1-${MAX_ESCROWS_PER_CALL} escrows`);
+  }
+  return escrows;
+}
+
+/**
+ * One escrow's refusal as its EscrowFees outcome: the status and message EscrowFee would have
+ * answered. Anything that is not a refusal (the database down) is rethrown and fails the call.
+ */
+export function escrowRefusal(err: unknown): EscrowFeeOutcomeWire {
+  const refusal = err instanceof RpcException ? err : toGrpcError(err);
+  const body = refusal.getError();
+  if (typeof body === 'object' && body !== null && 'code' in body && typeof body.code === 'number' && 'message' in body && typeof body.message === 'string') {
+    return { code: body.code, message: body.message, replayed: false };
+  }
+  throw err;
 }
 
 export function pageSizeFrom(value: unknown): number {

@@ -6,7 +6,7 @@ import { LedgerService, type Executed } from '../accounts/ledger.service';
 import type { AccountView, EntryPage } from '../accounts/ledger.repository';
 import type { LedgerConfig } from '../ledger.config';
 import { LEDGER_CONFIG } from '../ledger.constants';
-import { toGrpcError, type ParsedSignedRequest } from './stake.mapper';
+import { toGrpcError, type ParsedEscrow, type ParsedSignedRequest } from './stake.mapper';
 
 /** StakeLedger's rules at the edge: who may ask for what, before the ledger rules decide. */
 @Injectable()
@@ -30,11 +30,40 @@ export class StakeService {
   }
 
   /** Ingress's fee escrow: valid only with the client's own signature over the task hash. */
-  async escrowFee(taskHash: string, client: string, amount: bigint, clientSignature: Uint8Array): Promise<Executed> {
+  async escrowFee(escrow: ParsedEscrow): Promise<Executed> {
+    return this.run(this.escrowCommand(escrow));
+  }
+
+  /**
+   * Several escrows, applied as one ledger batch; each answered as escrowFee would have answered
+   * it alone (its Executed, or the gRPC error of its refusal, naming `fieldPrefix` + the field).
+   */
+  escrowFees(items: readonly { escrow: ParsedEscrow; fieldPrefix: string }[]): Promise<Executed>[] {
+    const answers: Promise<Executed>[] = [];
+    const commands: LedgerCommand[] = [];
+    const slots: number[] = [];
+    items.forEach(({ escrow, fieldPrefix }, i) => {
+      try {
+        commands.push(this.escrowCommand(escrow, fieldPrefix));
+        slots.push(i);
+      } catch (err) {
+        answers[i] = Promise.reject(err);
+      }
+    });
+    this.ledger.executeAll(commands).forEach((executed, j) => {
+      answers[slots[j] as number] = executed.catch((err: unknown) => {
+        throw toGrpcError(err);
+      });
+    });
+    return answers;
+  }
+
+  /** The escrow's ledger command, once the client's signature over the task hash is checked. */
+  private escrowCommand({ taskHash, client, amount, clientSignature }: ParsedEscrow, fieldPrefix = ''): LedgerCommand {
     if (!this.feeSigners.verify(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
-      throw grpcError(GrpcStatus.UNAUTHENTICATED, 'client_signature', `not ${client}'s signature over the task hash`);
+      throw grpcError(GrpcStatus.UNAUTHENTICATED, `${fieldPrefix}client_signature`, `not ${client}'s signature over the task hash`);
     }
-    return this.run({ kind: 'escrow-fee', key: `escrow:${taskHash}`, taskId: taskHash, client, amount });
+    return { kind: 'escrow-fee', key: `escrow:${taskHash}`, taskId: taskHash, client, amount };
   }
 
   account(address: string): Promise<AccountView> {

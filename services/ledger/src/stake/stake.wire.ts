@@ -33,6 +33,17 @@ export interface EscrowFeeRequestWire {
   readonly clientSignature: Buffer;
 }
 
+export interface EscrowFeesRequestWire {
+  readonly escrows: readonly EscrowFeeRequestWire[];
+}
+
+/** One escrow's answer in EscrowFees: code 0 (OK) or the status EscrowFee would have answered. */
+export interface EscrowFeeOutcomeWire {
+  readonly code: number;
+  readonly message: string;
+  readonly replayed: boolean;
+}
+
 export interface TimestampWire {
   readonly seconds: string;
   readonly nanos: number;

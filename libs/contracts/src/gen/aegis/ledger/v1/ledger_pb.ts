@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aegis/ledger/v1/ledger.proto.
  */
 export const file_aegis_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZWdpcy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9hZWdpcy5sZWRnZXIudjEiXQoORGVwb3NpdFJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoDBIOCgZhbW91bnQYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEhEKCXNpZ25hdHVyZRgEIAEoDCJOCg9EZXBvc2l0UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIIlsKDFN0YWtlUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEg4KBmFtb3VudBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgMIkwKDVN0YWtlUmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIImQKFVJlcXVlc3RVbnN0YWtlUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEg4KBmFtb3VudBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgMIlUKFlJlcXVlc3RVbnN0YWtlUmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIIk4KD1dpdGhkcmF3UmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRIRCglzaWduYXR1cmUYAyABKAwiYgoQV2l0aGRyYXdSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhguYWVnaXMubGVkZ2VyLnYxLkFjY291bnQSEAoIcmVwbGF5ZWQYAiABKAgSEQoJd2l0aGRyYXduGAMgASgJIiQKEUdldEFjY291bnRSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAwiPwoSR2V0QWNjb3VudFJlc3BvbnNlEikKB2FjY291bnQYASABKAsyGC5hZWdpcy5sZWRnZXIudjEuQWNjb3VudCJMChJMaXN0RW50cmllc1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoDBIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJXChNMaXN0RW50cmllc1Jlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5hZWdpcy5sZWRnZXIudjEuRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIl8KEEVzY3Jvd0ZlZVJlcXVlc3QSEQoJdGFza19oYXNoGAEgASgMEg4KBmNsaWVudBgCIAEoDBIOCgZhbW91bnQYAyABKAkSGAoQY2xpZW50X3NpZ25hdHVyZRgEIAEoDCJQChFFc2Nyb3dGZWVSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhguYWVnaXMubGVkZ2VyLnYxLkFjY291bnQSEAoIcmVwbGF5ZWQYAiABKAgy3AQKC1N0YWtlTGVkZ2VyEkwKB0RlcG9zaXQSHy5hZWdpcy5sZWRnZXIudjEuRGVwb3NpdFJlcXVlc3QaIC5hZWdpcy5sZWRnZXIudjEuRGVwb3NpdFJlc3BvbnNlEkYKBVN0YWtlEh0uYWVnaXMubGVkZ2VyLnYxLlN0YWtlUmVxdWVzdBoeLmFlZ2lzLmxlZGdlci52MS5TdGFrZVJlc3BvbnNlEmEKDlJlcXVlc3RVbnN0YWtlEiYuYWVnaXMubGVkZ2VyLnYxLlJlcXVlc3RVbnN0YWtlUmVxdWVzdBonLmFlZ2lzLmxlZGdlci52MS5SZXF1ZXN0VW5zdGFrZVJlc3BvbnNlEk8KCFdpdGhkcmF3EiAuYWVnaXMubGVkZ2VyLnYxLldpdGhkcmF3UmVxdWVzdBohLmFlZ2lzLmxlZGdlci52MS5XaXRoZHJhd1Jlc3BvbnNlElUKCkdldEFjY291bnQSIi5hZWdpcy5sZWRnZXIudjEuR2V0QWNjb3VudFJlcXVlc3QaIy5hZWdpcy5sZWRnZXIudjEuR2V0QWNjb3VudFJlc3BvbnNlElgKC0xpc3RFbnRyaWVzEiMuYWVnaXMubGVkZ2VyLnYxLkxpc3RFbnRyaWVzUmVxdWVzdBokLmFlZ2lzLmxlZGdlci52MS5MaXN0RW50cmllc1Jlc3BvbnNlElIKCUVzY3Jvd0ZlZRIhLmFlZ2lzLmxlZGdlci52MS5Fc2Nyb3dGZWVSZXF1ZXN0GiIuYWVnaXMubGVkZ2VyLnYxLkVzY3Jvd0ZlZVJlc3BvbnNlYgZwcm90bzM", [file_aegis_ledger_v1_ledger_types]);
+  fileDesc("ChxhZWdpcy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9hZWdpcy5sZWRnZXIudjEiXQoORGVwb3NpdFJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoDBIOCgZhbW91bnQYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEhEKCXNpZ25hdHVyZRgEIAEoDCJOCg9EZXBvc2l0UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIIlsKDFN0YWtlUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEg4KBmFtb3VudBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgMIkwKDVN0YWtlUmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIImQKFVJlcXVlc3RVbnN0YWtlUmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEg4KBmFtb3VudBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgMIlUKFlJlcXVlc3RVbnN0YWtlUmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLmFlZ2lzLmxlZGdlci52MS5BY2NvdW50EhAKCHJlcGxheWVkGAIgASgIIk4KD1dpdGhkcmF3UmVxdWVzdBIPCgdhZGRyZXNzGAEgASgMEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRIRCglzaWduYXR1cmUYAyABKAwiYgoQV2l0aGRyYXdSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhguYWVnaXMubGVkZ2VyLnYxLkFjY291bnQSEAoIcmVwbGF5ZWQYAiABKAgSEQoJd2l0aGRyYXduGAMgASgJIiQKEUdldEFjY291bnRSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAwiPwoSR2V0QWNjb3VudFJlc3BvbnNlEikKB2FjY291bnQYASABKAsyGC5hZWdpcy5sZWRnZXIudjEuQWNjb3VudCJMChJMaXN0RW50cmllc1JlcXVlc3QSDwoHYWRkcmVzcxgBIAEoDBIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJXChNMaXN0RW50cmllc1Jlc3BvbnNlEicKB2VudHJpZXMYASADKAsyFi5hZWdpcy5sZWRnZXIudjEuRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIl8KEEVzY3Jvd0ZlZVJlcXVlc3QSEQoJdGFza19oYXNoGAEgASgMEg4KBmNsaWVudBgCIAEoDBIOCgZhbW91bnQYAyABKAkSGAoQY2xpZW50X3NpZ25hdHVyZRgEIAEoDCJQChFFc2Nyb3dGZWVSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhguYWVnaXMubGVkZ2VyLnYxLkFjY291bnQSEAoIcmVwbGF5ZWQYAiABKAgiRwoRRXNjcm93RmVlc1JlcXVlc3QSMgoHZXNjcm93cxgBIAMoCzIhLmFlZ2lzLmxlZGdlci52MS5Fc2Nyb3dGZWVSZXF1ZXN0IkkKEkVzY3Jvd0ZlZXNSZXNwb25zZRIzCghvdXRjb21lcxgBIAMoCzIhLmFlZ2lzLmxlZGdlci52MS5Fc2Nyb3dGZWVPdXRjb21lIkMKEEVzY3Jvd0ZlZU91dGNvbWUSDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJEhAKCHJlcGxheWVkGAMgASgIMrMFCgtTdGFrZUxlZGdlchJMCgdEZXBvc2l0Eh8uYWVnaXMubGVkZ2VyLnYxLkRlcG9zaXRSZXF1ZXN0GiAuYWVnaXMubGVkZ2VyLnYxLkRlcG9zaXRSZXNwb25zZRJGCgVTdGFrZRIdLmFlZ2lzLmxlZGdlci52MS5TdGFrZVJlcXVlc3QaHi5hZWdpcy5sZWRnZXIudjEuU3Rha2VSZXNwb25zZRJhCg5SZXF1ZXN0VW5zdGFrZRImLmFlZ2lzLmxlZGdlci52MS5SZXF1ZXN0VW5zdGFrZVJlcXVlc3QaJy5hZWdpcy5sZWRnZXIudjEuUmVxdWVzdFVuc3Rha2VSZXNwb25zZRJPCghXaXRoZHJhdxIgLmFlZ2lzLmxlZGdlci52MS5XaXRoZHJhd1JlcXVlc3QaIS5hZWdpcy5sZWRnZXIudjEuV2l0aGRyYXdSZXNwb25zZRJVCgpHZXRBY2NvdW50EiIuYWVnaXMubGVkZ2VyLnYxLkdldEFjY291bnRSZXF1ZXN0GiMuYWVnaXMubGVkZ2VyLnYxLkdldEFjY291bnRSZXNwb25zZRJYCgtMaXN0RW50cmllcxIjLmFlZ2lzLmxlZGdlci52MS5MaXN0RW50cmllc1JlcXVlc3QaJC5hZWdpcy5sZWRnZXIudjEuTGlzdEVudHJpZXNSZXNwb25zZRJSCglFc2Nyb3dGZWUSIS5hZWdpcy5sZWRnZXIudjEuRXNjcm93RmVlUmVxdWVzdBoiLmFlZ2lzLmxlZGdlci52MS5Fc2Nyb3dGZWVSZXNwb25zZRJVCgpFc2Nyb3dGZWVzEiIuYWVnaXMubGVkZ2VyLnYxLkVzY3Jvd0ZlZXNSZXF1ZXN0GiMuYWVnaXMubGVkZ2VyLnYxLkVzY3Jvd0ZlZXNSZXNwb25zZWIGcHJvdG8z", [file_aegis_ledger_v1_ledger_types]);
 
 /**
  * @generated from message aegis.ledger.v1.DepositRequest
@@ -398,6 +398,78 @@ export const EscrowFeeResponseSchema: GenMessage<EscrowFeeResponse> = /*@__PURE_
   messageDesc(file_aegis_ledger_v1_ledger, 13);
 
 /**
+ * @generated from message aegis.ledger.v1.EscrowFeesRequest
+ */
+export type EscrowFeesRequest = Message<"aegis.ledger.v1.EscrowFeesRequest"> & {
+  /**
+   * 1 to 256 escrows; the same task twice is charged once (the second is a replay).
+   *
+   * @generated from field: repeated aegis.ledger.v1.EscrowFeeRequest escrows = 1;
+   */
+  escrows: EscrowFeeRequest[];
+};
+
+/**
+ * Describes the message aegis.ledger.v1.EscrowFeesRequest.
+ * Use `create(EscrowFeesRequestSchema)` to create a new message.
+ */
+export const EscrowFeesRequestSchema: GenMessage<EscrowFeesRequest> = /*@__PURE__*/
+  messageDesc(file_aegis_ledger_v1_ledger, 14);
+
+/**
+ * @generated from message aegis.ledger.v1.EscrowFeesResponse
+ */
+export type EscrowFeesResponse = Message<"aegis.ledger.v1.EscrowFeesResponse"> & {
+  /**
+   * One per escrow, in request order.
+   *
+   * @generated from field: repeated aegis.ledger.v1.EscrowFeeOutcome outcomes = 1;
+   */
+  outcomes: EscrowFeeOutcome[];
+};
+
+/**
+ * Describes the message aegis.ledger.v1.EscrowFeesResponse.
+ * Use `create(EscrowFeesResponseSchema)` to create a new message.
+ */
+export const EscrowFeesResponseSchema: GenMessage<EscrowFeesResponse> = /*@__PURE__*/
+  messageDesc(file_aegis_ledger_v1_ledger, 15);
+
+/**
+ * @generated from message aegis.ledger.v1.EscrowFeeOutcome
+ */
+export type EscrowFeeOutcome = Message<"aegis.ledger.v1.EscrowFeeOutcome"> & {
+  /**
+   * 0 when the fee is escrowed (now or before); otherwise the gRPC status code EscrowFee would
+   * have answered for this escrow alone (INVALID_ARGUMENT, UNAUTHENTICATED, FAILED_PRECONDITION).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * Empty when code is 0; otherwise the status message, naming the field ("fee: ...").
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * True when this task's fee had already been escrowed and nothing changed now.
+   *
+   * @generated from field: bool replayed = 3;
+   */
+  replayed: boolean;
+};
+
+/**
+ * Describes the message aegis.ledger.v1.EscrowFeeOutcome.
+ * Use `create(EscrowFeeOutcomeSchema)` to create a new message.
+ */
+export const EscrowFeeOutcomeSchema: GenMessage<EscrowFeeOutcome> = /*@__PURE__*/
+  messageDesc(file_aegis_ledger_v1_ledger, 16);
+
+/**
  * @generated from service aegis.ledger.v1.StakeLedger
  */
 export const StakeLedger: GenService<{
@@ -467,6 +539,18 @@ export const StakeLedger: GenService<{
     methodKind: "unary";
     input: typeof EscrowFeeRequestSchema;
     output: typeof EscrowFeeResponseSchema;
+  },
+  /**
+   * Internal (ingress): EscrowFee for up to 256 tasks in one call, each applied and answered as
+   * if it had been sent alone (a refused escrow is that task's outcome only). Ingress merges the
+   * escrows of concurrent submissions into one call instead of one round trip each.
+   *
+   * @generated from rpc aegis.ledger.v1.StakeLedger.EscrowFees
+   */
+  escrowFees: {
+    methodKind: "unary";
+    input: typeof EscrowFeesRequestSchema;
+    output: typeof EscrowFeesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_aegis_ledger_v1_ledger, 0);
