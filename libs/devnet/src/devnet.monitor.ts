@@ -41,6 +41,7 @@ export class DevnetMonitor {
   private readonly deadLetterDetails: string[] = [];
   private subscription: Subscription | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly statusListeners = new Set<(taskHash: string, status: TaskStatus, appendedAt: number) => void>();
 
   async start(bus: EventBus, groupSuffix: string): Promise<void> {
     this.subscription = await bus.subscribe({
@@ -48,11 +49,12 @@ export class DevnetMonitor {
       groupId: `aegis.devnet.monitor.${groupSuffix}`,
       fromBeginning: true,
       handler: routeByTopic({
-        [TOPICS.taskStatus]: decodingHandler(TOPICS.taskStatus, async (m) => {
+        [TOPICS.taskStatus]: decodingHandler(TOPICS.taskStatus, async (m, record) => {
           const key = hex(m.taskHash);
           const prev = this.tasks.get(key);
           if (!prev || m.sequence >= prev.sequence) this.tasks.set(key, { sequence: m.sequence, status: m.status });
           if (FINAL.has(m.status)) this.finals.set(key, m.status);
+          for (const listener of this.statusListeners) listener(key, m.status, record.timestamp);
           this.changed();
         }),
         [TOPICS.results]: decodingHandler(TOPICS.results, async () => void (this.results++, this.changed())),
@@ -91,6 +93,16 @@ export class DevnetMonitor {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with every status change as it is folded, with the broker's append time:
+   * for a reader that needs the changes themselves (the bench's stage clock) without a second
+   * consumer of the topic. Returns the unsubscribe.
+   */
+  onStatus(listener: (taskHash: string, status: TaskStatus, appendedAt: number) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   /** The first few dead-lettered records: topic, group and reason. */

@@ -174,8 +174,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         fleet.start('inference-worker', 'inference-worker', await nodeEnv('bench-worker')),
       ]);
     }
+    stages.follow(monitor);
     await monitor.start(bus, `bench-${process.pid}-${o.inference}`);
-    await stages.start(bus, `aegis.bench.stages.${process.pid}.${o.inference}`);
 
     const kafkaPid = localBrokerPid();
     const meter = new CpuMeter({
@@ -191,33 +191,39 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingress.grpcPort}`);
     const api = ingressApi;
     let nonce = BigInt(Date.now()) << 16n;
-    const submit = async (i: number, into: Set<string>): Promise<void> => {
-      const spec: TaskSpec = {
-        modelId: TINY_MODEL_ID,
-        promptTokens: [...utf8(`bench task ${i}`)],
-        maxNewTokens: 8,
-        topK: 8,
-        temperatureMilli: 800,
-        stopTokens: [],
-        nonce: nonce++,
-      };
-      const hash = taskHash(spec);
-      const client = clients[i % clients.length] as NodeKey;
-      stages.submitStarted(toHex(hash), Date.now());
-      await api.unary('SubmitTask', {
-        spec: { ...spec, nonce: spec.nonce.toString() },
-        client: Buffer.from(client.address.slice(2), 'hex'),
-        signature: Buffer.from(client.sign(hash)),
-      }, 60_000);
-      into.add(toHex(hash));
-    };
-    /** `count` tasks, `o.concurrency` SubmitTask calls in flight; resolves when all were accepted. */
-    const submitAll = async (count: number, into: Set<string>): Promise<void> => {
+    /**
+     * `count` signed SubmitTask requests, made before the clock starts: in a deployment clients
+     * sign on their own machines, so their signing is not the control plane's CPU (ingress and
+     * the ledger still check every signature while the clock runs).
+     */
+    const prepare = (count: number): { hash: string; request: object }[] =>
+      Array.from({ length: count }, (_, i) => {
+        const spec: TaskSpec = {
+          modelId: TINY_MODEL_ID,
+          promptTokens: [...utf8(`bench task ${i}`)],
+          maxNewTokens: 8,
+          topK: 8,
+          temperatureMilli: 800,
+          stopTokens: [],
+          nonce: nonce++,
+        };
+        const hash = taskHash(spec);
+        const client = clients[i % clients.length] as NodeKey;
+        const request = { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(client.sign(hash)) };
+        return { hash: toHex(hash), request };
+      });
+    /** Sends `requests`, `o.concurrency` SubmitTask calls in flight; resolves when all were accepted. */
+    const submitAll = async (requests: readonly { hash: string; request: object }[], into: Set<string>): Promise<void> => {
       let next = 0;
       const submitter = async (): Promise<void> => {
-        for (let i = next++; i < count; i = next++) await submit(i, into);
+        for (let i = next++; i < requests.length; i = next++) {
+          const { hash, request } = requests[i] as (typeof requests)[number];
+          stages.submitStarted(hash, Date.now());
+          await api.unary('SubmitTask', request, 60_000);
+          into.add(hash);
+        }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, count)) }, submitter));
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, requests.length)) }, submitter));
     };
     const settle = async (tasks: ReadonlySet<string>, deadline: number): Promise<void> => {
       while (!monitor.settled(tasks) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -226,13 +232,14 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     if (o.warmupTasks > 0) {
       o.progress(`  warm-up: ${o.warmupTasks} tasks, then ANALYZE`);
       const warm = new Set<string>();
-      await submitAll(o.warmupTasks, warm);
+      await submitAll(prepare(o.warmupTasks), warm);
       await settle(warm, Date.now() + o.timeoutMs);
       if (!monitor.settled(warm)) throw new Error(`bench: the ${o.warmupTasks} warm-up tasks did not settle within ${o.timeoutMs} ms`);
       await analyze(databaseUrl);
     }
 
     const hashes = new Set<string>();
+    const requests = prepare(o.tasks);
     o.progress(`  submitting ${o.tasks} tasks, ${o.concurrency} in flight`);
     let last = '';
     const ticker = setInterval(() => {
@@ -243,7 +250,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     const recordsBefore = await topicRecordCounts(connection, ALL_TOPICS);
     meter.begin();
     const started = Date.now();
-    await submitAll(o.tasks, hashes);
+    await submitAll(requests, hashes);
     const submitSeconds = (Date.now() - started) / 1000;
     await settle(hashes, started + o.timeoutMs);
     const seconds = (Date.now() - started) / 1000;
@@ -270,7 +277,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     ingressApi?.close();
     ledgerApi?.close();
     await noop?.stop();
-    await stages.stop();
+    stages.stop();
     await monitor.stop();
     await fleet.stopAll();
     await workerBus.close();

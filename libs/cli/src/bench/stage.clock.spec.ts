@@ -1,4 +1,7 @@
-import { TaskStatus } from '@aegis/contracts';
+import { InProcessEventBus } from '@aegis/bus';
+import { ALL_TOPICS, createTopicMessage, encodeTopicMessage, TaskStatus, TOPICS } from '@aegis/contracts';
+import { DevnetMonitor } from '@aegis/devnet';
+import { waitFor } from '@aegis/testing';
 import { describe, expect, it } from 'vitest';
 import { StageClock } from './stage.clock';
 
@@ -39,5 +42,27 @@ describe('StageClock', () => {
     sut.observe('0xrun', TaskStatus.QUEUED, 1_050);
     expect(Object.values(sut.figures(new Set(['0xrun'])))).toEqual([{ tasks: 1, p50Ms: 50, p95Ms: 50, perSecond: 0 }]);
     expect(Object.values(sut.figures())[0]).toMatchObject({ tasks: 2 });
+  });
+
+  it('follows the status changes its monitor folds, timed at their append, and stops following', async () => {
+    const bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    const monitor = new DevnetMonitor();
+    const sut = new StageClock();
+    sut.follow(monitor);
+    await monitor.start(bus, 'stage-clock-test');
+    const hash = Buffer.alloc(32, 7);
+    const key = `0x${hash.toString('hex')}`;
+    const publish = (status: TaskStatus, sequence: bigint) =>
+      bus.publish(TOPICS.taskStatus, key, encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, sequence })));
+    await publish(TaskStatus.QUEUED, 1n);
+    await publish(TaskStatus.SUBMITTED, 2n);
+    await waitFor('both changes folded', () => Object.keys(sut.figures()).length === 1);
+    expect(Object.keys(sut.figures()).map((n) => n.replace(/ \(.*\)$/, ''))).toEqual(['QUEUED -> SUBMITTED']);
+    sut.stop();
+    await publish(TaskStatus.ACCEPTED, 3n);
+    await waitFor('the monitor saw the final status', () => monitor.finalStatus(key) === TaskStatus.ACCEPTED);
+    expect(Object.keys(sut.figures())).toHaveLength(1);
+    await monitor.stop();
+    await bus.close();
   });
 });

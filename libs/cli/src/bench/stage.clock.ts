@@ -1,5 +1,5 @@
-import { decodingHandler, type EventBus, type Subscription } from '@aegis/bus';
-import { TaskStatus, TOPICS } from '@aegis/contracts';
+import { TaskStatus } from '@aegis/contracts';
+import type { DevnetMonitor } from '@aegis/devnet';
 
 /** One pipeline stage as the bench saw it: how long a task spent in it, and how fast tasks left it. */
 export interface StageFigures {
@@ -33,20 +33,17 @@ const FINAL = new Set([TaskStatus.ACCEPTED, TaskStatus.REJECTED, TaskStatus.FAIL
 /**
  * Per-stage timings from aegis.task-status.v1: each status change's broker append time (the
  * record timestamp, so a slow reader here does not distort them) against the previous one of the
- * same task, and the submit call's start for the first. Its own consumer group, from the start.
+ * same task, and the submit call's start for the first. Fed by the bench's monitor (follow), so
+ * the bench consumes the status topic once.
  */
 export class StageClock {
   private readonly submitted = new Map<string, number>();
   private readonly seen = new Map<string, Map<TaskStatus | 'final', number>>();
-  private subscription: Subscription | undefined;
+  private unfollow: (() => void) | undefined;
 
-  async start(bus: EventBus, groupId: string): Promise<void> {
-    this.subscription = await bus.subscribe({
-      topics: [TOPICS.taskStatus],
-      groupId,
-      fromBeginning: true,
-      handler: decodingHandler(TOPICS.taskStatus, async (m, record) => this.observe(`0x${Buffer.from(m.taskHash).toString('hex')}`, m.status, record.timestamp)),
-    });
+  /** Observes every status change `monitor` folds from now on. */
+  follow(monitor: DevnetMonitor): void {
+    this.unfollow = monitor.onStatus((taskHash, status, appendedAt) => this.observe(taskHash, status, appendedAt));
   }
 
   /** A status change appended at `at` (ms); only a task's first of each status counts. */
@@ -61,8 +58,8 @@ export class StageClock {
     if (!this.submitted.has(taskHash)) this.submitted.set(taskHash, at);
   }
 
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
+  stop(): void {
+    this.unfollow?.();
   }
 
   /**
