@@ -4,7 +4,8 @@
  *
  * - publish resolves only after the record is durably appended (Kafka: acks from all in-sync
  *   replicas, idempotent producer), so a caller may commit its own input after it resolves;
- * - records with the same key go to the same partition and are handled in publish order;
+ * - records with the same key go to the same partition and are handled in publish order (with
+ *   `ordering: 'key'`, records of other keys in that partition may be handled meanwhile);
  * - delivery is at-least-once: a group's offset moves past a record only after its handler
  *   resolved (or after the record was dead-lettered), so handlers must be idempotent;
  * - a failing handler is retried in place with exponential backoff, holding back later records
@@ -86,7 +87,24 @@ export interface SubscribeOptions {
    */
   readonly fromBeginning?: boolean;
   readonly retry?: RetryPolicy;
+  /**
+   * 'partition' (default): a partition's records are handled one at a time, in offset order.
+   * 'key': records with the same key still one at a time in offset order, records with other keys
+   * concurrently (up to KEY_ORDERED_WINDOW of a partition at once); the group's position moves
+   * past a record only once it and every record before it are done, so a crash redelivers
+   * whatever was not. The bus promises order per key only (two keys may hash to different
+   * partitions), so a handler that is correct under that promise is correct under 'key'. For
+   * handlers whose cost is per round trip (a statement, a transaction) and that merge concurrent
+   * calls (BatchRunner): they see as many calls at once as a fetch holds, not one per partition.
+   * A failing record is retried in place and holds back its key and the group's position.
+   */
+  readonly ordering?: DeliveryOrdering;
 }
+
+export type DeliveryOrdering = 'partition' | 'key';
+
+/** With ordering 'key', how many consecutive records of one partition are in flight at most. */
+export const KEY_ORDERED_WINDOW = 256;
 
 export interface Subscription {
   readonly groupId: string;

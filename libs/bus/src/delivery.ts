@@ -77,6 +77,59 @@ export async function deliver(
   }
 }
 
+const ABANDONED: DeliveryOutcome = { kind: 'abandoned' };
+
+export interface KeyOrderedDelivery {
+  /** Each record's outcome, in offset order; 'abandoned' for records that were not done. */
+  readonly outcomes: readonly DeliveryOutcome[];
+  /** How many records from the start are done: the group's position may move past these. */
+  readonly done: number;
+  /** The first error `settle` threw, if any (its record and the rest of its key were not done). */
+  readonly failure?: unknown;
+}
+
+/**
+ * Delivers consecutive records of one partition in key order (SubscribeOptions.ordering 'key'):
+ * the records of one key one after another in offset order, each through deliver, the keys'
+ * chains concurrently. `settle` runs for every record deliver did not abandon (the adapter's
+ * dead-lettering) before it counts as done. Resolves once every chain has ended; a chain ends
+ * early at a record that was abandoned or whose settle failed, and its later records are left
+ * undone, never run, so that a key's records are never handled out of order.
+ */
+export async function deliverByKey<R extends Omit<BusRecord, 'attempt'>>(
+  records: readonly R[],
+  handler: RecordHandler,
+  ctx: DeliveryContext,
+  settle: (record: R, outcome: Exclude<DeliveryOutcome, { kind: 'abandoned' }>) => Promise<void>,
+): Promise<KeyOrderedDelivery> {
+  const outcomes: DeliveryOutcome[] = records.map(() => ABANDONED);
+  const chains = new Map<string, number[]>();
+  records.forEach((record, i) => {
+    const chain = chains.get(record.key);
+    if (chain) chain.push(i);
+    else chains.set(record.key, [i]);
+  });
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    [...chains.values()].map(async (chain) => {
+      for (const i of chain) {
+        const record = records[i] as R;
+        const outcome = await deliver(record, handler, ctx);
+        if (outcome.kind === 'abandoned') return;
+        try {
+          await settle(record, outcome);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+        outcomes[i] = outcome;
+      }
+    }),
+  );
+  const done = outcomes.findIndex((o) => o.kind === 'abandoned');
+  return { outcomes, done: done === -1 ? records.length : done, ...(failure ? { failure: failure.error } : {}) };
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */
 export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -298,6 +298,84 @@ export function describeEventBusConformance(adapter: string, setup: () => Promis
       expect(second).toEqual(['retried']);
     });
 
+    it("with ordering 'key', handles other keys while one key's record is in hand, each key in order, dead-lettering poison", async () => {
+      const topic = await h.freshTopic(1);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: string[] = [];
+      await subscribe({
+        topics: [topic],
+        groupId: h.freshGroup(),
+        ordering: 'key',
+        handler: async (r) => {
+          if (text(r) === 'poison') throw new PoisonMessageError('invalid', 'value', 'poison (test)');
+          if (text(r) === 'slow-1') await gate;
+          handled.push(text(r));
+        },
+      });
+      await h.bus.publishBatch(
+        [
+          ['slow', 'slow-1'],
+          ['fast', 'fast-1'],
+          ['fast', 'poison'],
+          ['slow', 'slow-2'],
+          ['fast', 'fast-2'],
+        ].map(([key, v]) => ({ topic, key: key as string, value: bytes(v as string) })),
+      );
+      // The same partition, yet the fast key's records pass the slow record in hand.
+      await until('the fast key handled while slow-1 waits', () => handled.includes('fast-2'));
+      expect(handled).toEqual(['fast-1', 'fast-2']);
+      release();
+      await until('the slow key handled', () => handled.length >= 4);
+      expect(handled.filter((v) => v.startsWith('slow'))).toEqual(['slow-1', 'slow-2']);
+      const [dl] = await deadLettersOf(topic, 1);
+      expect(Buffer.from(dl?.value ?? []).toString()).toBe('poison');
+      expect(dl?.offset).toBe(2n);
+    });
+
+    it("with ordering 'key', a stopped member's group resumes at the first record not done, losing nothing", async () => {
+      const topic = await h.freshTopic(1);
+      const group = h.freshGroup();
+      const first: string[] = [];
+      let attempts = 0;
+      const member = await subscribe({
+        topics: [topic],
+        groupId: group,
+        ordering: 'key',
+        retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+        handler: async (r) => {
+          if (text(r) === 'a-1') {
+            attempts++;
+            throw new Error('down');
+          }
+          first.push(text(r));
+        },
+      });
+      await h.bus.publishBatch([
+        { topic, key: 'a', value: bytes('a-1') },
+        { topic, key: 'b', value: bytes('b-1') },
+        { topic, key: 'a', value: bytes('a-2') },
+      ]);
+      await until('b-1 handled while a-1 is retried', () => attempts >= 1 && first.includes('b-1'));
+      // a-2 waits behind a-1: a key's records never overtake each other.
+      expect(first).toEqual(['b-1']);
+      await member.stop();
+      const second: string[] = [];
+      await subscribe({ topics: [topic], groupId: group, ordering: 'key', handler: async (r) => void second.push(text(r)) });
+      await until('a-1 and a-2 redelivered', () => second.includes('a-2'));
+      // From a-1 on, b-1 included: it was done, but after the first record that was not.
+      expect(second.filter((v) => v.startsWith('a'))).toEqual(['a-1', 'a-2']);
+      expect(second).toContain('b-1');
+    });
+
+    it('refuses an unknown ordering', async () => {
+      const topic = await h.freshTopic(1);
+      await expect(h.bus.subscribe({ topics: [topic], groupId: h.freshGroup(), handler: async () => undefined, ordering: 'none' as 'key' })).rejects.toMatchObject({
+        code: BusErrorCode.INVALID_ARGUMENT,
+        field: 'ordering',
+      });
+    });
+
     it('with fromBeginning: false, a new group sees only records published after subscribe', async () => {
       const topic = await h.freshTopic(1);
       await h.bus.publish(topic, 'k', bytes('old'));

@@ -32,4 +32,7 @@ export function checkSubscribe(options: SubscribeOptions): void {
     }
   });
   if (typeof options.handler !== 'function') throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'handler', 'must be a function');
+  if (options.ordering !== undefined && options.ordering !== 'partition' && options.ordering !== 'key') {
+    throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'ordering', `must be 'partition' or 'key', got ${JSON.stringify(options.ordering)}`);
+  }
 }

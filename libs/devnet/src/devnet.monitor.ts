@@ -48,6 +48,8 @@ export class DevnetMonitor {
       topics: [TOPICS.taskStatus, TOPICS.results, TOPICS.verdicts, TOPICS.checkedVerdicts, TOPICS.disputes, TOPICS.ledgerCommands, TOPICS.ledgerEvents, TOPICS.deadLetter],
       groupId: `aegis.devnet.monitor.${groupSuffix}`,
       fromBeginning: true,
+      // A fold of counts and per-task latest statuses (by sequence): order matters within a key only.
+      ordering: 'key',
       handler: routeByTopic({
         [TOPICS.taskStatus]: decodingHandler(TOPICS.taskStatus, async (m, record) => {
           const key = hex(m.taskHash);

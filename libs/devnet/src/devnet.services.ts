@@ -14,7 +14,7 @@ import { otherModelRuntime, InferenceWorkerModule, TaskIntake, type Behavior } f
 import { start as startIngress } from '../../../services/ingress/src/index';
 import { start as startLedger } from '../../../services/ledger/src/index';
 import { PowCheckerModule } from '../../../services/pow-checker/src/index';
-import { migrateTallier, tallierConfigFromEnv, tallierDataSource, TallierModule } from '../../../services/tallier/src/index';
+import { migrateTallier, tallierConfigFromEnv, tallierDataSource, TALLIER_CONSUMER, TallierModule } from '../../../services/tallier/src/index';
 import { verifierConsumerGroup, VerifierModule } from '../../../services/verifier/src/index';
 /* eslint-enable @nx/enforce-module-boundaries */
 
@@ -91,7 +91,7 @@ export async function startTallierService(
     host: '127.0.0.1',
     grpc: { port: 0, services: [] },
     metricsPort: null,
-    consumer: { groupId: CONSUMER_GROUPS.tallier },
+    consumer: TALLIER_CONSUMER,
     handleSignals: false,
   });
 }

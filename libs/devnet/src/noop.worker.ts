@@ -13,6 +13,8 @@ export async function startNoopWorker(bus: EventBus, keys: readonly NodeKey[]): 
   return bus.subscribe({
     topics: [TOPICS.tasks],
     groupId: CONSUMER_GROUPS.inferenceWorker,
+    // Answering costs a signature and a publish, no model: tasks of other keys need not queue.
+    ordering: 'key',
     handler: decodingHandler(TOPICS.tasks, async (task) => {
       const key = keys[next++ % keys.length];
       if (!key) throw new Error('startNoopWorker: no keys');

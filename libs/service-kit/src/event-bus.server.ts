@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
-import type { BusRecord, EventBus, RetryPolicy, Subscription } from '@aegis/bus';
+import type { BusRecord, DeliveryOrdering, EventBus, RetryPolicy, Subscription } from '@aegis/bus';
 
 /**
  * A NestJS transport over the project's EventBus port, so handlers are plain
@@ -17,7 +17,7 @@ export class EventBusServer extends Server implements CustomTransportStrategy {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly options: { groupId: string; retry?: RetryPolicy; fromBeginning?: boolean },
+    private readonly options: { groupId: string; retry?: RetryPolicy; fromBeginning?: boolean; ordering?: DeliveryOrdering },
   ) {
     super();
   }
@@ -31,6 +31,7 @@ export class EventBusServer extends Server implements CustomTransportStrategy {
           groupId: this.options.groupId,
           retry: this.options.retry,
           fromBeginning: this.options.fromBeginning,
+          ordering: this.options.ordering,
           handler: (record) => this.dispatch(record),
         });
       }

@@ -26,7 +26,9 @@ export function startIngressApp(launch: IngressAppLaunch): Promise<RunningServic
     grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.taskIngress] },
     metricsPort: launch.metricsPort,
     // Only changes from now on: history comes from the database, not from replaying the topic.
-    consumer: { groupId: instanceConsumerGroup('ingress', launch.config.instanceId), fromBeginning: false },
+    // Key-ordered: a task's changes stay in order, and the changes of a fetch are appended
+    // together (one statement for as many as are in flight, not one per partition).
+    consumer: { groupId: instanceConsumerGroup('ingress', launch.config.instanceId), fromBeginning: false, ordering: 'key' },
     handleSignals: launch.handleSignals ?? true,
   });
 }

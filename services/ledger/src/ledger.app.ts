@@ -31,7 +31,9 @@ export function startLedgerApp(launch: LedgerAppLaunch): Promise<RunningService>
     ...(launch.host ? { host: launch.host } : {}),
     grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.stakeLedger] },
     metricsPort: launch.metricsPort,
-    consumer: { groupId: CONSUMER_GROUPS.ledger },
+    // Key-ordered: commands with one key (a dispute, a node, a task's fees) stay in order, and the
+    // commands of a fetch are applied as one ledger batch instead of one per partition in flight.
+    consumer: { groupId: CONSUMER_GROUPS.ledger, ordering: 'key' },
     handleSignals: launch.handleSignals ?? true,
   });
 }

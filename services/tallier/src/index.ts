@@ -1,5 +1,6 @@
 // The tallier as a composable unit: the devnet and tests import these, never main.ts.
 export { TallierModule, type TallierModuleOptions } from './tallier.module';
+export { TALLIER_CONSUMER } from './tallier.constants';
 export { TallierService } from './submissions/tallier.service';
 export type { TallierStore } from './submissions/tallier.store';
 export { TallierRepository } from './submissions/tallier.repository';

@@ -1,8 +1,8 @@
-import { CLIENT_IDS, CONSUMER_GROUPS, SUBMISSION_QUERY } from '@aegis/contracts';
+import { CLIENT_IDS, SUBMISSION_QUERY } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { tallierDataSource } from './persistence/tallier.data-source';
-import { TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
+import { TALLIER_CONSUMER, TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
 import { TallierModule } from './tallier.module';
 import { tallierConfigFromEnv } from './tallier.options';
 
@@ -21,6 +21,6 @@ runServiceMain('tallier', async () => {
     // SubmissionQuery plus health and reflection on one port.
     grpc: { port: env.AEGIS_GRPC_PORT, services: [SUBMISSION_QUERY] },
     metricsPort: env.AEGIS_METRICS_PORT,
-    consumer: { groupId: CONSUMER_GROUPS.tallier },
+    consumer: TALLIER_CONSUMER,
   });
 });

@@ -1,5 +1,5 @@
 import { InProcessEventBus } from '@aegis/bus';
-import { ALL_TOPICS, CONSUMER_GROUPS, decodeTopicMessage, type LedgerCommand, StakeView, TaskStatus, TOPICS } from '@aegis/contracts';
+import { ALL_TOPICS, decodeTopicMessage, type LedgerCommand, StakeView, TaskStatus, TOPICS } from '@aegis/contracts';
 import { toHex, VerdictKind } from '@aegis/protocol';
 import { bootstrapService, type RunningService } from '@aegis/service-kit';
 import { waitFor, testDatabaseUrl } from '@aegis/testing';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from './clock';
 import { migrateTallier, tallierDataSource } from './persistence/tallier.data-source';
 import { TallierService } from './submissions/tallier.service';
+import { TALLIER_CONSUMER } from './tallier.constants';
 import { TallierModule } from './tallier.module';
 import {
   checkedVerdictMessage,
@@ -79,7 +80,7 @@ describe('tallier on Postgres and the in-process bus', () => {
       host: '127.0.0.1',
       grpc: { port: 0, services: [] },
       metricsPort: null,
-      consumer: { groupId: CONSUMER_GROUPS.tallier },
+      consumer: TALLIER_CONSUMER,
       handleSignals: false,
     });
   });

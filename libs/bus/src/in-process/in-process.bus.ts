@@ -1,17 +1,20 @@
 import { TOPICS } from '@aegis/contracts';
 import { BusError, BusErrorCode } from '../bus.errors';
 import {
+  KEY_ORDERED_WINDOW,
   SILENT_LOGGER,
   type BusLogger,
+  type DeliveryOrdering,
   type EventBus,
   type OutgoingRecord,
+  type BusRecord,
   type RecordHandler,
   type RecordHeaders,
   type SubscribeOptions,
   type Subscription,
 } from '../bus.port';
 import { deadLetterRecord } from '../dead-letter';
-import { deliver, resolveRetryPolicy, type ResolvedRetryPolicy } from '../delivery';
+import { deliver, deliverByKey, resolveRetryPolicy, type DeliveryContext, type ResolvedRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { ChangeSignal, PartitionLog, partitionForKey } from './partition-log';
 
@@ -33,6 +36,7 @@ interface Member {
   readonly topics: ReadonlySet<string>;
   readonly handler: RecordHandler;
   readonly policy: ResolvedRetryPolicy;
+  readonly ordering: DeliveryOrdering;
   readonly abort: AbortController;
   stopping: boolean;
   inFlight: number;
@@ -120,6 +124,7 @@ export class InProcessEventBus implements EventBus {
       topics: new Set(options.topics),
       handler: options.handler,
       policy,
+      ordering: options.ordering ?? 'partition',
       abort: new AbortController(),
       stopping: false,
       inFlight: 0,
@@ -205,15 +210,15 @@ export class InProcessEventBus implements EventBus {
         await Promise.race([log.nextAppend(), group.membership.next()]);
         continue;
       }
+      const ctx: DeliveryContext = { groupId: group.id, policy: member.policy, signal: member.abort.signal, logger: this.logger };
+      if (member.ordering === 'key') {
+        await this.deliverWindowByKey(group, member, topic, p, log, offset, ctx);
+        continue;
+      }
       const record = { topic, partition: p, offset: BigInt(offset), ...stored };
       member.inFlight++;
       try {
-        const outcome = await deliver(record, member.handler, {
-          groupId: group.id,
-          policy: member.policy,
-          signal: member.abort.signal,
-          logger: this.logger,
-        });
+        const outcome = await deliver(record, member.handler, ctx);
         switch (outcome.kind) {
           case 'handled':
             group.committed.set(tp, offset + 1);
@@ -233,6 +238,30 @@ export class InProcessEventBus implements EventBus {
         member.inFlight--;
         member.idle.notify();
       }
+    }
+  }
+
+  /**
+   * Ordering 'key': the records from `offset` on that are there now (up to KEY_ORDERED_WINDOW)
+   * through deliverByKey, then the committed offset moved past those done in a row.
+   */
+  private async deliverWindowByKey(group: Group, member: Member, topic: string, p: number, log: PartitionLog, offset: number, ctx: DeliveryContext): Promise<void> {
+    const records: (Omit<BusRecord, 'attempt'>)[] = [];
+    for (let at = offset; records.length < KEY_ORDERED_WINDOW; at++) {
+      const stored = log.at(at);
+      if (!stored) break;
+      records.push({ topic, partition: p, offset: BigInt(at), ...stored });
+    }
+    member.inFlight++;
+    try {
+      const { done } = await deliverByKey(records, member.handler, ctx, async (record, outcome) => {
+        if (outcome.kind === 'dead-letter') this.append(deadLetterRecord(record, group.id, outcome.reason, outcome.detail, this.now()));
+      });
+      // Stopped mid-window: the pump picks the next owner, which starts at the first record not done.
+      group.committed.set(`${topic}/${p}`, offset + done);
+    } finally {
+      member.inFlight--;
+      member.idle.notify();
     }
   }
 

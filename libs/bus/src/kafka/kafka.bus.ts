@@ -9,6 +9,7 @@ import {
 } from 'kafkajs';
 import { BusError, BusErrorCode } from '../bus.errors';
 import {
+  KEY_ORDERED_WINDOW,
   SILENT_LOGGER,
   type BusLogger,
   type BusRecord,
@@ -19,7 +20,7 @@ import {
   type Subscription,
 } from '../bus.port';
 import { deadLetterRecord } from '../dead-letter';
-import { deliver, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
+import { deliver, deliverByKey, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
 import { partitionEndOffsets, withAdmin } from './kafka.admin';
@@ -225,11 +226,13 @@ export class KafkaEventBus implements EventBus {
   }
 
   private async handleBatch(
-    { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload,
+    payload: EachBatchPayload,
     options: SubscribeOptions,
     policy: ResolvedRetryPolicy,
     signal: AbortSignal,
   ): Promise<void> {
+    if (options.ordering === 'key') return this.handleBatchByKey(payload, options, policy, signal);
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || signal.aborted) return;
       const record = toRecord(batch.topic, batch.partition, message);
@@ -255,6 +258,40 @@ export class KafkaEventBus implements EventBus {
       }
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  /**
+   * handleBatch for ordering 'key': the fetched records in windows of KEY_ORDERED_WINDOW, each
+   * delivered by deliverByKey; offsets resolved up to the first record not done, from where
+   * kafkajs fetches again (after a stop, or a dead letter that could not be published: then the
+   * error is rethrown, as the partition-ordered path does, once the done prefix is resolved).
+   */
+  private async handleBatchByKey(
+    { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload,
+    options: SubscribeOptions,
+    policy: ResolvedRetryPolicy,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const ctx = { groupId: options.groupId, policy, signal, logger: this.logger, heartbeat };
+    for (let start = 0; start < batch.messages.length; start += KEY_ORDERED_WINDOW) {
+      if (!isRunning() || isStale() || signal.aborted) return;
+      const messages = batch.messages.slice(start, start + KEY_ORDERED_WINDOW);
+      const records = messages.map((m) => toRecord(batch.topic, batch.partition, m));
+      const { done, failure } = await deliverByKey(records, options.handler, ctx, async (record, outcome) => {
+        if (outcome.kind !== 'dead-letter') return;
+        await this.publishBatch([deadLetterRecord(record, options.groupId, outcome.reason, outcome.detail, Date.now())]);
+        this.logger.warn(
+          { groupId: options.groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail },
+          'record dead-lettered',
+        );
+      });
+      const resolved = messages[done - 1];
+      if (resolved) resolveOffset(resolved.offset);
+      await commitOffsetsIfNecessary();
+      if (failure !== undefined) throw failure;
+      if (done < messages.length) return;
       await heartbeat();
     }
   }

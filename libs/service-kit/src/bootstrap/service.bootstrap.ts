@@ -33,7 +33,7 @@ import type { CustomStrategy } from '@nestjs/microservices';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
-import type { EventBus, RetryPolicy } from '@aegis/bus';
+import type { DeliveryOrdering, EventBus, RetryPolicy } from '@aegis/bus';
 import { PROTO_LOADER_OPTIONS, type GrpcServiceContract } from '@aegis/contracts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -64,7 +64,7 @@ export interface ServiceBootstrapOptions {
   /** Prometheus /metrics port; null serves none (the devnet, tests). */
   readonly metricsPort: number | null;
   /** Subscribes the module's @EventPattern handlers under this group; omit for no bus input. */
-  readonly consumer?: { readonly groupId: string; readonly retry?: RetryPolicy; readonly fromBeginning?: boolean };
+  readonly consumer?: { readonly groupId: string; readonly retry?: RetryPolicy; readonly fromBeginning?: boolean; readonly ordering?: DeliveryOrdering };
   /** Install SIGTERM/SIGINT handlers that close the service and exit (default true; false in the devnet and tests). */
   readonly handleSignals?: boolean;
 }
