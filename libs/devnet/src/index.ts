@@ -2,4 +2,4 @@
 export { Devnet, DEFAULT_DEVNET_OPTIONS, CHEAT_BEHAVIORS, formatProgress, type CheatBehavior, type DevnetOptions, type DevnetSummary, type DevnetNode } from './devnet';
 export { DevnetMonitor, type DevnetCounts } from './devnet.monitor';
 export { startEmbeddedPostgres, freePort, type EmbeddedPostgresHandle } from './embedded.postgres';
-export { startNoopWorker } from './noop.worker';
+export { noopResult, startNoopWorker } from './noop.worker';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { runMigrations } from '@aegis/db';
-import { DevnetMonitor, formatProgress, freePort, startNoopWorker } from '@aegis/devnet';
+import { DevnetMonitor, formatProgress, freePort, noopResult, startNoopWorker } from '@aegis/devnet';
 import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
@@ -110,6 +110,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
   const monitor = new DevnetMonitor();
   const stages = new StageClock();
   let noop: Subscription | undefined;
+  /** The no-op worker's answers, made with the tasks before the clock starts (see prepare). */
+  const answers = new Map<string, Uint8Array>();
   let ledgerApi: GrpcServiceClient | undefined;
   let ingressApi: GrpcServiceClient | undefined;
   try {
@@ -148,7 +150,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     for (const node of nodes) await fund(ledgerApi, node, MIN_STAKE * 2n, true);
 
     if (o.inference === 'noop') {
-      noop = await startNoopWorker(workerBus, nodes);
+      noop = await startNoopWorker(workerBus, nodes, answers);
     } else {
       o.progress('  starting pow-checker, verifier, inference-worker (each its own process)');
       const nodeEnv = async (instance: string): Promise<Record<string, string>> => ({
@@ -192,9 +194,10 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     const api = ingressApi;
     let nonce = BigInt(Date.now()) << 16n;
     /**
-     * `count` signed SubmitTask requests, made before the clock starts: in a deployment clients
-     * sign on their own machines, so their signing is not the control plane's CPU (ingress and
-     * the ledger still check every signature while the clock runs).
+     * `count` signed SubmitTask requests, made before the clock starts, and with the no-op worker
+     * the signed result it will answer each with: in a deployment clients and GPU workers sign on
+     * their own machines, so their signing is not the control plane's CPU (ingress, the ledger and
+     * the tallier still check every signature while the clock runs).
      */
     const prepare = (count: number): { hash: string; request: object }[] =>
       Array.from({ length: count }, (_, i) => {
@@ -209,6 +212,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         };
         const hash = taskHash(spec);
         const client = clients[i % clients.length] as NodeKey;
+        if (o.inference === 'noop') answers.set(toHex(hash), noopResult(hash, spec, nodes[i % nodes.length] as NodeKey));
         const request = { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(client.sign(hash)) };
         return { hash: toHex(hash), request };
       });

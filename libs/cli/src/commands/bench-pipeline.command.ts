@@ -16,13 +16,14 @@ const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
 const LOCAL_BROKERS = '127.0.0.1:19092';
 
 /**
- * secp256k1 work per task while the control-plane run's clock runs: the no-op worker signs its
- * result and the tallier the task's beacon link (more than one when a committee is redrawn);
- * ingress (the task), the ledger (the fee authorisation) and the tallier (the result) each check
- * a signer whose key they have seen before. Recovery happens once per new signer, not per task.
- * The clients sign their tasks before the clock starts (a client's CPU is its own machine's).
+ * secp256k1 work per task while the control-plane run's clock runs: the tallier signs the task's
+ * beacon link (more than one when a committee is redrawn); ingress (the task), the ledger (the
+ * fee authorisation) and the tallier (the result) each check a signer whose key they have seen
+ * before. Recovery happens once per new signer, not per task. The clients' task signatures and
+ * the no-op worker's result signatures are made before the clock starts (their CPU is their own
+ * machines' in a deployment).
  */
-export const CONTROL_PLANE_SECP256K1 = { signs: 2, knownSignerVerifies: 3 } as const;
+export const CONTROL_PLANE_SECP256K1 = { signs: 1, knownSignerVerifies: 3 } as const;
 
 interface PipelineOpts {
   brokers: string;
@@ -93,7 +94,7 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
             nodes: opts.nodes,
             clients: opts.clients,
             processes: 'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
-            clientSignatures: 'made before the clock starts (clients sign on their own machines); every check is timed',
+            standInSignatures: 'clients\' tasks and the no-op worker\'s results are signed before the clock starts (in a deployment they sign on their own machines); every check is timed',
             partitions: opts.partitions,
             concurrency: opts.concurrency,
             warmupTasks: { controlPlane: opts.warmup, full: opts.full ? opts.fullWarmup : 0 },

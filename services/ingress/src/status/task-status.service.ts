@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { TaskStatus } from '@aegis/contracts';
 import { TasksRepository, type StatusChange } from '../tasks/tasks.repository';
+import { QUEUED_SEQUENCE } from '../tasks/tasks.service';
 import { StatusNotifier } from './status.notifier';
 
 @Injectable()
@@ -14,7 +16,10 @@ export class TaskStatusService {
    * stored it first: each replica has its own watchers. Watchers drop duplicates themselves.
    */
   async record(change: StatusChange): Promise<void> {
-    await this.tasks.appendStatus(change);
+    // Ingress's own first change (QUEUED, sequence 1) was stored with its task, in the statement
+    // whose outbox published it: there is nothing to append, only watchers to wake.
+    const own = change.status === TaskStatus.QUEUED && change.sequence === QUEUED_SEQUENCE;
+    if (!own) await this.tasks.appendStatus(change);
     this.notifier.notify(change);
   }
 }
