@@ -16,6 +16,11 @@ export async function enableFastKeccak(): Promise<void> {
   wasmKeccak ??= await createKeccak(256);
 }
 
+/** Whether keccak256 takes the WebAssembly path in this process. */
+export function fastKeccakEnabled(): boolean {
+  return wasmKeccak !== undefined;
+}
+
 /** Back to the pure-JS reference (tests compare both paths). */
 export function disableFastKeccak(): void {
   wasmKeccak = undefined;
