@@ -26,10 +26,12 @@ export {
   beaconOf,
   genesisBeacon,
   linkSigningDigest,
+  MAX_SEAL_SPAN,
   nextBeacon,
   verifyBeaconLink,
   type BeaconHead,
   type BeaconLink,
+  type PendingLink,
 } from './beacon/beacon.chain';
 export { type AnnouncedBeacon, verifyAnnouncedBeacon } from './beacon/announced.beacon';
-export { type CommitteeDraw, DEFAULT_MAX_REDRAWS, drawCommittee } from './lottery/committee.draw';
+export { type CommitteeDraw, DEFAULT_MAX_REDRAWS, drawCommittee, type DrawnLink } from './lottery/committee.draw';

@@ -186,7 +186,12 @@ export interface WireBeacon {
   value: Uint8Array;
   previous: Uint8Array;
   signature: Uint8Array;
+  /** Digests up to the sealing link (Beacon.sealed_by); empty when the link is signed itself. */
+  sealedBy: Uint8Array[];
 }
+
+/** Beacon.sealed_by's bound: a seal covers at most 16 links (MAX_SEAL_SPAN in @aegis/consensus). */
+const MAX_SEALED_BY = 15;
 
 export function beaconFromWire(b: Beacon | undefined, field = 'beacon'): WireBeacon {
   if (b === undefined) throw new WireError(WireErrorCode.MISSING_FIELD, field, 'is missing');
@@ -195,5 +200,11 @@ export function beaconFromWire(b: Beacon | undefined, field = 'beacon'): WireBea
     value: hash32FromWire(b.value, `${field}.value`),
     previous: hash32FromWire(b.previous, `${field}.previous`),
     signature: fixedBytes(b.signature, 65, `${field}.signature`),
+    sealedBy: sealedByFromWire(b.sealedBy, `${field}.sealed_by`),
   };
+}
+
+function sealedByFromWire(digests: readonly Uint8Array[], field: string): Uint8Array[] {
+  if (digests.length > MAX_SEALED_BY) throw new WireError(WireErrorCode.BAD_LENGTH, field, `holds ${digests.length} digests, at most ${MAX_SEALED_BY} allowed`);
+  return digests.map((d, i) => hash32FromWire(d, `${field}[${i}]`));
 }

@@ -7,6 +7,8 @@ export interface AnnouncedBeacon {
   readonly value: Uint8Array;
   readonly previous: Uint8Array;
   readonly signature: Uint8Array;
+  /** Digests of the links up to the one the signature is over (BeaconLink.sealedBy); empty: this one. */
+  readonly sealedBy?: readonly Uint8Array[];
 }
 
 /**
@@ -23,6 +25,7 @@ export function verifyAnnouncedBeacon(beacon: AnnouncedBeacon, submissionDigest:
     beacon: toHex(beacon.value),
     signer: controlPlane,
     signature: toHex(beacon.signature),
+    ...(beacon.sealedBy && beacon.sealedBy.length > 0 ? { sealedBy: beacon.sealedBy.map((d) => toHex(d)) } : {}),
   };
   return verifyBeaconLink(link, controlPlane);
 }

@@ -1,7 +1,7 @@
-import { keccak256, NodeKey, toHex, utf8 } from '@aegis/protocol';
+import { fromHex, keccak256, NodeKey, toHex, utf8 } from '@aegis/protocol';
 import { describe, expect, it } from 'vitest';
 import { ConsensusError, ConsensusErrorCode } from '../consensus.errors';
-import { assertBeaconChain, assertBeaconLink, BeaconChain, type BeaconLink, genesisBeacon, verifyBeaconLink } from './beacon.chain';
+import { assertBeaconChain, assertBeaconLink, BeaconChain, type BeaconLink, genesisBeacon, MAX_SEAL_SPAN, verifyBeaconLink } from './beacon.chain';
 
 const control = NodeKey.fromHex(`0x${'11'.repeat(32)}`);
 const other = NodeKey.fromHex(`0x${'22'.repeat(32)}`);
@@ -70,5 +70,44 @@ describe('beacon chain', () => {
     a.append(digest(1));
     const resumed = new BeaconChain(control, a.head);
     expect(resumed.append(digest(2))).toEqual(a.append(digest(2)));
+  });
+
+  it('seals links extended together with one signature per run; each link verifies alone and the chain verifies whole', () => {
+    const sut = BeaconChain.fromGenesis(control, 'devnet');
+    const pending = [1, 2, 3, 4, 5].map((i) => sut.extend(digest(i)));
+    const sealed = sut.seal(2);
+    // The same values as links appended one by one.
+    const reference = BeaconChain.fromGenesis(control, 'devnet');
+    expect(sealed.map((l) => l.beacon)).toEqual([1, 2, 3, 4, 5].map((i) => reference.append(digest(i)).beacon));
+    expect(sealed.map(({ index, prev, submissionDigest, beacon, signer }) => ({ index, prev, submissionDigest, beacon, signer }))).toEqual(pending);
+    // Runs of two: links 2, 4 and 5 signed; 1 and 3 point to the next.
+    expect(sealed.map((l) => l.sealedBy ?? [])).toEqual([[toHex(digest(2))], [], [toHex(digest(4))], [], []]);
+    expect(new Set(sealed.map((l) => l.signature)).size).toBe(3);
+    for (const l of sealed) expect(verifyBeaconLink(l, control.address)).toBe(true);
+    assertBeaconChain(sealed, control.address, { index: 0, beacon: genesisBeacon('devnet') });
+    // Default span: one signature for all five; the chain then goes on from the sealed head.
+    const again = BeaconChain.fromGenesis(control, 'devnet');
+    [1, 2, 3, 4, 5].forEach((i) => again.extend(digest(i)));
+    const one = again.seal();
+    expect(new Set(one.map((l) => l.signature)).size).toBe(1);
+    expect(one[0]?.sealedBy).toHaveLength(4);
+    expect(verifyBeaconLink(again.append(digest(6)), control.address, { index: 5, beacon: fromHex(one[4]!.beacon, 32) })).toBe(true);
+  });
+
+  it('rejects a sealed link whose path or signature was tampered with, naming the field', () => {
+    const sut = BeaconChain.fromGenesis(control, 'devnet');
+    [1, 2, 3].forEach((i) => sut.extend(digest(i)));
+    const [first] = sut.seal();
+    const cases: [BeaconLink, string][] = [
+      [{ ...first!, sealedBy: [toHex(digest(9)), ...first!.sealedBy!.slice(1)] }, 'signature'],
+      [{ ...first!, sealedBy: first!.sealedBy!.slice(0, 1) }, 'signature'],
+      [{ ...first!, sealedBy: [] }, 'signature'],
+      [{ ...first!, sealedBy: ['0x12'] }, 'sealedBy[0]'],
+      [{ ...first!, sealedBy: Array.from({ length: MAX_SEAL_SPAN }, (_, i) => toHex(digest(i))) }, 'sealedBy'],
+    ];
+    for (const [link, field] of cases) expect(fieldOf(() => assertBeaconLink(link, control.address))).toBe(field);
+    expect(() => sut.seal(MAX_SEAL_SPAN + 1)).toThrow(ConsensusError);
+    sut.extend(digest(4));
+    expect(() => sut.append(digest(5))).toThrow(ConsensusError);
   });
 });

@@ -3,12 +3,15 @@ import { invalid, ConsensusErrorCode } from '../consensus.errors';
 import { type BeaconLink, beaconOf } from '../beacon/beacon.chain';
 import { type StakedNode, selectVerifiers } from './verifier.lottery';
 
+/** What the lottery needs of a link: its digest and value (a signed link, or one pending its seal). */
+export type DrawnLink = Pick<BeaconLink, 'submissionDigest' | 'beacon'>;
+
 /** Default bound on extra links per submission: P(empty) ~ e^-k per draw, so e^-12 ~ 6e-6 at k = 3. */
 export const DEFAULT_MAX_REDRAWS = 3;
 
-export interface CommitteeDraw {
+export interface CommitteeDraw<L extends DrawnLink = BeaconLink> {
   /** Every link appended for the submission, in order; the last is the one announced. */
-  readonly links: readonly BeaconLink[];
+  readonly links: readonly L[];
   /** Who the lottery selects under the last link (submitter excluded); empty only when redraws ran out. */
   readonly committee: readonly Address[];
 }
@@ -23,18 +26,19 @@ export interface CommitteeDraw {
  * Deterministic and auditable: a redraw happens exactly when the previous link's committee is
  * empty under the stake snapshot, so anyone with that snapshot and the links can check that the
  * control plane did not redraw to pick a committee. The submitter cannot influence any link (each
- * is issued after its result is recorded). `append` is the control plane's chain (BeaconChain).
+ * is issued after its result is recorded). `append` is the control plane's chain: BeaconChain.append,
+ * or BeaconChain.extend when the links are sealed with others afterwards.
  */
-export function drawCommittee(
-  append: (submissionDigest: Uint8Array) => BeaconLink,
+export function drawCommittee<L extends DrawnLink = BeaconLink>(
+  append: (submissionDigest: Uint8Array) => L,
   submissionDigest: Uint8Array,
   submitter: Address,
   nodes: readonly StakedNode[],
   k: number,
   maxRedraws: number = DEFAULT_MAX_REDRAWS,
-): CommitteeDraw {
+): CommitteeDraw<L> {
   if (!Number.isSafeInteger(maxRedraws) || maxRedraws < 0) throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'maxRedraws', 'must be a non-negative integer');
-  const links: BeaconLink[] = [];
+  const links: L[] = [];
   let committee: Address[] = [];
   for (let draw = 0; draw <= maxRedraws; draw++) {
     const link = append(submissionDigest);

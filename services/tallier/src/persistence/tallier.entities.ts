@@ -105,8 +105,9 @@ export class BeaconEntity {
   @Column({ type: 'varchar', length: 42 })
   signer!: string;
 
-  @Column({ type: 'varchar', length: 132 })
-  signature!: string;
+  /** The link's own signature; NULL when a later link of its run seals it (SealedBeacons1732900000000). */
+  @Column({ type: 'varchar', length: 132, nullable: true })
+  signature!: string | null;
 }
 
 @Entity({ schema: TALLIER_SCHEMA, name: 'outbox' })

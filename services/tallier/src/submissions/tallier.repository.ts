@@ -157,7 +157,8 @@ class PgTallierTx implements TallierTx {
         links.map((l) => l.submissionDigest),
         links.map((l) => l.beacon),
         links.map((l) => l.signer),
-        links.map((l) => l.signature),
+        // A link sealed by a later one has no signature of its own: the chain's rows lead to it.
+        links.map((l) => (l.sealedBy && l.sealedBy.length > 0 ? null : l.signature)),
         s.submissionId,
         s.taskHash,
         s.state.submitter,

@@ -1,6 +1,6 @@
 import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
 import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TaskStatus, taskSpecFromWire, TOPICS } from '@aegis/contracts';
-import { auditDisputeId } from '@aegis/consensus';
+import { assertBeaconChain, auditDisputeId, genesisBeacon, verifyAnnouncedBeacon } from '@aegis/consensus';
 import { taskHash, toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
 import { type Histogram, Registry } from 'prom-client';
@@ -82,6 +82,17 @@ describe('TallierService', () => {
     expect(store.tables.beacons.map((b) => b.index)).toEqual([1, 2, 3, 4]);
     expect(store.tables.beacons.map((b) => b.submissionDigest)).toEqual(results.map((r) => toHex(r.digest)));
     expect(outboxCases(TOPICS.submissions)).toEqual(results.map((r) => toHex(r.taskHash)));
+    // One signature per transaction: the lone first link, then links 2-4 sealed by link 4.
+    expect(new Set(store.tables.beacons.map((b) => b.signature)).size).toBe(2);
+    expect(store.tables.beacons.map((b) => b.sealedBy?.length ?? 0)).toEqual([0, 2, 1, 0]);
+    const control = tallierTestOptions(clock).controlKey.address;
+    assertBeaconChain(store.tables.beacons, control, { index: 0, beacon: genesisBeacon(tallierTestOptions(clock).chainId) });
+    // Each announced beacon checks out for a verifier on its own.
+    for (const record of store.tables.outbox.filter((o) => o.record.topic === TOPICS.submissions)) {
+      const submission = decodeTopicMessage(TOPICS.submissions, record.record.value);
+      const digest = results.find((r) => toHex(r.taskHash) === record.record.key)!.digest;
+      expect(verifyAnnouncedBeacon(submission.beacon!, digest, control)).toBe(true);
+    }
   });
 
   it('dead-letters a result whose signature does not match its node', async () => {

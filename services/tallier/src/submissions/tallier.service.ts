@@ -146,13 +146,21 @@ export class TallierService {
       // Last: from here to commit, results of other tasks wait (one beacon chain, one link per append).
       const head = await tx.lockBeaconHead();
       const chain = head ? new BeaconChain(this.options.controlKey, head) : BeaconChain.fromGenesis(this.options.controlKey, this.options.chainId);
-      for (const [i, r] of batch.entries()) {
-        if (outcomes[i] !== 'recorded') continue;
-        // Appended inside the transaction that records the submission: the links exist only if the record does.
-        // An empty committee (~5% at k = 3) gets further links before anything is announced, so
-        // verifiers only ever see the last one (docs/consensus.md, "Empty committees").
-        const draw = drawCommittee((d) => chain.append(d), r.signed.digest, r.submitter, this.stakes.activeNodes(), this.options.verifiersPerTask);
-        const link = draw.links[draw.links.length - 1]!;
+      // Every new task's links first (their values final, unsigned), then one seal for all of them:
+      // one signature per MAX_SEAL_SPAN links instead of one per link (docs/consensus.md, "Sealed runs").
+      // Appended inside the transaction that records the submissions: the links exist only if the records do.
+      // An empty committee (~5% at k = 3) gets further links before anything is announced, so
+      // verifiers only ever see the last one (docs/consensus.md, "Empty committees").
+      // One stake snapshot for the batch: the draws run without a pause, so no update falls between them.
+      const nodes = this.stakes.activeNodes();
+      const draws = batch.flatMap((r, i) =>
+        outcomes[i] === 'recorded' ? [{ r, i, draw: drawCommittee((d) => chain.extend(d), r.signed.digest, r.submitter, nodes, this.options.verifiersPerTask) }] : [],
+      );
+      const sealed = chain.seal();
+      let next = 0;
+      for (const { r, i, draw } of draws) {
+        const links = sealed.slice(next, (next += draw.links.length));
+        const link = links[links.length - 1]!;
         const selected = [...draw.committee];
         if (draw.links.length > 1) this.logger.info({ submissionId: r.submissionId, links: draw.links.length, committee: selected.length }, 'empty committee redrawn');
         const { state } = transition(
@@ -172,7 +180,7 @@ export class TallierService {
           lastStatus: TaskStatus.QUEUED,
         };
         const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now);
-        await tx.recordSubmission(draw.links, submitted.next, [submissionRecord(r.taskHash, this.submissionMessage(submitted.next)), submitted.record]);
+        await tx.recordSubmission(links, submitted.next, [submissionRecord(r.taskHash, this.submissionMessage(submitted.next)), submitted.record]);
       }
       return outcomes;
     });
@@ -385,7 +393,13 @@ export class TallierService {
     const link = stored.beacon;
     return createTopicMessage(TOPICS.submissions, {
       result: decodeResult(stored.result),
-      beacon: { height: BigInt(link.index), value: fromHex(link.beacon, 32), previous: fromHex(link.prev, 32), signature: fromHex(link.signature, 65) },
+      beacon: {
+        height: BigInt(link.index),
+        value: fromHex(link.beacon, 32),
+        previous: fromHex(link.prev, 32),
+        signature: fromHex(link.signature, 65),
+        sealedBy: (link.sealedBy ?? []).map((d) => fromHex(d, 32)),
+      },
       verifiersPerTask: this.options.verifiersPerTask,
       windowEndsAt: timestampFromMs(stored.state.closesAt),
     });

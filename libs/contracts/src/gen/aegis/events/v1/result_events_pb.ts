@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aegis/events/v1/result_events.proto.
  */
 export const file_aegis_events_v1_result_events: GenFile = /*@__PURE__*/
-  fileDesc("CiNhZWdpcy9ldmVudHMvdjEvcmVzdWx0X2V2ZW50cy5wcm90bxIPYWVnaXMuZXZlbnRzLnYxIqkBCgZSZXN1bHQSEQoJdGFza19oYXNoGAEgASgMEgwKBG5vZGUYAiABKAwSDgoGdG9rZW5zGAMgAygNEiQKBnByb2JlcxgEIAMoCzIULmFlZ2lzLnRhc2sudjEuUHJvYmUSDgoGZGlnZXN0GAUgASgMEhEKCXNpZ25hdHVyZRgGIAEoDBIlCgRzcGVjGAcgASgLMhcuYWVnaXMudGFzay52MS5UYXNrU3BlYyJMCgZCZWFjb24SDgoGaGVpZ2h0GAEgASgEEg0KBXZhbHVlGAIgASgMEhAKCHByZXZpb3VzGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDCKuAQoKU3VibWlzc2lvbhInCgZyZXN1bHQYASABKAsyFy5hZWdpcy5ldmVudHMudjEuUmVzdWx0EicKBmJlYWNvbhgCIAEoCzIXLmFlZ2lzLmV2ZW50cy52MS5CZWFjb24SGgoSdmVyaWZpZXJzX3Blcl90YXNrGAMgASgNEjIKDndpbmRvd19lbmRzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_aegis_task_v1_task, file_google_protobuf_timestamp]);
+  fileDesc("CiNhZWdpcy9ldmVudHMvdjEvcmVzdWx0X2V2ZW50cy5wcm90bxIPYWVnaXMuZXZlbnRzLnYxIqkBCgZSZXN1bHQSEQoJdGFza19oYXNoGAEgASgMEgwKBG5vZGUYAiABKAwSDgoGdG9rZW5zGAMgAygNEiQKBnByb2JlcxgEIAMoCzIULmFlZ2lzLnRhc2sudjEuUHJvYmUSDgoGZGlnZXN0GAUgASgMEhEKCXNpZ25hdHVyZRgGIAEoDBIlCgRzcGVjGAcgASgLMhcuYWVnaXMudGFzay52MS5UYXNrU3BlYyJfCgZCZWFjb24SDgoGaGVpZ2h0GAEgASgEEg0KBXZhbHVlGAIgASgMEhAKCHByZXZpb3VzGAMgASgMEhEKCXNpZ25hdHVyZRgEIAEoDBIRCglzZWFsZWRfYnkYBSADKAwirgEKClN1Ym1pc3Npb24SJwoGcmVzdWx0GAEgASgLMhcuYWVnaXMuZXZlbnRzLnYxLlJlc3VsdBInCgZiZWFjb24YAiABKAsyFy5hZWdpcy5ldmVudHMudjEuQmVhY29uEhoKEnZlcmlmaWVyc19wZXJfdGFzaxgDIAEoDRIyCg53aW5kb3dfZW5kc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_aegis_task_v1_task, file_google_protobuf_timestamp]);
 
 /**
  * Topic aegis.results.v1, key = task hash. Published by an inference worker for each node key
@@ -102,11 +102,20 @@ export type Beacon = Message<"aegis.events.v1.Beacon"> & {
   previous: Uint8Array;
 
   /**
-   * Control-plane key's signature over (height, value, previous) (65 bytes).
+   * Control-plane key's signature (65 bytes) over the link that seals this one: this link when
+   * sealed_by is empty, otherwise the link reached by extending this one with sealed_by's digests.
    *
    * @generated from field: bytes signature = 4;
    */
   signature: Uint8Array;
+
+  /**
+   * Submission digests (32 bytes each, at most 15) of the links after this one, up to the signed
+   * link that seals it: links appended together are signed once per run (docs/consensus.md).
+   *
+   * @generated from field: repeated bytes sealed_by = 5;
+   */
+  sealedBy: Uint8Array[];
 };
 
 /**
