@@ -11,6 +11,8 @@ export interface FleetMember {
   readonly service: string;
   readonly pid: number;
   readonly grpcPort: number;
+  /** Where its /metrics is served, when its env set AEGIS_METRICS_PORT. */
+  readonly metricsPort: number | undefined;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 }
@@ -58,7 +60,8 @@ export class ServiceFleet {
     child.stderr?.pipe(log, { end: false });
     let exitCode: number | null | undefined;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r((exitCode = code))));
-    const member: FleetMember = { label, service, pid: child.pid ?? 0, grpcPort: Number(env.AEGIS_GRPC_PORT), child, exited };
+    const metricsPort = env.AEGIS_METRICS_PORT === undefined ? undefined : Number(env.AEGIS_METRICS_PORT);
+    const member: FleetMember = { label, service, pid: child.pid ?? 0, grpcPort: Number(env.AEGIS_GRPC_PORT), metricsPort, child, exited };
     this.members.push(member);
     const deadline = Date.now() + readyTimeoutMs;
     while ((await grpcHealthStatus(member.grpcPort)) !== 'SERVING') {

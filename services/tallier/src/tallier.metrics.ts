@@ -20,6 +20,8 @@ export class TallierMetrics {
   readonly verdicts: Counter<'outcome'>;
   /** Results per recording transaction (those that arrived while the previous batch was recorded). */
   readonly resultBatch: Histogram;
+  /** Control-plane signatures over beacon links: one per sealed run of links, not one per link. */
+  readonly beaconSignatures: Counter;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
@@ -34,5 +36,6 @@ export class TallierMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     });
+    this.beaconSignatures = new Counter({ name: 'aegis_tallier_beacon_signatures_total', help: 'Beacon link signatures made (one per sealed run of links)', registers });
   }
 }

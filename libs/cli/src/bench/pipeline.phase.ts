@@ -17,6 +17,7 @@ import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
+import { scrapeSum } from './metrics.scrape';
 import { recordsPerTask, type RecordsPerTask } from './records.count';
 import { StageClock, type StageFigures } from './stage.clock';
 
@@ -68,6 +69,11 @@ export interface PhaseResult {
   readonly machineBusyShare: number;
   /** Records appended per completed task, by topic (topics with none left out), and their sum. */
   readonly kafkaRecordsPerTask: RecordsPerTask;
+  /**
+   * The tallier's beacon-link signatures per completed task over the run (one per sealed run of
+   * links recorded together, from its aegis_tallier_beacon_signatures_total).
+   */
+  readonly beaconSignaturesPerTask: number;
 }
 
 /**
@@ -123,7 +129,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     const db = { AEGIS_DATABASE_URL: databaseUrl, AEGIS_MIN_STAKE: MIN_STAKE.toString() };
     o.progress('  starting ledger, ingress, tallier (each its own process)');
     const ledger = await fleet.start('ledger', 'ledger', { ...(await common()), ...db, AEGIS_LEDGER_FAUCET: 'true' });
-    const [ingress] = await Promise.all([
+    const [ingress, tallier] = await Promise.all([
       fleet.start('ingress', 'ingress', {
         ...(await common()),
         AEGIS_DATABASE_URL: databaseUrl,
@@ -252,6 +258,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     }, 1_000);
     // Funding, staking and the warm-up published before this point; only the run's own records are counted.
     const recordsBefore = await topicRecordCounts(connection, ALL_TOPICS);
+    const beaconSignatures = (): Promise<number> => scrapeSum(tallier.metricsPort ?? 0, 'aegis_tallier_beacon_signatures_total');
+    const signaturesBefore = await beaconSignatures();
     meter.begin();
     const started = Date.now();
     await submitAll(requests, hashes);
@@ -262,6 +270,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     clearInterval(ticker);
     const counts = monitor.counts(hashes);
     const recordsAfter = await topicRecordCounts(connection, ALL_TOPICS);
+    const signaturesAfter = await beaconSignatures();
     return {
       tasks: hashes.size,
       completed: counts.completed,
@@ -276,6 +285,7 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
       cpuMsPerTask: Object.fromEntries(Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))])),
       machineBusyShare: cpu.machineBusyShare,
       kafkaRecordsPerTask: recordsPerTask(recordsBefore, recordsAfter, counts.completed),
+      beaconSignaturesPerTask: round((signaturesAfter - signaturesBefore) / Math.max(1, counts.completed)),
     };
   } finally {
     ingressApi?.close();

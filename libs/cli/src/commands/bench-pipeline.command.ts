@@ -16,14 +16,14 @@ const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
 const LOCAL_BROKERS = '127.0.0.1:19092';
 
 /**
- * secp256k1 work per task while the control-plane run's clock runs: the tallier signs the task's
- * beacon link (more than one when a committee is redrawn); ingress (the task), the ledger (the
- * fee authorisation) and the tallier (the result) each check a signer whose key they have seen
- * before. Recovery happens once per new signer, not per task. The clients' task signatures and
- * the no-op worker's result signatures are made before the clock starts (their CPU is their own
- * machines' in a deployment).
+ * secp256k1 checks per task while the control-plane run's clock runs: ingress (the task), the
+ * ledger (the fee authorisation) and the tallier (the result) each check a signer whose key they
+ * have seen before. Recovery happens once per new signer, not per task. The tallier's signatures
+ * (one per sealed run of beacon links) are counted from its metrics (beaconSignaturesPerTask).
+ * The clients' task signatures and the no-op worker's result signatures are made before the clock
+ * starts (their CPU is their own machines' in a deployment).
  */
-export const CONTROL_PLANE_SECP256K1 = { signs: 1, knownSignerVerifies: 3 } as const;
+export const CONTROL_PLANE_KNOWN_SIGNER_CHECKS = 3;
 
 interface PipelineOpts {
   brokers: string;
@@ -105,7 +105,11 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
             cores: availableParallelism(),
             loadAverage1mAtStart: loadAtStart,
           },
-          secp256k1: { ...secp256k1, perTask: CONTROL_PLANE_SECP256K1, msPerTask: cryptoMsPerTask(secp256k1) },
+          secp256k1: {
+            ...secp256k1,
+            perTask: { signs: control.beaconSignaturesPerTask, knownSignerVerifies: CONTROL_PLANE_KNOWN_SIGNER_CHECKS },
+            msPerTask: cryptoMsPerTask(secp256k1, control.beaconSignaturesPerTask),
+          },
           limits: limitingStage(control, secp256k1),
           // If every core did nothing but this pipeline: the most any stage arrangement could reach.
           cpuCeilingTasksPerSecond: cpuCeiling(control, availableParallelism()),
@@ -136,14 +140,14 @@ export function limitingStage(p: PhaseResult, secp256k1?: Secp256k1Costs): strin
     (slowest ? `; slowest stage: ${slowest[0]} at ${slowest[1].perSecond}/s` : '') +
     `; per task ${p.kafkaRecordsPerTask.total} Kafka records appended` +
     (secp256k1
-      ? ` and ${CONTROL_PLANE_SECP256K1.signs} secp256k1 signatures + ${CONTROL_PLANE_SECP256K1.knownSignerVerifies} checks (${cryptoMsPerTask(secp256k1)} ms of that CPU)`
+      ? ` and ${p.beaconSignaturesPerTask} secp256k1 signatures + ${CONTROL_PLANE_KNOWN_SIGNER_CHECKS} checks (${cryptoMsPerTask(secp256k1, p.beaconSignaturesPerTask)} ms of that CPU)`
       : '')
   );
 }
 
 /** CPU the control plane's secp256k1 operations take per task, at this process's measured costs. */
-export function cryptoMsPerTask(c: Secp256k1Costs): number {
-  return Math.round((CONTROL_PLANE_SECP256K1.signs * c.signMs + CONTROL_PLANE_SECP256K1.knownSignerVerifies * c.verifyKnownSignerMs) * 100) / 100;
+export function cryptoMsPerTask(c: Secp256k1Costs, signsPerTask: number): number {
+  return Math.round((signsPerTask * c.signMs + CONTROL_PLANE_KNOWN_SIGNER_CHECKS * c.verifyKnownSignerMs) * 100) / 100;
 }
 
 /** CPU milliseconds per task, every party together. */

@@ -79,6 +79,7 @@ describe('TallierService', () => {
     const batchSizes = (await (registry.getSingleMetric('aegis_tallier_result_batch_size') as Histogram | undefined)?.get())?.values ?? [];
     const series = (suffix: string): number | undefined => batchSizes.find((v) => v.metricName === `aegis_tallier_result_batch_size_${suffix}`)?.value;
     expect([series('count'), series('sum')]).toEqual([2, 5]);
+    expect(await metric('aegis_tallier_beacon_signatures_total')).toBe(2);
     expect(store.tables.beacons.map((b) => b.index)).toEqual([1, 2, 3, 4]);
     expect(store.tables.beacons.map((b) => b.submissionDigest)).toEqual(results.map((r) => toHex(r.digest)));
     expect(outboxCases(TOPICS.submissions)).toEqual(results.map((r) => toHex(r.taskHash)));

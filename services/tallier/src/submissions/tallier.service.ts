@@ -157,6 +157,8 @@ export class TallierService {
         outcomes[i] === 'recorded' ? [{ r, i, draw: drawCommittee((d) => chain.extend(d), r.signed.digest, r.submitter, nodes, this.options.verifiersPerTask) }] : [],
       );
       const sealed = chain.seal();
+      // Counted before COMMIT: a signature made for a batch that then fails was still made.
+      this.metrics.beaconSignatures.inc(sealed.filter((l) => (l.sealedBy ?? []).length === 0).length);
       let next = 0;
       for (const { r, i, draw } of draws) {
         const links = sealed.slice(next, (next += draw.links.length));
