@@ -176,10 +176,14 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     expect(published).toHaveLength(0);
   });
 
-  it('stores, publishes once and charges once; a resubmission returns the same task', async () => {
+  it('stores, publishes once and charges once; a resubmission returns the same task, with a valid signature only', async () => {
     const request = submitRequest(specWire({ nonce: '42' }));
     const first = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
     const again = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
+    // The stored task is answered by ingress alone, so ingress checks that signature itself.
+    const forged = await refusal('SubmitTask', { ...submitRequest(specWire({ nonce: '42' }), poor), client: Buffer.from(client.address.slice(2), 'hex') });
+    expect(forged.code).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(forged.message).toContain('signature');
     const expected = Buffer.from(taskHash(toSpec(specWire({ nonce: '42' })))).toString('hex');
     expect(first.taskHash.toString('hex')).toBe(expected);
     expect(again.taskHash.toString('hex')).toBe(expected);

@@ -16,14 +16,14 @@ const KAFKA_SCRIPT = resolve(__dirname, '../../../../deploy/local/kafka.sh');
 const LOCAL_BROKERS = '127.0.0.1:19092';
 
 /**
- * secp256k1 checks per task while the control-plane run's clock runs: ingress (the task), the
- * ledger (the fee authorisation) and the tallier (the result) each check a signer whose key they
- * have seen before. Recovery happens once per new signer, not per task. The tallier's signatures
+ * secp256k1 checks per task while the control-plane run's clock runs: the ledger (the client's
+ * signature over the task, which authorises the fee; ingress checks it only for resubmissions)
+ * and the tallier (the result) each check a signer whose key they have seen before. Recovery happens once per new signer, not per task. The tallier's signatures
  * (one per sealed run of beacon links) are counted from its metrics (beaconSignaturesPerTask).
  * The clients' task signatures and the no-op worker's result signatures are made before the clock
  * starts (their CPU is their own machines' in a deployment).
  */
-export const CONTROL_PLANE_KNOWN_SIGNER_CHECKS = 3;
+export const CONTROL_PLANE_KNOWN_SIGNER_CHECKS = 2;
 
 interface PipelineOpts {
   brokers: string;

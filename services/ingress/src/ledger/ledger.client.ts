@@ -4,7 +4,10 @@ import { GrpcServiceClient, grpcError, GrpcStatus, grpcStatusOf } from '@aegis/s
 
 /** Ingress's one call into the ledger: the fee escrow (StakeLedger.EscrowFees). */
 export abstract class LedgerClient {
-  /** Charges the client once per task hash; throws a gRPC error for the caller to pass on. */
+  /**
+   * Charges the client once per task hash, only with its signature over the task hash; throws a
+   * gRPC error for the caller to pass on (UNAUTHENTICATED naming `signature` for a bad signature).
+   */
   abstract escrowFee(taskHash: string, client: string, amount: bigint, clientSignature: Uint8Array): Promise<void>;
   abstract close(): void;
 }
@@ -49,8 +52,10 @@ export class GrpcLedgerClient extends LedgerClient {
       outcome = { code: grpcStatusOf(err) ?? GrpcStatus.UNKNOWN, message: err instanceof Error ? err.message.replace(/^\d+ [A-Z_]+: /, '') : String(err) };
     }
     if (outcome.code === GrpcStatus.OK) return;
+    // The ledger is where a new task's signature is checked: its refusal is the request's.
+    if (outcome.code === GrpcStatus.UNAUTHENTICATED) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
     // The client's own problems pass through; the ledger being down is ours: UNAVAILABLE.
-    if (outcome.code === GrpcStatus.FAILED_PRECONDITION || outcome.code === GrpcStatus.UNAUTHENTICATED || outcome.code === GrpcStatus.INVALID_ARGUMENT) {
+    if (outcome.code === GrpcStatus.FAILED_PRECONDITION || outcome.code === GrpcStatus.INVALID_ARGUMENT) {
       // The ledger names the field within its list ("escrows[3].client_signature"); the place in
       // a batch means nothing to the client who submitted this one task.
       throw grpcError(outcome.code, 'fee', outcome.message.replace(/^escrows\[\d+\]\./, ''));
