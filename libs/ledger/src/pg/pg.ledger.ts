@@ -287,7 +287,7 @@ export class PgLedger implements LedgerStore {
       }
 
       // Round trip 2: every write, the refused commands' claims given back, COMMIT.
-      const writes = this.batchWriteStatements(
+      const writes = this.balanceWriteStatements(
         planned.map((p) => p.transition),
         existing,
         now,
@@ -511,42 +511,8 @@ export class PgLedger implements LedgerStore {
   /** The statements that write `t` (sent in one round trip with COMMIT). */
   private writeStatements(t: LedgerTransition, existing: ReadonlySet<string>, now: Date): Statement[] {
     const s = this.schema;
-    const key = t.command.key;
-    const out: Statement[] = [];
-    if (t.postings.length > 0) {
-      // One change per account (a statement may not update a row twice), in lock order.
-      const treasuryShard = `${TREASURY_SHARD_PREFIX}${shardOf(key)}`;
-      const stored = t.postings.map((p) => ({ account: p.account === TREASURY ? treasuryShard : p.account, amount: p.amount }));
-      const delta = new Map<string, bigint>();
-      for (const p of stored) delta.set(p.account, (delta.get(p.account) ?? 0n) + p.amount);
-      const ids = [...delta.keys()].sort();
-      const held = ids.filter((id) => existing.has(id));
-      // Accounts that did not exist can only be credited (the plan refuses debits from them), so
-      // they are upserted: a concurrent command may be creating the same one.
-      const fresh = ids.filter((id) => !existing.has(id));
-      const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
-      out.push({
-        sql: `WITH held AS (
-                -- a.id = ANY($1) is implied by the join, but it hands the cached generic plan of
-                -- this prepared statement an index condition: without it the planner (which
-                -- cannot see how many rows unnest yields) settled on a seq scan of accounts.
-                UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
-                FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id AND a.id = ANY($1::text[])
-              ), fresh AS (
-                INSERT INTO ${s}.accounts AS a (id, balance)
-                SELECT * FROM unnest($3::text[], $4::numeric[])
-                ON CONFLICT (id) DO UPDATE SET balance = a.balance + EXCLUDED.balance
-              )
-              INSERT INTO ${s}.entries (command_key, account, amount, created_at)
-              SELECT $5, e.account, e.amount, $6 FROM unnest($7::text[], $8::numeric[]) WITH ORDINALITY AS e(account, amount, n)
-              ORDER BY e.n
-              RETURNING id`,
-        params: [held, amounts(held), fresh, amounts(fresh), key, now, stored.map((p) => p.account), stored.map((p) => p.amount.toString())],
-      });
-    }
-    if (t.minted !== 0n) {
-      out.push({ sql: `UPDATE ${s}.supply SET minted = minted + $1::numeric WHERE id = $2`, params: [t.minted.toString(), shardOf(key)] });
-    }
+    // Postings first: the caller reads the entry ids from the first statement's rows.
+    const out: Statement[] = this.balanceWriteStatements([t], existing, now);
     if (t.unbondingReleased) {
       out.push({ sql: `DELETE FROM ${s}.unbonding WHERE id = ANY($1::text[])`, params: [t.unbondingReleased.ids] });
     }
@@ -579,11 +545,12 @@ export class PgLedger implements LedgerStore {
   }
 
   /**
-   * The writes of several accounts-only transitions in one transaction: one statement for every
+   * The balance writes of one or more transitions in one transaction: one statement for every
    * balance and entry (deltas summed per account, as a statement may not update a row twice;
-   * entries in batch order, each returning its command's key) and one for the minted totals.
+   * entries in transition and posting order, each returning its id and its command's key), then,
+   * when something was minted, one for the minted totals. Nothing when there are no postings.
    */
-  private batchWriteStatements(transitions: readonly LedgerTransition[], existing: ReadonlySet<string>, now: Date): Statement[] {
+  private balanceWriteStatements(transitions: readonly LedgerTransition[], existing: ReadonlySet<string>, now: Date): Statement[] {
     const s = this.schema;
     const rows: { key: string; account: string; amount: bigint }[] = [];
     const minted = new Map<number, bigint>();
@@ -593,15 +560,22 @@ export class PgLedger implements LedgerStore {
       for (const p of t.postings) rows.push({ key, account: p.account === TREASURY ? `${TREASURY_SHARD_PREFIX}${shard}` : p.account, amount: p.amount });
       if (t.minted !== 0n) minted.set(shard, (minted.get(shard) ?? 0n) + t.minted);
     }
-    const delta = new Map<string, bigint>();
-    for (const r of rows) delta.set(r.account, (delta.get(r.account) ?? 0n) + r.amount);
-    const ids = [...delta.keys()].sort();
-    const held = ids.filter((id) => existing.has(id));
-    const fresh = ids.filter((id) => !existing.has(id));
-    const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
-    const out: Statement[] = [
-      {
+    const out: Statement[] = [];
+    if (rows.length > 0) {
+      const delta = new Map<string, bigint>();
+      for (const r of rows) delta.set(r.account, (delta.get(r.account) ?? 0n) + r.amount);
+      // One change per account, in lock order.
+      const ids = [...delta.keys()].sort();
+      const held = ids.filter((id) => existing.has(id));
+      // Accounts that did not exist can only be credited (the plan refuses debits from them), so
+      // they are upserted: a concurrent command may be creating the same one.
+      const fresh = ids.filter((id) => !existing.has(id));
+      const amounts = (list: string[]): string[] => list.map((id) => (delta.get(id) ?? 0n).toString());
+      out.push({
         sql: `WITH held AS (
+                -- a.id = ANY($1) is implied by the join, but it hands the cached generic plan of
+                -- this prepared statement an index condition: without it the planner (which
+                -- cannot see how many rows unnest yields) settled on a seq scan of accounts.
                 UPDATE ${s}.accounts AS a SET balance = a.balance + d.delta
                 FROM unnest($1::text[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id AND a.id = ANY($1::text[])
               ), fresh AS (
@@ -614,8 +588,8 @@ export class PgLedger implements LedgerStore {
               ORDER BY e.n
               RETURNING id, command_key`,
         params: [held, amounts(held), fresh, amounts(fresh), now, rows.map((r) => r.key), rows.map((r) => r.account), rows.map((r) => r.amount.toString())],
-      },
-    ];
+      });
+    }
     if (minted.size > 0) {
       out.push({
         sql: `UPDATE ${s}.supply AS x SET minted = x.minted + d.amount FROM unnest($1::int[], $2::numeric[]) AS d(id, amount) WHERE x.id = d.id`,
