@@ -293,26 +293,14 @@ export class PgLedger implements LedgerStore {
         now,
       );
       if (refused.length > 0) writes.push({ sql: `DELETE FROM ${s}.commands WHERE key = ANY($1::text[])`, params: [refused] });
-      const hook = this.options.beforeCommit;
-      let done: Awaited<ReturnType<typeof runBatch>>;
-      let written: Awaited<ReturnType<typeof runBatch>>;
-      if (hook) {
-        written = await runBatch(client, writes);
-        for (const p of planned) await hook(p.transition.command);
-        done = await runBatch(client, [COMMIT]);
-      } else {
-        done = await runBatch(client, [...writes, COMMIT]);
-        written = done;
-      }
-      if (done[done.length - 1]?.command !== 'COMMIT') throw new Error('ledger: a command batch did not commit');
+      const written = await this.writeAndCommit(
+        client,
+        writes,
+        planned.map((p) => p.transition.command),
+        'a command batch',
+      );
       // The postings statement comes first and returns each entry's id with its command's key.
-      const firstId = new Map<string, bigint>();
-      for (const r of written[0]?.rows ?? []) {
-        const key = String(r.command_key);
-        const id = BigInt(String(r.id));
-        const seen = firstId.get(key);
-        if (seen === undefined || id < seen) firstId.set(key, id);
-      }
+      const firstId = firstEntryIds(written[0]?.rows ?? []);
       for (const { at, transition } of planned) {
         const sequence = firstId.get(transition.command.key);
         outcomes[at] = { ok: true, outcome: { applied: true, entries: transition.postings, ...(sequence === undefined ? {} : { sequence }) } };
@@ -348,19 +336,11 @@ export class PgLedger implements LedgerStore {
   private async applyOnce(cmd: LedgerCommand, hash: string, now: Date): Promise<ApplyOutcome> {
     const s = this.schema;
     const reads = planReadsOf(cmd);
-    const client = await this.pool.connect();
-    let open = false;
-    let broken: Error | undefined;
-    // A backend that dies while we hold the connection surfaces as an 'error' event besides the
-    // failed query; without a listener it would crash the process.
-    const onError = (e: Error): void => void (broken = e);
-    client.on('error', onError);
-    try {
+    return this.inTransaction(async (client) => {
       // Round trip 1: BEGIN; claim the idempotency key and lock the accounts in id order (the
       // global lock order, so two commands never wait on each other in a cycle); then the other
       // reads, each run by the server after the locks before it are held.
       const { statements, slots } = this.readStatements(reads);
-      open = true;
       const results = await runBatch(client, [
         BEGIN,
         {
@@ -379,11 +359,7 @@ export class PgLedger implements LedgerStore {
       ]);
       const rowsAt = (i: number | undefined): Row[] => (i === undefined ? [] : (results[i + 2]?.rows ?? []));
       const claim = results[1]?.rows ?? [];
-      if (claim[0]?.fresh !== 1) {
-        const outcome = await this.replay(client, cmd, hash);
-        open = false;
-        return outcome;
-      }
+      if (claim[0]?.fresh !== 1) return this.replay(client, cmd, hash);
       const balances = new Map<string, bigint>();
       for (const r of claim) if (r.id !== null) balances.set(String(r.id), BigInt(String(r.balance)));
 
@@ -394,37 +370,33 @@ export class PgLedger implements LedgerStore {
         openDisputes: rowsAt(slots.openDisputes),
       });
       const transition = planParsedTransition(cmd, view, now, this.options.rules);
-      // Round trip 2: every write and COMMIT (the test hook needs its own gap before COMMIT).
-      const writes = this.writeStatements(transition, new Set(balances.keys()), now);
-      const hook = this.options.beforeCommit;
-      let done: Awaited<ReturnType<typeof runBatch>>;
-      let written: Awaited<ReturnType<typeof runBatch>>;
-      if (hook) {
-        written = await runBatch(client, writes);
-        await hook(cmd);
-        done = await runBatch(client, [COMMIT]);
-      } else {
-        done = await runBatch(client, [...writes, COMMIT]);
-        written = done;
-      }
-      // A COMMIT that ends an aborted block answers ROLLBACK instead of failing; every statement
-      // before it succeeded, so this cannot happen, but money is not the place to assume it.
-      if (done[done.length - 1]?.command !== 'COMMIT') throw new Error(`ledger: ${cmd.key} did not commit`);
-      open = false;
-      // The postings statement (first when there are postings) returns its entry ids.
-      const ids = transition.postings.length > 0 ? (written[0]?.rows ?? []).map((r) => BigInt(String(r.id))) : [];
-      const sequence = ids.reduce<bigint | undefined>((min, id) => (min === undefined || id < min ? id : min), undefined);
+      // Round trip 2: every write and COMMIT.
+      const written = await this.writeAndCommit(client, this.writeStatements(transition, new Set(balances.keys()), now), [cmd], cmd.key);
+      const sequence = transition.postings.length > 0 ? firstEntryIds(written[0]?.rows ?? []).get(cmd.key) : undefined;
       return { applied: true, entries: transition.postings, ...(sequence === undefined ? {} : { sequence }) };
-    } catch (err) {
-      if (open) {
-        // A connection that cannot even roll back is dropped from the pool, not reused.
-        await runBatch(client, [ROLLBACK]).catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
-      }
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
+    });
+  }
+
+  /**
+   * Round trip 2 of a transaction: `writes` and COMMIT (with the test hook, `beforeCommit` runs
+   * for each command in a gap of its own before COMMIT). Returns the writes' results.
+   */
+  private async writeAndCommit(client: PoolClient, writes: Statement[], commands: readonly LedgerCommand[], what: string): Promise<Awaited<ReturnType<typeof runBatch>>> {
+    const hook = this.options.beforeCommit;
+    let done: Awaited<ReturnType<typeof runBatch>>;
+    let written: Awaited<ReturnType<typeof runBatch>>;
+    if (hook) {
+      written = await runBatch(client, writes);
+      for (const command of commands) await hook(command);
+      done = await runBatch(client, [COMMIT]);
+    } else {
+      done = await runBatch(client, [...writes, COMMIT]);
+      written = done;
     }
+    // A COMMIT that ends an aborted block answers ROLLBACK instead of failing; every statement
+    // before it succeeded, so this cannot happen, but money is not the place to assume it.
+    if (done[done.length - 1]?.command !== 'COMMIT') throw new Error(`ledger: ${what} did not commit`);
+    return written;
   }
 
   /** An already used key: its stored hash and entries, then ROLLBACK (the claim inserted nothing), in one round trip. */
@@ -714,4 +686,16 @@ export class PgLedger implements LedgerStore {
   private get schema(): string {
     return `"${parseSchemaName(this.options.schema ?? LEDGER_SCHEMA)}"`;
   }
+}
+
+/** Each command's first entry id (its sequence), from the postings statement's (id, command_key) rows. */
+function firstEntryIds(rows: readonly Row[]): Map<string, bigint> {
+  const first = new Map<string, bigint>();
+  for (const r of rows) {
+    const key = String(r.command_key);
+    const id = BigInt(String(r.id));
+    const seen = first.get(key);
+    if (seen === undefined || id < seen) first.set(key, id);
+  }
+  return first;
 }
