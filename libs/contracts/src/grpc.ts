@@ -33,6 +33,9 @@ export const GRPC_SERVICES = {
   },
 } as const satisfies Record<string, GrpcServiceContract>;
 
+/** StakeLedger.EscrowFees' bound on escrows per call (ledger.proto): what the ledger accepts and ingress sends. */
+export const MAX_ESCROWS_PER_CALL = 256;
+
 /** Options every proto-loader call should use, so TypeScript and the wire agree on shapes. */
 export const PROTO_LOADER_OPTIONS: ProtoLoaderOptions = {
   includeDirs: [PROTO_ROOT],

@@ -11,6 +11,7 @@ import {
   VerdictKind,
   verdictDigest,
 } from '@aegis/protocol';
+import { MAX_SEAL_SPAN } from '@aegis/consensus';
 import type { Beacon, Result, ResultSchema } from './gen/aegis/events/v1/result_events_pb';
 import { Decision, type Verdict, type VerdictSchema } from './gen/aegis/events/v1/verdict_events_pb';
 import type { TaskSpec as TaskSpecPb, TaskSpecSchema } from './gen/aegis/task/v1/task_pb';
@@ -190,8 +191,8 @@ export interface WireBeacon {
   sealedBy: Uint8Array[];
 }
 
-/** Beacon.sealed_by's bound: a seal covers at most 16 links (MAX_SEAL_SPAN in @aegis/consensus). */
-const MAX_SEALED_BY = 15;
+/** Beacon.sealed_by's bound: a seal covers at most MAX_SEAL_SPAN links, this one included. */
+const MAX_SEALED_BY = MAX_SEAL_SPAN - 1;
 
 export function beaconFromWire(b: Beacon | undefined, field = 'beacon'): WireBeacon {
   if (b === undefined) throw new WireError(WireErrorCode.MISSING_FIELD, field, 'is missing');

@@ -1,5 +1,5 @@
 import { BatchRunner } from '@aegis/bus';
-import { GRPC_SERVICES } from '@aegis/contracts';
+import { GRPC_SERVICES, MAX_ESCROWS_PER_CALL } from '@aegis/contracts';
 import { GrpcServiceClient, grpcError, GrpcStatus, grpcStatusOf } from '@aegis/service-kit';
 
 /** Ingress's one call into the ledger: the fee escrow (StakeLedger.EscrowFees). */
@@ -24,9 +24,6 @@ interface EscrowOutcomeWire {
   readonly code: number;
   readonly message: string;
 }
-
-/** The server's bound on escrows per EscrowFees call. */
-export const MAX_ESCROWS_PER_CALL = 256;
 
 /**
  * Escrows of concurrent submissions go out together: while one EscrowFees call is in flight,

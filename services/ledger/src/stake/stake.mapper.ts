@@ -1,4 +1,5 @@
 import { LedgerError, LedgerErrorCode, parsePositiveAmount, type LedgerCommand, type StakeRequest } from '@aegis/ledger';
+import { MAX_ESCROWS_PER_CALL } from '@aegis/contracts';
 import { grpcError, GrpcStatus } from '@aegis/service-kit';
 import { RpcException } from '@nestjs/microservices';
 import type { AccountView, EntryView } from '../accounts/ledger.repository';
@@ -82,9 +83,6 @@ export interface ParsedEscrow {
   readonly amount: bigint;
   readonly clientSignature: Uint8Array;
 }
-
-/** Escrows per EscrowFees call: a bound on one call's work and on its response. */
-export const MAX_ESCROWS_PER_CALL = 256;
 
 /** `prefix` names the item in a batch ("escrows[3]."), so a refusal names the field it is about. */
 export function parseEscrow(req: EscrowFeeRequestWire, prefix = ''): ParsedEscrow {
