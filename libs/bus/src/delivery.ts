@@ -77,11 +77,7 @@ export async function deliver(
   }
 }
 
-const ABANDONED: DeliveryOutcome = { kind: 'abandoned' };
-
 export interface KeyOrderedDelivery {
-  /** Each record's outcome, in offset order; 'abandoned' for records that were not done. */
-  readonly outcomes: readonly DeliveryOutcome[];
   /** How many records from the start are done: the group's position may move past these. */
   readonly done: number;
   /** The first error `settle` threw, if any (its record and the rest of its key were not done). */
@@ -102,7 +98,7 @@ export async function deliverByKey<R extends Omit<BusRecord, 'attempt'>>(
   ctx: DeliveryContext,
   settle: (record: R, outcome: Exclude<DeliveryOutcome, { kind: 'abandoned' }>) => Promise<void>,
 ): Promise<KeyOrderedDelivery> {
-  const outcomes: DeliveryOutcome[] = records.map(() => ABANDONED);
+  const done = records.map(() => false);
   const chains = new Map<string, number[]>();
   records.forEach((record, i) => {
     const chain = chains.get(record.key);
@@ -122,12 +118,12 @@ export async function deliverByKey<R extends Omit<BusRecord, 'attempt'>>(
           failure ??= { error };
           return;
         }
-        outcomes[i] = outcome;
+        done[i] = true;
       }
     }),
   );
-  const done = outcomes.findIndex((o) => o.kind === 'abandoned');
-  return { outcomes, done: done === -1 ? records.length : done, ...(failure ? { failure: failure.error } : {}) };
+  const firstUndone = done.indexOf(false);
+  return { done: firstUndone === -1 ? records.length : firstUndone, ...(failure ? { failure: failure.error } : {}) };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */

@@ -20,7 +20,7 @@ import {
   type Subscription,
 } from '../bus.port';
 import { deadLetterRecord } from '../dead-letter';
-import { deliver, deliverByKey, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
+import { deliver, deliverByKey, type DeliveryOutcome, type ResolvedRetryPolicy, resolveRetryPolicy } from '../delivery';
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
 import { partitionEndOffsets, withAdmin } from './kafka.admin';
@@ -243,11 +243,7 @@ export class KafkaEventBus implements EventBus {
           return;
         case 'dead-letter':
           // If this throws, the batch fails unresolved and kafkajs fetches it again: no loss.
-          await this.publishBatch([deadLetterRecord(record, options.groupId, outcome.reason, outcome.detail, Date.now())]);
-          this.logger.warn(
-            { groupId: options.groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail },
-            'record dead-lettered',
-          );
+          await this.deadLetter(record, options.groupId, outcome);
           break;
         case 'handled':
           break;
@@ -280,12 +276,7 @@ export class KafkaEventBus implements EventBus {
       const messages = batch.messages.slice(start, start + KEY_ORDERED_WINDOW);
       const records = messages.map((m) => toRecord(batch.topic, batch.partition, m));
       const { done, failure } = await deliverByKey(records, options.handler, ctx, async (record, outcome) => {
-        if (outcome.kind !== 'dead-letter') return;
-        await this.publishBatch([deadLetterRecord(record, options.groupId, outcome.reason, outcome.detail, Date.now())]);
-        this.logger.warn(
-          { groupId: options.groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail },
-          'record dead-lettered',
-        );
+        if (outcome.kind === 'dead-letter') await this.deadLetter(record, options.groupId, outcome);
       });
       const resolved = messages[done - 1];
       if (resolved) resolveOffset(resolved.offset);
@@ -294,6 +285,12 @@ export class KafkaEventBus implements EventBus {
       if (done < messages.length) return;
       await heartbeat();
     }
+  }
+
+  /** Publishes `record` to aegis.dead-letter.v1 with the reason; the caller moves past it only if this resolves. */
+  private async deadLetter(record: Omit<BusRecord, 'attempt'>, groupId: string, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>): Promise<void> {
+    await this.publishBatch([deadLetterRecord(record, groupId, outcome.reason, outcome.detail, Date.now())]);
+    this.logger.warn({ groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail }, 'record dead-lettered');
   }
 }
 
