@@ -28,6 +28,7 @@ export {
   linkSigningDigest,
   MAX_SEAL_SPAN,
   nextBeacon,
+  signsItself,
   verifyBeaconLink,
   type BeaconHead,
   type BeaconLink,

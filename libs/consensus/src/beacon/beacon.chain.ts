@@ -37,6 +37,11 @@ export interface BeaconLink {
   readonly sealedBy?: readonly string[];
 }
 
+/** Whether `link` carries its own signature (the last of its sealed run), not a later link's. */
+export function signsItself(link: BeaconLink): boolean {
+  return (link.sealedBy ?? []).length === 0;
+}
+
 /** A link whose value is final but which is not sealed yet (BeaconChain.extend, then seal). */
 export type PendingLink = Omit<BeaconLink, 'signature' | 'sealedBy'>;
 

@@ -1,5 +1,5 @@
 import type { OutgoingRecord } from '@aegis/bus';
-import type { BeaconHead, BeaconLink } from '@aegis/consensus';
+import { signsItself, type BeaconHead, type BeaconLink } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
 import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, preparedQuery, type Row } from '@aegis/db';
 import type { Pool } from 'pg';
@@ -158,7 +158,7 @@ class PgTallierTx implements TallierTx {
         links.map((l) => l.beacon),
         links.map((l) => l.signer),
         // A link sealed by a later one has no signature of its own: the chain's rows lead to it.
-        links.map((l) => (l.sealedBy && l.sealedBy.length > 0 ? null : l.signature)),
+        links.map((l) => (signsItself(l) ? l.signature : null)),
         s.submissionId,
         s.taskHash,
         s.state.submitter,

@@ -11,6 +11,7 @@ import {
   type SubmissionEvent,
   type SubmissionState,
   transition,
+  signsItself,
 } from '@aegis/consensus';
 import {
   CheckOutcome,
@@ -158,7 +159,7 @@ export class TallierService {
       );
       const sealed = chain.seal();
       // Counted before COMMIT: a signature made for a batch that then fails was still made.
-      this.metrics.beaconSignatures.inc(sealed.filter((l) => (l.sealedBy ?? []).length === 0).length);
+      this.metrics.beaconSignatures.inc(sealed.filter(signsItself).length);
       let next = 0;
       for (const { r, i, draw } of draws) {
         const links = sealed.slice(next, (next += draw.links.length));
