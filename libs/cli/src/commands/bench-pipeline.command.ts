@@ -18,8 +18,9 @@ const LOCAL_BROKERS = '127.0.0.1:19092';
 /**
  * secp256k1 checks per task while the control-plane run's clock runs: the ledger (the client's
  * signature over the task, which authorises the fee; ingress checks it only for resubmissions)
- * and the tallier (the result) each check a signer whose key they have seen before. Recovery happens once per new signer, not per task. The tallier's signatures
- * (one per sealed run of beacon links) are counted from its metrics (beaconSignaturesPerTask).
+ * and the tallier (the result) each check a signer whose key they have seen before. Recovery
+ * happens once per new signer, not per task. The tallier's signatures (one per sealed run of
+ * beacon links) are counted from its metrics (beaconSignaturesPerTask).
  * The clients' task signatures and the no-op worker's result signatures are made before the clock
  * starts (their CPU is their own machines' in a deployment).
  */

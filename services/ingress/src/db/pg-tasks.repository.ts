@@ -5,10 +5,6 @@ import type { DataSource } from 'typeorm';
 import { TasksRepository, type PendingRecord, type StatusChange, type StoredTask } from '../tasks/tasks.repository';
 import { OutboxRow, TaskStatusRow } from './ingress.entities';
 
-/**
- * TasksRepository on Postgres (schema `ingress`, migrated by `aegis db migrate`). The statements
- * every task runs (find, insert, status append, mark sent) are prepared once per connection.
- */
 /** One submission's insert: its task, first status and outbox records. */
 interface TaskInsert {
   readonly task: StoredTask;
@@ -24,6 +20,10 @@ interface Inserted {
 /** Concurrent submissions per find or insert statement. */
 const SUBMIT_BATCH = 128;
 
+/**
+ * TasksRepository on Postgres (schema `ingress`, migrated by `aegis db migrate`). The statements
+ * every task runs (find, insert, status append, mark sent) are prepared once per connection.
+ */
 export class PgTasksRepository extends TasksRepository {
   /** Concurrent submissions' lookups and inserts share statements (one round trip, one COMMIT). */
   private readonly finds = new BatchRunner<string, StoredTask | undefined>((hashes) => this.findMany(hashes), SUBMIT_BATCH);

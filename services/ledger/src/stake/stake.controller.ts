@@ -94,7 +94,12 @@ export class StakeController {
         }
       }),
     );
-    return { outcomes: outcomes.map((o) => o ?? escrowRefusal(new Error('ledger bug: an escrow got no outcome'))) };
+    return {
+      outcomes: outcomes.map((o) => {
+        if (o === undefined) throw new Error('ledger bug: an escrow got no outcome');
+        return o;
+      }),
+    };
   }
 
   private async mutate(parsed: ReturnType<typeof parseAmountRequest>): Promise<MutationResponse> {
