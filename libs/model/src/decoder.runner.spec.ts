@@ -26,7 +26,7 @@ const seq = [256, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100];
 describe('decoder runner', () => {
   it('reports the execution provider it used (cpu here)', () => {
     expect(rt.runner.provider).toBe('cpu');
-    expect(rt.runner.dims).toMatchObject({ layers: 4, heads: 4, hidden: 128, vocab: 258 });
+    expect(rt.runner.dims).toMatchObject({ layers: 4, kvHeads: 4, hidden: 128, vocab: 258 });
   });
 
   it('gives a next-token distribution with real spread', async () => {

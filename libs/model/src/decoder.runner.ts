@@ -12,7 +12,7 @@ import {
   presentKey,
   presentValue,
 } from './decoder.io';
-import type { ModelDescriptor } from './model.descriptor';
+import { kvHeadsOf, type ModelDescriptor } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
@@ -28,7 +28,8 @@ export interface RunnerOptions {
 
 export interface DecoderDims {
   layers: number;
-  heads: number;
+  /** Heads of the KV cache (fewer than the query heads under grouped-query attention). */
+  kvHeads: number;
   headDim: number;
   hidden: number;
   vocab: number;
@@ -141,8 +142,8 @@ export class DecoderRunner {
   }
 
   emptyCache(batch: number): KvCache {
-    const { layers, heads, headDim } = this.dims;
-    const empty = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, headDim]);
+    const { layers, kvHeads, headDim } = this.dims;
+    const empty = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(0), [batch, kvHeads, 0, headDim]);
     return {
       batch,
       length: 0,
@@ -309,14 +310,14 @@ function checkGraph(session: ort.InferenceSession, d: ModelDescriptor): DecoderD
   for (let l = 0; l < d.layers; l++) {
     for (const name of [pastKey(l), pastValue(l)]) {
       const m = meta(session.inputMetadata, name, 'layers');
-      dimIs(m, 1, d.heads, 'heads');
+      dimIs(m, 1, kvHeadsOf(d), d.kvHeads === undefined ? 'heads' : 'kvHeads');
       dimIs(m, 3, headDim, 'hidden');
     }
     for (const name of [presentKey(l), presentValue(l)]) meta(session.outputMetadata, name, 'layers');
     dimIs(meta(session.outputMetadata, hiddenState(l), 'layers'), 2, d.hidden, 'hidden');
   }
   dimIs(meta(session.outputMetadata, LOGITS, 'file'), 2, d.vocabSize, 'vocabSize');
-  return { layers: d.layers, heads: d.heads, headDim, hidden: d.hidden, vocab: d.vocabSize, context: d.contextLength };
+  return { layers: d.layers, kvHeads: kvHeadsOf(d), headDim, hidden: d.hidden, vocab: d.vocabSize, context: d.contextLength };
 }
 
 function kindOf(list: readonly ort.InferenceSession.ValueMetadata[], session: ort.InferenceSession): string {

