@@ -38,12 +38,16 @@ export interface ImportedModel {
 
 const TOKENIZER_FILE = 'tokenizer.json';
 const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
-/** llama.cpp's name for SmolLM's pre-tokenizer: single digits, then GPT-2's byte-level split. */
+/**
+ * llama.cpp's name for SmolLM's pre-tokenizer: every numeric character alone (\p{N}, as llama.cpp
+ * and the Rust tokenizers split them; tokenizers.js's own Digits splits only ASCII digits, so the
+ * split is written as the regex), then GPT-2's byte-level split.
+ */
 const SUPPORTED_PRE_TOKENIZERS: Readonly<Record<string, object>> = {
   smollm: {
     type: 'Sequence',
     pretokenizers: [
-      { type: 'Digits', individual_digits: true },
+      { type: 'Split', pattern: { Regex: '\\p{N}' }, behavior: 'Isolated', invert: false },
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     ],
   },

@@ -94,8 +94,10 @@ export class BpeTokenizer implements ModelTokenizer {
     } catch (e) {
       throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.vocabulary', `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
     }
-    const withSpecials = new Tokenizer(json as object, { split_special_tokens: false });
-    const textOnly = new Tokenizer(json as object, { split_special_tokens: true });
+    const withSpecials = new Tokenizer(json as object, {});
+    // tokenizers.js matches added tokens in any text (its split_special_tokens option does not
+    // stop it): the text-only twin is the same tokenizer without them.
+    const textOnly = new Tokenizer({ ...(json as object), added_tokens: [] }, {});
     const bosText = withSpecials.id_to_token(bos);
     const eosText = withSpecials.id_to_token(eos);
     if (bosText === undefined) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.bos', `id ${bos} is not in the vocabulary`);

@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { buildModel, calibrate, defaultModelDir, fetchModel, importGguf, KNOWN_MODELS, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, KNOWN_MODELS, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import { compareTeacherForced, compareTokenizers, REFERENCE_TEXT_FILES, referenceText } from '../bench/llm.compare';
+import { LlamaReference } from '../bench/llama.reference';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 import { floatOption, intOption } from './option.parsers';
@@ -58,6 +60,35 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
       const summary = { modelId: built.descriptor.modelId, dir: built.dir, sha256: built.descriptor.sha256, bytes: built.bytes };
       if (opts.json) printJsonResult(summary);
       else process.stdout.write(`built ${summary.modelId} (${summary.bytes} bytes, sha256 ${summary.sha256}) in ${summary.dir}\n`);
+    });
+
+  model
+    .command('compare')
+    .description('measure the imported model against llama.cpp on the same GGUF: tokenizer ids, teacher-forced top-1 agreement, perplexity')
+    .argument('<model>', `a fetchable model id (${Object.keys(KNOWN_MODELS).join(', ')})`)
+    .option('--threads <n>', 'threads for both engines', intOption('--threads', 1, 256), 2)
+    .option('--window <n>', 'tokens per teacher-forced window', intOption('--window', 16, 2047), 512)
+    .option('--json', 'progress on stderr, the result as the last stdout line')
+    .action(async (modelId: string, opts: { threads: number; window: number; json?: boolean }) => {
+      const dir = await ensureRealModel(modelId, { onProgress: progress });
+      const fetched = await fetchModel(modelId, { onProgress: progress });
+      const ours = await ModelRuntime.open(dir, { intraOpThreads: opts.threads });
+      const ref = await LlamaReference.open(fetched.gguf, { threads: opts.threads });
+      try {
+        const tokenizer = compareTokenizers(ours, ref);
+        progress(`tokenizer: ${tokenizer.mismatches} mismatches on ${tokenizer.strings} strings`);
+        const text = referenceText();
+        const tokens = ours.tokenizer.encode(text);
+        const sameText = ref.tokenize(text).every((t, i) => t === tokens[i]);
+        progress(`teacher forcing over ${tokens.length} tokens of ${REFERENCE_TEXT_FILES.join(', ')} (identical ids in both tokenizers: ${sameText})`);
+        const forced = await compareTeacherForced(ours, ref, tokens, opts.window);
+        const result = { model: modelId, threads: opts.threads, tokenizer, text: REFERENCE_TEXT_FILES, ...forced };
+        if (opts.json) printJsonResult(result);
+        else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } finally {
+        await ref.close();
+        await ours.release();
+      }
     });
 
   model
