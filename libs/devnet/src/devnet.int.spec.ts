@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_MODEL_ID } from '@aegis/model';
 import { DEFAULT_DEVNET_OPTIONS, Devnet } from './devnet';
 
 describe('the embedded devnet (one process, in-process bus, embedded Postgres)', () => {
@@ -10,6 +11,9 @@ describe('the embedded devnet (one process, in-process bus, embedded Postgres)',
   beforeAll(async () => {
     devnet = await Devnet.start({
       ...DEFAULT_DEVNET_OPTIONS,
+      // The offline toy: the real model's own end-to-end test is devnet.real-model.int.spec.ts.
+      model: TINY_MODEL_ID,
+      task: { maxNewTokens: 12, topK: 8, temperatureMilli: 800 },
       nodes: 4,
       cheaters: 1,
       behavior: 'wrong-tokens',

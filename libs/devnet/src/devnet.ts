@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { InProcessEventBus, type EventBus, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { PgLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
-import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
-import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
+import { BUILTIN_MODELS, ensureBuiltModel, ensureRealModel, isKnownModel, KNOWN_MODELS, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
+import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
 import { DevnetMonitor, type DevnetCounts } from './devnet.monitor';
@@ -24,7 +24,23 @@ import { startNoopWorker } from './noop.worker';
 export const CHEAT_BEHAVIORS = ['wrong-tokens', 'other-model', 'copy', 'fabricate-probes', 'lazy-verifier'] as const;
 export type CheatBehavior = (typeof CHEAT_BEHAVIORS)[number];
 
+/** What the devnet's own tasks ask for (runTasks and submit). */
+export interface DevnetTaskOptions {
+  /** The same prompt for every task; absent: a few built-in prompts in turn. */
+  readonly prompt?: string;
+  readonly maxNewTokens: number;
+  readonly topK: number;
+  /** Temperature x 1000 (0 = greedy). */
+  readonly temperatureMilli: number;
+}
+
 export interface DevnetOptions {
+  /**
+   * The model every node serves: a built-in one (built on first use) or a fetchable real one
+   * (fetched with pip and imported on first use, cached afterwards).
+   */
+  readonly model: string;
+  readonly task: DevnetTaskOptions;
   /** Node identities in the network (each both resource node and verifier). */
   readonly nodes: number;
   /** How many of them misbehave, all with `behavior`. */
@@ -60,6 +76,8 @@ export interface DevnetOptions {
 }
 
 export const DEFAULT_DEVNET_OPTIONS: Omit<DevnetOptions, 'progress' | 'stateDir'> = {
+  model: SMOLLM2_MODEL_ID,
+  task: { maxNewTokens: 32, topK: 40, temperatureMilli: 700 },
   nodes: 5,
   cheaters: 1,
   behavior: 'wrong-tokens',
@@ -94,6 +112,15 @@ export interface DevnetSummary {
   readonly deadLetters: number;
   /** false when the run timed out before every task and dispute settled. */
   readonly settled: boolean;
+  readonly model: string;
+  /** Each task's final status and decoded answer, when runTasks was asked for them. */
+  readonly answers?: DevnetAnswer[];
+}
+
+export interface DevnetAnswer {
+  readonly taskHash: string;
+  readonly status: string;
+  readonly text: string;
 }
 
 const PROMPTS = [
@@ -128,6 +155,7 @@ export class Devnet {
     private readonly ledger: PgLedger,
     readonly ingressPort: number,
     readonly ledgerPort: number,
+    readonly tokenizer: ModelTokenizer,
   ) {
     this.ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledgerPort}`);
     this.ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingressPort}`);
@@ -144,8 +172,8 @@ export class Devnet {
     let ledger: PgLedger | undefined;
     const infra = options.infrastructure;
     try {
-      progress('devnet: building the model (cached after the first run)');
-      const model = ensureBuiltModel(TINY_MODEL_ID);
+      const modelDir = await devnetModelDir(options.model, progress);
+      const tokenizer = loadTokenizer(readModelDir(modelDir).descriptor, modelDir);
       if (!infra) {
         progress('devnet: starting embedded Postgres');
         postgres = await startEmbeddedPostgres();
@@ -160,7 +188,7 @@ export class Devnet {
         bus,
         logger,
         databaseUrl,
-        modelDir: model.dir,
+        modelDir,
         minStake: options.minStake,
         taskFee: options.taskFee,
         controlAddress: control.address,
@@ -184,7 +212,7 @@ export class Devnet {
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare));
       ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
 
-      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort);
+      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer);
       progress(`devnet: funding the client and staking ${nodes.length} nodes`);
       await devnet.fund(client, options.taskFee * 1_000_000n, false);
       for (const node of nodes) await devnet.fund(node.key, options.minStake * 2n, true);
@@ -243,15 +271,18 @@ export class Devnet {
     if (stake) await call('stake', this.options.minStake, 'Stake');
   }
 
-  /** Submits one task over TaskIngress as the devnet's client; returns its hash (0x hex). */
-  async submit(prompt: string, maxNewTokens = 12): Promise<string> {
+  /**
+   * Submits one task over TaskIngress as the devnet's client; returns its hash (0x hex). The
+   * prompt is a user message in the model's chat format; a chat model stops at its end of turn.
+   */
+  async submit(prompt: string, maxNewTokens = this.options.task.maxNewTokens): Promise<string> {
     const spec: TaskSpec = {
-      modelId: TINY_MODEL_ID,
-      promptTokens: [...utf8(prompt)],
+      modelId: this.options.model,
+      promptTokens: this.tokenizer.chatPrompt([{ role: 'user', content: prompt }]),
       maxNewTokens,
-      topK: 8,
-      temperatureMilli: 800,
-      stopTokens: [],
+      topK: this.options.task.topK,
+      temperatureMilli: this.options.task.temperatureMilli,
+      stopTokens: this.tokenizer.kind === 'bpe' ? [this.tokenizer.eos] : [],
       nonce: this.nonce++,
     };
     const hash = taskHash(spec);
@@ -264,22 +295,34 @@ export class Devnet {
   }
 
   /** Submits `count` tasks and waits until they, their disputes and their ledger effects settle. */
-  async runTasks(count: number, timeoutMs: number, concurrency = 1): Promise<DevnetSummary> {
+  async runTasks(count: number, timeoutMs: number, concurrency = 1, withAnswers = false): Promise<DevnetSummary> {
     const started = Date.now();
     const hashes = new Set<string>();
     const stopProgress = this.reportProgress(hashes, count);
     try {
       let next = 0;
       const submitter = async (): Promise<void> => {
-        for (let i = next++; i < count; i = next++) hashes.add(await this.submit(`${PROMPTS[i % PROMPTS.length]} #${i}`));
+        const prompt = (i: number): string => this.options.task.prompt ?? `${PROMPTS[i % PROMPTS.length]} #${i}`;
+        for (let i = next++; i < count; i = next++) hashes.add(await this.submit(prompt(i)));
       };
       await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, submitter));
       this.submittedIn = (Date.now() - started) / 1000;
       const settled = await this.waitSettled(hashes, started + timeoutMs);
-      return await this.summary(hashes, (Date.now() - started) / 1000, settled);
+      const summary = await this.summary(hashes, (Date.now() - started) / 1000, settled);
+      return withAnswers ? { ...summary, answers: await this.answers(hashes) } : summary;
     } finally {
       stopProgress();
     }
+  }
+
+  /** Each task's status and its output decoded with the model's tokenizer, read back through TaskIngress. */
+  async answers(hashes: ReadonlySet<string>): Promise<DevnetAnswer[]> {
+    const out: DevnetAnswer[] = [];
+    for (const hash of hashes) {
+      const view = await this.ingressApi.unary<{ task: { status: string; outputTokens: number[] } }>('GetTask', { taskHash: Buffer.from(hash.slice(2), 'hex') });
+      out.push({ taskHash: hash, status: view.task.status.replace('TASK_STATUS_', ''), text: this.tokenizer.decode(view.task.outputTokens) });
+    }
+    return out;
   }
 
   async summary(hashes: ReadonlySet<string>, seconds: number, settled: boolean): Promise<DevnetSummary> {
@@ -302,6 +345,7 @@ export class Devnet {
       disputes: c.disputesOpened,
       deadLetters: c.deadLetters,
       settled,
+      model: this.options.model,
     };
   }
 
@@ -362,6 +406,19 @@ export function formatProgress(c: DevnetCounts, expected: number): string {
   );
 }
 
+/** The folder of the model the devnet serves: built (built-in) or fetched and imported (real) on first use. */
+async function devnetModelDir(modelId: string, progress: (line: string) => void): Promise<string> {
+  if (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, modelId)) {
+    progress(`devnet: building ${modelId} (cached after the first run)`);
+    return ensureBuiltModel(modelId).dir;
+  }
+  if (isKnownModel(modelId)) {
+    progress(`devnet: model ${modelId} (fetched and imported on first use, cached afterwards)`);
+    return ensureRealModel(modelId, { onProgress: (line) => progress(`devnet: ${line}`) });
+  }
+  throw new RangeError(`model: unknown model ${JSON.stringify(modelId)} (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`);
+}
+
 function validateOptions(o: DevnetOptions): void {
   const fail = (field: string, message: string): never => {
     throw new RangeError(`${field}: ${message}`);
@@ -371,5 +428,9 @@ function validateOptions(o: DevnetOptions): void {
   if (!(CHEAT_BEHAVIORS as readonly string[]).includes(o.behavior)) fail('behavior', `must be one of ${CHEAT_BEHAVIORS.join(', ')}`);
   if (!Number.isInteger(o.windowSeconds) || o.windowSeconds < 1) fail('windowSeconds', 'must be a positive integer');
   if (!Number.isInteger(o.verifiersPerTask) || o.verifiersPerTask < 1) fail('verifiersPerTask', 'must be a positive integer');
+  if (!Number.isInteger(o.task.maxNewTokens) || o.task.maxNewTokens < 1) fail('task.maxNewTokens', 'must be a positive integer');
+  if (!Number.isInteger(o.task.topK) || o.task.topK < 1) fail('task.topK', 'must be a positive integer');
+  if (!Number.isInteger(o.task.temperatureMilli) || o.task.temperatureMilli < 0) fail('task.temperatureMilli', 'must be a non-negative integer');
+  if (o.task.prompt !== undefined && o.task.prompt.length === 0) fail('task.prompt', 'must not be empty');
 }
 

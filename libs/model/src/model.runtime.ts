@@ -10,15 +10,24 @@ export class ModelRuntime {
   private constructor(
     readonly descriptor: ModelDescriptor,
     readonly runner: DecoderRunner,
-    readonly tokenizer: ModelTokenizer,
+    private readonly textTokenizer: ModelTokenizer | null,
   ) {}
+
+  /** Text to ids and back; a runtime opened from bytes alone has it only for the byte models. */
+  get tokenizer(): ModelTokenizer {
+    if (this.textTokenizer === null) {
+      throw new ModelError(ModelErrorCode.InvalidOption, 'tokenizer', `${this.descriptor.modelId} was opened from its ONNX bytes alone; open its folder for the tokenizer`);
+    }
+    return this.textTokenizer;
+  }
 
   /**
    * From ONNX bytes already checked against the descriptor (sha256) by the caller. A BPE model's
-   * tokenizer lives in its folder: pass it (open() does), or get a ModelError naming `tokenizer`.
+   * tokenizer lives in its folder: pass it (open() does); without it, generation and
+   * verification work on token ids and only `tokenizer` refuses.
    */
   static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}, tokenizer?: ModelTokenizer): Promise<ModelRuntime> {
-    const tok = tokenizer ?? loadTokenizer(descriptor, null);
+    const tok = tokenizer ?? (descriptor.tokenizer.kind === 'byte' ? loadTokenizer(descriptor, null) : null);
     // Generation hashes once per token (U_t) and verification once per claimed token: take the
     // WebAssembly Keccak (same outputs, checked against the same vectors) before the hot loops.
     await enableFastKeccak();
@@ -34,7 +43,7 @@ export class ModelRuntime {
 
   /** Same model and descriptor, another session (other threads or provider): for calibration and audits. */
   async reopen(onnx: Uint8Array, options: RunnerOptions): Promise<ModelRuntime> {
-    return ModelRuntime.fromBytes(this.descriptor, onnx, options, this.tokenizer);
+    return ModelRuntime.fromBytes(this.descriptor, onnx, options, this.textTokenizer ?? undefined);
   }
 
   /** Fails with a ModelError naming the field when `task` cannot run on this model. */

@@ -116,6 +116,8 @@ export class BpeTokenizer implements ModelTokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    // tokenizers.js refuses an empty list; no tokens is no text.
+    if (ids.length === 0) return '';
     return this.withSpecials.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 

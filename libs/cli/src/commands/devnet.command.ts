@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { CHEAT_BEHAVIORS, DEFAULT_DEVNET_OPTIONS, Devnet, type CheatBehavior } from '@aegis/devnet';
+import { BUILTIN_MODELS, KNOWN_MODELS } from '@aegis/model';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { temperatureOption } from './option.parsers';
 
 /** Where the devnet leaves the client key `aegis submit` uses by default. */
 export const DEVNET_STATE_DIR = join('.cache', 'devnet');
 
 interface DevnetOpts {
+  model: string;
+  prompt?: string;
+  maxTokens: number;
+  topK: number;
+  temperature: number;
   nodes: number;
   cheaters: number;
   behavior: CheatBehavior;
@@ -36,6 +43,11 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
   parent
     .command('devnet')
     .description('run the whole network in one process (no Kafka, no Postgres server, no Java)')
+    .option('--model <id>', `model every node serves (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`, DEFAULT_DEVNET_OPTIONS.model)
+    .option('--prompt <text>', 'with --tasks: the user message of every task (default: a few built-in prompts)')
+    .option('--max-tokens <n>', 'with --tasks: max new tokens per task', int('--max-tokens', 1, 4096), DEFAULT_DEVNET_OPTIONS.task.maxNewTokens)
+    .option('--top-k <n>', 'with --tasks: top-K', int('--top-k', 1, 1_000_000), DEFAULT_DEVNET_OPTIONS.task.topK)
+    .option('--temperature <t>', 'with --tasks: sampling temperature, 0 = greedy (up to 3 decimals)', temperatureOption('--temperature'), DEFAULT_DEVNET_OPTIONS.task.temperatureMilli)
     .option('--nodes <n>', 'node identities (each a resource node and a verifier)', int('--nodes', 2, 64), DEFAULT_DEVNET_OPTIONS.nodes)
     .option('--cheaters <n>', 'how many of them misbehave', int('--cheaters', 0, 63), DEFAULT_DEVNET_OPTIONS.cheaters)
     .option('--behavior <kind>', `the cheaters' misbehaviour: ${CHEAT_BEHAVIORS.join(', ')}`, (v: string) => {
@@ -55,6 +67,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
       if (opts.exitWhenDone && opts.tasks === undefined) throw new InvalidArgumentError('--exit-when-done needs --tasks');
       const devnet = await Devnet.start({
         ...DEFAULT_DEVNET_OPTIONS,
+        model: opts.model,
+        task: { ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}), maxNewTokens: opts.maxTokens, topK: opts.topK, temperatureMilli: opts.temperature },
         nodes: opts.nodes,
         cheaters: opts.cheaters,
         behavior: opts.behavior,
@@ -72,7 +86,11 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
       progress(`  client ${devnet.client.address} (key in ${join(DEVNET_STATE_DIR, 'client.key')}; try: npx aegis submit "hello" --watch)`);
 
       if (opts.tasks !== undefined) {
-        const summary = await devnet.runTasks(opts.tasks, opts.timeout * 1000);
+        const summary = await devnet.runTasks(opts.tasks, opts.timeout * 1000, 1, true).catch(async (err: unknown) => {
+          await stop();
+          throw err;
+        });
+        for (const a of summary.answers ?? []) progress(`  ${a.taskHash.slice(0, 12)}... ${a.status}: ${JSON.stringify(a.text)}`);
         if (opts.exitWhenDone) {
           await stop();
           if (opts.json) printJsonResult(summary);

@@ -26,5 +26,6 @@ export const COMMANDS: readonly LazyCommand[] = [
 export const BENCH_COMMANDS: readonly LazyCommand[] = [
   { name: 'asli', load: async () => (await import('./bench-asli.command')).registerBenchAsliCommand },
   { name: 'ledger', load: async () => (await import('./bench-ledger.command')).registerBenchLedgerCommand },
+  { name: 'llm', load: async () => (await import('./bench-llm.command')).registerBenchLlmCommand },
   { name: 'pipeline', load: async () => (await import('./bench-pipeline.command')).registerBenchPipelineCommand },
 ];

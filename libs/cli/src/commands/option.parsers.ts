@@ -27,3 +27,16 @@ export function floatOption(name: string, min: number, max: number): (value: str
     return n;
   };
 }
+
+/**
+ * A sampling temperature as people write it (0, 0.7, 1.25: at most three decimals, at most 10),
+ * returned as the protocol's integer thousandths, converted from the digits (no float rounding).
+ */
+export function temperatureOption(name: string): (value: string) => number {
+  return (value: string): number => {
+    const m = /^(\d{1,2})(?:\.(\d{1,3}))?$/.exec(value);
+    const milli = m === null ? NaN : Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
+    if (!Number.isInteger(milli) || milli > 10_000) throw new InvalidArgumentError(`${name} must be a number in [0, 10] with at most 3 decimals, got ${JSON.stringify(value)}`);
+    return milli;
+  };
+}

@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPC_SERVICES, PROTO_LOADER_OPTIONS } from '@aegis/contracts';
-import { TINY_MODEL_ID } from '@aegis/model';
-import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
+import { BUILTIN_MODELS, type ChatMessage, ensureBuiltModel, ensureRealModel, isKnownModel, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
+import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { intOption, temperatureOption } from './option.parsers';
 
 interface SubmitOpts {
   ingress: string;
   keyFile: string;
   model: string;
+  modelDir?: string;
+  system?: string;
   maxTokens: number;
   topK: number;
   temperature: number;
@@ -30,24 +33,36 @@ interface UpdateWire {
 
 const FINAL = new Set(['TASK_STATUS_ACCEPTED', 'TASK_STATUS_REJECTED', 'TASK_STATUS_FAILED']);
 
-const int = (flag: string, min: number, max: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}]`);
-  return n;
-};
+/**
+ * The tokenizer of the model a task is for, from its local folder: tasks carry token ids, so the
+ * client tokenizes (and detokenizes the answer) exactly as every node and verifier does.
+ */
+async function tokenizerFor(modelId: string, modelDir: string | undefined): Promise<ModelTokenizer> {
+  let dir = modelDir;
+  if (dir === undefined) {
+    if (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, modelId)) dir = ensureBuiltModel(modelId).dir;
+    else if (isKnownModel(modelId)) dir = await ensureRealModel(modelId, { onProgress: progress });
+    else throw new InvalidArgumentError(`--model: no local copy of ${JSON.stringify(modelId)}; pass --model-dir with its folder`);
+  }
+  const files = readModelDir(dir);
+  if (files.descriptor.modelId !== modelId) throw new InvalidArgumentError(`--model-dir: ${dir} holds ${files.descriptor.modelId}, not ${modelId}`);
+  return loadTokenizer(files.descriptor, files.dir);
+}
 
 /** `aegis submit "prompt" [--watch]`: one task to a running network's TaskIngress, signed by a client key. */
 export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
   parent
     .command('submit')
     .description('submit an inference task to a running network (e.g. `aegis devnet`) and optionally follow it')
-    .argument('<prompt>', 'prompt text (byte-level tokens for the built-in models)')
+    .argument('<prompt>', "the user's message, in the model's chat format (the built-in models: its bytes)")
     .option('--ingress <host:port>', 'TaskIngress address', '127.0.0.1:50051')
     .option('--key-file <path>', 'client key (hex secp256k1); the devnet writes a funded one here', join('.cache', 'devnet', 'client.key'))
-    .option('--model <id>', 'model id', TINY_MODEL_ID)
-    .option('--max-tokens <n>', 'max new tokens', int('--max-tokens', 1, 4096), 16)
-    .option('--top-k <n>', 'top-K', int('--top-k', 1, 1_000_000), 8)
-    .option('--temperature <milli>', 'temperature x 1000 (0 = greedy)', int('--temperature', 0, 10_000), 800)
+    .option('--model <id>', 'model id', SMOLLM2_MODEL_ID)
+    .option('--model-dir <dir>', "the model's folder, for its tokenizer (default: .cache/models/<id>, fetched or built if missing)")
+    .option('--system <text>', 'a system message before the prompt (chat models; default: the template\'s own)')
+    .option('--max-tokens <n>', 'max new tokens', intOption('--max-tokens', 1, 4096), 48)
+    .option('--top-k <n>', 'top-K', intOption('--top-k', 1, 1_000_000), 40)
+    .option('--temperature <t>', 'sampling temperature, 0 = greedy (up to 3 decimals)', temperatureOption('--temperature'), 700)
     .option('--nonce <u64>', 'task nonce (default: time-based, so each call is a new task)')
     .option('--watch', 'stream status changes until the task is final')
     .option('--json', 'print the result as one JSON line (last line of stdout)')
@@ -60,13 +75,17 @@ export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
       } catch (err) {
         throw new InvalidArgumentError(`--key-file: cannot use ${opts.keyFile} (${err instanceof Error ? err.message : String(err)}); start \`aegis devnet\` first or pass a funded key`);
       }
+      if (opts.system !== undefined && opts.system.length === 0) throw new InvalidArgumentError('--system: must not be empty');
+      const tokenizer = await tokenizerFor(opts.model, opts.modelDir);
+      const messages: ChatMessage[] = [...(opts.system !== undefined ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: prompt }];
       const spec: TaskSpec = {
         modelId: opts.model,
-        promptTokens: [...utf8(prompt)],
+        promptTokens: tokenizer.chatPrompt(messages),
         maxNewTokens: opts.maxTokens,
         topK: opts.topK,
         temperatureMilli: opts.temperature,
-        stopTokens: [],
+        // A chat model's answer ends at its end of turn; the byte toys have no turns.
+        stopTokens: tokenizer.kind === 'bpe' ? [tokenizer.eos] : [],
         nonce: opts.nonce !== undefined ? BigInt(opts.nonce) : BigInt(Date.now()) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
       };
       const hash = taskHash(spec);
@@ -86,16 +105,15 @@ export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
             progress(`  ${u.status.replace('TASK_STATUS_', '')}${node ? ` node ${node}` : ''}${u.detail ? ` (${u.detail})` : ''}`);
           }
         }
-        let output: string | undefined;
+        let answer: { text: string; tokens: number[] } | undefined;
         const final = updates.at(-1)?.status;
         if (final === 'TASK_STATUS_ACCEPTED') {
           const view = await api.unary<{ task: { outputTokens: number[] } }>('GetTask', { taskHash: submitted.taskHash });
-          output = Buffer.from(view.task.outputTokens.filter((t) => t < 256)).toString('latin1');
-          progress(`  output: ${JSON.stringify(output)}`);
+          answer = { text: tokenizer.decode(view.task.outputTokens), tokens: view.task.outputTokens };
         }
-        const result = { taskHash: toHex(hash), status: final ?? submitted.status, ...(output !== undefined ? { output } : {}), updates };
+        const result = { taskHash: toHex(hash), status: final ?? submitted.status, promptTokens: spec.promptTokens.length, ...(answer !== undefined ? answer : {}), updates };
         if (opts.json) printJsonResult(result);
-        else process.stdout.write(`${result.taskHash} ${result.status.replace('TASK_STATUS_', '')}\n`);
+        else process.stdout.write(`${result.taskHash} ${result.status.replace('TASK_STATUS_', '')}${answer !== undefined ? `\n${answer.text}` : ''}\n`);
         if (final !== undefined && final !== 'TASK_STATUS_ACCEPTED') process.exitCode = 1;
       } finally {
         api.close();
