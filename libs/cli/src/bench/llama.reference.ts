@@ -5,8 +5,22 @@
  */
 import type { ControlledEvaluateInputItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 
-/** node-llama-cpp is ESM-only; the CLI compiles to CommonJS, whose `import()` would become `require()`. */
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<typeof import('node-llama-cpp')>;
+
+/**
+ * node-llama-cpp is ESM with top-level await, so a CommonJS require() (what the CLI's compiled
+ * `import()` becomes) cannot load it: the CLI imports it through a function the compiler leaves
+ * alone. Inside vitest's module runner that native import has no loader, and the module's own
+ * import() (which vitest transforms) is the one that works.
+ */
+async function importNodeLlamaCpp(): Promise<typeof import('node-llama-cpp')> {
+  const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<typeof import('node-llama-cpp')>;
+  try {
+    return await nativeImport('node-llama-cpp');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw e;
+    return import('node-llama-cpp');
+  }
+}
 
 export interface NextTokenProbabilities {
   /** The most likely next token. */
@@ -26,7 +40,7 @@ export class LlamaReference {
   static async open(gguf: string, options: { threads: number; contextSize?: number }): Promise<LlamaReference> {
     let lib: typeof import('node-llama-cpp');
     try {
-      lib = await importEsm('node-llama-cpp');
+      lib = await importNodeLlamaCpp();
     } catch (e) {
       throw new Error(`node-llama-cpp is not installed (it is a dev dependency: run npm ci): ${e instanceof Error ? e.message : String(e)}`);
     }
