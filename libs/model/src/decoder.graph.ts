@@ -3,7 +3,7 @@ import type { DecoderConfig } from './decoder.config';
 import { headDim } from './decoder.config';
 import { hiddenState, INPUT_IDS, LOGITS, pastKey, pastValue, POSITION_IDS, presentKey, presentValue } from './decoder.io';
 import type { DecoderWeights } from './decoder.weights';
-import { attentionBias, contractIo, flt, GraphBuilder, int, ints, IR_VERSION, OPSET } from './onnx.builder';
+import { type EncodeOptions, attentionBias, contractIo, flt, GraphBuilder, int, ints, IR_VERSION, OPSET } from './onnx.builder';
 
 export { OPSET } from './onnx.builder';
 
@@ -15,7 +15,8 @@ const LN_EPSILON = 1e-5;
  * residual), final LayerNorm, LM head. One graph serves prefill (past = 0) and incremental decode,
  * any batch size, with left padding expressed by attention_mask.
  */
-export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights): Uint8Array {
+export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights, options: EncodeOptions = {}): Uint8Array {
+  const skipFrom = config.layers - (options.skipLastBlocks ?? 0);
   const g = new GraphBuilder();
   const w = new Map(weights.map((t) => [t.name, t]));
   const param = (name: string): string => {
@@ -50,6 +51,7 @@ export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights): U
 
   for (let l = 0; l < config.layers; l++) {
     const p = `h.${l}`;
+    const blockInput = x;
     const qkv = linear(layerNorm(x, `${p}.ln_1`), `${p}.attn.c_attn`);
     const [q = '', k = '', v = ''] = g.nodeMulti('Split', [qkv], 3, [int('axis', 2)]);
     const q4 = g.node('Mul', [splitHeads(q), fScale]);
@@ -69,7 +71,8 @@ export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights): U
     const fc = linear(layerNorm(x, `${p}.ln_2`), `${p}.mlp.c_fc`);
     const erf = g.node('Erf', [g.node('Mul', [fc, fInvSqrt2])]);
     const gelu = g.node('Mul', [g.node('Mul', [fc, fHalf]), g.node('Add', [erf, fOne])]);
-    x = g.node('Add', [x, linear(gelu, `${p}.mlp.c_proj`)], [], hiddenState(l));
+    const mlp = linear(gelu, `${p}.mlp.c_proj`);
+    x = l < skipFrom ? g.node('Add', [x, mlp], [], hiddenState(l)) : g.node('Identity', [blockInput], [], hiddenState(l));
   }
   g.node('MatMul', [layerNorm(x, 'ln_f'), param('lm_head.weight')], [], LOGITS);
 

@@ -1,6 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { hiddenState, INPUT_IDS, LOGITS, pastKey, pastValue, POSITION_IDS, presentKey, presentValue } from './decoder.io';
-import { attentionBias, contractIo, GraphBuilder, int, ints, IR_VERSION, OPSET, T } from './onnx.builder';
+import { attentionBias, contractIo, type EncodeOptions, GraphBuilder, int, ints, IR_VERSION, OPSET, T } from './onnx.builder';
 
 /** The architecture of a Llama-family decoder, as its GGUF metadata states it. */
 export interface LlamaConfig {
@@ -41,7 +41,8 @@ export interface LlamaWeights {
  * attention_mask; the KV cache has `kvHeads` heads. The encoding is a pure function of its
  * inputs: two imports of one file are byte-identical.
  */
-export function encodeLlama(config: LlamaConfig, weights: LlamaWeights): Uint8Array {
+export function encodeLlama(config: LlamaConfig, weights: LlamaWeights, options: EncodeOptions = {}): Uint8Array {
+  const skipFrom = config.layers - (options.skipLastBlocks ?? 0);
   const { layers, hidden: h, heads: nh, kvHeads: nkv, ffn, vocabSize: vocab } = config;
   if (h % nh !== 0 || nh % nkv !== 0 || (h / nh) % 2 !== 0) {
     throw new Error(`inconsistent heads: hidden ${h}, heads ${nh}, kvHeads ${nkv}`);
@@ -102,6 +103,7 @@ export function encodeLlama(config: LlamaConfig, weights: LlamaWeights): Uint8Ar
 
   for (let l = 0; l < layers; l++) {
     const p = `blk.${l}`;
+    const blockInput = x;
     const a = rmsNorm(x, `${p}.attn_norm`);
     const q = g.node('Mul', [rope(linear(a, `${p}.attn_q`, h, h), nh, qPairs, qHeads), fScale]);
     const k = rope(linear(a, `${p}.attn_k`, nkv * hd, h), nkv, kPairs, kHeads);
@@ -124,7 +126,8 @@ export function encodeLlama(config: LlamaConfig, weights: LlamaWeights): Uint8Ar
     const gate = linear(m, `${p}.ffn_gate`, ffn, h);
     const silu = g.node('Mul', [gate, g.node('Sigmoid', [gate])]);
     const up = linear(m, `${p}.ffn_up`, ffn, h);
-    x = g.node('Add', [x, linear(g.node('Mul', [silu, up]), `${p}.ffn_down`, h, ffn)], [], hiddenState(l));
+    const down = linear(g.node('Mul', [silu, up]), `${p}.ffn_down`, h, ffn);
+    x = l < skipFrom ? g.node('Add', [x, down], [], hiddenState(l)) : g.node('Identity', [blockInput], [], hiddenState(l));
   }
 
   // LM head as Gemm with transB over [vocab, hidden]: a tied head reads the embedding's own

@@ -92,14 +92,77 @@ export function llamaConfigOf(file: GgufFile, options: ImportOptions): LlamaConf
   };
 }
 
-function weightsOf(file: GgufFile, c: LlamaConfig): LlamaWeights {
+/**
+ * How an audit variant changes the weights of the block matrices ([out, in], row-major) before
+ * they go into the graph: the cheats a node could try on a real model (a coarser quantisation).
+ */
+export type MatrixTransform = (weights: Float32Array, out: number, inDim: number) => Float32Array;
+
+function weightsOf(file: GgufFile, c: LlamaConfig, transform?: MatrixTransform): LlamaWeights {
   return {
     embedding: () => file.floats('token_embd.weight', [c.hidden, c.vocabSize]),
     head: () => (file.has('output.weight') ? file.floats('output.weight', [c.hidden, c.vocabSize]) : null),
     vector: (name) => file.floats(`${name}.weight`, [c.hidden]),
-    matrix: (name, out, inDim) => file.floats(`${name}.weight`, [inDim, out]),
+    matrix: (name, out, inDim) => {
+      const w = file.floats(`${name}.weight`, [inDim, out]);
+      return transform === undefined ? w : transform(w, out, inDim);
+    },
   };
 }
+
+export interface LlamaVariant {
+  transform?: MatrixTransform;
+  skipLastBlocks?: number;
+}
+
+/**
+ * The ONNX graph of a GGUF as `importGguf` would write it (same config), changed as `variant`
+ * says: the tamper models of the audit. Nothing is written.
+ */
+export async function encodeGgufVariant(path: string, options: ImportOptions, variant: LlamaVariant): Promise<Uint8Array> {
+  const file = await GgufFile.open(path);
+  const config = llamaConfigOf(file, options);
+  return encodeLlama(config, weightsOf(file, config, variant.transform), variant.skipLastBlocks !== undefined ? { skipLastBlocks: variant.skipLastBlocks } : {});
+}
+
+/**
+ * Requantised to Q4_0 (blocks of 32 along each row, one scale, no minimum: ggml's rounding,
+ * d = max / -8 by the largest-magnitude weight), dequantised again: the same model at a coarser,
+ * cheaper quantisation than Q4_1.
+ */
+export const requantizeQ4_0: MatrixTransform = (w) => {
+  const out = new Float32Array(w.length);
+  for (let b = 0; b < w.length / 32; b++) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = w[b * 32 + j] as number;
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = Math.fround(max / -8);
+    const id = d !== 0 ? 1 / d : 0;
+    for (let j = 0; j < 32; j++) {
+      const q = Math.min(15, Math.trunc((w[b * 32 + j] as number) * id + 8.5));
+      out[b * 32 + j] = (q - 8) * d;
+    }
+  }
+  return out;
+};
+
+/** Symmetric int8 per output row (weight-only int8), dequantised again. */
+export const requantizeInt8PerRow: MatrixTransform = (w, out, inDim) => {
+  const res = new Float32Array(w.length);
+  for (let r = 0; r < out; r++) {
+    let max = 0;
+    for (let c = 0; c < inDim; c++) max = Math.max(max, Math.abs(w[r * inDim + c] as number));
+    const scale = max / 127 || 1;
+    for (let c = 0; c < inDim; c++) res[r * inDim + c] = Math.round((w[r * inDim + c] as number) / scale) * scale;
+  }
+  return res;
+};
 
 /**
  * A Hugging Face tokenizer.json for the GGUF's byte-level BPE vocabulary: the tokens and merges

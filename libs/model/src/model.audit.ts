@@ -4,6 +4,7 @@ import { verifySubmission, type VerificationReport } from './asli.verifier';
 import { builtinModelConfig } from './decoder.config';
 import { encodeDecoder } from './decoder.graph';
 import { generateWeights, perturbWeights, quantizeWeightsInt8 } from './decoder.weights';
+import { encodeGgufVariant, requantizeInt8PerRow, requantizeQ4_0 } from './llama.import';
 import type { ModelDescriptor } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
 import { ModelRuntime } from './model.runtime';
@@ -20,6 +21,7 @@ export const TAMPER_CLASSES = [
   'copied-output',
   'fabricated-probes',
   'fabricated-pow',
+  'skipped-last-block',
 ] as const;
 export type TamperClass = (typeof TAMPER_CLASSES)[number];
 
@@ -53,19 +55,53 @@ export interface AuditReport {
 }
 
 /**
+ * The tampered models of the audit, as ONNX graphs under the honest descriptor: a different or
+ * cheaper set of weights, an int8 requantisation, and the same model with its last block skipped.
+ */
+export interface AuditVariants {
+  otherWeights: Uint8Array;
+  quantized: Uint8Array;
+  skippedLastBlock: Uint8Array;
+}
+
+/** A built-in model's variants: seeded weight noise, int8 per channel, the last block skipped. */
+export function builtinAuditVariants(modelId: string, seed: string, perturbation: number): AuditVariants {
+  const config = builtinModelConfig(modelId);
+  const weights = generateWeights(config);
+  return {
+    otherWeights: encodeDecoder(config, perturbWeights(weights, `${seed}/perturb`, perturbation)),
+    quantized: encodeDecoder(config, quantizeWeightsInt8(weights)),
+    skippedLastBlock: encodeDecoder(config, weights, { skipLastBlocks: 1 }),
+  };
+}
+
+/**
+ * A real model's variants, from its GGUF: the realistic cheats of a node serving it, i.e. the
+ * same model at a coarser quantisation (its Q4_1 matrices requantised to Q4_0), requantised to
+ * int8 per row, and with its last block skipped.
+ */
+export async function ggufAuditVariants(gguf: string, descriptor: ModelDescriptor): Promise<AuditVariants> {
+  const options = { modelId: descriptor.modelId, contextLength: descriptor.contextLength };
+  return {
+    otherWeights: await encodeGgufVariant(gguf, options, { transform: requantizeQ4_0 }),
+    quantized: await encodeGgufVariant(gguf, options, { transform: requantizeInt8PerRow }),
+    skippedLastBlock: await encodeGgufVariant(gguf, options, { skipLastBlocks: 1 }),
+  };
+}
+
+/**
  * DESIGN 5's measured claim: honest runs, checked by verifiers in other configurations (other
  * thread count, other batch composition, separate sessions), are never rejected, and every
- * tamper class is caught. Only built-in models can be audited (the tampered variants are
- * rebuilt from the same weights).
+ * tamper class is caught. The tampered models come from `variants` (a real model's from its GGUF),
+ * by default the built-in model's own.
  */
-export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, options: AuditOptions): Promise<AuditReport> {
+export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, options: AuditOptions, variants?: AuditVariants): Promise<AuditReport> {
   if (!Number.isInteger(options.tasks) || options.tasks < 1) throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
   if (!Number.isInteger(options.powBits) || options.powBits < 0 || options.powBits > 20) {
     throw new ModelError(ModelErrorCode.InvalidOption, 'powBits', 'must be an integer in [0, 20]');
   }
-  const config = builtinModelConfig(descriptor.modelId);
+  const tampered = variants ?? builtinAuditVariants(descriptor.modelId, options.seed, options.perturbation);
   const auditDescriptor: ModelDescriptor = { ...descriptor, pow: { ...descriptor.pow, difficultyBits: options.powBits } };
-  const weights = generateWeights(config);
   const log = options.onProgress ?? ((): void => undefined);
 
   const generator = await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 });
@@ -73,8 +109,9 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
     { name: 'threads=2 batch=1 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 2 }), companions: 0 },
     { name: 'threads=1 batch=4 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 }), companions: 3 },
   ];
-  const otherWeights = await ModelRuntime.fromBytes(auditDescriptor, encodeDecoder(config, perturbWeights(weights, `${options.seed}/perturb`, options.perturbation)), {});
-  const quantized = await ModelRuntime.fromBytes(auditDescriptor, encodeDecoder(config, quantizeWeightsInt8(weights)), {});
+  const otherWeights = await ModelRuntime.fromBytes(auditDescriptor, tampered.otherWeights, {});
+  const quantized = await ModelRuntime.fromBytes(auditDescriptor, tampered.quantized, {});
+  const skipped = await ModelRuntime.fromBytes(auditDescriptor, tampered.skippedLastBlock, {});
 
   const sampler = new TaskSampler(options.seed, descriptor);
   const noise = new WeightPrng(options.seed, 'tamper');
@@ -128,6 +165,7 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
 
       await caught('other-weights', (await generate(otherWeights, task, node)).signed);
       await caught('quantized', (await generate(quantized, task, node)).signed);
+      await caught('skipped-last-block', (await generate(skipped, task, node)).signed);
       await caught('altered-prompt', (await generate(generator, task, node, { promptForModel: alterPrompt(task.promptTokens, noise) })).signed);
       await caught('altered-tokens', await alterToken(honest, task, auditorPass, noise, node));
       await caught('copied-output', signResult({ ...honest.result, node: sampler.key(2 * i + 2).address }, sampler.key(2 * i + 2)));
@@ -142,7 +180,7 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       if ((i + 1) % 25 === 0) log(`audit: ${i + 1}/${options.tasks} tasks`);
     }
   } finally {
-    for (const r of [generator, otherWeights, quantized, ...verifiers.map((x) => x.runtime)]) await r.release();
+    for (const r of [generator, otherWeights, quantized, skipped, ...verifiers.map((x) => x.runtime)]) await r.release();
   }
   return report;
 }

@@ -1,6 +1,15 @@
 import { onnx } from 'onnx-proto';
 import { ATTENTION_MASK, hiddenState, INPUT_IDS, LOGITS, pastKey, pastValue, POSITION_IDS, presentKey, presentValue } from './decoder.io';
 
+export interface EncodeOptions {
+  /**
+   * Tamper variant for the audit: the last `n` blocks add nothing to the residual stream (their
+   * keys and values are still computed, as the I/O contract has them), which is what a node
+   * skipping them to save time would return.
+   */
+  skipLastBlocks?: number;
+}
+
 /** Standard ONNX ops only, at an opset both the CPU and CUDA execution providers implement. */
 export const OPSET = 17;
 export const IR_VERSION = 8;
