@@ -6,6 +6,15 @@ import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
 import { temperatureOption } from './option.parsers';
 
+/**
+ * The tally window of a devnet serving a real model. A verdict that arrives after the window
+ * closes is not counted, and a window that closes with no REJECT accepts the result: a window
+ * shorter than an honest verification (a 135M model on a busy two-core machine can take several
+ * seconds per result, several results queued) finalises wrong results unchallenged. Seen with 3 s:
+ * a wrong-tokens answer accepted while its rejecting verdict was still being computed.
+ */
+const REAL_MODEL_WINDOW_SECONDS = 30;
+
 /** Where the devnet leaves the client key `aegis submit` uses by default. */
 export const DEVNET_STATE_DIR = join('.cache', 'devnet');
 
@@ -20,7 +29,7 @@ interface DevnetOpts {
   behavior: CheatBehavior;
   port: number;
   ledgerPort: number;
-  windowSeconds: number;
+  windowSeconds?: number;
   verifiers: number;
   tasks?: number;
   exitWhenDone?: boolean;
@@ -56,7 +65,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     }, DEFAULT_DEVNET_OPTIONS.behavior)
     .option('--port <port>', 'TaskIngress port on 127.0.0.1 (0: any free port)', int('--port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ingressPort)
     .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
-    .option('--window-seconds <s>', 'tally window', int('--window-seconds', 1, 86_400), DEFAULT_DEVNET_OPTIONS.windowSeconds)
+    .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
     .option('--exit-when-done', 'with --tasks: stop once every task, dispute and ledger effect has settled')
@@ -74,7 +83,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         behavior: opts.behavior,
         ingressPort: opts.port,
         ledgerPort: opts.ledgerPort,
-        windowSeconds: opts.windowSeconds,
+        windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,
         logLevel: opts.logLevel,
