@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, KNOWN_MODELS, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, KNOWN_MODELS, knownModel, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
 import { compareTeacherForced, compareTokenizers, REFERENCE_TEXT_FILES, referenceText } from '../bench/llm.compare';
 import { LlamaReference } from '../bench/llama.reference';
 import { printJsonResult, progress } from '../output';
@@ -23,7 +23,7 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
       let imported: { dir: string; sha256: string } | undefined;
       if (opts.import) {
         const started = Date.now();
-        const m = await importGguf(fetched.gguf, defaultModelDir(modelId), { modelId });
+        const m = await importGguf(fetched.gguf, defaultModelDir(modelId), { modelId, tolerance: knownModel(modelId).tolerance });
         progress(`imported into ${m.dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         imported = { dir: m.dir, sha256: m.descriptor.sha256 };
       }
