@@ -27,6 +27,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'unstake', load: async () => (await import('./money.command')).registerUnstakeCommand },
   { name: 'withdraw', load: async () => (await import('./money.command')).registerWithdrawCommand },
   { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
+  { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.

@@ -77,6 +77,9 @@ describe('a node operator at the CLI against a running devnet', () => {
     const shown = await aegis({ ...process.env, AEGIS_KEY_PASSPHRASE: '' }, 'account', 'show', address, '--ledger', ledger);
     expect(shown).toMatchObject({ code: 0, json: { account: { address, staked: (2n * minStake).toString(), frozen: false } } });
 
+    const status = await aegis(env, 'node', 'status', '--key', file, '--ledger', ledger);
+    expect(status).toMatchObject({ code: 0, json: { account: { active: true, staked: (2n * minStake).toString() }, earnings: { feePayouts: 0, slashed: '0', liquidations: 0 } } });
+
     const unstaked = await aegis(env, 'unstake', formatTokenAmount(minStake), '--key', file, '--ledger', ledger);
     expect(unstaked).toMatchObject({ code: 0, json: { account: { staked: minStake.toString(), unbonding: [{ amount: minStake.toString() }] } } });
     const maturesAt = Date.parse(((unstaked.json['account'] as { unbonding: { maturesAt: string }[] }).unbonding[0] ?? { maturesAt: '' }).maturesAt);
