@@ -20,6 +20,14 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'db', load: async () => (await import('./db.command')).registerDbCommand },
   { name: 'devnet', load: async () => (await import('./devnet.command')).registerDevnetCommand },
   { name: 'submit', load: async () => (await import('./submit.command')).registerSubmitCommand },
+  { name: 'keys', load: async () => (await import('./keys.command')).registerKeysCommand },
+  { name: 'account', load: async () => (await import('./money.command')).registerAccountCommand },
+  { name: 'deposit', load: async () => (await import('./money.command')).registerDepositCommand },
+  { name: 'stake', load: async () => (await import('./money.command')).registerStakeCommand },
+  { name: 'unstake', load: async () => (await import('./money.command')).registerUnstakeCommand },
+  { name: 'withdraw', load: async () => (await import('./money.command')).registerWithdrawCommand },
+  { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
+  { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.
