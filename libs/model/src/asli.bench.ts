@@ -6,6 +6,7 @@ import { ModelError, ModelErrorCode } from './model.errors';
 import { ModelRuntime } from './model.runtime';
 import type { ExecutionProviderChoice } from './decoder.runner';
 import { TaskSampler } from './task.sampler';
+import { proveVerdict } from './verifier.pow';
 import { WeightPrng } from './weights.prng';
 
 export interface AsliBenchOptions {
@@ -56,7 +57,18 @@ export interface AsliBenchReport {
   verifyTokensPerSecond: number;
   plainTokensPerSecond: number;
   modelBytes: number;
-  medianMs: { plain: number; asli: number; verify: number };
+  medianMs: { plain: number; asli: number; verify: number; pow: number };
+  /**
+   * The verifier's PoW at the descriptor's difficulty (proveVerdict on the verification's pass,
+   * timed apart from it) over the verification it proves: medianMs.pow / medianMs.verify.
+   */
+  powShareOfVerify: number;
+  /** Median nonces the PoW tried (expected 2^difficultyBits; the bench's outputs share one digest, so one draw of luck). */
+  powMedianTries: number;
+  /** Median PoW time per nonce tried (a walk of pow.positions reads), microseconds: luck-free. */
+  powUsPerTry: number;
+  /** What the PoW costs on average: 2^difficultyBits * powUsPerTry over the median verification. */
+  powExpectedShareOfVerify: number;
   /**
    * Where ASLI generation's time goes (medians over the same runs): setup (task hash, seed,
    * probe positions, every U_t), decode (prefill + loop, comparable with medianMs.plain), finish
@@ -143,7 +155,8 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       nonce: 1n,
     };
     const key = sampler.key(0);
-    const times = { plain: [] as number[], asli: [] as number[], verify: [] as number[] };
+    const times = { plain: [] as number[], asli: [] as number[], verify: [] as number[], pow: [] as number[] };
+    const powTries: number[] = [];
     const timed = async <T>(into: number[], run: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
       const value = await run();
@@ -180,10 +193,14 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       if (report.verdict !== VerdictKind.ACCEPT) {
         throw new ModelError(ModelErrorCode.Runtime, 'verify', `bench submission rejected: ${report.reasons.map((x) => x.detail).join('; ')}`);
       }
+      const pass = report.pass;
+      if (pass === null) throw new ModelError(ModelErrorCode.Runtime, 'verify', 'accepted without a teacher-forced pass');
+      const proven = await timed(times.pow, () => Promise.resolve(proveVerdict(descriptor, pass, signed, report.verdict, key)));
+      powTries.push(proven.tries);
     }
     const overheadRuns = times.asli.map((a, i) => a / (times.plain[i] as number));
     const speedupRuns = times.asli.map((a, i) => a / (times.verify[i] as number));
-    const m = { plain: median(times.plain), asli: median(times.asli), verify: median(times.verify) };
+    const m = { plain: median(times.plain), asli: median(times.asli), verify: median(times.verify), pow: median(times.pow) };
     return {
       asliOverhead: round(m.asli / m.plain),
       asliOverheadPairedMedian: round(median(overheadRuns)),
@@ -198,7 +215,11 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       verifyTokensPerSecond: round((options.tokens * 1000) / m.verify, 1),
       plainTokensPerSecond: round((options.tokens * 1000) / m.plain, 1),
       modelBytes: onnx.length,
-      medianMs: { plain: round(m.plain), asli: round(m.asli), verify: round(m.verify) },
+      medianMs: { plain: round(m.plain), asli: round(m.asli), verify: round(m.verify), pow: round(m.pow) },
+      powShareOfVerify: round(m.pow / m.verify),
+      powMedianTries: median(powTries),
+      powUsPerTry: round(median(times.pow.map((t, i) => (t * 1000) / (powTries[i] as number))), 1),
+      powExpectedShareOfVerify: round((2 ** descriptor.pow.difficultyBits * median(times.pow.map((t, i) => t / (powTries[i] as number)))) / m.verify),
       asliPhasesMs: {
         setup: round(median(phases.setup)),
         decode: round(median(phases.decode)),

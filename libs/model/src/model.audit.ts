@@ -1,4 +1,4 @@
-import { type NodeKey, type ProbePosition, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, powPositions, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
+import { type NodeKey, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
 import { generate } from './asli.generator';
 import { verifySubmission, type VerificationReport } from './asli.verifier';
 import { builtinModelConfig } from './decoder.config';
@@ -134,7 +134,7 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       await caught('fabricated-probes', fabricateProbes(honest, node, noise, descriptor.probe.q));
 
       // A lazy verifier: grinds the nonce with invented values instead of running the model.
-      const lazy = grindLazy(auditDescriptor, honest, verifierKey, auditorPass.shape(descriptor.layers), noise);
+      const lazy = grindLazy(auditDescriptor, honest, verifierKey, noise);
       tamper['fabricated-pow'].tries++;
       if (!auditVerdictPow(auditDescriptor, auditorPass, honest, lazy).ok) tamper['fabricated-pow'].caught++;
       else log(`audit: fabricated-pow NOT caught on task ${i}`);
@@ -178,11 +178,10 @@ function fabricateProbes(honest: SignedResult, node: NodeKey, prng: WeightPrng, 
   return signResult({ ...honest.result, probes }, node);
 }
 
-function grindLazy(d: ModelDescriptor, submission: SignedResult, key: NodeKey, shape: { layers: number; positions: number; hidden: number }, prng: WeightPrng) {
+function grindLazy(d: ModelDescriptor, submission: SignedResult, key: NodeKey, prng: WeightPrng) {
   const scale = 3 * 2 ** d.probe.q;
   for (let nonce = 0n; ; nonce++) {
-    const positions: ProbePosition[] = powPositions(key.address, submission.digest, nonce, d.pow.positions, shape);
-    const values = positions.map(() => Math.round(prng.nextSigned() * scale));
+    const values = Array.from({ length: d.pow.positions }, () => Math.round(prng.nextSigned() * scale));
     if (meetsDifficulty(powHash(key.address, submission.digest, nonce, values), d.pow.difficultyBits)) {
       return signVerdict({ submissionDigest: submission.digest, verifier: key.address, kind: VerdictKind.ACCEPT, nonce, values }, key);
     }
