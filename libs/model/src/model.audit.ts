@@ -10,6 +10,7 @@ import { ModelRuntime } from './model.runtime';
 import { TaskSampler } from './task.sampler';
 import { TeacherForcedPass } from './teacher-forced.pass';
 import { auditVerdictPow, proveVerdict } from './verifier.pow';
+import { forgePowWithPartialPass, partialPassCovers, POW_GRIND_CLASSES } from './pow.forgery';
 import { WeightPrng } from './weights.prng';
 
 export const TAMPER_CLASSES = [
@@ -20,6 +21,7 @@ export const TAMPER_CLASSES = [
   'copied-output',
   'fabricated-probes',
   'fabricated-pow',
+  ...POW_GRIND_CLASSES,
 ] as const;
 export type TamperClass = (typeof TAMPER_CLASSES)[number];
 
@@ -38,6 +40,9 @@ export interface AuditOptions {
 
 export const DEFAULT_AUDIT_OPTIONS: Omit<AuditOptions, 'tasks'> = { seed: 'aegis-audit', powBits: 4, perturbation: 0.01 };
 
+/** A pow-grind forger may walk this many times the honest 2^powBits nonces before it invents values. */
+export const POW_GRIND_BUDGET_FACTOR = 64;
+
 export interface AuditReport {
   honest: { tasks: number; rejected: number; powAuditsFailed: number };
   tamper: Record<TamperClass, { tries: number; caught: number }>;
@@ -49,6 +54,13 @@ export interface AuditReport {
   maxHonestDeviation: { token: number; logit: number; probe: number };
   verifierConfigurations: string[];
   powDifficultyBits: number;
+  /**
+   * The pow-grind-* forgers: nonces each may walk inside its partial pass (POW_GRIND_BUDGET_FACTOR
+   * x 2^powBits) and how many proofs came from held values alone (a walk that never left the
+   * partial pass; such a proof would pass the audit). A try is counted only where the partial pass
+   * lacks a cell (prompt-only needs 2+ generated tokens).
+   */
+  powGrind: { budgetTries: number; proofsFromHeldValues: number; triesWalked: number };
   modelId: string;
 }
 
@@ -89,6 +101,7 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
     maxHonestDeviation: { token: 0, logit: 0, probe: 0 },
     verifierConfigurations: verifiers.map((v) => v.name),
     powDifficultyBits: options.powBits,
+    powGrind: { budgetTries: POW_GRIND_BUDGET_FACTOR * 2 ** options.powBits, proofsFromHeldValues: 0, triesWalked: 0 },
     modelId: descriptor.modelId,
   };
 
@@ -138,6 +151,21 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       tamper['fabricated-pow'].tries++;
       if (!auditVerdictPow(auditDescriptor, auditorPass, honest, lazy).ok) tamper['fabricated-pow'].caught++;
       else log(`audit: fabricated-pow NOT caught on task ${i}`);
+
+      // Lazy verifiers with a partial pass: walks that stay inside it, else invented values.
+      const lazyPass = verdict.pass ?? auditorPass;
+      const shape = lazyPass.shape(descriptor.layers);
+      for (const cls of POW_GRIND_CLASSES) {
+        if (cls === 'pow-grind-prompt-only' && shape.positions <= task.promptTokens.length) continue; // the prompt pass is the whole pass
+        const covers = partialPassCovers(cls, shape, task.promptTokens.length);
+        const invent = (): number => Math.round(noise.nextSigned() * 3 * 2 ** descriptor.probe.q);
+        const forged = forgePowWithPartialPass(auditDescriptor, lazyPass, honest, verifierKey, covers, report.powGrind.budgetTries, invent);
+        report.powGrind.triesWalked += forged.tries;
+        if (forged.fromHeldValues) report.powGrind.proofsFromHeldValues++;
+        tamper[cls].tries++;
+        if (!auditVerdictPow(auditDescriptor, auditorPass, honest, forged.verdict).ok) tamper[cls].caught++;
+        else log(`audit: ${cls} NOT caught on task ${i} (${forged.fromHeldValues ? 'walk inside the partial pass' : 'invented values within tol'})`);
+      }
 
       if ((i + 1) % 25 === 0) log(`audit: ${i + 1}/${options.tasks} tasks`);
     }
