@@ -12,9 +12,19 @@ describe('aegis audit (small)', () => {
     for (const cls of TAMPER_CLASSES) {
       // prompt-only is tried only where the output has 2+ tokens (else the prompt pass is the whole pass).
       if (cls === 'pow-grind-prompt-only') expect(report.tamper[cls].tries, cls).toBeGreaterThan(12);
+      else if (cls === 'eps-steering') {
+        // Open (docs/asli.md, "What a node may do"): the tolerance's steering freedom is measured,
+        // not yet bounded. What is asserted is that the measure is right: every steered output
+        // the verifier saw as steerable is accepted, one try per task with a steerable step.
+        expect(report.tamper[cls].tries).toBe(report.steering.tasksWithSteerableStep);
+        expect(report.tamper[cls].caught).toBe(0);
+        continue;
+      }
       else expect(report.tamper[cls].tries, cls).toBe(24);
       expect(report.tamper[cls].caught, cls).toBe(report.tamper[cls].tries);
     }
+    expect(report.steering.sampledSteps).toBeGreaterThan(0);
+    expect(report.steerableShare).toBe(report.steering.steerableSteps / report.steering.sampledSteps);
     // The forgers walked their whole budget without a proof from held values, then invented.
     expect(report.powGrind.proofsFromHeldValues).toBe(0);
     const grindTries = POW_GRIND_CLASSES.reduce((n, c) => n + report.tamper[c].tries, 0);

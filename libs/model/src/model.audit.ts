@@ -22,6 +22,7 @@ export const TAMPER_CLASSES = [
   'fabricated-probes',
   'fabricated-pow',
   ...POW_GRIND_CLASSES,
+  'eps-steering',
 ] as const;
 export type TamperClass = (typeof TAMPER_CLASSES)[number];
 
@@ -61,6 +62,14 @@ export interface AuditReport {
    * lacks a cell (prompt-only needs 2+ generated tokens).
    */
   powGrind: { budgetTries: number; proofsFromHeldValues: number; triesWalked: number };
+  /**
+   * Sampled steps of the honest runs at which another token would also have passed the
+   * verifier's check (eps and the near-tie rule), over all sampled steps. eps-steering is tried
+   * on each task with such a step: the node emits the first such alternative there and samples
+   * honestly after it.
+   */
+  steerableShare: number;
+  steering: { sampledSteps: number; steerableSteps: number; steerableByEps: number; tasksWithSteerableStep: number };
   modelId: string;
 }
 
@@ -102,6 +111,8 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
     verifierConfigurations: verifiers.map((v) => v.name),
     powDifficultyBits: options.powBits,
     powGrind: { budgetTries: POW_GRIND_BUDGET_FACTOR * 2 ** options.powBits, proofsFromHeldValues: 0, triesWalked: 0 },
+    steerableShare: 0,
+    steering: { sampledSteps: 0, steerableSteps: 0, steerableByEps: 0, tasksWithSteerableStep: 0 },
     modelId: descriptor.modelId,
   };
 
@@ -111,8 +122,8 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       const node = sampler.key(2 * i);
       const verifierKey = sampler.key(2 * i + 1);
       const v = verifiers[i % verifiers.length] as (typeof verifiers)[number];
-      const check = (signed: SignedResult, t: TaskSpec = task): Promise<VerificationReport> =>
-        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()) });
+      const check = (signed: SignedResult, t: TaskSpec = task, measureSteering = false): Promise<VerificationReport> =>
+        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()), measureSteering });
       const caught = async (cls: TamperClass, signed: SignedResult): Promise<void> => {
         const r = await check(signed);
         tamper[cls].tries++;
@@ -122,8 +133,14 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
 
       // Honest: generated one way, verified another way; its PoW verdict must pass the audit.
       const honest = (await generate(generator, task, node)).signed;
-      const verdict = await check(honest);
+      const verdict = await check(honest, task, true);
       report.honest.tasks++;
+      const steering = verdict.steering;
+      if (steering) {
+        report.steering.sampledSteps += steering.sampledSteps;
+        report.steering.steerableSteps += steering.steerableSteps;
+        report.steering.steerableByEps += steering.steerableByEps;
+      }
       const dev = report.maxHonestDeviation;
       dev.token = Math.max(dev.token, verdict.maxTokenDeviation);
       dev.logit = Math.max(dev.logit, verdict.maxLogitDeviation);
@@ -167,11 +184,20 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
         else log(`audit: ${cls} NOT caught on task ${i} (${forged.fromHeldValues ? 'walk inside the partial pass' : 'invented values within tol'})`);
       }
 
+      // A node running the honest model that steers one step within the tolerance.
+      const first = steering?.steerable[0];
+      if (first !== undefined) {
+        report.steering.tasksWithSteerableStep++;
+        const steered = await generate(generator, task, node, { steer: { step: first.step, token: first.alternatives[0] as number } });
+        await caught('eps-steering', steered.signed);
+      }
+
       if ((i + 1) % 25 === 0) log(`audit: ${i + 1}/${options.tasks} tasks`);
     }
   } finally {
     for (const r of [generator, otherWeights, quantized, ...verifiers.map((x) => x.runtime)]) await r.release();
   }
+  report.steerableShare = report.steering.sampledSteps > 0 ? report.steering.steerableSteps / report.steering.sampledSteps : 0;
   return report;
 }
 
