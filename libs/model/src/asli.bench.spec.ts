@@ -43,5 +43,7 @@ describe('benchAsli', () => {
     expect(lo).toBeLessThanOrEqual(report.asliOverheadPairedMedian);
     expect(hi).toBeGreaterThanOrEqual(report.asliOverheadPairedMedian);
     expect(report.asliPhasesMs.setup + report.asliPhasesMs.finish).toBeLessThan(report.medianMs.asli);
+    expect(report.powMedianTries).toBeGreaterThanOrEqual(1);
+    expect(report.powShareOfVerify).toBeCloseTo(report.medianMs.pow / report.medianMs.verify, 2);
   }, 60_000);
 });

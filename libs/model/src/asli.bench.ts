@@ -1,4 +1,4 @@
-import { type SignedResult, type TaskSpec, VerdictKind } from '@aegis/protocol';
+import { grindPow, type SignedResult, type TaskSpec, VerdictKind } from '@aegis/protocol';
 import { generate } from './asli.generator';
 import { verifySubmission } from './asli.verifier';
 import type { ModelDescriptor } from './model.descriptor';
@@ -56,7 +56,19 @@ export interface AsliBenchReport {
   verifyTokensPerSecond: number;
   plainTokensPerSecond: number;
   modelBytes: number;
-  medianMs: { plain: number; asli: number; verify: number };
+  medianMs: { plain: number; asli: number; verify: number; pow: number };
+  /**
+   * The verifier's PoW grinding at the descriptor's difficulty (grindPow on the verification's
+   * pass, timed apart from it, one verifier key per repetition) over the verification it proves:
+   * medianMs.pow / medianMs.verify.
+   */
+  powShareOfVerify: number;
+  /** Median nonces the PoW tried (expected 2^difficultyBits, median of a geometric ~0.69 x that). */
+  powMedianTries: number;
+  /** Median PoW time per nonce tried (a walk of pow.positions reads), microseconds: luck-free. */
+  powUsPerTry: number;
+  /** What the PoW costs on average: 2^difficultyBits * powUsPerTry over the median verification. */
+  powExpectedShareOfVerify: number;
   /**
    * Where ASLI generation's time goes (medians over the same runs): setup (task hash, seed,
    * probe positions, every U_t), decode (prefill + loop, comparable with medianMs.plain), finish
@@ -143,7 +155,8 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       nonce: 1n,
     };
     const key = sampler.key(0);
-    const times = { plain: [] as number[], asli: [] as number[], verify: [] as number[] };
+    const times = { plain: [] as number[], asli: [] as number[], verify: [] as number[], pow: [] as number[] };
+    const powTries: number[] = [];
     const timed = async <T>(into: number[], run: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
       const value = await run();
@@ -173,17 +186,27 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       if (r % 2 === 1) await plainRun();
       options.onProgress?.(`bench asli: repetition ${r + 1}/${options.repetitions}`);
     }
-    for (const signed of outputs) {
+    for (const [r, signed] of outputs.entries()) {
       const report = await timed(times.verify, () => verifySubmission(runtime, task, signed));
       // A bench that measured a rejecting verifier (or a generator the verifier disagrees with)
       // would be measuring the wrong thing.
       if (report.verdict !== VerdictKind.ACCEPT) {
         throw new ModelError(ModelErrorCode.Runtime, 'verify', `bench submission rejected: ${report.reasons.map((x) => x.detail).join('; ')}`);
       }
+      const pass = report.pass;
+      if (pass === null) throw new ModelError(ModelErrorCode.Runtime, 'verify', 'accepted without a teacher-forced pass');
+      // The grinding alone (the verdict's signature is not PoW), by another verifier each time so
+      // the tries are independent draws rather than one digest's luck.
+      const verifier = sampler.key(1 + r);
+      const { layers, pow } = descriptor;
+      const solution = await timed(times.pow, () =>
+        Promise.resolve(grindPow(verifier.address, signed.digest, pass.shape(layers), pow.positions, pow.difficultyBits, (p) => pass.valueAt(p))),
+      );
+      powTries.push(solution.tries);
     }
     const overheadRuns = times.asli.map((a, i) => a / (times.plain[i] as number));
     const speedupRuns = times.asli.map((a, i) => a / (times.verify[i] as number));
-    const m = { plain: median(times.plain), asli: median(times.asli), verify: median(times.verify) };
+    const m = { plain: median(times.plain), asli: median(times.asli), verify: median(times.verify), pow: median(times.pow) };
     return {
       asliOverhead: round(m.asli / m.plain),
       asliOverheadPairedMedian: round(median(overheadRuns)),
@@ -198,7 +221,11 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       verifyTokensPerSecond: round((options.tokens * 1000) / m.verify, 1),
       plainTokensPerSecond: round((options.tokens * 1000) / m.plain, 1),
       modelBytes: onnx.length,
-      medianMs: { plain: round(m.plain), asli: round(m.asli), verify: round(m.verify) },
+      medianMs: { plain: round(m.plain), asli: round(m.asli), verify: round(m.verify), pow: round(m.pow) },
+      powShareOfVerify: round(m.pow / m.verify),
+      powMedianTries: median(powTries),
+      powUsPerTry: round(median(times.pow.map((t, i) => (t * 1000) / (powTries[i] as number))), 1),
+      powExpectedShareOfVerify: round((2 ** descriptor.pow.difficultyBits * median(times.pow.map((t, i) => t / (powTries[i] as number)))) / m.verify),
       asliPhasesMs: {
         setup: round(median(phases.setup)),
         decode: round(median(phases.decode)),

@@ -36,6 +36,11 @@ export interface GenerateOptions {
    * altered-prompt attacker sets it: it answers another prompt under the real task's seed.
    */
   promptForModel?: readonly number[];
+  /**
+   * Emit `token` at decode step `step` instead of the sampled one, then go on sampling honestly.
+   * Only the audit's eps-steering attacker sets it: a node that steers within the tolerance.
+   */
+  steer?: { step: number; token: number };
 }
 
 export interface Generation {
@@ -118,7 +123,7 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   let dist: AsliDistribution | undefined;
   for (let t = 0; ; t++) {
     dist = asliDistribution(logits, task.topK, task.temperatureMilli, dist);
-    const token = sampleToken(dist, draws[t] as bigint);
+    const token = options.steer?.step === t ? options.steer.token : sampleToken(dist, draws[t] as bigint);
     tokens.push(token);
     if (tokens.length === task.maxNewTokens || stops.has(token)) break;
     const position = prompt.length + t; // the position this token is fed at

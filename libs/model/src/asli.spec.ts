@@ -1,7 +1,7 @@
 import { asliDistribution, equalBytes, keccak256, NodeKey, signResult, type SignedResult, type TaskSpec, toHex, utf8, VerdictKind, signVerdict } from '@aegis/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from './asli.generator';
-import { tieTolerantInterval, verifySubmission } from './asli.verifier';
+import { acceptedAlternatives, tieTolerantInterval, verifySubmission } from './asli.verifier';
 import { builtinModelConfig, TINY_MODEL_ID } from './decoder.config';
 import { encodeDecoder } from './decoder.graph';
 import { generateWeights, perturbWeights, quantizeWeightsInt8 } from './decoder.weights';
@@ -218,5 +218,29 @@ describe('tie-tolerant token interval', () => {
     expect(tail.lo).toBeCloseTo(before, 12);
     expect(tail.hi).toBeCloseTo(1, 12);
     expect(tieTolerantInterval(dist, logits, 5, 1e-4)).toBeNull(); // 4 below the K-th: not a tie
+  });
+});
+
+describe('steerable steps (acceptedAlternatives)', () => {
+  const logits = Float32Array.from([2, 1, 0, -1, -2, -3, -4, -5]);
+  const dist = asliDistribution(logits, 4, 1000);
+  const cum = (j: number): number => dist.weights.slice(0, j + 1).reduce((a, b) => a + b, 0) / dist.total;
+  const tolerance = { eps: 1e-3, epsLogit: 1e-4 };
+
+  it('finds the neighbour whose interval lies within eps of U_t, and nothing when U_t is clear of every boundary', () => {
+    const boundary = cum(0); // between token 0 and token 1
+    expect(acceptedAlternatives(dist, logits, 0, boundary - 5e-4, tolerance)).toEqual([1]);
+    expect(acceptedAlternatives(dist, logits, 1, boundary + 5e-4, tolerance)).toEqual([0]);
+    expect(acceptedAlternatives(dist, logits, 0, boundary / 2, tolerance)).toEqual([]);
+    expect(acceptedAlternatives(dist, logits, 0, boundary - 5e-4, { ...tolerance, eps: 1e-4 })).toEqual([]);
+  });
+
+  it('counts a near-tied token as steerable anywhere in the tied block', () => {
+    const tied = Float32Array.from([2, 2 + 1e-6, 0, -1, -2, -3, -4, -5]);
+    const d = asliDistribution(tied, 4, 1000);
+    const mid = d.weights[0]! / d.total / 2; // well inside the first token's interval
+    const claimed = d.tokens[0]!;
+    expect(acceptedAlternatives(d, tied, claimed, mid, tolerance)).toEqual([claimed === 0 ? 1 : 0]);
+    expect(acceptedAlternatives(d, tied, claimed, mid, { eps: 1e-3, epsLogit: 1e-7 })).toEqual([]);
   });
 });

@@ -40,6 +40,18 @@ export interface VerificationReport {
   misses: number;
   /** The teacher-forced pass, for the verifier's PoW; null when the submission could not be run. */
   pass: TeacherForcedPass | null;
+  /** With VerifyOptions.measureSteering: how many sampled steps would also have accepted another token. */
+  steering?: SteeringCount;
+}
+
+export interface SteeringCount {
+  sampledSteps: number;
+  /** Sampled steps at which some token other than the claimed one passes the same check. */
+  steerableSteps: number;
+  /** Of those, the steps steerable without the near-tie rule (eps at an interval boundary alone). */
+  steerableByEps: number;
+  /** Per steerable step: the step and the other tokens that pass there. */
+  steerable: { step: number; alternatives: number[] }[];
 }
 
 export interface VerifyOptions {
@@ -47,6 +59,8 @@ export interface VerifyOptions {
   tolerance?: ToleranceConfig;
   /** Other sequences to batch with the teacher-forced pass. */
   companions?: readonly (readonly number[])[];
+  /** Count steerable steps (the audit's measure; O(K^2) per sampled step, so off by default). */
+  measureSteering?: boolean;
 }
 
 /**
@@ -107,6 +121,8 @@ export async function verifySubmission(
 
   const pass = await TeacherForcedPass.run(runtime, task.promptTokens, tokens, options.companions);
   report.pass = pass;
+  const steering: SteeringCount | undefined = options.measureSteering ? { sampledSteps: 0, steerableSteps: 0, steerableByEps: 0, steerable: [] } : undefined;
+  report.steering = steering;
 
   for (let t = 0; t < n; t++) {
     const claimed = tokens[t] as number;
@@ -131,6 +147,15 @@ export async function verifySubmission(
       continue;
     }
     const u = uniformOf(stepRandom(seed, t));
+    if (steering) {
+      steering.sampledSteps++;
+      const alternatives = acceptedAlternatives(dist, logits, claimed, u, tolerance);
+      if (alternatives.length > 0) {
+        steering.steerableSteps++;
+        if (acceptedAlternatives(dist, logits, claimed, u, { eps: tolerance.eps, epsLogit: 0 }).length > 0) steering.steerableByEps++;
+        steering.steerable.push({ step: t, alternatives });
+      }
+    }
     const dev = u < interval.lo ? interval.lo - u : u >= interval.hi ? u - interval.hi : 0;
     report.maxTokenDeviation = Math.max(report.maxTokenDeviation, dev);
     if (!(interval.lo - tolerance.eps <= u && u < interval.hi + tolerance.eps)) {
@@ -195,4 +220,30 @@ export function tieTolerantInterval(
     if (i <= j || tied) hi += w;
   }
   return { lo: lo / dist.total, hi: hi / dist.total };
+}
+
+/** Whether the sampled-step check accepts `token` at U_t = `u` (the rule verifySubmission applies). */
+export function tokenPasses(dist: AsliDistribution, logits: Float32Array, token: number, u: number, tolerance: Pick<ToleranceConfig, 'eps' | 'epsLogit'>): boolean {
+  const interval = tieTolerantInterval(dist, logits, token, tolerance.epsLogit);
+  return interval !== null && interval.lo - tolerance.eps <= u && u < interval.hi + tolerance.eps;
+}
+
+/**
+ * The tokens other than `claimed` that the same check would accept at this step: the freedom a
+ * node running the honest model has to steer the output (docs/asli.md, "What a node may do").
+ * Candidates are the top-K and the tokens outside it tied (within epsLogit) with its last one.
+ */
+export function acceptedAlternatives(
+  dist: AsliDistribution,
+  logits: Float32Array,
+  claimed: number,
+  u: number,
+  tolerance: Pick<ToleranceConfig, 'eps' | 'epsLogit'>,
+): number[] {
+  const candidates = new Set<number>(dist.tokens);
+  const k = dist.tokens.length;
+  const last = logits[dist.tokens[k - 1] as number] as number;
+  for (let i = 0; i < logits.length; i++) if (last - (logits[i] as number) < tolerance.epsLogit) candidates.add(i);
+  candidates.delete(claimed);
+  return [...candidates].filter((c) => tokenPasses(dist, logits, c, u, tolerance)).sort((a, b) => a - b);
 }

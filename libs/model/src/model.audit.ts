@@ -1,4 +1,4 @@
-import { type NodeKey, type ProbePosition, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, powPositions, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
+import { type NodeKey, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
 import { generate } from './asli.generator';
 import { verifySubmission, type VerificationReport } from './asli.verifier';
 import { builtinModelConfig } from './decoder.config';
@@ -11,6 +11,7 @@ import { ModelRuntime } from './model.runtime';
 import { TaskSampler } from './task.sampler';
 import { TeacherForcedPass } from './teacher-forced.pass';
 import { auditVerdictPow, proveVerdict } from './verifier.pow';
+import { forgePowWithPartialPass, partialPassCovers, POW_GRIND_CLASSES } from './pow.forgery';
 import { WeightPrng } from './weights.prng';
 
 export const TAMPER_CLASSES = [
@@ -22,6 +23,8 @@ export const TAMPER_CLASSES = [
   'fabricated-probes',
   'fabricated-pow',
   'skipped-last-block',
+  ...POW_GRIND_CLASSES,
+  'eps-steering',
 ] as const;
 export type TamperClass = (typeof TAMPER_CLASSES)[number];
 
@@ -40,6 +43,9 @@ export interface AuditOptions {
 
 export const DEFAULT_AUDIT_OPTIONS: Omit<AuditOptions, 'tasks'> = { seed: 'aegis-audit', powBits: 4, perturbation: 0.01 };
 
+/** A pow-grind forger may walk this many times the honest 2^powBits nonces before it invents values. */
+export const POW_GRIND_BUDGET_FACTOR = 64;
+
 export interface AuditReport {
   honest: { tasks: number; rejected: number; powAuditsFailed: number };
   tamper: Record<TamperClass, { tries: number; caught: number }>;
@@ -51,6 +57,21 @@ export interface AuditReport {
   maxHonestDeviation: { token: number; logit: number; probe: number };
   verifierConfigurations: string[];
   powDifficultyBits: number;
+  /**
+   * The pow-grind-* forgers: nonces each may walk inside its partial pass (POW_GRIND_BUDGET_FACTOR
+   * x 2^powBits) and how many proofs came from held values alone (a walk that never left the
+   * partial pass; such a proof would pass the audit). A try is counted only where the partial pass
+   * lacks a cell (prompt-only needs 2+ generated tokens).
+   */
+  powGrind: { budgetTries: number; proofsFromHeldValues: number; triesWalked: number };
+  /**
+   * Sampled steps of the honest runs at which another token would also have passed the
+   * verifier's check (eps and the near-tie rule), over all sampled steps. eps-steering is tried
+   * on each task with such a step: the node emits the first such alternative there and samples
+   * honestly after it.
+   */
+  steerableShare: number;
+  steering: { sampledSteps: number; steerableSteps: number; steerableByEps: number; tasksWithSteerableStep: number };
   modelId: string;
 }
 
@@ -126,6 +147,9 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
     maxHonestDeviation: { token: 0, logit: 0, probe: 0 },
     verifierConfigurations: verifiers.map((v) => v.name),
     powDifficultyBits: options.powBits,
+    powGrind: { budgetTries: POW_GRIND_BUDGET_FACTOR * 2 ** options.powBits, proofsFromHeldValues: 0, triesWalked: 0 },
+    steerableShare: 0,
+    steering: { sampledSteps: 0, steerableSteps: 0, steerableByEps: 0, tasksWithSteerableStep: 0 },
     modelId: descriptor.modelId,
   };
 
@@ -135,8 +159,8 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       const node = sampler.key(2 * i);
       const verifierKey = sampler.key(2 * i + 1);
       const v = verifiers[i % verifiers.length] as (typeof verifiers)[number];
-      const check = (signed: SignedResult, t: TaskSpec = task): Promise<VerificationReport> =>
-        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()) });
+      const check = (signed: SignedResult, t: TaskSpec = task, measureSteering = false): Promise<VerificationReport> =>
+        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()), measureSteering });
       const caught = async (cls: TamperClass, signed: SignedResult): Promise<void> => {
         const r = await check(signed);
         tamper[cls].tries++;
@@ -146,8 +170,14 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
 
       // Honest: generated one way, verified another way; its PoW verdict must pass the audit.
       const honest = (await generate(generator, task, node)).signed;
-      const verdict = await check(honest);
+      const verdict = await check(honest, task, true);
       report.honest.tasks++;
+      const steering = verdict.steering;
+      if (steering) {
+        report.steering.sampledSteps += steering.sampledSteps;
+        report.steering.steerableSteps += steering.steerableSteps;
+        report.steering.steerableByEps += steering.steerableByEps;
+      }
       const dev = report.maxHonestDeviation;
       dev.token = Math.max(dev.token, verdict.maxTokenDeviation);
       dev.logit = Math.max(dev.logit, verdict.maxLogitDeviation);
@@ -172,16 +202,40 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       await caught('fabricated-probes', fabricateProbes(honest, node, noise, descriptor.probe.q));
 
       // A lazy verifier: grinds the nonce with invented values instead of running the model.
-      const lazy = grindLazy(auditDescriptor, honest, verifierKey, auditorPass.shape(descriptor.layers), noise);
+      const lazy = grindLazy(auditDescriptor, honest, verifierKey, noise);
       tamper['fabricated-pow'].tries++;
       if (!auditVerdictPow(auditDescriptor, auditorPass, honest, lazy).ok) tamper['fabricated-pow'].caught++;
       else log(`audit: fabricated-pow NOT caught on task ${i}`);
+
+      // Lazy verifiers with a partial pass: walks that stay inside it, else invented values.
+      const lazyPass = verdict.pass ?? auditorPass;
+      const shape = lazyPass.shape(descriptor.layers);
+      for (const cls of POW_GRIND_CLASSES) {
+        if (cls === 'pow-grind-prompt-only' && shape.positions <= task.promptTokens.length) continue; // the prompt pass is the whole pass
+        const covers = partialPassCovers(cls, shape, task.promptTokens.length);
+        const invent = (): number => Math.round(noise.nextSigned() * 3 * 2 ** descriptor.probe.q);
+        const forged = forgePowWithPartialPass(auditDescriptor, lazyPass, honest, verifierKey, covers, report.powGrind.budgetTries, invent);
+        report.powGrind.triesWalked += forged.tries;
+        if (forged.fromHeldValues) report.powGrind.proofsFromHeldValues++;
+        tamper[cls].tries++;
+        if (!auditVerdictPow(auditDescriptor, auditorPass, honest, forged.verdict).ok) tamper[cls].caught++;
+        else log(`audit: ${cls} NOT caught on task ${i} (${forged.fromHeldValues ? 'walk inside the partial pass' : 'invented values within tol'})`);
+      }
+
+      // A node running the honest model that steers one step within the tolerance.
+      const first = steering?.steerable[0];
+      if (first !== undefined) {
+        report.steering.tasksWithSteerableStep++;
+        const steered = await generate(generator, task, node, { steer: { step: first.step, token: first.alternatives[0] as number } });
+        await caught('eps-steering', steered.signed);
+      }
 
       if ((i + 1) % 25 === 0) log(`audit: ${i + 1}/${options.tasks} tasks`);
     }
   } finally {
     for (const r of [generator, otherWeights, quantized, skipped, ...verifiers.map((x) => x.runtime)]) await r.release();
   }
+  report.steerableShare = report.steering.sampledSteps > 0 ? report.steering.steerableSteps / report.steering.sampledSteps : 0;
   return report;
 }
 
@@ -216,11 +270,10 @@ function fabricateProbes(honest: SignedResult, node: NodeKey, prng: WeightPrng, 
   return signResult({ ...honest.result, probes }, node);
 }
 
-function grindLazy(d: ModelDescriptor, submission: SignedResult, key: NodeKey, shape: { layers: number; positions: number; hidden: number }, prng: WeightPrng) {
+function grindLazy(d: ModelDescriptor, submission: SignedResult, key: NodeKey, prng: WeightPrng) {
   const scale = 3 * 2 ** d.probe.q;
   for (let nonce = 0n; ; nonce++) {
-    const positions: ProbePosition[] = powPositions(key.address, submission.digest, nonce, d.pow.positions, shape);
-    const values = positions.map(() => Math.round(prng.nextSigned() * scale));
+    const values = Array.from({ length: d.pow.positions }, () => Math.round(prng.nextSigned() * scale));
     if (meetsDifficulty(powHash(key.address, submission.digest, nonce, values), d.pow.difficultyBits)) {
       return signVerdict({ submissionDigest: submission.digest, verifier: key.address, kind: VerdictKind.ACCEPT, nonce, values }, key);
     }

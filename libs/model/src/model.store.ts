@@ -24,6 +24,14 @@ export const DEFAULT_TOLERANCE: ToleranceConfig = { eps: 8e-5, epsLogit: 1.1e-4,
 export const DEFAULT_PROBE = { count: 32, q: 16 } as const;
 export const DEFAULT_POW = { positions: 16, difficultyBits: 10 } as const;
 
+/**
+ * PoW difficulty of the built-in models, from `npx aegis bench asli --json --reps 11`: a try (a
+ * walk of 16 reads) costs ~25-40 us here, so 2^bits tries stay under 10% of a verification
+ * (tiny ~19 ms, small ~26 ms, base ~152 ms) and above the 1/(6 L) that makes skipping part of
+ * the last block cost more grinding than it saves (docs/protocol.md, "What a proof costs").
+ */
+export const BUILTIN_POW_BITS: Readonly<Record<string, number>> = { 'aegis-tiny-v1': 5, 'aegis-small-v1': 5, 'aegis-base-v1': 8 };
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -46,7 +54,7 @@ export function descriptorFor(config: DecoderConfig, file: string, onnx: Uint8Ar
     heads: config.heads,
     probe: { ...DEFAULT_PROBE },
     tolerance: { ...DEFAULT_TOLERANCE },
-    pow: { ...DEFAULT_POW },
+    pow: { positions: DEFAULT_POW.positions, difficultyBits: BUILTIN_POW_BITS[config.modelId] ?? DEFAULT_POW.difficultyBits },
   };
 }
 

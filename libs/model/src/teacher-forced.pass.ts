@@ -73,8 +73,13 @@ export class TeacherForcedPass {
     return h[(this.rowOffset + position) * this.hidden + index] as number;
   }
 
-  /** Quantised values at `positions`: what probes and PoW carry. */
+  /** Quantised value at one position: what a probe or a PoW read carries. */
+  valueAt(p: ProbePosition): number {
+    return quantize(this.hiddenAt(p.layer, p.position, p.index), this.q);
+  }
+
+  /** Quantised values at `positions`. */
   valuesAt(positions: readonly ProbePosition[]): number[] {
-    return positions.map((p) => quantize(this.hiddenAt(p.layer, p.position, p.index), this.q));
+    return positions.map((p) => this.valueAt(p));
   }
 }

@@ -20,8 +20,9 @@ export interface ProvenVerdict {
 }
 
 /**
- * The verifier's proof of work (DESIGN 2.3): grind nonces whose positions are read from the
- * teacher-forced pass's hidden states, then sign the verdict carrying (nonce, values).
+ * The verifier's proof of work (DESIGN 2.3): grind nonces, each a walk through the teacher-forced
+ * pass's hidden states whose next read depends on the values read so far (docs/protocol.md),
+ * then sign the verdict carrying (nonce, values).
  */
 export function proveVerdict(
   descriptor: ModelDescriptor,
@@ -38,7 +39,7 @@ export function proveVerdict(
     shape,
     descriptor.pow.positions,
     descriptor.pow.difficultyBits,
-    (positions) => pass.valuesAt(positions),
+    (position) => pass.valueAt(position),
     maxTries,
   );
   const verdict = signVerdict(
@@ -60,6 +61,8 @@ export interface PowAudit {
  * The PoW checker's audit of one verdict against its own teacher-forced pass over the same
  * submission (one pass audits every verdict on it): signature, target, then the values
  * themselves within the probe tolerance, so values invented without running the model fail.
+ * The walk is replayed with the verdict's own values (the auditor's differ by float noise, and
+ * would send the walk elsewhere); each claimed value must then match the auditor's at its place.
  */
 export function auditVerdictPow(
   descriptor: ModelDescriptor,
@@ -74,7 +77,7 @@ export function auditVerdictPow(
   if (!meetsDifficulty(powHash(v.verifier, v.submissionDigest, v.nonce, v.values), descriptor.pow.difficultyBits)) {
     return { ok: false, problem: 'difficulty', maxDeviation: 0 };
   }
-  const positions = powPositions(v.verifier, v.submissionDigest, v.nonce, descriptor.pow.positions, pass.shape(descriptor.layers));
+  const positions = powPositions(v.verifier, v.submissionDigest, v.nonce, v.values, pass.shape(descriptor.layers));
   const expected = pass.valuesAt(positions);
   let maxDeviation = 0;
   for (let i = 0; i < expected.length; i++) maxDeviation = Math.max(maxDeviation, Math.abs((v.values[i] as number) - (expected[i] as number)));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { probePositions, quantize, type ProbeShape } from './asli.probes';
+import { probePositions, quantize, type ProbeShape, u64Mod } from './asli.probes';
+import { readU64be } from './bytes';
 
 const shapeArb: fc.Arbitrary<ProbeShape> = fc.record({
   layers: fc.integer({ min: 1, max: 80 }),
@@ -63,5 +64,19 @@ describe('quantize', () => {
     expect(() => quantize(32768, 16)).toThrow(expect.objectContaining({ field: 'h' }));
     expect(() => quantize(NaN, 16)).toThrow(expect.objectContaining({ field: 'h' }));
     expect(() => quantize(1, -1)).toThrow(expect.objectContaining({ field: 'q' }));
+  });
+});
+
+describe('u64Mod', () => {
+  it('equals the BigInt u64be(h[at..at+8]) mod m for every modulus up to 2^32', () => {
+    fc.assert(
+      fc.property(seedArb, fc.integer({ min: 0, max: 24 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 2 ** 32 })), (h, at, m) => {
+        const big = Number(readU64be(h, at) % BigInt(m));
+        expect(u64Mod(h, at, m)).toBe(big);
+      }),
+    );
+    const ones = new Uint8Array(32).fill(255);
+    expect(u64Mod(ones, 0, 2 ** 32)).toBe(2 ** 32 - 1);
+    expect(u64Mod(ones, 0, 2 ** 32 - 1)).toBe(0);
   });
 });

@@ -215,13 +215,34 @@ def encode_result(task_hash: bytes, node: str, tokens: list[int], probes: list[d
     return out
 
 
-def pow_positions(verifier: str, digest: bytes, nonce: int, count: int, shape: dict) -> list[dict]:
-    prefix = bytes.fromhex(verifier[2:]) + digest + u64(nonce)
-    return [position_from_hash(k256(prefix + u32(i)), shape) for i in range(count)]
+def pow_start(verifier: str, digest: bytes, nonce: int) -> bytes:
+    return k256(b"aegis/pow/v2" + bytes.fromhex(verifier[2:]) + digest + u64(nonce))
 
 
-def pow_hash(verifier: str, digest: bytes, nonce: int, values: list[int]) -> bytes:
-    return k256(bytes.fromhex(verifier[2:]) + digest + u64(nonce) + b"".join(i32(v) for v in values))
+def pow_read(chain: bytes, i: int, shape: dict) -> dict:
+    p = position_from_hash(chain, shape)
+    if i == 0:
+        return {"layer": shape["layers"] - 1, "position": shape["positions"] - 1, "index": p["index"]}
+    if i % 4 != 0:
+        return {**p, "layer": shape["layers"] - 1}
+    return p
+
+
+def pow_walk(verifier: str, digest: bytes, nonce: int, count: int, shape: dict, value_at) -> tuple[list[dict], list[int], bytes]:
+    """The PoW walk: read i sits where chain value c_i says, c_{i+1} = keccak(c_i || i32(value_i))."""
+    chain = pow_start(verifier, digest, nonce)
+    positions, values = [], []
+    for i in range(count):
+        p = pow_read(chain, i, shape)
+        v = value_at(p)
+        positions.append(p)
+        values.append(v)
+        chain = k256(chain + i32(v))
+    return positions, values, chain
+
+
+def fake_value(p: dict) -> int:
+    return fake_hidden(p["layer"], p["position"], p["index"])
 
 
 def leading_zero_bits(h: bytes) -> int:
@@ -305,12 +326,10 @@ def main() -> None:
 
     pows = []
     verifier = identities[3]
-    for res, nonce in ((results[0], 0), (results[1], 5), (results[0], TWO64 - 1)):
+    for res, nonce, shape in ((results[0], 0, shapes[1]), (results[1], 5, shapes[1]), (results[0], TWO64 - 1, shapes[1]),
+                              (results[1], 7, shapes[2])):
         digest = bytes.fromhex(res["digest"][2:])
-        shape = shapes[1]
-        positions = pow_positions(verifier["address"], digest, nonce, 6, shape)
-        values = [fake_hidden(p["layer"], p["position"], p["index"]) for p in positions]
-        h = pow_hash(verifier["address"], digest, nonce, values)
+        positions, values, h = pow_walk(verifier["address"], digest, nonce, 6, shape, fake_value)
         pows.append({"verifier": verifier["address"], "submissionDigest": res["digest"], "nonce": str(nonce), "count": 6,
                      "shape": shape, "positions": positions, "values": values, "hash": hx(h),
                      "leadingZeroBits": leading_zero_bits(h)})
@@ -318,14 +337,12 @@ def main() -> None:
     digest = bytes.fromhex(results[0]["digest"][2:])
     nonce = 0
     while True:
-        positions = pow_positions(verifier["address"], digest, nonce, 4, shapes[0])
-        values = [fake_hidden(p["layer"], p["position"], p["index"]) for p in positions]
-        h = pow_hash(verifier["address"], digest, nonce, values)
+        positions, values, h = pow_walk(verifier["address"], digest, nonce, 4, shapes[0], fake_value)
         if leading_zero_bits(h) >= 8:
             break
         nonce += 1
     solved = {"verifier": verifier["address"], "submissionDigest": results[0]["digest"], "shape": shapes[0], "count": 4,
-              "bits": 8, "nonce": str(nonce), "tries": nonce + 1, "values": values, "hash": hx(h)}
+              "bits": 8, "nonce": str(nonce), "tries": nonce + 1, "positions": positions, "values": values, "hash": hx(h)}
 
     verdicts = []
     for res, kind, p in ((results[0], "ACCEPT", pows[0]), (results[1], "REJECT", pows[1]), (results[0], "ACCEPT", pows[2])):

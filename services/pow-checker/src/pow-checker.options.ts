@@ -3,7 +3,7 @@ import type { Address } from '@aegis/protocol';
 
 export interface PowCheckerOptions {
   readonly runtime: ModelRuntime;
-  /** Share of verdicts outside disputes whose values are recomputed (AEGIS_AUDIT_SHARE, default 0.25). */
+  /** Share of verdicts outside disputes whose values are recomputed (main.ts: requiredAuditShare, or AEGIS_AUDIT_SHARE if larger). */
   readonly auditShare: number;
   /** Stable per replica: names this process's own submission-cache group. */
   readonly instanceId: string;

@@ -56,7 +56,7 @@ describe('PowCheckService', () => {
     const d = runtime.descriptor;
     const shape = { layers: d.layers, positions: spec.promptTokens.length + signed.result.tokens.length - 1, hidden: d.hidden };
     let x = 1;
-    const sol = grindPow(k.address, signed.digest, shape, d.pow.positions, d.pow.difficultyBits, (ps) => ps.map(() => (x = (x * 48271) % 2147483647) % 1000));
+    const sol = grindPow(k.address, signed.digest, shape, d.pow.positions, d.pow.difficultyBits, () => (x = (x * 48271) % 2147483647) % 1000);
     return signVerdict({ submissionDigest: signed.digest, verifier: k.address, kind: VerdictKind.ACCEPT, nonce: sol.nonce, values: sol.values }, k);
   };
 

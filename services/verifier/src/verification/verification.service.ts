@@ -118,7 +118,7 @@ export class VerificationService {
     const d = this.options.runtime.descriptor;
     const random = this.options.random ?? Math.random;
     const shape = { layers: d.layers, positions: Math.max(1, work.spec.promptTokens.length + work.signed.result.tokens.length - 1), hidden: d.hidden };
-    const solution = grindPow(key.address, work.signed.digest, shape, d.pow.positions, d.pow.difficultyBits, (ps) => ps.map(() => Math.floor(random() * 2 ** 16) - 2 ** 15));
+    const solution = grindPow(key.address, work.signed.digest, shape, d.pow.positions, d.pow.difficultyBits, () => Math.floor(random() * 2 ** 16) - 2 ** 15);
     const verdict = signVerdict({ submissionDigest: work.signed.digest, verifier: key.address, kind: VerdictKind.ACCEPT, nonce: solution.nonce, values: solution.values }, key);
     return { verdict, reason: '' };
   }
