@@ -3,6 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { InProcessEventBus, PoisonMessageError, type BusRecord } from '@aegis/bus';
 import { decodeTopicMessage, TOPICS } from '@aegis/contracts';
 import { waitFor } from '@aegis/testing';
+import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcHealthStatus } from '../health';
@@ -83,6 +84,19 @@ describe('bootstrapService', () => {
     await probe.stop();
     expect(deadLetters[0]).toContain('refused by the test');
     expect(seen.keys).toEqual(['a']);
+  });
+
+  it('answers undecodable request bytes INVALID_ARGUMENT, not INTERNAL', async () => {
+    const service = await start();
+    const client = new Client(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const failure = await new Promise<{ code?: number; details?: string }>((resolve) =>
+      client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, garbage, (err) => resolve(err ?? {})),
+    );
+    client.close();
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(failure.details).toContain('request');
+    expect(await grpcHealthStatus(service.grpcPort)).toBe('SERVING');
   });
 
   it('on close: reports NOT_SERVING, finishes the record in hand before destroy hooks run', async () => {
