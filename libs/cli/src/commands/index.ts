@@ -20,6 +20,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'db', load: async () => (await import('./db.command')).registerDbCommand },
   { name: 'devnet', load: async () => (await import('./devnet.command')).registerDevnetCommand },
   { name: 'submit', load: async () => (await import('./submit.command')).registerSubmitCommand },
+  { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.
