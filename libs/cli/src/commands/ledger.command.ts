@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { databaseUrlFromEnv } from '../cli.env';
+import { refundOrphanEscrows } from '../ledger/escrow.refund';
 import { checkLedger, DEFAULT_SCHEMAS } from '../ledger/ledger.check';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -38,4 +39,26 @@ export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
       // A failed check is a failed command, so scripts and suites can gate on the exit status.
       if (!report.ok) process.exitCode = 1;
     });
+  ledger
+    .command('refund-escrows')
+    .description('give back every fee escrowed for a task ingress never stored (idempotent: one transaction per escrow)')
+    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
+    .option('--ledger-schema <name>', 'the ledger schema', DEFAULT_SCHEMAS.ledger)
+    .option('--ingress-schema <name>', 'the ingress schema (tasks)', DEFAULT_SCHEMAS.ingress)
+    .option('--min-age-seconds <n>', 'only escrows at least this old (a submission in flight escrows before it stores its task)', parseSeconds, 3_600)
+    .option('--json', 'print the refunds as one JSON line')
+    .action(async (opts: SchemaOpts & { minAgeSeconds: number }) => {
+      const refunds = await refundOrphanEscrows(urlOf(opts), { ledger: opts.ledgerSchema, ingress: opts.ingressSchema }, { minAgeSeconds: opts.minAgeSeconds });
+      const count = (o: string): number => refunds.filter((r) => r.outcome === o).length;
+      const summary = { refunded: count('applied'), replayed: count('replayed'), refused: count('refused'), refunds };
+      if (opts.json) printJsonResult(summary);
+      else process.stdout.write(`refunded ${summary.refunded}, already refunded ${summary.replayed}, refused ${summary.refused}\n`);
+      if (summary.refused > 0) process.exitCode = 1;
+    });
 };
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress schema's migrations live with the service that owns it
 import { ingressDataSource } from '../../../../services/ingress/src/index';
+import { refundOrphanEscrows } from './escrow.refund';
 import { checkLedger, type LedgerCheckSchemas } from './ledger.check';
 
 const url = testDatabaseUrl();
@@ -48,6 +49,31 @@ describe('checkLedger on real Postgres', () => {
     await sql(`DROP SCHEMA IF EXISTS "${schemas.ledger}" CASCADE; DROP SCHEMA IF EXISTS "${schemas.ingress}" CASCADE`);
   });
 
+  it('refunds an escrow whose task was never stored, once, leaving tasks in flight alone', async () => {
+    const now = new Date();
+    const payer = `0x${'c2'.repeat(20)}`;
+    await ledger.apply({ kind: 'deposit', key: 'refund-d', address: payer, amount: 500n }, now);
+    const [stored, lost] = [hash('b1'), hash('b2')];
+    for (const task of [stored, lost]) await ledger.apply({ kind: 'escrow-fee', key: `e-${task}`, taskId: task, client: payer, amount: 200n }, now);
+    await storeTask(schemas.ingress, stored, TaskStatus.QUEUED);
+    const young = await refundOrphanEscrows(url, schemas, { minAgeSeconds: 3_600 });
+    expect(young).toEqual([]);
+    const later = new Date(now.getTime() + 2 * 3_600_000);
+    const refunds = await refundOrphanEscrows(url, schemas, { minAgeSeconds: 3_600, now: later });
+    expect(refunds).toEqual([{ taskHash: lost, client: payer, amount: 200n, outcome: 'applied' }]);
+    expect(await ledger.balance(`free:${payer}`)).toBe(300n);
+    expect(await ledger.balance(`escrow:${lost}`)).toBe(0n);
+    expect(await ledger.balance(`escrow:${stored}`)).toBe(200n);
+    expect(await refundOrphanEscrows(url, schemas, { minAgeSeconds: 3_600, now: later })).toEqual([]);
+    // Replaying the refund itself (a crash after COMMIT, before the report) changes nothing.
+    const replay = await ledger.apply({ kind: 'refund-escrow', key: `refund-escrow/e-${lost}`, taskId: lost, client: payer, amount: 200n }, later);
+    expect(replay.applied).toBe(false);
+    expect(await ledger.balance(`free:${payer}`)).toBe(300n);
+    const report = await checkLedger(url, schemas);
+    expect(report.orphanEscrows).toEqual([]);
+    expect(report.balances).toBe(report.minted);
+  });
+
   it('passes a sound ledger, then names each kind of violation', async () => {
     const now = new Date();
     await ledger.apply({ kind: 'deposit', key: 'd', address: client, amount: 1_000n }, now);
@@ -60,7 +86,7 @@ describe('checkLedger on real Postgres', () => {
     await ledger.apply({ kind: 'payout-fee', key: `p-${decided}`, taskId: decided, submitter: node, verifiers: [], submitterShareBps: 10_000 }, now);
 
     const sound = await checkLedger(url, schemas);
-    expect(sound).toEqual({ ok: true, minted: 1_000n, balances: 1_000n, negative: [], unreconciled: [], orphanEscrows: [], unpaidEscrows: [] });
+    expect(sound).toEqual({ ok: true, minted: 1_500n, balances: 1_500n, negative: [], unreconciled: [], orphanEscrows: [], unpaidEscrows: [] });
 
     // An escrow with no task, and a decided task whose payout is missing (undone by hand here).
     await ledger.apply({ kind: 'escrow-fee', key: `e-${orphan}`, taskId: orphan, client, amount: 100n }, now);

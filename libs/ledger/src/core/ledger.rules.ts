@@ -123,6 +123,7 @@ export function planReadsOf(cmd: LedgerCommand): PlanReads {
           dispute: cmd.disputeId,
         };
       case 'escrow-fee':
+      case 'refund-escrow':
         return { accounts: [accountId.free(cmd.client), accountId.escrow(cmd.taskId)] };
       case 'payout-fee':
         return {
@@ -244,6 +245,10 @@ function planValid(cmd: LedgerCommand, view: LedgerView, now: Date, rules: Ledge
 
     case 'escrow-fee':
       out.move(debit(view, accountId.free(cmd.client), cmd.amount, 'client', 'amount'), accountId.escrow(cmd.taskId), cmd.amount);
+      return { command: cmd, postings: out.list, minted: 0n };
+
+    case 'refund-escrow':
+      out.move(debit(view, accountId.escrow(cmd.taskId), cmd.amount, 'taskId', 'amount'), accountId.free(cmd.client), cmd.amount);
       return { command: cmd, postings: out.list, minted: 0n };
 
     case 'payout-fee': {

@@ -102,6 +102,17 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       expect(await sut.balance(accountId.free(a))).toBe(MAX_AMOUNT);
     });
 
+    it('refunds an escrow to its client, never more than it holds', async () => {
+      await sut.apply(deposit(a, 1_000n), at(0));
+      await sut.apply({ kind: 'escrow-fee', key: k(), taskId: 'r1', client: a, amount: 400n }, at(0));
+      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'r1', client: a, amount: 401n }, LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount');
+      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'none', client: a, amount: 1n }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'taskId');
+      await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(1));
+      await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(2));
+      expect(await sut.balance(accountId.free(a))).toBe(1_000n);
+      expect(await sut.balance(accountId.escrow('r1'))).toBe(0n);
+    });
+
     it('refuses debits from unknown accounts and beyond the balance', async () => {
       await expectRefused(sut, stake(a, 1n), LedgerErrorCode.UNKNOWN_ACCOUNT, 'address');
       await sut.apply(deposit(a, 100n), at(0));
