@@ -5,7 +5,6 @@ import { migrateLedger, PgLedger } from '@aegis/ledger';
 import { testDatabaseUrl } from '@aegis/testing';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress schema's migrations live with the service that owns it
 import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { refundOrphanEscrows } from './escrow.refund';
 import { checkLedger, type LedgerCheckSchemas } from './ledger.check';
