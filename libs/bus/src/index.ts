@@ -16,3 +16,4 @@ export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism }
 export { SendCoalescer } from './kafka/send.coalescer';
 export { BatchRunner } from './batch.runner';
 export { withTimeout } from './with-timeout';
+export { recordKeyProblem } from './record-keys';

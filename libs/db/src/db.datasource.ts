@@ -41,6 +41,11 @@ export function parseSchemaName(schema: string, field = 'schema'): string {
   return schema;
 }
 
+/** How long a call waits for a pooled connection before it fails. */
+export const POOL_CONNECT_TIMEOUT_MS = 5_000;
+/** How long one query may run, seen from the client, before it fails (migrations included). */
+export const QUERY_TIMEOUT_MS = 120_000;
+
 /**
  * The one way a DataSource is built in this project. `synchronize` is always off: the schema comes
  * from migrations only, run by `aegis db migrate` (a Helm hook Job), never at service start.
@@ -63,7 +68,10 @@ export function buildDataSource(config: DataSourceConfig): DataSource {
     synchronize: false,
     logging: false,
     applicationName: config.applicationName ?? `aegis-${schema}`,
-    extra: { max: poolSize },
+    // Deadlines on every database call: waiting for a pooled connection (Postgres down, pool
+    // exhausted) and each query on the client side (a partition that leaves a socket open).
+    // Either fails the call, which the gRPC layer answers UNAVAILABLE, instead of hanging it.
+    extra: { max: poolSize, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS },
   });
 }
 

@@ -8,6 +8,8 @@ import { waitFor } from '@aegis/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBusServer, RethrowToTransportFilter } from './event-bus.server';
 
+/** Task hashes: the only keys aegis.tasks.v1 accepts. */
+const [K1, BAD, GOOD] = ['01', '0b', '06'].map((b) => `0x${b.repeat(32)}`) as [string, string, string];
 /** What the controller saw, shared with the test through the module. */
 const seen: { key: string; attempt: number }[] = [];
 const effects = new Set<string>();
@@ -47,9 +49,9 @@ describe('EventBusServer', () => {
   it('retries a handler that failed instead of dropping the record', async () => {
     const bus = new InProcessEventBus({ topics: Object.values(TOPICS) });
     await start(bus);
-    await bus.publish(TOPICS.tasks, 'k1', Buffer.from('flaky'));
-    await waitFor('effect of the flaky record', () => effects.has('k1'));
-    expect(seen.filter((s) => s.key === 'k1').map((s) => s.attempt)).toEqual([1, 2]);
+    await bus.publish(TOPICS.tasks, K1, Buffer.from('flaky'));
+    await waitFor('effect of the flaky record', () => effects.has(K1));
+    expect(seen.filter((s) => s.key === K1).map((s) => s.attempt)).toEqual([1, 2]);
   });
 
   it('dead-letters a poison record and keeps handling the partition', async () => {
@@ -57,11 +59,11 @@ describe('EventBusServer', () => {
     const dead: BusRecord[] = [];
     await bus.subscribe({ topics: [TOPICS.deadLetter], groupId: 'dlq-reader', handler: async (r) => void dead.push(r) });
     await start(bus);
-    await bus.publish(TOPICS.tasks, 'bad', Buffer.from('poison'));
-    await bus.publish(TOPICS.tasks, 'good', Buffer.from('fine'));
-    await waitFor('the record after the poison one', () => effects.has('good'));
+    await bus.publish(TOPICS.tasks, BAD, Buffer.from('poison'));
+    await bus.publish(TOPICS.tasks, GOOD, Buffer.from('fine'));
+    await waitFor('the record after the poison one', () => effects.has(GOOD));
     await waitFor('the dead letter', () => dead.length === 1);
-    expect(effects.has('bad')).toBe(false);
-    expect(seen.filter((s) => s.key === 'bad')).toHaveLength(1);
+    expect(effects.has(BAD)).toBe(false);
+    expect(seen.filter((s) => s.key === BAD)).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
-import type { BusRecord, DeliveryOrdering, EventBus, RetryPolicy, Subscription } from '@aegis/bus';
+import { type BusRecord, type DeliveryOrdering, type EventBus, PoisonMessageError, recordKeyProblem, type RetryPolicy, type Subscription } from '@aegis/bus';
 
 /**
  * A NestJS transport over the project's EventBus port, so handlers are plain
@@ -44,6 +44,9 @@ export class EventBusServer extends Server implements CustomTransportStrategy {
   private async dispatch(record: BusRecord): Promise<void> {
     const handler = this.messageHandlers.get(record.topic);
     if (!handler) throw new Error(`no handler for topic ${record.topic}`);
+    // Checked once here for every consumer: a handler never sees a record keyed against the rules.
+    const keyProblem = recordKeyProblem(record.topic, record.key);
+    if (keyProblem !== undefined) throw new PoisonMessageError('invalid', 'key', keyProblem);
     const out: unknown = await handler(record);
     if (isObservable(out)) await lastValueFrom(out as Observable<unknown>, { defaultValue: undefined });
   }

@@ -2,6 +2,7 @@ import { type Client, credentials, loadPackageDefinition, Server, ServerCredenti
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import { StrictDecodingServer } from './bootstrap/malformed-request';
 
 export { healthProtoPath };
 
@@ -27,7 +28,7 @@ export class ServiceHealth {
 
 /** A bare gRPC server exposing only health and reflection, for services that serve no API. */
 export async function startHealthServer(health: ServiceHealth, host: string, port: number): Promise<{ server: Server; port: number }> {
-  const server = new Server();
+  const server = new StrictDecodingServer();
   health.attach(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

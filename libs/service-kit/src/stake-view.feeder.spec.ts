@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type BusRecord, type EventBus, InProcessEventBus } from '@aegis/bus';
-import { ALL_TOPICS, createTopicMessage, encodeTopicMessage, LedgerOutcome, StakeView, TOPICS } from '@aegis/contracts';
+import { ALL_TOPICS, createTopicMessage, decodeTopicMessage, encodeTopicMessage, LedgerOutcome, StakeView, TOPICS } from '@aegis/contracts';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { waitFor } from '@aegis/testing';
@@ -11,10 +11,10 @@ import { feedStakeView, stakeViewProviders } from './stake-view.feeder';
 const address = (n: number): string => `0x${n.toString(16).padStart(40, '0')}`;
 const VIEW = Symbol('test.stake-view');
 
-function stakeEvent(sequence: bigint, node: string, delta: bigint): Uint8Array {
+function stakeEvent(sequence: bigint, node: string, delta: bigint, outcome = LedgerOutcome.APPLIED): Uint8Array {
   const event = createTopicMessage(TOPICS.stakeEvents, {
     idempotencyKey: `k${sequence}`,
-    outcome: LedgerOutcome.APPLIED,
+    outcome,
     entry: { sequence, idempotencyKey: `k${sequence}`, postings: [{ account: `stake:${node}`, delta: delta.toString() }] },
   });
   return encodeTopicMessage(TOPICS.stakeEvents, event);
@@ -54,6 +54,26 @@ describe('stake view feed', () => {
     await bus.publish(TOPICS.stakeEvents, 'k9', stakeEvent(9n, address(7), 60n));
     await waitFor('the later stake', () => view.isActive(address(7) as `0x${string}`));
     await feed.subscription.stop();
+  });
+
+  it('dead-letters a stake event with outcome UNSPECIFIED instead of skipping it silently', async () => {
+    bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    const deadLetters: string[] = [];
+    const probe = await bus.subscribe({
+      topics: [TOPICS.deadLetter],
+      groupId: 'test.dlq',
+      handler: async (r) => void deadLetters.push(decodeTopicMessage(TOPICS.deadLetter, r.value).detail),
+    });
+    await bus.publish(TOPICS.stakeEvents, 'k1', stakeEvent(1n, address(1), 100n, LedgerOutcome.UNSPECIFIED));
+    await bus.publish(TOPICS.stakeEvents, 'k2', stakeEvent(2n, address(2), 100n));
+    const view = new StakeView(50n);
+    const feed = await feedStakeView(bus, view, 'test.feed');
+    await feed.caughtUp;
+    await waitFor('the dead letter', () => deadLetters.length === 1);
+    expect(deadLetters[0]).toContain('outcome');
+    expect(view.activeNodes().map((n) => n.address)).toEqual([address(2)]);
+    await feed.subscription.stop();
+    await probe.stop();
   });
 
   it('is caught up at once on an empty topic', async () => {

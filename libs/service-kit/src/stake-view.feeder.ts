@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, type Subscription, withTimeout } from '@aegis/bus';
-import { StakeView, TOPICS } from '@aegis/contracts';
+import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, recordKeyProblem, type Subscription, withTimeout } from '@aegis/bus';
+import { LedgerOutcome, StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS } from './bootstrap/service-kit.constants';
 
 export interface StakeViewFeedHandle {
@@ -38,7 +38,13 @@ export async function feedStakeView(
       if (behind.size === 0) markCaughtUp();
     }
   };
-  const fold = decodingHandler(TOPICS.stakeEvents, async (event) => void view.apply(event));
+  const fold = decodingHandler(TOPICS.stakeEvents, async (event, record) => {
+    const keyProblem = recordKeyProblem(TOPICS.stakeEvents, record.key);
+    if (keyProblem !== undefined) throw new PoisonMessageError('invalid', 'key', keyProblem);
+    // docs/events.md: UNSPECIFIED (or a value this build does not know) is invalid, not ignorable.
+    if (!KNOWN_OUTCOMES.has(event.outcome)) throw new PoisonMessageError('invalid', 'outcome', `not a known LedgerOutcome: ${event.outcome}`);
+    view.apply(event);
+  });
   const subscription = await bus.subscribe({
     topics: [topic],
     groupId,
@@ -56,6 +62,8 @@ export async function feedStakeView(
   });
   return { subscription, caughtUp };
 }
+
+const KNOWN_OUTCOMES = new Set<number>(Object.values(LedgerOutcome).filter((v): v is number => typeof v === 'number' && v !== LedgerOutcome.UNSPECIFIED));
 
 /** How long a service start waits for its stake view (a failed start restarts the pod, which retries). */
 export const STAKE_VIEW_CATCH_UP_TIMEOUT_MS = 120_000;

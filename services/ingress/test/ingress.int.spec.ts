@@ -193,7 +193,8 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     expect(Buffer.from(task.taskHash).toString('hex')).toBe(expected);
     expect(task.spec?.nonce).toBe(42n);
     expect(await rows('tasks')).toBe(1);
-    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n)).toBe(0);
+    // Marked sent after the answer, by the publish that runs on without the caller.
+    await waitFor('every outbox row marked sent', async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0);
     const account = await new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`).unary<{ account: { free: string } }>('GetAccount', {
       address: Buffer.from(client.address.slice(2), 'hex'),
     });
@@ -245,7 +246,8 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     for (const hash of hashes) {
       expect(await dataSource.query(`SELECT status FROM "${schema}".task_status WHERE task_hash = $1`, [hash])).toEqual([{ status: TaskStatus.QUEUED }]);
     }
-    expect(Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n)).toBe(0);
+    // Marked sent after the answer, by the publish that runs on without the caller.
+    await waitFor('every outbox row marked sent', async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0);
     const account = await ledgerApi.unary<{ account: { free: string } }>('GetAccount', { address: Buffer.from(rich.address.slice(2), 'hex') });
     expect(account.account.free).toBe(String(2n * FEE));
     ledgerApi.close();
@@ -373,6 +375,23 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     await waitFor('the relayed task', () => published.length === before + 1);
     expect(published.at(-1)?.key).toBe(hash);
     expect(await repository.unsent(0, 10)).toEqual([]);
+  });
+
+  it('answers OK once the task is committed although the broker hangs; the relay publishes it later', async () => {
+    const before = published.length;
+    // The ledger shares this bus: only ingress's task records hang, as they would on a dead broker.
+    const publishBatch = bus.publishBatch.bind(bus);
+    const hang = vi
+      .spyOn(bus, 'publishBatch')
+      .mockImplementation((records) => (records.some((r) => r.topic === TOPICS.tasks) ? new Promise(() => undefined) : publishBatch(records)));
+    const request = submitRequest(specWire({ nonce: '4242' }));
+    const answer = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request, 3_000).finally(() => hang.mockRestore());
+    expect(answer.status).toBe('TASK_STATUS_QUEUED');
+    const hash = `0x${answer.taskHash.toString('hex')}`;
+    const repository = sut.app.get(TasksRepository);
+    expect((await repository.unsent(0, 10)).map((r) => r.key)).toContain(hash);
+    await sut.app.get(OutboxRelay).runOnce(0);
+    await waitFor('the relayed task', () => published.slice(before).some((r) => r.key === hash));
   });
 
   it('re-offers a task that stayed QUEUED or SUBMITTED too long, once per idle period', async () => {

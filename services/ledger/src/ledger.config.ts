@@ -1,6 +1,9 @@
 import { commonEnvSchema, env } from '@aegis/config';
 import { z } from 'zod';
 
+/** 10^24 base units: a million tokens of 18 decimals, far above any task fee, far below a stake. */
+export const DEFAULT_MAX_ESCROW_FEE = 10n ** 24n;
+
 /** Everything the ledger service reads from its environment (docs/conventions.md). */
 export const ledgerEnvSchema = z.object({
   ...commonEnvSchema.shape,
@@ -8,6 +11,8 @@ export const ledgerEnvSchema = z.object({
   AEGIS_GRPC_PORT: env.port(50052),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   AEGIS_UNBONDING_SECONDS: z.coerce.number().int().min(0, 'must be a non-negative integer').default(604_800),
+  /** The largest fee one EscrowFee may lock (base units). */
+  AEGIS_MAX_ESCROW_FEE: env.amount(DEFAULT_MAX_ESCROW_FEE),
   /** The devnet faucet (StakeLedger.Deposit); off unless asked for. */
   AEGIS_LEDGER_FAUCET: z
     .enum(['true', 'false', '1', '0'])
@@ -22,8 +27,10 @@ export interface LedgerConfig {
   readonly minStake: bigint;
   readonly unbondingSeconds: number;
   readonly faucet: boolean;
+  /** The largest fee one escrow may lock; DEFAULT_MAX_ESCROW_FEE when absent. */
+  readonly maxEscrowFee?: bigint;
 }
 
 export function ledgerConfigFromEnv(e: LedgerEnv): LedgerConfig {
-  return { minStake: e.AEGIS_MIN_STAKE, unbondingSeconds: e.AEGIS_UNBONDING_SECONDS, faucet: e.AEGIS_LEDGER_FAUCET };
+  return { minStake: e.AEGIS_MIN_STAKE, unbondingSeconds: e.AEGIS_UNBONDING_SECONDS, faucet: e.AEGIS_LEDGER_FAUCET, maxEscrowFee: e.AEGIS_MAX_ESCROW_FEE };
 }

@@ -187,6 +187,16 @@ describe(name, () => {
     expect(ok.account.free).toBe('4900');
   });
 
+  it('refuses a fee above the largest one (AEGIS_MAX_ESCROW_FEE), naming amount, locking nothing', async () => {
+    const taskHash = keccak256(utf8('task-too-dear'));
+    const before = await repository.checkInvariant();
+    const tooDear = (10n ** 24n + 1n).toString();
+    const refused = await statusOf(client.unary('EscrowFee', { taskHash: Buffer.from(taskHash), client: addr(alice), amount: tooDear, clientSignature: Buffer.from(alice.sign(taskHash)) }));
+    expect(refused.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(refused.message).toContain('amount');
+    expect(await repository.checkInvariant()).toEqual(before);
+  });
+
   it('EscrowFees answers each escrow as EscrowFee would have alone, and refuses a malformed list as a whole', async () => {
     const taskOf = (n: number): Buffer => Buffer.from(keccak256(utf8(`batch-task-${n}`)));
     const escrow = (n: number, payer = alice, signer = payer) => ({ taskHash: taskOf(n), client: addr(payer), amount: '100', clientSignature: Buffer.from(signer.sign(taskOf(n))) });
@@ -250,21 +260,23 @@ describe(name, () => {
     const send = (key: string, message: ReturnType<typeof createTopicMessage<typeof TOPICS.ledgerCommands>>) =>
       bus.publish(TOPICS.ledgerCommands, key, encodeTopicMessage(TOPICS.ledgerCommands, message));
     const disputeId = keccak256(utf8('dispute-1'));
+    // Ledger commands are keyed by the address or id they are about (docs/events.md).
+    const key = `0x${Buffer.from(disputeId).toString('hex')}`;
     const open = createTopicMessage(TOPICS.ledgerCommands, {
       idempotencyKey: 'open:1',
       command: { case: 'openDispute', value: { disputeId, accused: addr(alice) } },
     });
-    await send('k', open);
-    await send('k', open);
-    await send('k', createTopicMessage(TOPICS.ledgerCommands, {
+    await send(key, open);
+    await send(key, open);
+    await send(key, createTopicMessage(TOPICS.ledgerCommands, {
       idempotencyKey: 'liq:bob',
       command: { case: 'liquidate', value: { disputeId: keccak256(utf8('no such dispute')), address: addr(bob) } },
     }));
-    await send('k', createTopicMessage(TOPICS.ledgerCommands, {
+    await send(key, createTopicMessage(TOPICS.ledgerCommands, {
       idempotencyKey: 'bad',
       command: { case: 'stake', value: { address: new Uint8Array(3), amount: '1' } },
     }));
-    await bus.publish(TOPICS.ledgerCommands, 'k', Uint8Array.of(0xff, 0xff, 0xff));
+    await bus.publish(TOPICS.ledgerCommands, key, Uint8Array.of(0xff, 0xff, 0xff));
     await waitFor('two dead letters', () => deadLetters.length === 2);
     const mine = events.filter((e) => e.idempotencyKey === 'open:1' || e.idempotencyKey === 'liq:bob');
     expect(mine.map((e) => [e.idempotencyKey, e.outcome])).toEqual([

@@ -25,6 +25,7 @@ import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
 import { partitionEndOffsets, withAdmin } from './kafka.admin';
 import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { isFatalProducerError } from './producer-fatal';
 import { SendCoalescer } from './send.coalescer';
 
 export interface KafkaEventBusOptions extends KafkaConnectionOptions {
@@ -61,7 +62,9 @@ export const DEFAULT_FETCH_MIN_BYTES = 1;
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** How many times a wedged producer was replaced (a metric for operators and tests). */
+  producerRecreations = 0;
   private readonly sender: SendCoalescer<OutgoingRecord>;
   private producerReady: Promise<void> | undefined;
   private readonly subscriptions = new Set<Subscription>();
@@ -73,7 +76,12 @@ export class KafkaEventBus implements EventBus {
     checkIntegerOption(options.fetchMinBytes, 'fetchMinBytes', 1, 16 * 1024 * 1024);
     this.kafka = new Kafka(kafkaClientConfig(options));
     this.logger = options.logger ?? SILENT_LOGGER;
-    this.producer = this.kafka.producer({
+    this.producer = this.newProducer();
+    this.sender = new SendCoalescer((records) => this.send(records));
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -81,7 +89,21 @@ export class KafkaEventBus implements EventBus {
       // Bounded, unlike kafkajs's idempotent default (forever): a missing topic must surface.
       retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
     });
-    this.sender = new SendCoalescer((records) => this.send(records));
+  }
+
+  /**
+   * Replaces a producer the broker no longer accepts (isFatalProducerError). Safe here: the
+   * SendCoalescer runs one send at a time, so no request of the old producer is in flight. The
+   * failed send still fails; its caller retries it (the outboxes), and a record the broker did
+   * keep comes twice, which consumers absorb (they are idempotent).
+   */
+  private async recreateProducer(err: unknown): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerReady = undefined;
+    this.producerRecreations += 1;
+    this.logger.warn({ err: errorText(err), recreations: this.producerRecreations }, 'kafka producer wedged; replaced it with a new producer id');
+    await old.disconnect().catch(() => undefined);
   }
 
   async publish(topic: string, key: string, value: Uint8Array, headers?: RecordHeaders): Promise<void> {
@@ -111,6 +133,7 @@ export class KafkaEventBus implements EventBus {
       await this.connectProducer();
       await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
     } catch (err) {
+      if (isFatalProducerError(err) && !this.closed) await this.recreateProducer(err);
       throw new BusError(BusErrorCode.PUBLISH_FAILED, 'topic', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`, {
         cause: err,
       });

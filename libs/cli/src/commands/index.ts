@@ -28,6 +28,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'withdraw', load: async () => (await import('./money.command')).registerWithdrawCommand },
   { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
   { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
+  { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.

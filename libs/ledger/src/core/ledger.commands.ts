@@ -45,6 +45,13 @@ export interface PayoutFeeCommand extends Keyed {
   submitterShareBps: number;
 }
 
+/**
+ * An escrow whose task will never be settled (ingress never stored it, or never accepted it)
+ * back to the client who paid it: `amount` of escrow -> client free. The operator's repair for
+ * money that would otherwise stay locked (`aegis ledger refund-escrows`).
+ */
+export interface RefundEscrowCommand extends Keyed { kind: 'refund-escrow'; taskId: string; client: string; amount: bigint }
+
 export type LedgerCommand =
   | DepositCommand
   | StakeCommand
@@ -55,7 +62,8 @@ export type LedgerCommand =
   | LiquidateCommand
   | DistributePoolCommand
   | EscrowFeeCommand
-  | PayoutFeeCommand;
+  | PayoutFeeCommand
+  | RefundEscrowCommand;
 
 export type LedgerCommandKind = LedgerCommand['kind'];
 
@@ -70,6 +78,7 @@ export const LEDGER_COMMAND_KINDS: readonly LedgerCommandKind[] = [
   'distribute-pool',
   'escrow-fee',
   'payout-fee',
+  'refund-escrow',
 ];
 
 type Fields = Record<string, unknown>;
@@ -108,6 +117,8 @@ export function parseLedgerCommand(input: unknown): LedgerCommand {
         client: parseAddress(f.client, 'client'),
         amount: amountField(f, 'amount'),
       };
+    case 'refund-escrow':
+      return { kind, key, taskId: parseRef(f.taskId, 'taskId'), client: parseAddress(f.client, 'client'), amount: amountField(f, 'amount') };
     case 'payout-fee':
       return {
         kind,

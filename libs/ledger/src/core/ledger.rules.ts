@@ -1,5 +1,5 @@
 import { accountId, TREASURY } from './ledger.accounts';
-import { parseAmount } from './ledger.amount';
+import { MAX_AMOUNT, MAX_AMOUNT_DIGITS, parseAmount } from './ledger.amount';
 import { BPS_DENOMINATOR, LedgerCommand, parseLedgerCommand } from './ledger.commands';
 import { LedgerError, LedgerErrorCode } from './ledger.errors';
 
@@ -123,6 +123,7 @@ export function planReadsOf(cmd: LedgerCommand): PlanReads {
           dispute: cmd.disputeId,
         };
       case 'escrow-fee':
+      case 'refund-escrow':
         return { accounts: [accountId.free(cmd.client), accountId.escrow(cmd.taskId)] };
       case 'payout-fee':
         return {
@@ -154,9 +155,15 @@ export function planParsedTransition(cmd: LedgerCommand, view: LedgerView, now: 
 function planValid(cmd: LedgerCommand, view: LedgerView, now: Date, rules: LedgerRules): LedgerTransition {
   const out = new Postings();
   switch (cmd.kind) {
-    case 'deposit':
+    case 'deposit': {
+      // Each amount fits NUMERIC(78,0) on its own; the balance it lands on must still fit after.
+      const balance = view.balance(accountId.free(cmd.address)) ?? 0n;
+      if (balance + cmd.amount > MAX_AMOUNT) {
+        throw new LedgerError(LedgerErrorCode.INVALID_AMOUNT, 'amount', `would take ${accountId.free(cmd.address)} (${balance}) past ${MAX_AMOUNT_DIGITS} digits`);
+      }
       out.add(accountId.free(cmd.address), cmd.amount);
       return { command: cmd, postings: out.list, minted: cmd.amount };
+    }
 
     case 'stake':
       out.move(debit(view, accountId.free(cmd.address), cmd.amount, 'address', 'amount'), accountId.stake(cmd.address), cmd.amount);
@@ -238,6 +245,10 @@ function planValid(cmd: LedgerCommand, view: LedgerView, now: Date, rules: Ledge
 
     case 'escrow-fee':
       out.move(debit(view, accountId.free(cmd.client), cmd.amount, 'client', 'amount'), accountId.escrow(cmd.taskId), cmd.amount);
+      return { command: cmd, postings: out.list, minted: 0n };
+
+    case 'refund-escrow':
+      out.move(debit(view, accountId.escrow(cmd.taskId), cmd.amount, 'taskId', 'amount'), accountId.free(cmd.client), cmd.amount);
       return { command: cmd, postings: out.list, minted: 0n };
 
     case 'payout-fee': {

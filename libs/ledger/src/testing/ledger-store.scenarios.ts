@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountId, TREASURY } from '../core/ledger.accounts';
+import { MAX_AMOUNT } from '../core/ledger.amount';
 import type { LedgerCommand } from '../core/ledger.commands';
 import { LedgerError, LedgerErrorCode } from '../core/ledger.errors';
 import type { BatchItemOutcome, LedgerStore } from '../core/ledger.store';
@@ -92,6 +93,24 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       await expectRefused(sut, deposit('0x1234', 1n), LedgerErrorCode.INVALID_ADDRESS, 'address');
       await expectRefused(sut, { kind: 'mint', key: k(), address: a } as unknown as LedgerCommand, LedgerErrorCode.INVALID_COMMAND, 'kind');
       await expectRefused(sut, { kind: 'deposit', key: '', address: a, amount: 1n }, LedgerErrorCode.INVALID_COMMAND, 'key');
+    });
+
+    it('refuses a deposit that would take a balance past NUMERIC(78,0), naming amount, changing nothing', async () => {
+      await sut.apply(deposit(a, MAX_AMOUNT - 1n), at(0));
+      await expectRefused(sut, deposit(a, 2n), LedgerErrorCode.INVALID_AMOUNT, 'amount');
+      await sut.apply(deposit(a, 1n), at(0));
+      expect(await sut.balance(accountId.free(a))).toBe(MAX_AMOUNT);
+    });
+
+    it('refunds an escrow to its client, never more than it holds', async () => {
+      await sut.apply(deposit(a, 1_000n), at(0));
+      await sut.apply({ kind: 'escrow-fee', key: k(), taskId: 'r1', client: a, amount: 400n }, at(0));
+      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'r1', client: a, amount: 401n }, LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount');
+      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'none', client: a, amount: 1n }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'taskId');
+      await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(1));
+      await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(2));
+      expect(await sut.balance(accountId.free(a))).toBe(1_000n);
+      expect(await sut.balance(accountId.escrow('r1'))).toBe(0n);
     });
 
     it('refuses debits from unknown accounts and beyond the balance', async () => {

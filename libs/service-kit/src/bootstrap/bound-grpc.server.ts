@@ -1,9 +1,11 @@
-import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
+import { ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
+import { StrictDecodingServer } from './malformed-request';
 
 /**
- * Nest's gRPC transport, except that it records the port it bound: with port 0 (tests, the
- * devnet) the OS picks one and callers need to know which.
+ * Nest's gRPC transport, except that it records the port it bound (with port 0, in tests and
+ * the devnet, the OS picks one and callers need to know which) and answers undecodable requests
+ * INVALID_ARGUMENT (StrictDecodingServer).
  */
 export class BoundGrpcServer extends ServerGrpc {
   private bound: Promise<number>;
@@ -19,8 +21,8 @@ export class BoundGrpcServer extends ServerGrpc {
     return this.bound;
   }
 
-  override async createClient(): Promise<Server> {
-    const server = new Server({
+  override async createClient(): Promise<StrictDecodingServer> {
+    const server = new StrictDecodingServer({
       ...(this.grpcOptions.channelOptions ?? {}),
       'grpc.max_receive_message_length': this.grpcOptions.maxReceiveMessageLength ?? 4 * 1024 * 1024,
     });

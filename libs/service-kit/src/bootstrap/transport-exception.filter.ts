@@ -3,14 +3,16 @@ import { RpcException } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { type Observable, throwError } from 'rxjs';
+import { isDependencyUnavailable } from './dependency-unavailable';
 
 /**
  * The one global filter of a hybrid app (gRPC API + bus consumers), since Nest applies global
  * filters to every transport:
  * - bus records: the error goes back to the bus unchanged (retry, or dead-letter for a
  *   PoisonMessageError), as RethrowToTransportFilter does;
- * - gRPC calls: an RpcException's `{ code, message }` goes to grpc-js as the status; anything else
- *   is a bug, logged here and answered INTERNAL without leaking its message.
+ * - gRPC calls: an RpcException's `{ code, message }` goes to grpc-js as the status; a dependency
+ *   that cannot be reached (Postgres down) is UNAVAILABLE, which clients retry; anything else is
+ *   a bug, logged here and answered INTERNAL without leaking its message.
  */
 @Catch()
 export class TransportExceptionFilter implements RpcExceptionFilter<unknown> {
@@ -22,6 +24,10 @@ export class TransportExceptionFilter implements RpcExceptionFilter<unknown> {
       const error = exception.getError();
       if (typeof error === 'object' && error !== null && 'code' in error) return throwError(() => error);
       return throwError(() => ({ code: GrpcStatus.UNKNOWN, message: String(typeof error === 'string' ? error : exception.message) }));
+    }
+    if (isDependencyUnavailable(exception)) {
+      this.logger.warn({ err: exception instanceof Error ? exception.message : String(exception) }, 'dependency unavailable in gRPC handler');
+      return throwError(() => ({ code: GrpcStatus.UNAVAILABLE, message: 'a dependency is unavailable; retry with backoff' }));
     }
     this.logger.error({ err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error in gRPC handler');
     return throwError(() => ({ code: GrpcStatus.INTERNAL, message: 'internal error' }));

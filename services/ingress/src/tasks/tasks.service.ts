@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventBus, OutgoingRecord } from '@aegis/bus';
+import { withTimeout, type EventBus, type OutgoingRecord } from '@aegis/bus';
 import { createTopicMessage, encodeTopicMessage, TaskSpecSchema, TaskStatus, TOPICS } from '@aegis/contracts';
 import { fromBinary } from '@bufbuild/protobuf';
 import { MODEL_ID_PATTERN, SignerCache, taskHash, toHex, validateTaskSpec } from '@aegis/protocol';
@@ -17,6 +17,10 @@ import { TasksRepository, type PendingRecord, type StatusChange, type StoredTask
 
 /** The sequence of ingress's own QUEUED change; later producers number from 2 upward. */
 export const QUEUED_SEQUENCE = 1n;
+/** How long one publish may take before its rows are left to the relay. */
+export const PUBLISH_TIMEOUT_MS = 5_000;
+/** At most this many submit-time publishes in flight, so a stalled broker cannot pile them up. */
+export const MAX_INLINE_PUBLISHES = 64;
 const FINAL = new Set<TaskStatus>([TaskStatus.ACCEPTED, TaskStatus.REJECTED, TaskStatus.FAILED]);
 
 export function isFinalStatus(status: TaskStatus): boolean {
@@ -27,6 +31,8 @@ export function isFinalStatus(status: TaskStatus): boolean {
 export class TasksService {
   /** For resubmissions (see submit): after a client's first, its signatures are checked without recovery. */
   private readonly signers = new SignerCache();
+  /** Publishes started by submit and not yet settled (bounded: the relay takes the rest). */
+  private inlinePublishes = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -40,8 +46,8 @@ export class TasksService {
 
   /**
    * Validate -> (existing task? authenticate, return it) -> escrow the fee -> store task + QUEUED
-   * + outbox in one transaction -> publish -> mark sent. Every refusal happens before anything is
-   * stored or published.
+   * + outbox in one transaction -> answer; publish -> mark sent runs on without the caller. Every
+   * refusal happens before anything is stored or published.
    *
    * The client's signature over the task hash is checked once per submission, by whoever acts on
    * it: for a new task the ledger, which escrows the fee only with it (EscrowFees answers
@@ -95,7 +101,14 @@ export class TasksService {
       return { taskHash: hash, status: raced?.status ?? TaskStatus.QUEUED };
     }
     this.notifier.notify(queued);
-    await this.publishPending(pending);
+    // Committed with its outbox rows, the task is safe: the client's answer must not wait on the
+    // broker (SubmitTask used to hang past its deadline while Kafka was down). Publishing now only
+    // saves the relay's delay; a failure, a timeout or too many publishes in flight leave it to
+    // the relay, and a late duplicate is harmless (consumers are idempotent).
+    if (this.inlinePublishes < MAX_INLINE_PUBLISHES) {
+      this.inlinePublishes += 1;
+      void this.publishPending(pending).finally(() => (this.inlinePublishes -= 1));
+    }
     return { taskHash: hash, status: TaskStatus.QUEUED };
   }
 
@@ -103,7 +116,7 @@ export class TasksService {
   async publishPending(pending: readonly PendingRecord[]): Promise<boolean> {
     if (pending.length === 0) return true;
     try {
-      await this.bus.publishBatch(pending.map(({ topic, key, value }) => ({ topic, key, value })));
+      await withTimeout(this.bus.publishBatch(pending.map(({ topic, key, value }) => ({ topic, key, value }))), PUBLISH_TIMEOUT_MS, 'outbox publish');
       await this.tasks.markSent(pending.map((p) => p.id));
       return true;
     } catch (err) {
@@ -121,7 +134,7 @@ export class TasksService {
   async requeueStale(limit = 100): Promise<number> {
     const stale = await this.tasks.claimStale(this.config.requeueAfterMs, limit);
     if (stale.length === 0) return 0;
-    await this.bus.publishBatch(
+    const requeue = this.bus.publishBatch(
       stale.map((t) => {
         const message = createTopicMessage(TOPICS.tasks, {
           taskHash: Buffer.from(t.taskHash.slice(2), 'hex'),
@@ -131,6 +144,7 @@ export class TasksService {
         return { topic: TOPICS.tasks, key: t.taskHash, value: encodeTopicMessage(TOPICS.tasks, message) };
       }),
     );
+    await withTimeout(requeue, PUBLISH_TIMEOUT_MS, 'requeue publish');
     this.logger.info({ tasks: stale.map((t) => t.taskHash) }, 'requeued idle tasks');
     return stale.length;
   }

@@ -4,7 +4,7 @@ import { SignerCache } from '@aegis/protocol';
 import { grpcError, GrpcStatus } from '@aegis/service-kit';
 import { LedgerService, type Executed } from '../accounts/ledger.service';
 import type { AccountView, EntryPage } from '../accounts/ledger.repository';
-import type { LedgerConfig } from '../ledger.config';
+import { DEFAULT_MAX_ESCROW_FEE, type LedgerConfig } from '../ledger.config';
 import { LEDGER_CONFIG } from '../ledger.constants';
 import { toGrpcError, type ParsedEscrow, type ParsedSignedRequest } from './stake.mapper';
 
@@ -60,6 +60,10 @@ export class StakeService {
 
   /** The escrow's ledger command, once the client's signature over the task hash is checked. */
   private escrowCommand({ taskHash, client, amount, clientSignature }: ParsedEscrow, fieldPrefix = ''): LedgerCommand {
+    // A fee is a price, not a transfer: an unbounded one would let a bad caller lock any balance
+    // in an escrow (refundable only by an operator, `aegis ledger refund-escrows`).
+    const max = this.config.maxEscrowFee ?? DEFAULT_MAX_ESCROW_FEE;
+    if (amount > max) throw grpcError(GrpcStatus.INVALID_ARGUMENT, `${fieldPrefix}amount`, `${amount} is above the largest fee, ${max} (AEGIS_MAX_ESCROW_FEE)`);
     if (!this.feeSigners.verify(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
       throw grpcError(GrpcStatus.UNAUTHENTICATED, `${fieldPrefix}client_signature`, `not ${client}'s signature over the task hash`);
     }
