@@ -87,7 +87,12 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
   const started = performance.now();
   const o = validateSimOptions(input);
   const rng = new SimRng(o.seed);
-  const config: ConsensusConfig = { windowMs: o.windowSeconds * 1000, submitterShareBps: o.submitterShareBps };
+  const config: ConsensusConfig = {
+    windowMs: o.windowSeconds * 1000,
+    submitterShareBps: o.submitterShareBps,
+    tally: o.tally,
+    maxExtensions: o.maxExtensions,
+  };
   const ledger = new InMemoryLedger({ minStake: o.minStake, unbondingSeconds: UNBONDING_SECONDS });
   const at = (ms: number): Date => new Date(ms);
 
@@ -128,7 +133,18 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
 
   // Stakes change only by liquidation here, so the active set is cached until the next one.
   let activeCache: string[] | undefined;
+  let activeStakeCache: bigint | undefined;
   const activeNodes = (): string[] => (activeCache ??= ledger.activeNodesSync());
+  const activeStake = (): bigint => (activeStakeCache ??= activeNodes().reduce((sum, a) => sum + ledger.balanceSync(accountId.stake(a)), 0n));
+
+  const fanOut = (tracked: Tracked, now: number): void => {
+    for (const address of activeNodes()) {
+      const node = byAddress.get(address);
+      if (!node || address === tracked.submitter.address || tracked.scheduled.has(address)) continue;
+      tracked.scheduled.add(address);
+      queue.push(now + rng.between(1, halfWindow), { kind: 'verdict', submissionId: tracked.state.submissionId, verifier: node });
+    }
+  };
 
   const apply = (effects: readonly SubmissionEffect[], now: number, tracked: Tracked): void => {
     for (const e of effects) {
@@ -137,6 +153,7 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         if (e.kind === 'liquidate') {
           liquidated.add(e.address);
           activeCache = undefined;
+          activeStakeCache = undefined;
         }
         if (e.kind === 'payout-fee' || e.kind === 'distribute-pool') {
           verifierRewards += creditsTo(entries, e.kind === 'payout-fee' ? e.verifiers : e.winners, tracked.submitter.address);
@@ -144,22 +161,19 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         continue;
       }
       switch (e.kind) {
-        case 'announce-dispute': {
+        case 'announce-dispute':
           counters.disputes++;
           // Every active node may verify a dispute: the fan-out the simulator models as "all of them do".
-          for (const address of activeNodes()) {
-            const node = byAddress.get(address);
-            if (!node || address === tracked.submitter.address || tracked.scheduled.has(address)) continue;
-            tracked.scheduled.add(address);
-            queue.push(now + rng.between(1, halfWindow), { kind: 'verdict', submissionId: e.submissionId, verifier: node });
-          }
+          fanOut(tracked, now);
           break;
-        }
         case 'fast-accepted':
           counters.fastAccepted++;
           break;
         case 'window-extended':
-          if (tracked.state.extensions <= o.maxExtensions) queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
+          // The committee widens to every active key (those that became active since included);
+          // the machine decides by the larger side after maxExtensions, so this always ends.
+          fanOut(tracked, now);
+          queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
           break;
         case 'decided':
           break;
@@ -169,6 +183,14 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         }
       }
     }
+  };
+
+  // The stake view at the close: the submitter's and every voter's stake, and the active total.
+  const closeEvent = (state: SubmissionState): SubmissionEvent => {
+    const active = activeNodes();
+    const stakes = new Map<string, bigint>([[state.submitter, ledger.balanceSync(accountId.stake(state.submitter))]]);
+    for (const v of state.verdicts) stakes.set(v.verifier, ledger.balanceSync(accountId.stake(v.verifier)));
+    return { kind: 'window-closed', submissionId: state.submissionId, activeNodes: active.length, activeStake: activeStake(), stakes };
   };
 
   const step = (tracked: Tracked, event: SubmissionEvent, now: number): void => {
@@ -248,7 +270,7 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
       // A dispute pushed the close time back: re-arm the timer, as the tallier's scheduler does.
       queue.push(tracked.state.closesAt, item);
     } else {
-      step(tracked, { kind: 'window-closed', submissionId: item.submissionId, activeNodes: activeNodes().length }, now);
+      step(tracked, closeEvent(tracked.state), now);
     }
   }
 

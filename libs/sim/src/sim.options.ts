@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+
 /** Attack strategies the simulator knows; see docs/consensus.md for what each cheater does. */
 export const SIM_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'sybil'] as const;
 export type SimStrategy = (typeof SIM_STRATEGIES)[number];
@@ -18,8 +20,10 @@ export interface SimOptions {
   readonly catchRate: number;
   readonly windowSeconds: number;
   readonly taskIntervalSeconds: number;
-  /** Undecided submissions get this many extensions before the run gives up on them. */
+  /** Undecided closes extended before the larger side decides (the consensus config's maxExtensions). */
   readonly maxExtensions: number;
+  /** The tally rule every submission of the run is opened under. */
+  readonly tally: TallyRule;
   readonly minStake: bigint;
   /** Operators stake minStake * U{1..maxStakeMultiple}. */
   readonly maxStakeMultiple: number;
@@ -38,7 +42,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   catchRate: 1,
   windowSeconds: 3600,
   taskIntervalSeconds: 30,
-  maxExtensions: 2,
+  maxExtensions: DEFAULT_MAX_EXTENSIONS,
+  tally: 'stake',
   minStake: 10_000n,
   maxStakeMultiple: 9,
   fee: 1_000n,
@@ -68,7 +73,8 @@ export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
   fraction(o, 'catchRate', 0, 1);
   intIn(o, 'windowSeconds', 1, 10_000_000);
   intIn(o, 'taskIntervalSeconds', 1, 10_000_000);
-  intIn(o, 'maxExtensions', 0, 1_000);
+  intIn(o, 'maxExtensions', 0, 100);
+  if (!TALLY_RULES.includes(o.tally)) throw new SimOptionError('tally', `must be one of ${TALLY_RULES.join(', ')}`);
   intIn(o, 'maxStakeMultiple', 1, 1_000);
   intIn(o, 'submitterShareBps', 0, 10_000);
   if (typeof o.minStake !== 'bigint' || o.minStake <= 0n) throw new SimOptionError('minStake', 'must be a positive integer');

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import {
   renderSweepMarkdown,
   renderSweepSvg,
@@ -27,6 +28,7 @@ interface SimulateFlags {
   windowSeconds: number;
   taskIntervalSeconds: number;
   maxExtensions: number;
+  tally: TallyRule;
   sweep?: boolean;
   out: string;
   json?: boolean;
@@ -54,7 +56,8 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     .option('--catch-rate <p>', 'probability an honest verifier detects a wrong result', number('--catch-rate'), 1)
     .option('--window-seconds <s>', 'tally window (simulated seconds)', integer('--window-seconds'), 3600)
     .option('--task-interval-seconds <s>', 'simulated seconds between tasks', integer('--task-interval-seconds'), 30)
-    .option('--max-extensions <n>', 'window extensions before a submission is reported undecided', integer('--max-extensions'), 2)
+    .option('--max-extensions <n>', 'undecided closes extended before the larger side decides', integer('--max-extensions'), DEFAULT_MAX_EXTENSIONS)
+    .addOption(new Option('--tally <rule>', 'tally rule: stake-weighted (default) or the spec as written').choices([...TALLY_RULES]).default('stake'))
     .option('--sweep', 'vary the attacker share 0.05..0.60 and write an SVG plot and a Markdown table to --out')
     .option('--out <dir>', 'output folder for --sweep', 'docs/sim')
     .option('--json', 'progress on stderr; the last stdout line is one JSON object')
@@ -109,6 +112,7 @@ function toOptions(flags: SimulateFlags): SimOptions {
       windowSeconds: flags.windowSeconds,
       taskIntervalSeconds: flags.taskIntervalSeconds,
       maxExtensions: flags.maxExtensions,
+      tally: flags.tally,
     });
   } catch (e) {
     if (e instanceof Error && 'field' in e && typeof e.field === 'string') {
