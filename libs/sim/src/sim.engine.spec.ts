@@ -47,6 +47,36 @@ describe('runSimulation', () => {
     expect(sut.stakeConserved).toBe(true);
   });
 
+  // Below half the stake, every new strategy and its stake-splitting variant loses money under the
+  // stake tally, slashes no honest node and leaves nothing undecided (the sweep shows all shares).
+  for (const strategy of ['griefing', 'withholding', 'adaptive', 'griefing-split', 'withholding-split', 'adaptive-split'] as const) {
+    it(`${strategy} at 0.4 under tally: stake: no honest node slashed, nothing undecided, every attacker that acted liquidated, a loss`, () => {
+      const sut = runSimulation({ ...small, strategy, cheaters: 0.4, tally: 'stake' });
+      expect(sut.cheatersActed).toBeGreaterThan(0);
+      expect(sut.honestSlashed).toBe(0);
+      expect(sut.undecided).toBe(0);
+      expect(sut.cheatersActedLiquidated).toBe(sut.cheatersActed);
+      expect(sut.attackerProfit).toBeLessThan(0n);
+      // A wrong result gets through only when no honest member of its committee answered.
+      expect(sut.wrongFinalized).toBe(sut.wrongFinalizedUndisputed);
+      expect(sut.stakeConserved).toBe(true);
+    });
+  }
+
+  it('griefing-split under tally: spec wins disputes by address count and profits: the record of why the default changed', () => {
+    const sut = runSimulation({ ...small, strategy: 'griefing-split', cheaters: 0.4, tally: 'spec' });
+    expect(sut.cheaterAddressShare).toBeGreaterThan(0.5);
+    expect(sut.honestSlashed).toBeGreaterThan(0);
+    expect(sut.attackerProfit).toBeGreaterThan(0n);
+  });
+
+  it('adaptive attackers act honestly before the strike: no wrong result from them in the first half', () => {
+    const early = runSimulation({ ...small, tasks: 200, strategy: 'adaptive', cheaters: 0.3, strikeAt: 1 });
+    expect(early.wrongSubmitted).toBe(0);
+    expect(early.cheatersActed).toBe(0);
+    expect(early.attackerProfit).toBeGreaterThan(0n);
+  });
+
   it('is a pure function of its options and seed', () => {
     const a = runSimulation({ ...small, tasks: 100, strategy: 'colluding' });
     const b = runSimulation({ ...small, tasks: 100, strategy: 'colluding' });
