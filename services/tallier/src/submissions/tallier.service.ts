@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { BatchRunner, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
 import {
   type AuditFailure,
@@ -72,7 +72,7 @@ interface ResultToRecord {
  * change and the records it causes commit in one transaction (outbox); they are published after.
  */
 @Injectable()
-export class TallierService {
+export class TallierService implements OnModuleInit {
   private readonly consensus: ConsensusConfig;
   // Results and verdicts come from the same few staked nodes again and again: their keys are kept.
   private readonly signers = new SignerCache();
@@ -99,6 +99,18 @@ export class TallierService {
       tally: options.tally ?? DEFAULT_TALLY_RULE,
       ...(options.maxExtensions === undefined ? {} : { maxExtensions: options.maxExtensions }),
     };
+  }
+
+  /**
+   * A network never mixes tally rules: undecided submissions opened under another rule than the
+   * configured one would be judged by whichever a replica runs, so the tallier does not start.
+   */
+  async onModuleInit(): Promise<void> {
+    const rule = this.consensus.tally ?? DEFAULT_TALLY_RULE;
+    const other = (await this.store.openTallyRules()).filter((r) => r !== rule);
+    if (other.length > 0) {
+      throw new Error(`AEGIS_TALLY: undecided submissions were opened under tally '${other.join("', '")}', the config says '${rule}'; keep that rule until they are decided`);
+    }
   }
 
   /**
