@@ -17,7 +17,8 @@ export type {
 } from './submission/submission.types';
 export { isLedgerEffect } from './submission/submission.types';
 export { auditDisputeId } from './submission/audit.dispute';
-export { transition, validateConsensusConfig } from './submission/submission.machine';
+export { DEFAULT_MAX_EXTENSIONS, transition, validateConsensusConfig } from './submission/submission.machine';
+export { DEFAULT_TALLY_RULE, stakeRuleHolds, TALLY_RULES, tallyByStake, type StakeTallyInput, type TallyRule } from './tally/stake.tally';
 export { expectedCommitteeSize, isEligible, lotteryTicket, selectVerifiers, type StakedNode } from './lottery/verifier.lottery';
 export {
   assertBeaconChain,

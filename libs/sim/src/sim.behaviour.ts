@@ -1,6 +1,6 @@
 import { VerdictKind } from '@aegis/protocol';
 import type { SimRng } from './sim.rng';
-import type { SimStrategy } from './sim.options';
+import type { BaseStrategy } from './sim.options';
 
 export interface SimNode {
   readonly address: string;
@@ -14,32 +14,55 @@ export interface SimSubmission {
   readonly submitterCheater: boolean;
 }
 
-/**
- * Whether `node` returns a wrong result. Honest nodes never do; every strategy's cheaters do at
- * `rate` (a lazy node fabricates its output instead of running the model).
- */
-export function submitsWrong(node: SimNode, rate: number, rng: SimRng): boolean {
-  return node.cheater && rng.chance(rate);
+/** What the attackers may do at this point of the run (adaptive attackers are honest before the strike). */
+export interface AttackPhase {
+  readonly strategy: BaseStrategy;
+  /** adaptive: true once the run has passed strikeAt; the other strategies always strike. */
+  readonly striking: boolean;
+}
+
+/** The strategy attackers follow now: an adaptive attacker before its strike behaves honestly, after it colludes. */
+function actingAs(phase: AttackPhase): BaseStrategy | 'honest' {
+  if (phase.strategy !== 'adaptive') return phase.strategy;
+  return phase.striking ? 'colluding' : 'honest';
 }
 
 /**
- * The verdict `verifier` gives. Honest verifiers (and wrong-results cheaters, whose attack is
- * only their own output) detect a wrong result with probability `catchRate`. Lazy verifiers
- * ACCEPT everything without running the model. Colluding and sybil cheaters vouch for their own
- * side and accuse everyone else, right or wrong.
+ * Whether `node` returns a wrong result. Honest nodes never do; cheaters do at `rate`, except
+ * griefers (their attack is accusing honest results; their own are correct) and adaptive
+ * attackers before the strike.
  */
-export function verdictOf(verifier: SimNode, s: SimSubmission, strategy: SimStrategy, catchRate: number, rng: SimRng): VerdictKind {
+export function submitsWrong(node: SimNode, rate: number, rng: SimRng, phase: AttackPhase): boolean {
+  if (!node.cheater) return false;
+  const as = actingAs(phase);
+  if (as === 'griefing' || as === 'honest') return false;
+  return rng.chance(rate);
+}
+
+/**
+ * The verdict `verifier` gives, or null for silence. Honest verifiers (and wrong-results
+ * cheaters, whose attack is only their own output) detect a wrong result with probability
+ * `catchRate`. Lazy verifiers ACCEPT everything without running the model. Colluding and
+ * griefing cheaters vouch for their own side and accuse everyone else, right or wrong.
+ * Withholding cheaters never answer (to stall the tally and the fast path).
+ */
+export function verdictOf(verifier: SimNode, s: SimSubmission, phase: AttackPhase, catchRate: number, rng: SimRng): VerdictKind | null {
   if (verifier.cheater) {
-    switch (strategy) {
+    const as = actingAs(phase);
+    switch (as) {
       case 'wrong-results':
+      case 'honest':
         break;
       case 'lazy-verifiers':
         return VerdictKind.ACCEPT;
+      case 'withholding':
+        return null;
       case 'colluding':
-      case 'sybil':
+      case 'griefing':
+      case 'adaptive':
         return s.submitterCheater ? VerdictKind.ACCEPT : VerdictKind.REJECT;
       default: {
-        const unreachable: never = strategy;
+        const unreachable: never = as;
         return unreachable;
       }
     }

@@ -28,19 +28,53 @@ describe('runSimulation', () => {
     expect(sut.stakeConserved).toBe(true);
   });
 
-  it('sybil stake split at 0.2 stake share outnumbers the honest nodes and stalls disputes (the 66%-of-active rule counts nodes)', () => {
-    const sut = runSimulation({ ...small, strategy: 'sybil', cheaters: 0.2 });
-    expect(sut.cheaterAddressShare).toBeGreaterThan(0.34);
-    expect(sut.undecided).toBeGreaterThan(0);
-    expect(sut.honestSlashed).toBe(0);
-    expect(sut.stakeConserved).toBe(true);
+  it('sybil stake split at 0.2 stake share: the spec tally (counting addresses) slashes honest nodes, the stake tally does not', () => {
+    const spec = runSimulation({ ...small, strategy: 'sybil', cheaters: 0.2, tally: 'spec' });
+    expect(spec.cheaterAddressShare).toBeGreaterThan(0.5);
+    expect(spec.honestSlashed).toBeGreaterThan(0);
+    const stake = runSimulation({ ...small, strategy: 'sybil', cheaters: 0.2, tally: 'stake' });
+    expect(stake.honestSlashed).toBe(0);
+    expect(stake.undecided).toBe(0);
+    expect(stake.wrongFinalized).toBeLessThan(spec.wrongFinalized);
+    expect(stake.cheatersActedLiquidated).toBe(stake.cheatersActed);
+    expect(stake.stakeConserved && spec.stakeConserved).toBe(true);
   });
 
-  it('colluding with a majority of nodes above 66%: wrong results are finalised and honest accusers slashed', () => {
+  it('colluding with a majority of stake: wrong results are finalised and honest accusers slashed (the bound is 50%)', () => {
     const sut = runSimulation({ ...small, strategy: 'colluding', cheaters: 0.8, rate: 1 });
     expect(sut.wrongFinalized).toBeGreaterThan(0);
     expect(sut.honestSlashed).toBeGreaterThan(0);
     expect(sut.stakeConserved).toBe(true);
+  });
+
+  // Below half the stake, every new strategy and its stake-splitting variant loses money under the
+  // stake tally, slashes no honest node and leaves nothing undecided (the sweep shows all shares).
+  for (const strategy of ['griefing', 'withholding', 'adaptive', 'griefing-split', 'withholding-split', 'adaptive-split'] as const) {
+    it(`${strategy} at 0.4 under tally: stake: no honest node slashed, nothing undecided, every attacker that acted liquidated, a loss`, () => {
+      const sut = runSimulation({ ...small, strategy, cheaters: 0.4, tally: 'stake' });
+      expect(sut.cheatersActed).toBeGreaterThan(0);
+      expect(sut.honestSlashed).toBe(0);
+      expect(sut.undecided).toBe(0);
+      expect(sut.cheatersActedLiquidated).toBe(sut.cheatersActed);
+      expect(sut.attackerProfit).toBeLessThan(0n);
+      // A wrong result gets through only when no honest member of its committee answered.
+      expect(sut.wrongFinalized).toBe(sut.wrongFinalizedUndisputed);
+      expect(sut.stakeConserved).toBe(true);
+    });
+  }
+
+  it('griefing-split under tally: spec wins disputes by address count and profits: the record of why the default changed', () => {
+    const sut = runSimulation({ ...small, strategy: 'griefing-split', cheaters: 0.4, tally: 'spec' });
+    expect(sut.cheaterAddressShare).toBeGreaterThan(0.5);
+    expect(sut.honestSlashed).toBeGreaterThan(0);
+    expect(sut.attackerProfit).toBeGreaterThan(0n);
+  });
+
+  it('adaptive attackers act honestly before the strike: no wrong result from them in the first half', () => {
+    const early = runSimulation({ ...small, tasks: 200, strategy: 'adaptive', cheaters: 0.3, strikeAt: 1 });
+    expect(early.wrongSubmitted).toBe(0);
+    expect(early.cheatersActed).toBe(0);
+    expect(early.attackerProfit).toBeGreaterThan(0n);
   });
 
   it('is a pure function of its options and seed', () => {

@@ -14,8 +14,8 @@ import {
 import { accountId, InMemoryLedger, type LedgerCommand, type Posting } from '@aegis/ledger';
 import { concatBytes, keccak256, NodeKey, toHex, utf8, VerdictKind } from '@aegis/protocol';
 import { EventQueue } from './event.queue';
-import { type SimNode, submitsWrong, verdictOf } from './sim.behaviour';
-import { type SimOptions, validateSimOptions } from './sim.options';
+import { type AttackPhase, type SimNode, submitsWrong, verdictOf } from './sim.behaviour';
+import { baseStrategy, type SimOptions, splitsStake, validateSimOptions } from './sim.options';
 import { SimRng } from './sim.rng';
 
 /** Where the money lives in a run: stated in every result so nobody mistakes it for Postgres. */
@@ -41,6 +41,16 @@ export interface SimResult {
   /** Submissions still undecided when the run ended (after maxExtensions extensions). */
   readonly undecided: number;
   readonly stakeConserved: boolean;
+  /**
+   * The attacker's net gain over the run, base units of stake: what its addresses hold at the end
+   * (free, staked, unbonding) minus what they staked at the start, i.e. fees and dispute rewards
+   * earned minus stake liquidated. Negative: cheating lost money.
+   */
+  readonly attackerProfit: bigint;
+  /** What honest addresses gained the same way, for comparison (fees and rewards; honest stake lost shows here too). */
+  readonly honestProfit: bigint;
+  /** Attacker stake at the start, base units (attackerProfit / attackerStake is the return on it). */
+  readonly attackerStake: bigint;
   /** Base units paid to verifiers: their fee shares plus their dispute pool shares. */
   readonly verifierRewards: bigint;
   readonly cheaterStakeShare: number;
@@ -48,6 +58,8 @@ export interface SimResult {
   readonly wrongSubmitted: number;
   /** Wrong results decided as accepted: the attack's success. */
   readonly wrongFinalized: number;
+  /** Of those, how many were never disputed: every verifier that answered vouched for them (no honest member answered). */
+  readonly wrongFinalizedUndisputed: number;
   /** Correct results decided as rejected. */
   readonly honestRejected: number;
   readonly disputes: number;
@@ -71,6 +83,8 @@ interface Tracked {
   state: SubmissionState;
   readonly wrong: boolean;
   readonly submitter: SimNode;
+  /** What the attackers do on this submission (adaptive: whether it came after the strike). */
+  readonly phase: AttackPhase;
   /** Nodes already scheduled to vote, so a dispute fan-out never double-books a selected verifier. */
   readonly scheduled: Set<string>;
 }
@@ -87,25 +101,34 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
   const started = performance.now();
   const o = validateSimOptions(input);
   const rng = new SimRng(o.seed);
-  const config: ConsensusConfig = { windowMs: o.windowSeconds * 1000, submitterShareBps: o.submitterShareBps };
+  const config: ConsensusConfig = {
+    windowMs: o.windowSeconds * 1000,
+    submitterShareBps: o.submitterShareBps,
+    tally: o.tally,
+    maxExtensions: o.maxExtensions,
+  };
   const ledger = new InMemoryLedger({ minStake: o.minStake, unbondingSeconds: UNBONDING_SECONDS });
   const at = (ms: number): Date => new Date(ms);
 
   // Operators, their cheater flags and stakes; sybil cheaters split into min-stake addresses.
+  const base = baseStrategy(o.strategy);
+  const strikeIndex = base === 'adaptive' ? Math.ceil(o.strikeAt * o.tasks) : 0;
   const cheaterOps = new Set(rng.shuffle([...Array(o.nodes).keys()]).slice(0, Math.round(o.cheaters * o.nodes)));
   const nodes: SimNode[] = [];
+  const initialStake = new Map<string, bigint>();
   let cheaterStake = 0n;
   let totalStake = 0n;
   for (let op = 0; op < o.nodes; op++) {
     const cheater = cheaterOps.has(op);
     const multiple = rng.between(1, o.maxStakeMultiple);
-    const stakes = cheater && o.strategy === 'sybil' ? Array<bigint>(multiple).fill(o.minStake) : [o.minStake * BigInt(multiple)];
+    const stakes = cheater && splitsStake(o.strategy) ? Array<bigint>(multiple).fill(o.minStake) : [o.minStake * BigInt(multiple)];
     stakes.forEach((stake, j) => {
       const node: SimNode = { address: deriveAddress(o.seed, `node/${op}/${j}`), cheater, operator: op };
       nodes.push(node);
       ledger.applySync({ kind: 'deposit', key: `deposit/${node.address}`, address: node.address, amount: stake }, at(T0));
       ledger.applySync({ kind: 'stake', key: `stake/${node.address}`, address: node.address, amount: stake }, at(T0));
       totalStake += stake;
+      initialStake.set(node.address, stake);
       if (cheater) cheaterStake += stake;
     });
   }
@@ -128,7 +151,18 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
 
   // Stakes change only by liquidation here, so the active set is cached until the next one.
   let activeCache: string[] | undefined;
+  let activeStakeCache: bigint | undefined;
   const activeNodes = (): string[] => (activeCache ??= ledger.activeNodesSync());
+  const activeStake = (): bigint => (activeStakeCache ??= activeNodes().reduce((sum, a) => sum + ledger.balanceSync(accountId.stake(a)), 0n));
+
+  const fanOut = (tracked: Tracked, now: number): void => {
+    for (const address of activeNodes()) {
+      const node = byAddress.get(address);
+      if (!node || address === tracked.submitter.address || tracked.scheduled.has(address)) continue;
+      tracked.scheduled.add(address);
+      queue.push(now + rng.between(1, halfWindow), { kind: 'verdict', submissionId: tracked.state.submissionId, verifier: node });
+    }
+  };
 
   const apply = (effects: readonly SubmissionEffect[], now: number, tracked: Tracked): void => {
     for (const e of effects) {
@@ -137,6 +171,7 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         if (e.kind === 'liquidate') {
           liquidated.add(e.address);
           activeCache = undefined;
+          activeStakeCache = undefined;
         }
         if (e.kind === 'payout-fee' || e.kind === 'distribute-pool') {
           verifierRewards += creditsTo(entries, e.kind === 'payout-fee' ? e.verifiers : e.winners, tracked.submitter.address);
@@ -144,22 +179,19 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         continue;
       }
       switch (e.kind) {
-        case 'announce-dispute': {
+        case 'announce-dispute':
           counters.disputes++;
           // Every active node may verify a dispute: the fan-out the simulator models as "all of them do".
-          for (const address of activeNodes()) {
-            const node = byAddress.get(address);
-            if (!node || address === tracked.submitter.address || tracked.scheduled.has(address)) continue;
-            tracked.scheduled.add(address);
-            queue.push(now + rng.between(1, halfWindow), { kind: 'verdict', submissionId: e.submissionId, verifier: node });
-          }
+          fanOut(tracked, now);
           break;
-        }
         case 'fast-accepted':
           counters.fastAccepted++;
           break;
         case 'window-extended':
-          if (tracked.state.extensions <= o.maxExtensions) queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
+          // The committee widens to every active key (those that became active since included);
+          // the machine decides by the larger side after maxExtensions, so this always ends.
+          fanOut(tracked, now);
+          queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
           break;
         case 'decided':
           break;
@@ -169,6 +201,14 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         }
       }
     }
+  };
+
+  // The stake view at the close: the submitter's and every voter's stake, and the active total.
+  const closeEvent = (state: SubmissionState): SubmissionEvent => {
+    const active = activeNodes();
+    const stakes = new Map<string, bigint>([[state.submitter, ledger.balanceSync(accountId.stake(state.submitter))]]);
+    for (const v of state.verdicts) stakes.set(v.verifier, ledger.balanceSync(accountId.stake(v.verifier)));
+    return { kind: 'window-closed', submissionId: state.submissionId, activeNodes: active.length, activeStake: activeStake(), stakes };
   };
 
   const step = (tracked: Tracked, event: SubmissionEvent, now: number): void => {
@@ -191,7 +231,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         continue;
       }
       const id = `s${item.index}`;
-      const wrong = submitsWrong(submitter, o.rate, rng);
+      const phase: AttackPhase = { strategy: base, striking: item.index >= strikeIndex };
+      const wrong = submitsWrong(submitter, o.rate, rng, phase);
       if (wrong) {
         counters.wrongSubmitted++;
         acted.add(submitter.address);
@@ -225,6 +266,7 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         ).state,
         wrong,
         submitter,
+        phase,
         scheduled: new Set(selected),
       };
       subs.set(id, tracked);
@@ -241,28 +283,38 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
     if (item.kind === 'verdict') {
       // A node liquidated since it was drawn has nothing at stake: the PoW checker drops its verdict.
       if (!ledger.isActiveSync(item.verifier.address)) continue;
-      const kind = verdictOf(item.verifier, { wrong: tracked.wrong, submitterCheater: tracked.submitter.cheater }, o.strategy, o.catchRate, rng);
+      const kind = verdictOf(item.verifier, { wrong: tracked.wrong, submitterCheater: tracked.submitter.cheater }, tracked.phase, o.catchRate, rng);
+      // Silence (a withholding attacker) is no verdict: it cannot be proven, forgoes the fee, and
+      // its only effect is on the tally (undecided counts it); it is not counted as acting.
+      if (kind === null) continue;
       if (item.verifier.cheater && kind !== (tracked.wrong ? VerdictKind.REJECT : VerdictKind.ACCEPT)) acted.add(item.verifier.address);
       step(tracked, { kind: 'verdict', submissionId: item.submissionId, verifier: item.verifier.address, verdict: kind }, now);
     } else if (tracked.state.phase !== 'decided' && now < tracked.state.closesAt) {
       // A dispute pushed the close time back: re-arm the timer, as the tallier's scheduler does.
       queue.push(tracked.state.closesAt, item);
     } else {
-      step(tracked, { kind: 'window-closed', submissionId: item.submissionId, activeNodes: activeNodes().length }, now);
+      step(tracked, closeEvent(tracked.state), now);
     }
   }
 
   let wrongFinalized = 0;
+  let wrongFinalizedUndisputed = 0;
   let honestRejected = 0;
   let undecided = 0;
   for (const t of subs.values()) {
     const outcome = t.state.decision?.outcome;
     if (outcome === undefined) undecided++;
-    else if (outcome === 'accepted' && t.wrong) wrongFinalized++;
+    else if (outcome === 'accepted' && t.wrong) {
+      wrongFinalized++;
+      if (!t.state.disputeOpen) wrongFinalizedUndisputed++;
+    }
     else if (outcome === 'rejected' && !t.wrong) honestRejected++;
   }
   const invariant = ledger.checkInvariantSync();
   const cheaters = nodes.filter((n) => n.cheater);
+  const holdings = (n: SimNode): bigint =>
+    ledger.balanceSync(accountId.free(n.address)) + ledger.balanceSync(accountId.stake(n.address)) + ledger.balanceSync(accountId.unbonding(n.address));
+  const profitOf = (group: readonly SimNode[]): bigint => group.reduce((sum, n) => sum + holdings(n) - (initialStake.get(n.address) ?? 0n), 0n);
   return {
     strategy: o.strategy,
     nodes: nodes.length,
@@ -275,11 +327,15 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
     honestSlashed: nodes.filter((n) => !n.cheater && liquidated.has(n.address)).length,
     undecided,
     stakeConserved: invariant.ok && invariant.sum === invariant.minted,
+    attackerProfit: profitOf(cheaters),
+    honestProfit: profitOf(nodes.filter((n) => !n.cheater)),
+    attackerStake: cheaterStake,
     verifierRewards,
     cheaterStakeShare: ratio(cheaterStake, totalStake),
     cheaterAddressShare: cheaters.length / nodes.length,
     wrongSubmitted: counters.wrongSubmitted,
     wrongFinalized,
+    wrongFinalizedUndisputed,
     honestRejected,
     disputes: counters.disputes,
     fastAccepted: counters.fastAccepted,

@@ -1,6 +1,27 @@
-/** Attack strategies the simulator knows; see docs/consensus.md for what each cheater does. */
-export const SIM_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'sybil'] as const;
-export type SimStrategy = (typeof SIM_STRATEGIES)[number];
+import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+
+/** What an attacker does; see docs/consensus.md for each. */
+export const BASE_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'griefing', 'withholding', 'adaptive'] as const;
+export type BaseStrategy = (typeof BASE_STRATEGIES)[number];
+
+/**
+ * Attack strategies the simulator knows: each base strategy, and its stake-splitting variant
+ * (`<base>-split`: every attacker stake split into min-stake addresses). `sybil` is the older name
+ * of `colluding-split`.
+ */
+export const SIM_STRATEGIES = [...BASE_STRATEGIES, ...BASE_STRATEGIES.map((b) => `${b}-split` as const), 'sybil'] as const;
+export type SimStrategy = BaseStrategy | `${BaseStrategy}-split` | 'sybil';
+
+/** The strategy without its splitting: what each attacker address does. */
+export function baseStrategy(s: SimStrategy): BaseStrategy {
+  if (s === 'sybil') return 'colluding';
+  return (s.endsWith('-split') ? s.slice(0, -'-split'.length) : s) as BaseStrategy;
+}
+
+/** Whether attackers split their stake into min-stake addresses. */
+export function splitsStake(s: SimStrategy): boolean {
+  return s === 'sybil' || s.endsWith('-split');
+}
 
 export interface SimOptions {
   /** Node operators (one address each, except sybil cheaters who split into many). */
@@ -18,13 +39,17 @@ export interface SimOptions {
   readonly catchRate: number;
   readonly windowSeconds: number;
   readonly taskIntervalSeconds: number;
-  /** Undecided submissions get this many extensions before the run gives up on them. */
+  /** Undecided closes extended before the larger side decides (the consensus config's maxExtensions). */
   readonly maxExtensions: number;
+  /** The tally rule every submission of the run is opened under. */
+  readonly tally: TallyRule;
   readonly minStake: bigint;
   /** Operators stake minStake * U{1..maxStakeMultiple}. */
   readonly maxStakeMultiple: number;
   readonly fee: bigint;
   readonly submitterShareBps: number;
+  /** adaptive: the share of the run (by task index) after which attackers strike; honest before. */
+  readonly strikeAt: number;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -38,11 +63,13 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   catchRate: 1,
   windowSeconds: 3600,
   taskIntervalSeconds: 30,
-  maxExtensions: 2,
+  maxExtensions: DEFAULT_MAX_EXTENSIONS,
+  tally: 'stake',
   minStake: 10_000n,
   maxStakeMultiple: 9,
   fee: 1_000n,
   submitterShareBps: 7_000,
+  strikeAt: 0.5,
 };
 
 export class SimOptionError extends Error {
@@ -61,14 +88,16 @@ export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
   intIn(o, 'nodes', 2, 100_000);
   intIn(o, 'tasks', 1, 10_000_000);
   fraction(o, 'cheaters', 0, 0.99);
-  if (!SIM_STRATEGIES.includes(o.strategy)) throw new SimOptionError('strategy', `must be one of ${SIM_STRATEGIES.join(', ')}`);
+  if (!(SIM_STRATEGIES as readonly string[]).includes(o.strategy)) throw new SimOptionError('strategy', `must be one of ${SIM_STRATEGIES.join(', ')}`);
   fraction(o, 'rate', 0, 1);
   if (typeof o.seed !== 'string' || o.seed.length === 0) throw new SimOptionError('seed', 'must be a non-empty string');
   intIn(o, 'k', 1, 1_000);
   fraction(o, 'catchRate', 0, 1);
+  fraction(o, 'strikeAt', 0, 1);
   intIn(o, 'windowSeconds', 1, 10_000_000);
   intIn(o, 'taskIntervalSeconds', 1, 10_000_000);
-  intIn(o, 'maxExtensions', 0, 1_000);
+  intIn(o, 'maxExtensions', 0, 100);
+  if (!TALLY_RULES.includes(o.tally)) throw new SimOptionError('tally', `must be one of ${TALLY_RULES.join(', ')}`);
   intIn(o, 'maxStakeMultiple', 1, 1_000);
   intIn(o, 'submitterShareBps', 0, 10_000);
   if (typeof o.minStake !== 'bigint' || o.minStake <= 0n) throw new SimOptionError('minStake', 'must be a positive integer');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { commonEnvSchema, env, loadConfig } from '@aegis/config';
+import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import { NodeKey } from '@aegis/protocol';
 import { z } from 'zod';
 import type { Clock } from './clock';
@@ -19,6 +20,10 @@ export interface TallierOptions {
   readonly taskFee: bigint;
   /** Submitter's share of the fee on an accepted result, basis points. */
   readonly submitterShareBps: number;
+  /** The tally rule for new submissions (AEGIS_TALLY; default stake). A submission keeps its own. */
+  readonly tally?: TallyRule;
+  /** Undecided closes extended before the larger side decides (AEGIS_MAX_EXTENSIONS). */
+  readonly maxExtensions?: number;
   /** How often the window clock runs; 0 disables the timer (tests call tick()). */
   readonly tickIntervalMs: number;
   /** How often unsent outbox rows are republished (besides after every commit). */
@@ -40,6 +45,8 @@ export const tallierEnvSchema = commonEnvSchema.extend({
   AEGIS_VERIFIERS_PER_TASK: env.positiveInt(3),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   AEGIS_TASK_FEE: env.amount(1_000n),
+  AEGIS_TALLY: z.enum(TALLY_RULES).default('stake'),
+  AEGIS_MAX_EXTENSIONS: z.coerce.number().int('must be an integer').min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
   AEGIS_CHAIN_ID: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 of [a-z0-9-]').default(DEFAULT_CHAIN_ID),
   AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('tallier-0'),
 });
@@ -75,6 +82,8 @@ export function tallierConfigFromEnv(source: Readonly<Record<string, string | un
       minStake: cfg.AEGIS_MIN_STAKE,
       taskFee: cfg.AEGIS_TASK_FEE,
       submitterShareBps: DEFAULT_SUBMITTER_SHARE_BPS,
+      tally: cfg.AEGIS_TALLY,
+      maxExtensions: cfg.AEGIS_MAX_EXTENSIONS,
       tickIntervalMs: 1_000,
       relayIntervalMs: 5_000,
       instanceId: cfg.AEGIS_INSTANCE_ID,

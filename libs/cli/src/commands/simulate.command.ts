@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import {
   renderSweepMarkdown,
   renderSweepSvg,
@@ -7,6 +8,8 @@ import {
   runSweep,
   SIM_STRATEGIES,
   type SimOptions,
+  type SweepData,
+  sweepPoint,
   type SimResult,
   type SimStrategy,
   validateSimOptions,
@@ -27,6 +30,7 @@ interface SimulateFlags {
   windowSeconds: number;
   taskIntervalSeconds: number;
   maxExtensions: number;
+  tally: TallyRule;
   sweep?: boolean;
   out: string;
   json?: boolean;
@@ -54,7 +58,8 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     .option('--catch-rate <p>', 'probability an honest verifier detects a wrong result', number('--catch-rate'), 1)
     .option('--window-seconds <s>', 'tally window (simulated seconds)', integer('--window-seconds'), 3600)
     .option('--task-interval-seconds <s>', 'simulated seconds between tasks', integer('--task-interval-seconds'), 30)
-    .option('--max-extensions <n>', 'window extensions before a submission is reported undecided', integer('--max-extensions'), 2)
+    .option('--max-extensions <n>', 'undecided closes extended before the larger side decides', integer('--max-extensions'), DEFAULT_MAX_EXTENSIONS)
+    .addOption(new Option('--tally <rule>', 'tally rule: stake-weighted (default) or the spec as written').choices([...TALLY_RULES]).default('stake'))
     .option('--sweep', 'vary the attacker share 0.05..0.60 and write an SVG plot and a Markdown table to --out')
     .option('--out <dir>', 'output folder for --sweep', 'docs/sim')
     .option('--json', 'progress on stderr; the last stdout line is one JSON object')
@@ -67,23 +72,44 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     });
 };
 
+/**
+ * One tally's sweep: its points go to `<out>/<strategy>-<tally>-sweep.json`, and the plot and table
+ * are redrawn from every tally's points found there, so running the sweep once per tally puts both
+ * on one plot.
+ */
 function sweep(options: SimOptions, flags: SimulateFlags): void {
   const rows = runSweep(options, undefined, progress);
   const dir = resolve(flags.out);
   mkdirSync(dir, { recursive: true });
   const base = join(dir, `${options.strategy}-sweep`);
-  const command = `npx aegis simulate --sweep --strategy ${options.strategy} --nodes ${options.nodes} --tasks ${options.tasks} --rate ${options.rate} --seed ${options.seed}`;
-  writeFileSync(`${base}.svg`, renderSweepSvg(rows));
-  writeFileSync(`${base}.md`, renderSweepMarkdown(rows, command));
-  const result = { strategy: options.strategy, svg: `${base}.svg`, table: `${base}.md`, rows: rows.map((row) => ({ share: row.share, ...summary(row.result) })) };
+  const command = `npx aegis simulate --sweep --strategy ${options.strategy} --tally ${options.tally} --nodes ${options.nodes} --tasks ${options.tasks} --k ${options.k} --rate ${options.rate} --seed ${options.seed}`;
+  const data: SweepData = { strategy: options.strategy, tally: options.tally, command, points: rows.map((r) => sweepPoint(r.share, r.result)) };
+  writeFileSync(join(dir, `${options.strategy}-${options.tally}-sweep.json`), `${JSON.stringify(data, null, 1)}\n`);
+  const all = TALLY_RULES.flatMap((rule) => (rule === options.tally ? [data] : readSweep(join(dir, `${options.strategy}-${rule}-sweep.json`), options.strategy, rule)));
+  writeFileSync(`${base}.svg`, renderSweepSvg(all));
+  writeFileSync(`${base}.md`, renderSweepMarkdown(all));
+  const result = { strategy: options.strategy, tally: options.tally, points: data.points, svg: `${base}.svg`, table: `${base}.md` };
   if (flags.json) return printJsonResult(result);
   process.stdout.write(`wrote ${base}.svg and ${base}.md\n`);
 }
 
+/** Another tally's earlier sweep of the same strategy, if one was written; a file that is not one is ignored with a warning. */
+function readSweep(path: string, strategy: SimStrategy, tally: TallyRule): SweepData[] {
+  if (!existsSync(path)) return [];
+  try {
+    const d = JSON.parse(readFileSync(path, 'utf8')) as Partial<SweepData>;
+    if (d.strategy === strategy && d.tally === tally && Array.isArray(d.points)) return [d as SweepData];
+  } catch {
+    // fall through to the warning
+  }
+  progress(`simulate: ignoring ${path} (not a ${strategy} ${tally} sweep)`);
+  return [];
+}
+
 /** The issue's JSON shape first, then the extra figures. */
 function summary(r: SimResult): Record<string, unknown> {
-  const { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, ...rest } = r;
-  return { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, ...rest };
+  const { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, attackerProfit, ...rest } = r;
+  return { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, attackerProfit, ...rest };
 }
 
 function describe(r: SimResult): string {
@@ -91,7 +117,7 @@ function describe(r: SimResult): string {
     `strategy ${r.strategy}: ${r.nodes} addresses (${r.operators} operators), ${r.tasks} tasks, ${r.elapsedMs} ms`,
     `cheaters liquidated ${r.cheatersLiquidated}/${r.cheaters}, honest slashed ${r.honestSlashed}, undecided ${r.undecided}`,
     `wrong results finalised ${r.wrongFinalized}/${r.wrongSubmitted}, honest results rejected ${r.honestRejected}, disputes ${r.disputes}`,
-    `stake conserved ${r.stakeConserved}, verifier rewards ${r.verifierRewards}; ledger: ${r.ledger}`,
+    `attacker profit ${r.attackerProfit} on ${r.attackerStake} staked, stake conserved ${r.stakeConserved}, verifier rewards ${r.verifierRewards}; ledger: ${r.ledger}`,
   ].join('\n');
 }
 
@@ -109,6 +135,7 @@ function toOptions(flags: SimulateFlags): SimOptions {
       windowSeconds: flags.windowSeconds,
       taskIntervalSeconds: flags.taskIntervalSeconds,
       maxExtensions: flags.maxExtensions,
+      tally: flags.tally,
     });
   } catch (e) {
     if (e instanceof Error && 'field' in e && typeof e.field === 'string') {

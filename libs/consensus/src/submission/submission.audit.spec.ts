@@ -8,7 +8,7 @@ import { auditDisputeId } from './audit.dispute';
 import { transition } from './submission.machine';
 import type { AuditFailure, ConsensusConfig, LedgerEffect, SubmissionEffect, SubmissionEvent, SubmissionState } from './submission.types';
 
-const config: ConsensusConfig = { windowMs: 100, submitterShareBps: 5_000 };
+const config: ConsensusConfig = { windowMs: 100, submitterShareBps: 5_000, tally: 'spec' };
 const S = 's';
 const A = addr(1);
 const V1 = addr(2);

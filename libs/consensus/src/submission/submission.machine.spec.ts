@@ -6,7 +6,7 @@ import { transition } from './submission.machine';
 import type { ConsensusConfig, SubmissionEvent, SubmissionState } from './submission.types';
 
 const { ACCEPT, REJECT } = VerdictKind;
-const config: ConsensusConfig = { windowMs: 1_000, submitterShareBps: 8_000 };
+const config: ConsensusConfig = { windowMs: 1_000, submitterShareBps: 8_000, tally: 'spec' };
 const S = 'sub-1';
 const A = addr(1);
 const [V1, V2, V3] = [addr(11), addr(12), addr(13)];
@@ -103,7 +103,7 @@ describe('submission state machine', () => {
     const undecided = transition(s, close(100), closesAt + 5, config);
     // counted: claim (ACCEPT) vs V1 (REJECT) -> tie
     expect(undecided.state).toMatchObject({ phase: 'undecided-extended', extensions: 1, closesAt: closesAt + 5 + 1_000 });
-    expect(undecided.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005 }]);
+    expect(undecided.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005, final: false }]);
 
     const decided = transition(undecided.state, close(2), undecided.state.closesAt, config);
     // now V2 counts: n = 2 REJECT, m = 1; 200 > 66 * 2 holds.

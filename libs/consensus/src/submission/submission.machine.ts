@@ -1,6 +1,7 @@
 import { type Address, isAddress, VerdictKind } from '@aegis/protocol';
 import { ConsensusError, ConsensusErrorCode, invalid } from '../consensus.errors';
-import { tally } from '../tally/tally.rule';
+import { DEFAULT_TALLY_RULE, TALLY_RULES, tallyByStake } from '../tally/stake.tally';
+import { tally, type TallyResult } from '../tally/tally.rule';
 import { auditDisputeId } from './audit.dispute';
 import type {
   AuditFailure,
@@ -18,6 +19,10 @@ const AUDIT_FAILURES: readonly AuditFailure[] = ['pow-failed', 'audit-failed'];
 
 const MAX_BPS = 10_000;
 
+/** Extensions an undecided submission gets before the larger side decides (3: a dispute ends within 4 windows). */
+export const DEFAULT_MAX_EXTENSIONS = 3;
+const MAX_EXTENSIONS_LIMIT = 100;
+
 /** Throws INVALID_CONFIG naming the field unless the config is usable. */
 export function validateConsensusConfig(config: ConsensusConfig): ConsensusConfig {
   if (!Number.isSafeInteger(config.windowMs) || config.windowMs <= 0) {
@@ -25,6 +30,12 @@ export function validateConsensusConfig(config: ConsensusConfig): ConsensusConfi
   }
   if (!Number.isInteger(config.submitterShareBps) || config.submitterShareBps < 0 || config.submitterShareBps > MAX_BPS) {
     throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'submitterShareBps', 'must be an integer in 0..10000');
+  }
+  if (config.tally !== undefined && !TALLY_RULES.includes(config.tally)) {
+    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'tally', `must be one of ${TALLY_RULES.join(', ')}`);
+  }
+  if (config.maxExtensions !== undefined && (!Number.isSafeInteger(config.maxExtensions) || config.maxExtensions < 0 || config.maxExtensions > MAX_EXTENSIONS_LIMIT)) {
+    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'maxExtensions', `must be an integer in 0..${MAX_EXTENSIONS_LIMIT}`);
   }
   return config;
 }
@@ -56,6 +67,11 @@ export function transition(
   if (event.submissionId !== state.submissionId) {
     throw invalid(ConsensusErrorCode.SUBMISSION_MISMATCH, 'submissionId', `event for ${event.submissionId} applied to ${state.submissionId}`);
   }
+  const rule = config.tally ?? DEFAULT_TALLY_RULE;
+  if (state.tally !== rule && state.phase !== 'decided') {
+    // Two rules on one network would let a dispute be judged by whichever a replica runs.
+    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'tally', `submission ${state.submissionId} was opened under tally '${state.tally}', the config says '${rule}'`);
+  }
   if (now < state.lastEventAt) {
     throw invalid(ConsensusErrorCode.CLOCK_REGRESSION, 'now', `${now} is before the last event at ${state.lastEventAt}`);
   }
@@ -71,7 +87,7 @@ export function transition(
     case 'verdict-failed':
       return onVerdictFailed(state, event.verifier, event.failure, now);
     case 'window-closed':
-      return onWindowClosed(state, event.activeNodes, now, config);
+      return onWindowClosed(state, event, now, config);
     default: {
       const unreachable: never = event;
       return unreachable;
@@ -86,6 +102,7 @@ function open(event: Extract<SubmissionEvent, { kind: 'submitted' }>, now: Epoch
     submissionId: event.submissionId,
     taskId: event.taskId,
     submitter: event.submitter,
+    tally: config.tally ?? DEFAULT_TALLY_RULE,
     fee: event.fee,
     selectedVerifiers: selected,
     phase: 'pending',
@@ -185,27 +202,36 @@ function allSelectedAccepted(state: SubmissionState): boolean {
   return state.selectedVerifiers.every((v) => accepted.has(v));
 }
 
-function onWindowClosed(state: SubmissionState, activeNodes: number, now: EpochMs, config: ConsensusConfig): TransitionResult {
+function onWindowClosed(state: SubmissionState, event: Extract<SubmissionEvent, { kind: 'window-closed' }>, now: EpochMs, config: ConsensusConfig): TransitionResult {
   if (state.phase === 'decided') return unchanged(state);
   if (now < state.closesAt) {
     throw new ConsensusError(ConsensusErrorCode.WINDOW_OPEN, `window closes at ${state.closesAt}, now is ${now}`, 'now');
   }
   const caught = new Set(state.failedAudits.map((f) => f.verifier));
-  const result = tally({
-    submitter: state.submitter,
-    votes: state.verdicts.filter((v) => v.at < state.closesAt && !caught.has(v.verifier)),
-    activeNodes,
-  });
+  const votes = state.verdicts.filter((v) => v.at < state.closesAt && !caught.has(v.verifier));
+  const maxExtensions = config.maxExtensions ?? DEFAULT_MAX_EXTENSIONS;
+  // Liveness: once the extensions are spent the larger side decides, so no dispute stays open.
+  const final = state.extensions >= maxExtensions;
+  const activeNodes = event.activeNodes;
+  let result: TallyResult;
+  if (state.tally === 'stake') {
+    if (event.stakes === undefined) throw invalid(ConsensusErrorCode.INVALID_EVENT, 'stakes', 'required under tally: stake');
+    if (event.activeStake === undefined) throw invalid(ConsensusErrorCode.INVALID_EVENT, 'activeStake', 'required under tally: stake');
+    result = tallyByStake({ submitter: state.submitter, votes, stakes: event.stakes, activeStake: event.activeStake, final });
+  } else {
+    result = tally({ submitter: state.submitter, votes, activeNodes, final });
+  }
 
   if (result.kind === 'undecided') {
     const closesAt = now + config.windowMs;
+    const extensions = state.extensions + 1;
     return {
-      state: { ...state, phase: 'undecided-extended', closesAt, extensions: state.extensions + 1, lastEventAt: now },
-      effects: [{ kind: 'window-extended', submissionId: state.submissionId, closesAt }],
+      state: { ...state, phase: 'undecided-extended', closesAt, extensions, lastEventAt: now },
+      effects: [{ kind: 'window-extended', submissionId: state.submissionId, closesAt, final: extensions >= maxExtensions }],
     };
   }
 
-  const decision: Decision = { ...result, activeNodes, decidedAt: now };
+  const decision: Decision = { ...result, activeNodes, decidedAt: now, final };
   return {
     state: { ...state, phase: 'decided', decision, lastEventAt: now },
     effects: [...settlement(state, decision, config), { kind: 'decided', submissionId: state.submissionId, outcome: decision.outcome }],
@@ -280,6 +306,14 @@ function validateEvent(e: SubmissionEvent): void {
       return;
     case 'window-closed':
       if (!Number.isSafeInteger(e.activeNodes) || e.activeNodes < 0) throw bad('activeNodes', 'must be a non-negative integer');
+      if (e.activeStake !== undefined && (typeof e.activeStake !== 'bigint' || e.activeStake < 0n)) throw bad('activeStake', 'must be a non-negative bigint');
+      if (e.stakes !== undefined) {
+        if (!(e.stakes instanceof Map)) throw bad('stakes', 'must be a Map of address to stake');
+        for (const [address, stake] of e.stakes) {
+          if (!isAddress(address)) throw bad('stakes', `key ${String(address)} must be a lowercase 0x address`);
+          if (typeof stake !== 'bigint' || stake < 0n) throw bad(`stakes[${address}]`, 'must be a non-negative bigint');
+        }
+      }
       return;
     default: {
       const unreachable: never = e;

@@ -1,4 +1,5 @@
 import type { Address, VerdictKind } from '@aegis/protocol';
+import type { TallyRule } from '../tally/stake.tally';
 import type { TallyOutcome } from '../tally/tally.rule';
 
 /**
@@ -43,12 +44,16 @@ export interface Decision {
   readonly m: number;
   readonly activeNodes: number;
   readonly decidedAt: EpochMs;
+  /** Decided by the larger side once the extensions were spent (liveness), not by the threshold. */
+  readonly final: boolean;
 }
 
 export interface SubmissionState {
   readonly submissionId: string;
   readonly taskId: string;
   readonly submitter: Address;
+  /** The rule it was opened under (config.tally then); every later tally of it uses this one. */
+  readonly tally: TallyRule;
   /** Task fee held in escrow for this submission (base units; 0 = nothing to pay out). */
   readonly fee: bigint;
   /** Verifiers the lottery selected on this submission's beacon, submitter excluded. */
@@ -94,8 +99,15 @@ export type SubmissionEvent =
   | {
       readonly kind: 'window-closed';
       readonly submissionId: string;
-      /** Active nodes counted by the ledger at window close (the 0.66 * active term). */
+      /** Active nodes counted by the ledger at window close (the 0.66 * active term of `tally: spec`). */
       readonly activeNodes: number;
+      /** Total active stake at window close (the 0.66 term of `tally: stake`); required under it. */
+      readonly activeStake?: bigint;
+      /**
+       * Stake at window close of the submitter and of every voter (absent = 0: nothing at stake any
+       * more); required under `tally: stake`.
+       */
+      readonly stakes?: ReadonlyMap<Address, bigint>;
     };
 
 /**
@@ -127,7 +139,11 @@ export type LedgerEffect =
 export type NoticeEffect =
   | { readonly kind: 'announce-dispute'; readonly submissionId: string; readonly accused: Address; readonly closesAt: EpochMs }
   | { readonly kind: 'fast-accepted'; readonly submissionId: string }
-  | { readonly kind: 'window-extended'; readonly submissionId: string; readonly closesAt: EpochMs }
+  /**
+   * The tally was undecided: the window runs again and every active key is asked to verify (the
+   * committee widens to the whole network). `final`: the next close decides by the larger side.
+   */
+  | { readonly kind: 'window-extended'; readonly submissionId: string; readonly closesAt: EpochMs; readonly final: boolean }
   | { readonly kind: 'decided'; readonly submissionId: string; readonly outcome: TallyOutcome };
 
 export type SubmissionEffect = LedgerEffect | NoticeEffect;
@@ -142,6 +158,14 @@ export interface ConsensusConfig {
   readonly windowMs: number;
   /** Share of the fee the submitter gets on an accepted result, in basis points (0..10000). */
   readonly submitterShareBps: number;
+  /** The tally rule for new submissions (default `stake`); a submission keeps the one it was opened under. */
+  readonly tally?: TallyRule;
+  /**
+   * Undecided closes a submission may get extended for (default DEFAULT_MAX_EXTENSIONS); the close
+   * after the last extension decides by the larger side, so every dispute ends within
+   * (maxExtensions + 1) windows of the accusation.
+   */
+  readonly maxExtensions?: number;
 }
 
 export function isLedgerEffect(e: SubmissionEffect): e is LedgerEffect {

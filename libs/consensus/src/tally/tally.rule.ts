@@ -13,6 +13,8 @@ export interface TallyInput {
   readonly votes: readonly TallyVote[];
   /** Active nodes (stake >= min stake) counted at the moment the window closes. */
   readonly activeNodes: number;
+  /** The last tally this submission gets (its extensions are spent): the larger count wins, whatever its margin. */
+  readonly final?: boolean;
 }
 
 export type TallyOutcome = 'accepted' | 'rejected';
@@ -66,6 +68,7 @@ export function tally(input: TallyInput): TallyResult {
   for (const [node, kind] of instances) (kind === VerdictKind.ACCEPT ? accept : reject).push(node);
 
   if (accept.length === reject.length) {
+    if (input.final === true) return finalTie(accept, reject);
     return { kind: 'undecided', reason: 'tie', n: accept.length, m: reject.length };
   }
   const acceptWins = accept.length > reject.length;
@@ -73,7 +76,7 @@ export function tally(input: TallyInput): TallyResult {
   const losers = acceptWins ? reject : accept;
   const n = winners.length;
   const m = losers.length;
-  if (!ruleHolds(n, m, input.activeNodes)) return { kind: 'undecided', reason: 'threshold', n, m };
+  if (input.final !== true && !ruleHolds(n, m, input.activeNodes)) return { kind: 'undecided', reason: 'threshold', n, m };
   return {
     kind: 'decided',
     outcome: acceptWins ? 'accepted' : 'rejected',
@@ -87,4 +90,17 @@ export function tally(input: TallyInput): TallyResult {
 /** n > min(10 m, 0.66 active), in integers. Exported so the simulator and docs use one definition. */
 export function ruleHolds(n: number, m: number, activeNodes: number): boolean {
   return n > 10 * m || 100 * n > 66 * activeNodes;
+}
+
+export function decided(outcome: TallyOutcome, winners: readonly Address[], losers: readonly Address[]): TallyResult {
+  return { kind: 'decided', outcome, winners: [...winners].sort(), losers: [...losers].sort(), n: winners.length, m: losers.length };
+}
+
+/**
+ * The last tally ended level (equal counts, or equal stake under `tally: stake`): the result was
+ * not shown correct, so it is not accepted and its fee goes to those who rejected it; it was not
+ * shown wrong either, so nobody is liquidated. The dispute ends either way.
+ */
+export function finalTie(accept: readonly Address[], reject: readonly Address[]): TallyResult {
+  return { kind: 'decided', outcome: 'rejected', winners: [...reject].sort(), losers: [], n: reject.length, m: accept.length };
 }

@@ -3,9 +3,10 @@ import { TallierInit1732600000000 } from './migrations/1732600000000-tallier-ini
 import { BeaconRedraws1732700000000 } from './migrations/1732700000000-beacon-redraws';
 import { RefusedResults1732800000000 } from './migrations/1732800000000-refused-results';
 import { SealedBeacons1732900000000 } from './migrations/1732900000000-sealed-beacons';
+import { TallyRule1733000000000 } from './migrations/1733000000000-tally-rule';
 import { TALLIER_ENTITIES, TALLIER_SCHEMA } from './tallier.entities';
 
-export const TALLIER_MIGRATIONS = [TallierInit1732600000000, BeaconRedraws1732700000000, RefusedResults1732800000000, SealedBeacons1732900000000];
+export const TALLIER_MIGRATIONS = [TallierInit1732600000000, BeaconRedraws1732700000000, RefusedResults1732800000000, SealedBeacons1732900000000, TallyRule1733000000000];
 /** The tallier's own migrations table, inside its schema, so owners never share migration history. */
 export const TALLIER_MIGRATIONS_TABLE = 'migrations';
 

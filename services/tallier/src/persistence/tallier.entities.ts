@@ -21,6 +21,10 @@ export class SubmissionEntity {
   @Column({ type: 'varchar', length: 32 })
   phase!: string;
 
+  /** The tally rule the submission was opened under (`stake` | `spec`), as in its state. */
+  @Column({ type: 'varchar', length: 8 })
+  tally!: string;
+
   @Column({ name: 'closes_at', type: 'bigint', transformer: bigintAsNumber })
   closesAt!: number;
 

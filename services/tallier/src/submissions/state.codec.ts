@@ -1,4 +1,4 @@
-import type { AuditFailure, Decision, FailedAudit, RecordedVerdict, SubmissionPhase, SubmissionState } from '@aegis/consensus';
+import { type AuditFailure, type Decision, type FailedAudit, type RecordedVerdict, type SubmissionPhase, type SubmissionState, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import { isAddress, VerdictKind } from '@aegis/protocol';
 
 /**
@@ -78,13 +78,19 @@ export function stateFromJson(json: unknown): SubmissionState {
       m: int(d.m, 'decision.m'),
       activeNodes: int(d.activeNodes, 'decision.activeNodes'),
       decidedAt: int(d.decidedAt, 'decision.decidedAt'),
+      // Decisions written before the liveness rule were all threshold decisions.
+      final: d.final === undefined ? false : d.final === true ? true : d.final === false ? false : fail('decision.final', 'must be a boolean'),
     };
   }
   if (typeof o.disputeOpen !== 'boolean') fail('disputeOpen', 'must be a boolean');
+  // Rows written before the stake tally existed carry no rule: they were opened under the spec's.
+  const tally = o.tally ?? 'spec';
+  if (!TALLY_RULES.includes(tally as TallyRule)) fail('tally', `must be one of ${TALLY_RULES.join(', ')}`);
   return {
     submissionId: str('submissionId'),
     taskId: str('taskId'),
     submitter: o.submitter,
+    tally: tally as TallyRule,
     fee: BigInt(String(o.fee)),
     selectedVerifiers: addresses(o.selectedVerifiers, 'selectedVerifiers'),
     phase: o.phase as SubmissionPhase,

@@ -1,5 +1,5 @@
 import type { OutgoingRecord } from '@aegis/bus';
-import { signsItself, type BeaconHead, type BeaconLink } from '@aegis/consensus';
+import { signsItself, type BeaconHead, type BeaconLink, type TallyRule } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
 import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, preparedQuery, type Row } from '@aegis/db';
 import type { Pool } from 'pg';
@@ -147,10 +147,10 @@ class PgTallierTx implements TallierTx {
                 WITH ORDINALITY AS l(index, prev, digest, beacon, signer, signature, n)
           ORDER BY l.n
        ), submission AS (
-         INSERT INTO tallier.submissions (submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status)
-         VALUES ($7, $8, $9, $10, $11::bigint, $12::jsonb, $13, $14::jsonb, $15, $16)
+         INSERT INTO tallier.submissions (submission_id, task_hash, submitter, phase, closes_at, state, result, beacon, status_seq, last_status, tally)
+         VALUES ($7, $8, $9, $10, $11::bigint, $12::jsonb, $13, $14::jsonb, $15, $16, $17)
        )
-       ${outboxInsert(17)}`,
+       ${outboxInsert(18)}`,
       [
         links.map((l) => String(l.index)),
         links.map((l) => l.prev),
@@ -169,6 +169,7 @@ class PgTallierTx implements TallierTx {
         JSON.stringify(s.beacon),
         s.statusSeq,
         s.lastStatus,
+        s.state.tally,
         ...outboxColumns(records),
       ],
     );
@@ -269,6 +270,11 @@ export class TallierRepository implements TallierStore {
         ...(r.headers ? { headers: r.headers as Record<string, string> } : {}),
       },
     }));
+  }
+
+  async openTallyRules(): Promise<TallyRule[]> {
+    const { rows } = await preparedQuery(this.pool, `SELECT DISTINCT tally FROM tallier.submissions WHERE phase <> 'decided'`, []);
+    return rows.map((r) => String(r.tally) as TallyRule);
   }
 
   async markSent(ids: readonly string[]): Promise<void> {

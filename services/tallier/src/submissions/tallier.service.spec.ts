@@ -1,6 +1,6 @@
 import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
 import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TaskStatus, taskSpecFromWire, TOPICS } from '@aegis/contracts';
-import { assertBeaconChain, auditDisputeId, genesisBeacon, verifyAnnouncedBeacon } from '@aegis/consensus';
+import { assertBeaconChain, auditDisputeId, DEFAULT_MAX_EXTENSIONS, genesisBeacon, verifyAnnouncedBeacon } from '@aegis/consensus';
 import { taskHash, toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
 import { type Histogram, Registry } from 'prom-client';
@@ -197,6 +197,48 @@ describe('TallierService', () => {
     const state = store.tables.submissions.get(toHex(r.digest))?.state;
     expect(state?.phase).toBe('undecided-extended');
     expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('liquidate');
+  });
+
+  it('tally: stake weighs the verdicts by stake: one heavy REJECT outweighs the submitter and two light ACCEPTs', async () => {
+    stakes.set(verifiers[0]!.address, 10_000n);
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT));
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.ACCEPT));
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[2]!, r, VerdictKind.ACCEPT));
+    clock.advance(WINDOW_MS);
+    expect(await sut.tick()).toBe(1);
+    const state = store.tables.submissions.get(toHex(r.digest))?.state;
+    // By count (the spec's rule) the accepts would be 3 to 1; by stake the reject is 10 000 to 3 000.
+    expect(state?.decision).toMatchObject({ outcome: 'rejected', winners: [verifiers[0]!.address] });
+    expect(state?.tally).toBe('stake');
+  });
+
+  it('ends a dispute after the extensions: the larger stake decides at the close after the last one', async () => {
+    // 1 000 against 1 000 + 1 000: under 0.66 of the 4 000 active, over 10 x nobody; undecided by threshold.
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT));
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.ACCEPT));
+    for (let close = 0; close <= DEFAULT_MAX_EXTENSIONS; close++) {
+      const before = store.tables.submissions.get(toHex(r.digest))?.state;
+      expect(before?.phase).not.toBe('decided');
+      clock.advance(Math.max(0, (before?.closesAt ?? 0) - clock.now()));
+      expect(await sut.tick()).toBe(1);
+    }
+    const state = store.tables.submissions.get(toHex(r.digest))?.state;
+    expect(state?.extensions).toBe(DEFAULT_MAX_EXTENSIONS);
+    expect(state?.decision).toMatchObject({ outcome: 'accepted', losers: [verifiers[0]!.address], final: true });
+  });
+
+  it('does not start under another tally rule than its undecided submissions were opened under', async () => {
+    await sut.onResult(resultMessage(submitter, taskSpec(1n)), 1);
+    await expect(sut.onModuleInit()).resolves.toBeUndefined();
+    const options = tallierTestOptions(clock, { tally: 'spec' });
+    const logger = pino({ level: 'silent' });
+    const bus = new InProcessEventBus({ topics: ALL_TOPICS });
+    const other = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger), new TallierMetrics(new Registry()));
+    await expect(other.onModuleInit()).rejects.toThrow(/AEGIS_TALLY: .*'stake'.*'spec'/);
   });
 
   it('a rolled-back transaction leaves neither state nor outbox rows', async () => {

@@ -1,9 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { BatchRunner, type OutgoingRecord, PoisonMessageError } from '@aegis/bus';
 import {
   type AuditFailure,
   BeaconChain,
   type ConsensusConfig,
+  DEFAULT_TALLY_RULE,
   drawCommittee,
   genesisBeacon,
   isLedgerEffect,
@@ -71,7 +72,7 @@ interface ResultToRecord {
  * change and the records it causes commit in one transaction (outbox); they are published after.
  */
 @Injectable()
-export class TallierService {
+export class TallierService implements OnModuleInit {
   private readonly consensus: ConsensusConfig;
   // Results and verdicts come from the same few staked nodes again and again: their keys are kept.
   private readonly signers = new SignerCache();
@@ -92,7 +93,24 @@ export class TallierService {
     private readonly relay: OutboxRelay,
     private readonly metrics: TallierMetrics,
   ) {
-    this.consensus = { windowMs: options.windowMs, submitterShareBps: options.submitterShareBps };
+    this.consensus = {
+      windowMs: options.windowMs,
+      submitterShareBps: options.submitterShareBps,
+      tally: options.tally ?? DEFAULT_TALLY_RULE,
+      ...(options.maxExtensions === undefined ? {} : { maxExtensions: options.maxExtensions }),
+    };
+  }
+
+  /**
+   * A network never mixes tally rules: undecided submissions opened under another rule than the
+   * configured one would be judged by whichever a replica runs, so the tallier does not start.
+   */
+  async onModuleInit(): Promise<void> {
+    const rule = this.consensus.tally ?? DEFAULT_TALLY_RULE;
+    const other = (await this.store.openTallyRules()).filter((r) => r !== rule);
+    if (other.length > 0) {
+      throw new Error(`AEGIS_TALLY: undecided submissions were opened under tally '${other.join("', '")}', the config says '${rule}'; keep that rule until they are decided`);
+    }
   }
 
   /**
@@ -271,10 +289,20 @@ export class TallierService {
         applied.length = 0;
         const now = this.clock.now();
         const due = await tx.lockDue(now, DUE_BATCH);
-        const activeNodes = this.stakes.activeNodes().length;
+        // One stake snapshot for the batch: every close of it is judged on the same numbers.
+        const active = this.stakes.activeNodes();
+        const activeNodes = active.length;
+        const activeStake = active.reduce((sum, n) => sum + n.stake, 0n);
         const changes: SubmissionChange[] = [];
         for (const stored of due) {
-          const change = this.change(stored, { kind: 'window-closed', submissionId: stored.submissionId, activeNodes }, Math.max(now, stored.state.lastEventAt), applied);
+          const event: SubmissionEvent = {
+            kind: 'window-closed',
+            submissionId: stored.submissionId,
+            activeNodes,
+            activeStake,
+            stakes: this.voterStakes(stored.state),
+          };
+          const change = this.change(stored, event, Math.max(now, stored.state.lastEventAt), applied);
           if (change) changes.push(change);
         }
         // Every closed window of the batch in one write.
@@ -287,6 +315,13 @@ export class TallierService {
     }
     if (closed > 0) await this.relay.flush();
     return closed;
+  }
+
+  /** The stake at this moment of a submission's submitter and of everyone who voted on it (the stake tally's weights). */
+  private voterStakes(state: SubmissionState): Map<Address, bigint> {
+    const stakes = new Map<Address, bigint>([[state.submitter, this.stakes.stakeOf(state.submitter)]]);
+    for (const v of state.verdicts) stakes.set(v.verifier, this.stakes.stakeOf(v.verifier));
+    return stakes;
   }
 
   /** Runs one event through the state machine and writes the change; effects are also pushed to `applied` (counted after commit). */
@@ -351,7 +386,8 @@ export class TallierService {
         status(TaskStatus.ACCEPTED, 'every selected verifier accepted (a dispute can still reopen it)', tokens());
         return;
       case 'window-extended':
-        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt }, 'tally undecided; window extended');
+        // Every active node already had the dispute announced to it (the committee is the whole network).
+        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt, final: effect.final }, 'tally undecided; window extended');
         return;
       case 'decided': {
         const decision = state.decision;

@@ -1,5 +1,5 @@
 import type { OutgoingRecord } from '@aegis/bus';
-import type { BeaconHead, BeaconLink, SubmissionState } from '@aegis/consensus';
+import type { BeaconHead, BeaconLink, SubmissionState, TallyRule } from '@aegis/consensus';
 import type { CheckOutcome, TaskStatus } from '@aegis/contracts';
 import type { VerdictKind } from '@aegis/protocol';
 
@@ -107,6 +107,8 @@ export interface TallierStore {
   /** Oldest unsent outbox rows first. */
   unsent(limit: number): Promise<OutboxRow[]>;
   markSent(ids: readonly string[]): Promise<void>;
+  /** The tally rules of the submissions not yet decided (one, or none, on a network that never mixes them). */
+  openTallyRules(): Promise<TallyRule[]>;
   /** Releases the store's own connections, if it has any (after the last transaction). */
   close?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { OutgoingRecord } from '@aegis/bus';
-import type { BeaconHead, BeaconLink } from '@aegis/consensus';
+import type { BeaconHead, BeaconLink, TallyRule } from '@aegis/consensus';
 import { fromHex } from '@aegis/protocol';
 import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, TallierStore, TallierTx } from '../submissions/tallier.store';
 
@@ -44,6 +44,10 @@ export class InMemoryTallierStore implements TallierStore {
 
   async unsent(limit: number): Promise<OutboxRow[]> {
     return this.tables.outbox.filter((r) => !r.sent).slice(0, limit).map(({ id, record }) => ({ id, record }));
+  }
+
+  async openTallyRules(): Promise<TallyRule[]> {
+    return [...new Set([...this.tables.submissions.values()].filter((s) => s.state.phase !== 'decided').map((s) => s.state.tally))];
   }
 
   async markSent(ids: readonly string[]): Promise<void> {
