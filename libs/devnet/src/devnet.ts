@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InProcessEventBus, type EventBus, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { PgLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
-import { BUILTIN_MODELS, ensureBuiltModel, ensureRealModel, isKnownModel, KNOWN_MODELS, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
+import { ensureModelDir, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
@@ -172,7 +172,8 @@ export class Devnet {
     let ledger: PgLedger | undefined;
     const infra = options.infrastructure;
     try {
-      const modelDir = await devnetModelDir(options.model, progress);
+      progress(`devnet: model ${options.model} (built, or fetched and imported, on first use; cached afterwards)`);
+      const modelDir = await ensureModelDir(options.model, { onProgress: (line) => progress(`devnet: ${line}`) });
       const tokenizer = loadTokenizer(readModelDir(modelDir).descriptor, modelDir);
       if (!infra) {
         progress('devnet: starting embedded Postgres');
@@ -404,19 +405,6 @@ export function formatProgress(c: DevnetCounts, expected: number): string {
     ` | disputes ${c.disputesResolved}/${c.disputesOpened} resolved | liquidated ${c.liquidated.length}` +
     ` | ledger ${c.ledgerEvents}/${c.ledgerCommands}${c.deadLetters ? ` | dead letters ${c.deadLetters}` : ''}`
   );
-}
-
-/** The folder of the model the devnet serves: built (built-in) or fetched and imported (real) on first use. */
-async function devnetModelDir(modelId: string, progress: (line: string) => void): Promise<string> {
-  if (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, modelId)) {
-    progress(`devnet: building ${modelId} (cached after the first run)`);
-    return ensureBuiltModel(modelId).dir;
-  }
-  if (isKnownModel(modelId)) {
-    progress(`devnet: model ${modelId} (fetched and imported on first use, cached afterwards)`);
-    return ensureRealModel(modelId, { onProgress: (line) => progress(`devnet: ${line}`) });
-  }
-  throw new RangeError(`model: unknown model ${JSON.stringify(modelId)} (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`);
 }
 
 function validateOptions(o: DevnetOptions): void {

