@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
-import { importGguf } from './llama.import';
+import { type ImportedModel, importGguf } from './llama.import';
 import { DESCRIPTOR_FILE, type ToleranceConfig } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
 import { BUILTIN_MODELS } from './decoder.config';
@@ -46,7 +46,7 @@ export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
 };
 
 export function knownModel(modelId: string): KnownModel {
-  const m = Object.prototype.hasOwnProperty.call(KNOWN_MODELS, modelId) ? KNOWN_MODELS[modelId] : undefined;
+  const m = isKnownModel(modelId) ? KNOWN_MODELS[modelId] : undefined;
   if (m === undefined) throw new ModelError(ModelErrorCode.UnknownModel, 'modelId', `no fetchable model ${JSON.stringify(modelId)} (known: ${Object.keys(KNOWN_MODELS).join(', ')})`);
   return m;
 }
@@ -237,12 +237,17 @@ function extractMember(zipPath: string, member: string, out: string, log: (line:
 export async function ensureRealModel(modelId: string, options: FetchOptions & { modelsRoot?: string } = {}): Promise<string> {
   const dir = defaultModelDir(modelId, options.modelsRoot ?? MODELS_DIR);
   if (existsSync(join(dir, DESCRIPTOR_FILE))) return dir;
-  const fetched = await fetchModel(modelId, options);
-  options.onProgress?.(`importing ${basename(fetched.gguf)} into ${dir}`);
-  const started = Date.now();
-  const imported = await importGguf(fetched.gguf, dir, { modelId, tolerance: knownModel(modelId).tolerance });
-  options.onProgress?.(`imported ${modelId} (${(imported.onnxBytes / 1e6).toFixed(0)} MB ONNX) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await importKnownModel(await fetchModel(modelId, options), dir, options.onProgress);
   return dir;
+}
+
+/** Imports a fetched known model into `dir` with the tolerances calibrated for it, reporting the time taken. */
+export async function importKnownModel(fetched: FetchedModel, dir: string, onProgress?: (line: string) => void): Promise<ImportedModel> {
+  onProgress?.(`importing ${basename(fetched.gguf)} into ${dir}`);
+  const started = Date.now();
+  const imported = await importGguf(fetched.gguf, dir, { modelId: fetched.modelId, tolerance: knownModel(fetched.modelId).tolerance });
+  onProgress?.(`imported ${fetched.modelId} (${(imported.onnxBytes / 1e6).toFixed(0)} MB ONNX) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return imported;
 }
 
 /**

@@ -74,10 +74,14 @@ export async function benchLlm(options: LlmBenchOptions): Promise<LlmBenchReport
   };
   await aegisRun(); // warm-up
   const workerRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
-  const ref = await LlamaReference.open(options.gguf, { threads: options.threads });
+  // Both engines are released before the ASLI bench opens its own session of the same graph.
+  let ref: LlamaReference | undefined;
+  let figures: { aegisTps: number; llamaTps: number; aegisPrefillTps: number; llamaPrefillTps: number };
   try {
+    ref = await LlamaReference.open(options.gguf, { threads: options.threads });
+    const reference = ref;
     const llamaRun = async (): Promise<{ prefillMs: number; decodeMs: number; totalMs: number }> => {
-      const r = await ref.greedy(prompt, options.tokens);
+      const r = await reference.greedy(prompt, options.tokens);
       return { ...r, totalMs: r.prefillMs + r.decodeMs };
     };
     await llamaRun();
@@ -103,43 +107,45 @@ export async function benchLlm(options: LlmBenchOptions): Promise<LlmBenchReport
         aegisPrefill.push(performance.now() - t0);
       };
       const timeTheirs = async (): Promise<void> => {
-        llamaPrefill.push((await ref.greedy(prefillPrompt, 1)).prefillMs);
+        llamaPrefill.push((await reference.greedy(prefillPrompt, 1)).prefillMs);
       };
       if (r % 2 === 0) await timeOurs().then(timeTheirs);
       else await timeTheirs().then(timeOurs);
     }
-    const aegisTps = (options.tokens * 1000) / median(aegisMs);
-    const llamaTps = (options.tokens * 1000) / median(llamaMs);
-    await ref.close();
-    log('bench llm: ASLI overhead and verification on the same graph');
-    const files = readModelDir(options.modelDir);
-    await ours.release();
-    const asli = await benchAsli(files.descriptor, files.onnx, {
-      tokens: 128,
-      promptTokens: 16,
-      repetitions: options.asliRepetitions,
-      threads: options.threads,
-      executionProvider: 'cpu',
-      seed: 'aegis-bench-llm',
-      onProgress: log,
-    });
-    return {
-      model: descriptor.modelId,
-      threads: options.threads,
-      tokens: options.tokens,
-      aegisTokensPerSecond: round(aegisTps),
-      llamaCppTokensPerSecond: round(llamaTps),
-      ratio: round(aegisTps / llamaTps, 3),
-      aegisPrefillTokensPerSecond: round((prefillPrompt.length * 1000) / median(aegisPrefill)),
-      llamaCppPrefillTokensPerSecond: round((prefillPrompt.length * 1000) / median(llamaPrefill)),
-      asliOverhead: asli.asliOverhead,
-      verifySpeedup: asli.verifySpeedup,
-      workerRssMb,
-      prompt: BENCH_PROMPT,
-      repetitions: options.repetitions,
+    figures = {
+      aegisTps: (options.tokens * 1000) / median(aegisMs),
+      llamaTps: (options.tokens * 1000) / median(llamaMs),
+      aegisPrefillTps: (prefillPrompt.length * 1000) / median(aegisPrefill),
+      llamaPrefillTps: (prefillPrompt.length * 1000) / median(llamaPrefill),
     };
-  } catch (e) {
-    await ref.close().catch(() => undefined);
-    throw e;
+  } finally {
+    await ref?.close();
+    await ours.release();
   }
+  log('bench llm: ASLI overhead and verification on the same graph');
+  const files = readModelDir(options.modelDir);
+  const asli = await benchAsli(files.descriptor, files.onnx, {
+    tokens: 128,
+    promptTokens: 16,
+    repetitions: options.asliRepetitions,
+    threads: options.threads,
+    executionProvider: 'cpu',
+    seed: 'aegis-bench-llm',
+    onProgress: log,
+  });
+  return {
+    model: descriptor.modelId,
+    threads: options.threads,
+    tokens: options.tokens,
+    aegisTokensPerSecond: round(figures.aegisTps),
+    llamaCppTokensPerSecond: round(figures.llamaTps),
+    ratio: round(figures.aegisTps / figures.llamaTps, 3),
+    aegisPrefillTokensPerSecond: round(figures.aegisPrefillTps),
+    llamaCppPrefillTokensPerSecond: round(figures.llamaPrefillTps),
+    asliOverhead: asli.asliOverhead,
+    verifySpeedup: asli.verifySpeedup,
+    workerRssMb,
+    prompt: BENCH_PROMPT,
+    repetitions: options.repetitions,
+  };
 }

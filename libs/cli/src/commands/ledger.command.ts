@@ -4,6 +4,7 @@ import { refundOrphanEscrows } from '../ledger/escrow.refund';
 import { checkLedger, DEFAULT_SCHEMAS } from '../ledger/ledger.check';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
+import { intOption } from './option.parsers';
 
 interface SchemaOpts {
   url?: string;
@@ -18,15 +19,20 @@ function urlOf(opts: SchemaOpts): string {
   return url;
 }
 
+/** Where both subcommands find the database and its two schemas. */
+function withSchemaOptions(command: Command): Command {
+  return command
+    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
+    .option('--ledger-schema <name>', 'the ledger schema', DEFAULT_SCHEMAS.ledger)
+    .option('--ingress-schema <name>', 'the ingress schema (tasks)', DEFAULT_SCHEMAS.ingress);
+}
+
 /** `aegis ledger ...`: operator checks and repairs on the ledger's Postgres schema. */
 export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
   const ledger = parent.command('ledger').description('ledger operations on Postgres');
-  ledger
-    .command('check')
-    .description('the invariant: balances sum to minted, none negative, entries reconcile, every escrow belongs to a task in flight')
-    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
-    .option('--ledger-schema <name>', 'the ledger schema', DEFAULT_SCHEMAS.ledger)
-    .option('--ingress-schema <name>', 'the ingress schema (tasks)', DEFAULT_SCHEMAS.ingress)
+  withSchemaOptions(
+    ledger.command('check').description('the invariant: balances sum to minted, none negative, entries reconcile, every escrow belongs to a task in flight'),
+  )
     .option('--json', 'print the report as one JSON line')
     .action(async (opts: SchemaOpts) => {
       const report = await checkLedger(urlOf(opts), { ledger: opts.ledgerSchema, ingress: opts.ingressSchema });
@@ -39,13 +45,13 @@ export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
       // A failed check is a failed command, so scripts and suites can gate on the exit status.
       if (!report.ok) process.exitCode = 1;
     });
-  ledger
-    .command('refund-escrows')
-    .description('give back every fee escrowed for a task ingress never stored (idempotent: one transaction per escrow)')
-    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
-    .option('--ledger-schema <name>', 'the ledger schema', DEFAULT_SCHEMAS.ledger)
-    .option('--ingress-schema <name>', 'the ingress schema (tasks)', DEFAULT_SCHEMAS.ingress)
-    .option('--min-age-seconds <n>', 'only escrows at least this old (a submission in flight escrows before it stores its task)', parseSeconds, 3_600)
+  withSchemaOptions(ledger.command('refund-escrows').description('give back every fee escrowed for a task ingress never stored (idempotent: one transaction per escrow)'))
+    .option(
+      '--min-age-seconds <n>',
+      'only escrows at least this old (a submission in flight escrows before it stores its task)',
+      intOption('--min-age-seconds', 0, Number.MAX_SAFE_INTEGER),
+      3_600,
+    )
     .option('--json', 'print the refunds as one JSON line')
     .action(async (opts: SchemaOpts & { minAgeSeconds: number }) => {
       const refunds = await refundOrphanEscrows(urlOf(opts), { ledger: opts.ledgerSchema, ingress: opts.ingressSchema }, { minAgeSeconds: opts.minAgeSeconds });
@@ -56,9 +62,3 @@ export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
       if (summary.refused > 0) process.exitCode = 1;
     });
 };
-
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}

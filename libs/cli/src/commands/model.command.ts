@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, KNOWN_MODELS, knownModel, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, importKnownModel, KNOWN_MODELS, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
 import { compareTeacherForced, compareTokenizers, REFERENCE_TEXT_FILES, referenceText } from '../bench/llm.compare';
 import { LlamaReference } from '../bench/llama.reference';
 import { printJsonResult, progress } from '../output';
@@ -22,9 +22,7 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
       const fetched = await fetchModel(modelId, { ...(opts.from !== undefined ? { from: opts.from } : {}), onProgress: progress });
       let imported: { dir: string; sha256: string } | undefined;
       if (opts.import) {
-        const started = Date.now();
-        const m = await importGguf(fetched.gguf, defaultModelDir(modelId), { modelId, tolerance: knownModel(modelId).tolerance });
-        progress(`imported into ${m.dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const m = await importKnownModel(fetched, defaultModelDir(modelId), progress);
         imported = { dir: m.dir, sha256: m.descriptor.sha256 };
       }
       const result = { ...fetched, ...(imported !== undefined ? { imported } : {}) };
