@@ -7,9 +7,11 @@ import { defineConfig } from 'vitest/config';
 const tsconfig = JSON.parse(readFileSync(resolve(import.meta.dirname, 'tsconfig.base.json'), 'utf8')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
-const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [name, resolve(import.meta.dirname, target ?? '')]),
-);
+// Longest name first: an alias also matches `name/...`, so `@aegis/model` would otherwise capture
+// the subpath entry `@aegis/model/descriptor`.
+const alias = Object.entries(tsconfig.compilerOptions.paths)
+  .sort(([a], [b]) => b.length - a.length)
+  .map(([find, [target]]) => ({ find, replacement: resolve(import.meta.dirname, target ?? '') }));
 
 // SWC (not esbuild) so that NestJS sees emitDecoratorMetadata in tests too.
 const plugins = [swc.vite({ module: { type: 'es6' } })];

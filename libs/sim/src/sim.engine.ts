@@ -11,7 +11,7 @@ import {
   type SubmissionState,
   transition,
 } from '@aegis/consensus';
-import { accountId, InMemoryLedger, type LedgerCommand, type Posting } from '@aegis/ledger';
+import { accountId, InMemoryLedger, type LedgerCommand, type Posting } from '@aegis/ledger/core';
 import { concatBytes, keccak256, NodeKey, toHex, utf8, VerdictKind } from '@aegis/protocol';
 import { EventQueue } from './event.queue';
 import { type AttackPhase, type SimNode, submitsWrong, verdictOf } from './sim.behaviour';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DESCRIPTOR_FILE, parseDescriptorText, type ModelDescriptor } from '@aegis/model';
+import { DESCRIPTOR_FILE, parseDescriptorText, type ModelDescriptor } from '@aegis/model/descriptor';
 import type { TaskLimits } from '@aegis/protocol';
 
 /**
