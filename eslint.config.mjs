@@ -1,4 +1,4 @@
-// Module boundaries that actually forbid things (STYLE.md habit 8):
+// Module boundaries that actually forbid things (docs/conventions.md, Layout and aliases):
 // - the protocol core (type:protocol) imports only other protocol code and no framework or I/O;
 // - a service (type:service) never imports another service;
 // - only libs/bus imports kafkajs and only libs/db / libs/ledger build TypeORM DataSources.

@@ -10,7 +10,7 @@ export class ConfigError extends Error {
 
 /**
  * Validates `env` once against a zod object schema whose keys are the variable names.
- * Services call this in main.ts and refuse to start on failure (STYLE.md habit 4).
+ * Services call this in main.ts and refuse to start on failure (docs/conventions.md, Service configuration).
  */
 export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
   schema: S,

@@ -1,4 +1,4 @@
-/** The six services (DESIGN.md section 3), as named in services/<name>. */
+/** The six services (docs/design.md §3), as named in services/<name>. */
 export const SERVICE_NAMES = ['ingress', 'inference-worker', 'verifier', 'pow-checker', 'tallier', 'ledger'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

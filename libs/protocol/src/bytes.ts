@@ -5,7 +5,7 @@ const HEX_BODY = /^[0-9a-fA-F]*$/;
 const U32_MAX = 0xffff_ffff;
 export const U64_MAX = (1n << 64n) - 1n;
 
-// No Buffer: the protocol core must also run in a browser (STYLE.md habit 3).
+// No Buffer: the protocol core must also run in a browser.
 
 /** '0x' + lowercase hex, the one wire/JSON form for bytes (conventions.md). */
 export function toHex(b: Uint8Array): string {

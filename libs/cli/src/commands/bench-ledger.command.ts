@@ -20,7 +20,7 @@ interface BenchLedgerOpts {
  * `aegis bench ledger`: ledger commands/s (PgLedger, a realistic mix) vs pgbench tpcb-like TPS,
  * same server, same client count, same run. The two alternate for --rounds rounds and the medians
  * are compared, so a load spike on a shared machine skews both sides rather than one.
- * Goal: ratio >= 0.5 (DESIGN.md section 5).
+ * Goal: ratio >= 0.5 (docs/design.md §5).
  */
 export const registerBenchLedgerCommand: RegisterCommand = (parent: Command) => {
   parent
