@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKafkaTopics, deleteKafkaTopics } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES, PROTO_LOADER_OPTIONS } from '@aegis/contracts';
-import { runMigrations, startLocalPostgres } from '@aegis/db';
+import { startLocalPostgres } from '@aegis/db';
 import { freePort } from '@aegis/devnet';
 import { migrateLedger, PgLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
@@ -15,8 +15,8 @@ import { credentials, loadPackageDefinition, type ClientReadableStream, type Ser
 import { loadSync } from '@grpc/proto-loader';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingressDataSource } from '../ingress/src/index';
-import { migrateTallier, tallierDataSource } from '../tallier/src/index';
+import { migrate as migrateIngress } from '@aegis/services/ingress';
+import { migrate as migrateTallier } from '@aegis/services/tallier';
 
 const BROKERS = testKafkaBrokers().join(',');
 const MIN_STAKE = 10_000n;
@@ -55,10 +55,8 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     await admin.end();
     url = base.replace(/\/[^/]+$/, '/aegis_e2e');
     await migrateLedger({ url });
-    await runMigrations(ingressDataSource(url, { poolSize: 1 }));
-    const tallierDs = await tallierDataSource(url, 1).initialize();
-    await migrateTallier(tallierDs);
-    await tallierDs.destroy();
+    await migrateIngress(url);
+    await migrateTallier(url);
 
     const connection = { brokers: [BROKERS], clientId: 'aegis-e2e' };
     await deleteKafkaTopics(connection, ALL_TOPICS);
@@ -120,19 +118,19 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
       await signed(key, 'stake', MIN_STAKE);
     }
 
-    const node = async (behavior: string, ks: NodeKey[], instance: string) => ({
+    const node = async (ks: NodeKey[], instance: string) => ({
       ...(await common()),
       AEGIS_MODEL_DIR: modelDir,
       AEGIS_NODE_KEY_FILE: keyFile(`${instance}.keys`, ks),
-      AEGIS_BEHAVIOR: behavior,
       AEGIS_MIN_STAKE: MIN_STAKE.toString(),
       AEGIS_INSTANCE_ID: instance,
       AEGIS_CONTROL_ADDRESS: control.address,
     });
-    await fleet.start('verifier-honest', 'verifier', await node('honest', honest, 'verifier-honest'));
-    await fleet.start('verifier-cheater', 'verifier', await node('honest', [cheater], 'verifier-cheater'));
-    await fleet.start('worker-honest', 'inference-worker', await node('honest', honest, 'worker-honest'));
-    cheaterWorker = await fleet.start('worker-cheater', 'inference-worker', await node('wrong-tokens', [cheater], 'worker-cheater'));
+    await fleet.start('verifier-honest', 'verifier', await node(honest, 'verifier-honest'));
+    await fleet.start('verifier-cheater', 'verifier', await node([cheater], 'verifier-cheater'));
+    await fleet.start('worker-honest', 'inference-worker', await node(honest, 'worker-honest'));
+    // The cheater: the production worker factory with the wrong-tokens double in its result port.
+    cheaterWorker = await fleet.start('worker-cheater', 'inference-worker', await node([cheater], 'worker-cheater'), ['bin/cheater.js', 'inference-worker', 'wrong-tokens']);
   });
 
   afterAll(async () => {

@@ -1,22 +1,22 @@
-// The devnet composes the six services in one process, so it imports their composable units (each
-// service's src/index.ts, never its main.ts). That is this lib's whole purpose, hence the
-// module-boundary exceptions below; services themselves still never import each other.
+// The devnet runs the six services in one process through the same factories their main.ts
+// calls (`start` of @aegis/services/<name>), differing only in adapters: the in-process bus, the
+// embedded Postgres, loopback ports, and, for cheating nodes, the test doubles of ./cheats
+// plugged into the worker's and verifier's ports.
 import { randomBytes } from 'node:crypto';
-import { type EventBus, withTimeout } from '@aegis/bus';
-import { CONSUMER_GROUPS } from '@aegis/contracts';
-import { ModelRuntime } from '@aegis/model';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventBus } from '@aegis/bus';
 import type { NodeKey } from '@aegis/protocol';
-import { bootstrapService, type RunningService } from '@aegis/service-kit';
+import type { RunningService } from '@aegis/service-kit';
+import { start as startWorker, type RunningWorker } from '@aegis/services/inference-worker';
+import { start as startIngress } from '@aegis/services/ingress';
+import { start as startLedger } from '@aegis/services/ledger';
+import { start as startPowChecker } from '@aegis/services/pow-checker';
+import { start as startTallier } from '@aegis/services/tallier';
+import { start as startVerifier } from '@aegis/services/verifier';
 import type { Logger } from 'pino';
+import { cheatingProducer, type CheatBehavior, lazyVerdicts } from './cheats';
 import { freePort } from './embedded.postgres';
-/* eslint-disable @nx/enforce-module-boundaries */
-import { otherModelRuntime, InferenceWorkerModule, TaskIntake, type Behavior } from '../../../services/inference-worker/src/index';
-import { start as startIngress } from '../../../services/ingress/src/index';
-import { start as startLedger } from '../../../services/ledger/src/index';
-import { PowCheckerModule } from '../../../services/pow-checker/src/index';
-import { migrateTallier, tallierConfigFromEnv, tallierDataSource, TALLIER_CONSUMER, TallierModule } from '../../../services/tallier/src/index';
-import { verifierConsumerGroup, VerifierModule } from '../../../services/verifier/src/index';
-/* eslint-enable @nx/enforce-module-boundaries */
 
 /** What every embedded service shares. */
 export interface DevnetContext {
@@ -28,20 +28,31 @@ export interface DevnetContext {
   readonly taskFee: bigint;
   /** The tallier's control key address: verifiers and the PoW checker trust beacons it signed. */
   readonly controlAddress: string;
+  /** Where key files and other state are written. */
+  readonly stateDir: string;
 }
 
-const common = (ctx: DevnetContext, name: string) => ({ bus: ctx.bus, logger: ctx.logger.child({ service: name }), handleSignals: false, noMetrics: true });
+const LOOPBACK = '127.0.0.1';
+
+/** One process's adapters: the shared bus and logger, loopback, no /metrics, no signal handlers. */
+const adapters = (ctx: DevnetContext) => ({ bus: ctx.bus, logger: ctx.logger, host: LOOPBACK, handleSignals: false, noMetrics: true });
 
 /** Services validate AEGIS_GRPC_PORT as 1-65535 like in pods; "any port" becomes a free one here. */
-const portOrFree = async (port: number): Promise<number> => (port === 0 ? freePort() : port);
+const portOrFree = async (port: number): Promise<string> => String(port === 0 ? await freePort() : port);
+
+function writeKeyFile(ctx: DevnetContext, name: string, keys: readonly NodeKey[]): string {
+  const file = join(ctx.stateDir, `${name}.keys`);
+  writeFileSync(file, keys.map((k) => `${k.privateKeyHex()}\n`).join(''), { mode: 0o600 });
+  return file;
+}
 
 export async function startLedgerService(ctx: DevnetContext, port: number): Promise<RunningService> {
   return startLedger({
-    ...common(ctx, 'ledger'),
+    ...adapters(ctx),
     migrate: true,
     env: {
       AEGIS_DATABASE_URL: ctx.databaseUrl,
-      AEGIS_GRPC_PORT: String(await portOrFree(port)),
+      AEGIS_GRPC_PORT: await portOrFree(port),
       AEGIS_MIN_STAKE: ctx.minStake.toString(),
       AEGIS_UNBONDING_SECONDS: '60',
       AEGIS_LEDGER_FAUCET: 'true',
@@ -51,13 +62,13 @@ export async function startLedgerService(ctx: DevnetContext, port: number): Prom
 
 export async function startIngressService(ctx: DevnetContext, port: number, ledgerPort: number): Promise<RunningService> {
   return startIngress({
-    ...common(ctx, 'ingress'),
+    ...adapters(ctx),
     migrate: true,
     env: {
       AEGIS_DATABASE_URL: ctx.databaseUrl,
-      AEGIS_GRPC_PORT: String(await portOrFree(port)),
+      AEGIS_GRPC_PORT: await portOrFree(port),
       AEGIS_MODEL_DIR: ctx.modelDir,
-      AEGIS_LEDGER_URL: `127.0.0.1:${ledgerPort}`,
+      AEGIS_LEDGER_URL: `${LOOPBACK}:${ledgerPort}`,
       AEGIS_TASK_FEE: ctx.taskFee.toString(),
       AEGIS_INSTANCE_ID: 'devnet-ingress',
       AEGIS_TASK_REQUEUE_SECONDS: '15',
@@ -69,90 +80,69 @@ export async function startTallierService(
   ctx: DevnetContext,
   options: { controlKeyFile: string; windowSeconds: number; verifiersPerTask: number },
 ): Promise<RunningService> {
-  const { options: tallier } = tallierConfigFromEnv({
-    AEGIS_DATABASE_URL: ctx.databaseUrl,
-    AEGIS_CONTROL_KEY_FILE: options.controlKeyFile,
-    AEGIS_WINDOW_SECONDS: String(options.windowSeconds),
-    AEGIS_VERIFIERS_PER_TASK: String(options.verifiersPerTask),
-    AEGIS_MIN_STAKE: ctx.minStake.toString(),
-    AEGIS_TASK_FEE: ctx.taskFee.toString(),
-    AEGIS_INSTANCE_ID: 'devnet-tallier',
-  });
-  const dataSource = tallierDataSource(ctx.databaseUrl);
-  await dataSource.initialize();
-  await migrateTallier(dataSource);
-  return bootstrapService({
-    name: 'tallier',
-    // Short ticks: devnet windows are seconds long.
-    module: TallierModule.forRoot({ options: { ...tallier, tickIntervalMs: 200, relayIntervalMs: 1_000 }, dataSource, ownsDataSource: true }),
-    logger: common(ctx, 'tallier').logger,
-    bus: ctx.bus,
-    ownsBus: false,
-    host: '127.0.0.1',
-    grpc: { port: 0, services: [] },
-    metricsPort: null,
-    consumer: TALLIER_CONSUMER,
-    handleSignals: false,
+  return startTallier({
+    ...adapters(ctx),
+    migrate: true,
+    env: {
+      AEGIS_DATABASE_URL: ctx.databaseUrl,
+      AEGIS_GRPC_PORT: await portOrFree(0),
+      AEGIS_CONTROL_KEY_FILE: options.controlKeyFile,
+      AEGIS_WINDOW_SECONDS: String(options.windowSeconds),
+      AEGIS_VERIFIERS_PER_TASK: String(options.verifiersPerTask),
+      AEGIS_MIN_STAKE: ctx.minStake.toString(),
+      AEGIS_TASK_FEE: ctx.taskFee.toString(),
+      AEGIS_INSTANCE_ID: 'devnet-tallier',
+      // Short ticks: devnet windows are seconds long.
+      AEGIS_TICK_INTERVAL_MS: '200',
+      AEGIS_RELAY_INTERVAL_MS: '1000',
+    },
   });
 }
 
-/** One worker process's worth: the given keys, one behaviour. */
-export async function startWorkerService(ctx: DevnetContext, keys: readonly NodeKey[], behavior: Behavior, instanceId: string): Promise<RunningService> {
-  const runtime = await ModelRuntime.open(ctx.modelDir, { executionProvider: 'cpu' });
-  const otherRuntime = behavior === 'other-model' ? await otherModelRuntime(runtime, { executionProvider: 'cpu' }) : undefined;
-  return bootstrapService({
-    name: 'inference-worker',
-    module: InferenceWorkerModule.forRoot({
-      options: { keys, runtime, behavior, instanceId, ...(otherRuntime ? { otherRuntime } : {}) },
-      minStake: ctx.minStake,
-    }),
-    logger: common(ctx, `inference-worker/${instanceId}`).logger,
-    bus: ctx.bus,
-    ownsBus: false,
-    host: '127.0.0.1',
-    grpc: { port: 0, services: [] },
-    metricsPort: null,
-    handleSignals: false,
+/** One worker process's worth: the given keys, honest or with one misbehaviour. */
+export async function startWorkerService(ctx: DevnetContext, keys: readonly NodeKey[], behavior: 'honest' | CheatBehavior, instanceId: string): Promise<RunningWorker> {
+  const cheat = behavior === 'honest' || behavior === 'lazy-verifier' ? undefined : cheatingProducer(behavior);
+  return startWorker({
+    ...adapters(ctx),
+    ...(cheat ? { producer: cheat } : {}),
+    env: {
+      AEGIS_GRPC_PORT: await portOrFree(0),
+      AEGIS_NODE_KEY_FILE: writeKeyFile(ctx, `worker-${instanceId}`, keys),
+      AEGIS_MODEL_DIR: ctx.modelDir,
+      AEGIS_MIN_STAKE: ctx.minStake.toString(),
+      AEGIS_INSTANCE_ID: instanceId,
+    },
   });
-}
-
-/**
- * Resolves once the worker has joined the task consumer group: its stake view (fed from
- * aegis.stake-events.v1, asynchronously) has seen one of its keys staked. Rejects after
- * `timeoutMs`, naming the worker.
- */
-export function workerReady(worker: RunningService, instanceId: string, timeoutMs: number): Promise<void> {
-  return withTimeout(worker.app.get(TaskIntake).firstJoin, timeoutMs, `devnet: inference worker ${instanceId} (are its keys staked?) did not join the task group`);
 }
 
 export async function startVerifierService(ctx: DevnetContext, keys: readonly NodeKey[], lazy: boolean, instanceId: string): Promise<RunningService> {
-  const runtime = await ModelRuntime.open(ctx.modelDir, { executionProvider: 'cpu' });
-  return bootstrapService({
-    name: 'verifier',
-    module: VerifierModule.forRoot({ options: { keys, runtime, behavior: lazy ? 'lazy-verifier' : 'honest', instanceId, controlAddress: ctx.controlAddress }, minStake: ctx.minStake }),
-    logger: common(ctx, `verifier/${instanceId}`).logger,
-    bus: ctx.bus,
-    ownsBus: false,
-    host: '127.0.0.1',
-    grpc: { port: 0, services: [] },
-    metricsPort: null,
-    consumer: { groupId: verifierConsumerGroup(instanceId) },
-    handleSignals: false,
+  return startVerifier({
+    ...adapters(ctx),
+    ...(lazy ? { verdictMaker: lazyVerdicts() } : {}),
+    env: {
+      AEGIS_GRPC_PORT: await portOrFree(0),
+      AEGIS_NODE_KEY_FILE: writeKeyFile(ctx, `verifier-${instanceId}`, keys),
+      AEGIS_MODEL_DIR: ctx.modelDir,
+      AEGIS_MIN_STAKE: ctx.minStake.toString(),
+      AEGIS_INSTANCE_ID: instanceId,
+      AEGIS_CONTROL_ADDRESS: ctx.controlAddress,
+    },
   });
 }
 
-export async function startPowCheckerService(ctx: DevnetContext, auditShare: number): Promise<RunningService> {
-  const runtime = await ModelRuntime.open(ctx.modelDir, { executionProvider: 'cpu' });
-  return bootstrapService({
-    name: 'pow-checker',
-    module: PowCheckerModule.forRoot({ options: { runtime, auditShare, instanceId: 'devnet-pow-checker', controlAddress: ctx.controlAddress, auditSecret: randomBytes(32) }, minStake: ctx.minStake }),
-    logger: common(ctx, 'pow-checker').logger,
-    bus: ctx.bus,
-    ownsBus: false,
-    host: '127.0.0.1',
-    grpc: { port: 0, services: [] },
-    metricsPort: null,
-    consumer: { groupId: CONSUMER_GROUPS.powChecker },
-    handleSignals: false,
+export async function startPowCheckerService(ctx: DevnetContext, auditShare: number, tallierPort: number): Promise<RunningService> {
+  return startPowChecker({
+    ...adapters(ctx),
+    env: {
+      AEGIS_GRPC_PORT: await portOrFree(0),
+      AEGIS_MODEL_DIR: ctx.modelDir,
+      AEGIS_AUDIT_SHARE: String(auditShare),
+      AEGIS_MIN_STAKE: ctx.minStake.toString(),
+      AEGIS_TASK_FEE: ctx.taskFee.toString(),
+      AEGIS_INSTANCE_ID: 'devnet-pow-checker',
+      AEGIS_AUDIT_SECRET: randomBytes(32).toString('hex'),
+      AEGIS_CONTROL_ADDRESS: ctx.controlAddress,
+      AEGIS_TALLIER_URL: `${LOOPBACK}:${tallierPort}`,
+    },
   });
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InProcessEventBus, type EventBus, type Subscription } from '@aegis/bus';
+import { InProcessEventBus, type EventBus, type Subscription, withTimeout } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { PgLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { ensureModelDir, loadTokenizer, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
@@ -16,13 +16,11 @@ import {
   startVerifierService,
   startWorkerService,
   type DevnetContext,
-  workerReady,
 } from './devnet.services';
+import { CHEAT_BEHAVIORS, type CheatBehavior } from './cheats';
+import type { RunningWorker } from '@aegis/services/inference-worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.postgres';
 import { startNoopWorker } from './noop.worker';
-
-export const CHEAT_BEHAVIORS = ['wrong-tokens', 'other-model', 'copy', 'fabricate-probes', 'lazy-verifier'] as const;
-export type CheatBehavior = (typeof CHEAT_BEHAVIORS)[number];
 
 /** What the devnet's own tasks ask for (runTasks and submit). */
 export interface DevnetTaskOptions {
@@ -193,6 +191,7 @@ export class Devnet {
         minStake: options.minStake,
         taskFee: options.taskFee,
         controlAddress: control.address,
+        stateDir: options.stateDir,
       };
       const controlKeyFile = join(options.stateDir, 'control.key');
       writeFileSync(controlKeyFile, `${control.privateKeyHex()}\n`, { mode: 0o600 });
@@ -209,8 +208,9 @@ export class Devnet {
       started.push(ledgerService);
       const ingress = await startIngressService(own('ingress'), options.ingressPort, ledgerService.grpcPort);
       started.push(ingress);
-      started.push(await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask }));
-      started.push(await startPowCheckerService(own('pow-checker'), options.auditShare));
+      const tallier = await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask });
+      started.push(tallier);
+      started.push(await startPowCheckerService(own('pow-checker'), options.auditShare, tallier.grpcPort));
       ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
 
       const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer);
@@ -231,7 +231,7 @@ export class Devnet {
       started.push(await startVerifierService(own('verifier'), honest, false, 'devnet-honest'));
       const honestWorker = await startWorkerService(own('inference-worker'), honest, 'honest', 'devnet-honest');
       started.push(honestWorker);
-      const workers: [RunningService, string][] = [[honestWorker, 'devnet-honest']];
+      const workers: [RunningWorker, string][] = [[honestWorker, 'devnet-honest']];
       if (cheating.length > 0) {
         const lazy = options.behavior === 'lazy-verifier';
         started.push(await startVerifierService(own('verifier-cheater'), cheating, lazy, 'devnet-cheater'));
@@ -243,7 +243,7 @@ export class Devnet {
       // "Up" means every node can be handed a task: tasks submitted while one worker was still
       // waiting to see its stake would all go to the others (a 10-task run then often showed no
       // cheater at all).
-      await Promise.all(workers.map(([worker, id]) => workerReady(worker, id, 60_000)));
+      await Promise.all(workers.map(([worker, id]) => withTimeout(worker.joined, 60_000, `devnet: inference worker ${id} (are its keys staked?) did not join the task group`)));
       progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
       return devnet;
     } catch (err) {

@@ -12,3 +12,4 @@ export { runServiceMain } from './bootstrap/service.main';
 export { stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
 export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
 export { GrpcServiceClient } from './bootstrap/grpc.client';
+export { readNodeKeys } from './node-keys.file';

@@ -44,13 +44,18 @@ export class ServiceFleet {
     return this.members;
   }
 
-  async start(label: string, service: string, env: Record<string, string>): Promise<FleetMember> {
+  /**
+   * Starts `node bin/service.js <service>` with `env`; `entry` replaces that command line's script
+   * and arguments (e.g. `['bin/cheater.js', 'inference-worker', 'wrong-tokens']` for a cheating node).
+   */
+  async start(label: string, service: string, env: Record<string, string>, entry?: readonly string[]): Promise<FleetMember> {
     const logFile = join(this.logDir, `${label}.log`);
     const log = createWriteStream(logFile);
     this.logs.push(log);
     const { cpuProfileDir, logLevel = 'info', readyTimeoutMs = 90_000 } = this.options;
     const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/service.js'), service], {
+    const script = entry ? [join(ROOT, entry[0] ?? ''), ...entry.slice(1)] : [join(ROOT, 'bin/service.js'), service];
+    const child = spawn(process.execPath, [...profile, ...script], {
       cwd: ROOT,
       // A clean environment: only what the member is given, as in a pod.
       env: { ...inheritedProcessEnv(), AEGIS_LOG_LEVEL: logLevel, ...env },

@@ -1,3 +1,5 @@
+export { start } from './start';
+export { checkerEnvSchema } from './pow-checker.env';
 // The PoW checker as a composable unit for the devnet and tests.
 export { PowCheckerModule, type PowCheckerModuleOptions } from './pow-checker.module';
 export { PowCheckService, type CheckResult } from './checking/pow-check.service';

@@ -1,4 +1,6 @@
 // The tallier as a composable unit: the devnet and tests import these, never main.ts.
+export { start } from './start';
+export { migrate } from './migrate';
 export { TallierModule, type TallierModuleOptions } from './tallier.module';
 export { TALLIER_CONSUMER } from './tallier.constants';
 export { TallierService } from './submissions/tallier.service';

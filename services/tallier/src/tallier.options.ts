@@ -49,6 +49,9 @@ export const tallierEnvSchema = commonEnvSchema.extend({
   AEGIS_MAX_EXTENSIONS: z.coerce.number().int('must be an integer').min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
   AEGIS_CHAIN_ID: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 of [a-z0-9-]').default(DEFAULT_CHAIN_ID),
   AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('tallier-0'),
+  // The window clock's tick and the outbox relay's period: seconds-long windows (devnet) want short ones.
+  AEGIS_TICK_INTERVAL_MS: z.coerce.number().int('must be an integer').min(10, 'must be >= 10').max(60_000, 'must be <= 60000').default(1_000),
+  AEGIS_RELAY_INTERVAL_MS: z.coerce.number().int('must be an integer').min(100, 'must be >= 100').max(600_000, 'must be <= 600000').default(5_000),
 });
 
 export type TallierEnv = z.infer<typeof tallierEnvSchema>;
@@ -84,8 +87,8 @@ export function tallierConfigFromEnv(source: Readonly<Record<string, string | un
       submitterShareBps: DEFAULT_SUBMITTER_SHARE_BPS,
       tally: cfg.AEGIS_TALLY,
       maxExtensions: cfg.AEGIS_MAX_EXTENSIONS,
-      tickIntervalMs: 1_000,
-      relayIntervalMs: 5_000,
+      tickIntervalMs: cfg.AEGIS_TICK_INTERVAL_MS,
+      relayIntervalMs: cfg.AEGIS_RELAY_INTERVAL_MS,
       instanceId: cfg.AEGIS_INSTANCE_ID,
     },
   };

@@ -1,4 +1,4 @@
-// The verifier as a composable unit for the devnet and tests.
-export { VerifierModule, type VerifierModuleOptions, verifierConsumerGroup } from './verifier.module';
-export { VerificationService } from './verification/verification.service';
-export type { VerifierOptions, VerifierBehavior } from './verifier.options';
+// The verifier as a package: its factory, and the port a verdict maker plugs into.
+export { start, type VerifierLaunch } from './start';
+export { TeacherForcedVerdicts, type MadeVerdict, type VerdictMaker, type VerdictMakerFactory, type VerificationWork } from './verification/verdict.maker';
+export { verifierEnvSchema } from './verifier.env';

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
-import { runMigrations } from '@aegis/db';
 import { DevnetMonitor, formatProgress, freePort, noopResult, startNoopWorker } from '@aegis/devnet';
 import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
@@ -12,10 +11,8 @@ import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { ServiceFleet } from '@aegis/testing';
 import { Client } from 'pg';
-/* eslint-disable @nx/enforce-module-boundaries -- each schema's migrations live with the service that owns it (as in `aegis db migrate`) */
-import { ingressDataSource } from '../../../../services/ingress/src/index';
-import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { migrate as migrateIngress } from '@aegis/services/ingress';
+import { migrate as migrateTallier } from '@aegis/services/tallier';
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
 import { scrapeSum } from './metrics.scrape';
 import { recordsPerTask, type RecordsPerTask } from './records.count';
@@ -89,10 +86,8 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
   await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: o.partitions, replicationFactor: 1 }), 60_000);
   o.progress('  migrating ledger, ingress, tallier schemas');
   await migrateLedger({ url: databaseUrl });
-  await runMigrations(ingressDataSource(databaseUrl, { poolSize: 1 }));
-  const tallierDs = await tallierDataSource(databaseUrl, 1).initialize();
-  await migrateTallier(tallierDs);
-  await tallierDs.destroy();
+  await migrateIngress(databaseUrl);
+  await migrateTallier(databaseUrl);
 
   const model = ensureBuiltModel(TINY_MODEL_ID);
   const keysDir = mkdtempSync(join(tmpdir(), 'aegis-bench-keys-'));
@@ -163,7 +158,6 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         ...(await common()),
         AEGIS_MODEL_DIR: model.dir,
         AEGIS_NODE_KEY_FILE: keyFile(`${instance}.keys`, nodes),
-        AEGIS_BEHAVIOR: 'honest',
         AEGIS_MIN_STAKE: MIN_STAKE.toString(),
         AEGIS_INSTANCE_ID: instance,
         AEGIS_CONTROL_ADDRESS: control.address,

@@ -1,9 +1,6 @@
-import { runMigrations } from '@aegis/db';
 import { migrateLedger } from '@aegis/ledger';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress schema's migrations live with the service that owns it
-import { ingressDataSource } from '../../../../services/ingress/src/index';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the tallier schema's migrations live with the service that owns it
-import { tallierDataSource } from '../../../../services/tallier/src/index';
+import { migrate as migrateIngress } from '@aegis/services/ingress';
+import { migrate as migrateTallier } from '@aegis/services/tallier';
 import { type Command, InvalidArgumentError } from 'commander';
 import { databaseUrlFromEnv } from '../cli.env';
 import { printJsonResult, progress } from '../output';
@@ -12,8 +9,8 @@ import type { RegisterCommand } from './index';
 /** Each schema owner's migrations, run in this order. Owners add one line here. */
 const OWNERS: Record<string, (url: string) => Promise<string[]>> = {
   ledger: (url) => migrateLedger({ url }),
-  ingress: (url) => runMigrations(ingressDataSource(url, { poolSize: 1 })),
-  tallier: (url) => runMigrations(tallierDataSource(url, 1)),
+  ingress: migrateIngress,
+  tallier: migrateTallier,
 };
 
 interface MigrateOpts {

@@ -9,9 +9,10 @@ import type { RunningService } from './service.bootstrap';
  *   export const start: ServiceStarter = async (launch) => { ... return bootstrapService(...) };
  *
  * and its main.ts is `runServiceMain('<name>', () => start({ env: process.env }))`. The devnet
- * (libs/devnet) loads services/<name>/src/start.ts by path and calls `start` with an env it built
- * (AEGIS_GRPC_PORT=0, AEGIS_METRICS_PORT unset -> no /metrics, its embedded Postgres URL, key
- * files it wrote) and the shared in-process bus: the same validation and modules, another bus.
+ * (libs/devnet) imports `start` from `@aegis/services/<name>` and calls it with an env it built
+ * (its embedded Postgres URL, key files it wrote, free ports) and the shared in-process bus: the
+ * same validation and modules, other adapters. A service whose work has a port for test doubles
+ * (the worker's result producer, the verifier's verdict maker) takes them in its own launch type.
  */
 export interface ServiceLaunch {
   /** The environment as the service validates it (process.env in pods; built by the devnet). */
@@ -26,6 +27,8 @@ export interface ServiceLaunch {
   readonly noMetrics?: boolean;
   /** Run this service's database migrations before starting (devnet and tests only; pods use `aegis db migrate`). */
   readonly migrate?: boolean;
+  /** Interface the gRPC and health servers bind (0.0.0.0 in pods; the devnet keeps to 127.0.0.1). */
+  readonly host?: string;
   /** Injected clock, ms since the epoch (tests advance time; the tallier's windows use it). */
   readonly now?: () => number;
 }

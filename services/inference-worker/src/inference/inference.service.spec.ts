@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PoisonMessageError } from '@aegis/bus';
 import { createTopicMessage, decodeTopicMessage, signedResultFromWire, StakeView, taskSpecToWire, TOPICS } from '@aegis/contracts';
-import { buildModel, ModelRuntime, TINY_MODEL_ID, verifySubmission } from '@aegis/model';
-import { NodeKey, type TaskSpec, taskHash, VerdictKind } from '@aegis/protocol';
+import { buildModel, generate, ModelRuntime, TINY_MODEL_ID, verifySubmission } from '@aegis/model';
+import { NodeKey, signResult, type TaskSpec, taskHash, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Behavior } from '../worker.behavior';
 import { WorkerError, WorkerErrorCode } from '../worker.errors';
 import { WorkerMetrics } from '../worker.metrics';
 import { InferenceService } from './inference.service';
-import { otherModelRuntime } from './other-model.runtime';
+import type { ResultProducer } from './result.producer';
 import { CaptureBus } from '@aegis/testing';
 
 /** Captures what the service publishes; the rest of the port is unused here. */
@@ -23,27 +22,24 @@ const task = createTopicMessage(TOPICS.tasks, { taskHash: taskHash(spec), spec: 
 describe('InferenceService', () => {
   let dir: string;
   let runtime: ModelRuntime;
-  let other: ModelRuntime;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'aegis-worker-'));
     buildModel(TINY_MODEL_ID, dir);
     runtime = await ModelRuntime.open(dir);
-    other = await otherModelRuntime(runtime);
   });
   afterAll(async () => {
     await runtime.release();
-    await other.release();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (behavior: Behavior, stake = 1_000n): Promise<{ sut: InferenceService; bus: CaptureBus; registry: Registry }> => {
+  const run = async (stake = 1_000n, producer?: ResultProducer): Promise<{ sut: InferenceService; bus: CaptureBus; registry: Registry }> => {
     const bus = new CaptureBus();
     const stakes = new StakeView(100n);
     stakes.set(key.address, stake);
     const registry = new Registry();
     const sut = new InferenceService(
-      { keys: [key], runtime, behavior, otherRuntime: other, instanceId: 't', random: () => 0.25 },
+      { keys: [key], runtime, instanceId: 't', ...(producer ? { producer } : {}) },
       stakes,
       bus,
       pino({ level: 'silent' }),
@@ -66,7 +62,7 @@ describe('InferenceService', () => {
   };
 
   it('publishes an honest, verifiable result keyed by task hash, identical on redelivery', async () => {
-    const { sut, bus } = await run('honest');
+    const { sut, bus } = await run();
     await sut.onTask(task);
     await sut.onTask(task);
     const [a, b] = bus.records;
@@ -77,18 +73,24 @@ describe('InferenceService', () => {
     expect((await verifySubmission(runtime, echoed, signed)).verdict).toBe(VerdictKind.ACCEPT);
   });
 
-  it.each(['wrong-tokens', 'other-model', 'copy', 'fabricate-probes'] as const)('%s: signed by the node, rejected by verification', async (behavior) => {
-    const { sut, bus } = await run(behavior);
+  it('publishes what the producer plugged into its port makes, labelled with its behaviour', async () => {
+    // A producer that truncates the honest output: the service publishes it as given, and counts it under its label.
+    const truncating: ResultProducer = {
+      behavior: 'truncating',
+      produce: async (s, k) => {
+        const honest = (await generate(runtime, s, k)).signed;
+        return signResult({ ...honest.result, tokens: honest.result.tokens.slice(0, 1) }, k);
+      },
+    };
+    const { sut, bus, registry } = await run(1_000n, truncating);
     await sut.onTask(task);
-    const { signed } = published(bus);
-    expect(signed.result.node).toBe(key.address);
-    const report = await verifySubmission(runtime, spec, signed);
-    expect(report.reasons.some((r) => r.kind === 'signature')).toBe(false);
-    expect(report.verdict).toBe(VerdictKind.REJECT);
+    expect(published(bus).signed.result.tokens).toHaveLength(1);
+    const generated = registry.getSingleMetric('aegis_worker_tasks_generated_total');
+    expect(((await generated?.get())?.values ?? []).map((v) => [v.labels.behavior, v.value])).toEqual([['truncating', 1]]);
   });
 
   it('counts generated tasks, tokens and generation time', async () => {
-    const { sut, bus, registry } = await run('honest');
+    const { sut, bus, registry } = await run();
     await sut.onTask(task);
     await sut.onTask(task);
     const tokens = published(bus).signed.result.tokens.length;
@@ -100,17 +102,17 @@ describe('InferenceService', () => {
   });
 
   it('refuses with NO_ACTIVE_KEY (publishing nothing) while none of its keys is active, and dead-letters a task whose hash is not its spec', async () => {
-    const inactive = await run('honest', 0n);
+    const inactive = await run(0n);
     expect(inactive.sut.hasActiveKey()).toBe(false);
     await expect(inactive.sut.onTask(task)).rejects.toSatisfy((e) => e instanceof WorkerError && e.code === WorkerErrorCode.NO_ACTIVE_KEY);
     expect(inactive.bus.records).toEqual([]);
-    const { sut } = await run('honest');
+    const { sut } = await run();
     const forged = createTopicMessage(TOPICS.tasks, { taskHash: new Uint8Array(32), spec: taskSpecToWire(spec) });
     await expect(sut.onTask(forged)).rejects.toBeInstanceOf(PoisonMessageError);
   });
 
   it('reports FAILED for a task its model cannot run', async () => {
-    const { sut, bus } = await run('honest');
+    const { sut, bus } = await run();
     const tooLong: TaskSpec = { ...spec, maxNewTokens: 10_000 };
     const outcome = await sut.onTask(createTopicMessage(TOPICS.tasks, { taskHash: taskHash(tooLong), spec: taskSpecToWire(tooLong) }));
     expect(outcome.kind).toBe('failed');

@@ -12,8 +12,8 @@ import {
   TOPICS,
   WireError,
 } from '@aegis/contracts';
-import { generate, ModelError } from '@aegis/model';
-import { equalBytes, NodeKey, type SignedResult, type TaskSpec, taskHash, toHex } from '@aegis/protocol';
+import { ModelError } from '@aegis/model';
+import { equalBytes, type NodeKey, type TaskSpec, taskHash, toHex } from '@aegis/protocol';
 import { EVENT_BUS, SERVICE_LOGGER } from '@aegis/service-kit';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
@@ -21,7 +21,7 @@ import { FAILED_STATUS_SEQUENCE, WORKER_OPTIONS, WORKER_STAKE_VIEW } from '../wo
 import { noActiveKey } from '../worker.errors';
 import { WorkerMetrics } from '../worker.metrics';
 import type { InferenceWorkerOptions } from '../worker.options';
-import { alterTokens, claimAsOwn, fabricateProbes } from './result.tampering';
+import { asliResultProducer, type ResultProducer } from './result.producer';
 
 export type TaskOutcome = { kind: 'result'; node: string; digest: string } | { kind: 'failed'; detail: string };
 
@@ -32,6 +32,8 @@ export type TaskOutcome = { kind: 'result'; node: string; digest: string } | { k
  */
 @Injectable()
 export class InferenceService {
+  private readonly producer: ResultProducer;
+
   constructor(
     @Inject(WORKER_OPTIONS) private readonly options: InferenceWorkerOptions,
     @Inject(WORKER_STAKE_VIEW) private readonly stakes: StakeView,
@@ -40,7 +42,7 @@ export class InferenceService {
     private readonly metrics: WorkerMetrics,
   ) {
     if (options.keys.length === 0) throw new RangeError('keys: a worker needs at least one node key');
-    if (options.behavior === 'other-model' && !options.otherRuntime) throw new RangeError('otherRuntime: required for behavior other-model');
+    this.producer = options.producer ?? asliResultProducer(options.runtime);
   }
 
   async onTask(task: Task): Promise<TaskOutcome> {
@@ -64,12 +66,12 @@ export class InferenceService {
     }
     const key = this.pickKey(th);
     const stopTimer = this.metrics.generationSeconds.startTimer();
-    const signed = await this.produce(spec, key);
+    const signed = await this.producer.produce(spec, key);
     stopTimer();
     await this.bus.publish(TOPICS.results, toHex(th), encodeTopicMessage(TOPICS.results, createTopicMessage(TOPICS.results, signedResultToWire(signed, spec))));
-    this.metrics.tasksGenerated.inc({ behavior: this.options.behavior });
+    this.metrics.tasksGenerated.inc({ behavior: this.producer.behavior });
     this.metrics.tokensGenerated.inc(signed.result.tokens.length);
-    this.logger.debug({ taskHash: toHex(th), node: key.address, behavior: this.options.behavior }, 'result published');
+    this.logger.debug({ taskHash: toHex(th), node: key.address, behavior: this.producer.behavior }, 'result published');
     return { kind: 'result', node: key.address, digest: toHex(signed.digest) };
   }
 
@@ -91,30 +93,6 @@ export class InferenceService {
     const active = this.options.keys.filter((k) => this.stakes.isActive(k.address));
     if (active.length === 0) throw noActiveKey(this.options.keys.map((k) => k.address));
     return active[(th[0] as number) % active.length] as NodeKey;
-  }
-
-  private async produce(spec: TaskSpec, key: NodeKey): Promise<SignedResult> {
-    const { runtime } = this.options;
-    switch (this.options.behavior) {
-      case 'honest':
-      case 'lazy-verifier':
-        return (await generate(runtime, spec, key)).signed;
-      case 'other-model':
-        return (await generate(this.options.otherRuntime ?? runtime, spec, key)).signed;
-      case 'wrong-tokens':
-        return alterTokens((await generate(runtime, spec, key)).signed, key, runtime.descriptor.vocabSize, spec.stopTokens);
-      case 'fabricate-probes':
-        return fabricateProbes((await generate(runtime, spec, key)).signed, key, this.options.random ?? Math.random);
-      case 'copy': {
-        // Another node's honest output for this task (its seed, its probes), claimed as ours.
-        const donor = NodeKey.fromHex(toHex(taskHash({ ...spec, modelId: 'aegis-copy-donor' })));
-        return claimAsOwn((await generate(runtime, spec, donor)).signed, key);
-      }
-      default: {
-        const unreachable: never = this.options.behavior;
-        throw new Error(`unknown behavior ${String(unreachable)}`);
-      }
-    }
   }
 
   private async publishFailed(th: Uint8Array, detail: string): Promise<void> {

@@ -14,12 +14,12 @@ import {
   TOPICS,
   WireError,
 } from '@aegis/contracts';
-import { proveVerdict, TeacherForcedPass, verifySubmission } from '@aegis/model';
-import { grindPow, type NodeKey, type SignedResult, type SignedVerdict, signVerdict, type TaskSpec, toHex, VerdictKind } from '@aegis/protocol';
+import { type NodeKey, type SignedResult, type TaskSpec, toHex } from '@aegis/protocol';
 import { EVENT_BUS, SERVICE_LOGGER } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import { DONE_CAPACITY, VERIFIER_OPTIONS, VERIFIER_STAKE_VIEW } from '../verifier.constants';
 import type { VerifierOptions } from '../verifier.options';
+import { TeacherForcedVerdicts, type VerdictMaker } from './verdict.maker';
 
 interface Work {
   signed: SignedResult;
@@ -35,13 +35,16 @@ interface Work {
 @Injectable()
 export class VerificationService {
   private readonly done = new Set<string>();
+  private readonly maker: VerdictMaker;
 
   constructor(
     @Inject(VERIFIER_OPTIONS) private readonly options: VerifierOptions,
     @Inject(VERIFIER_STAKE_VIEW) private readonly stakes: StakeView,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(SERVICE_LOGGER) logger: Logger,
+  ) {
+    this.maker = options.verdictMaker ?? new TeacherForcedVerdicts(options.runtime, logger);
+  }
 
   /** Returns the verifiers (of this process) that published a verdict. */
   async onSubmission(submission: Submission): Promise<string[]> {
@@ -74,7 +77,7 @@ export class VerificationService {
     const digest = toHex(work.signed.digest);
     const mine = keys.filter((k) => k.address !== work.signed.result.node && !this.done.has(`${digest}/${k.address}`));
     if (mine.length === 0) return [];
-    const verdicts = this.options.behavior === 'lazy-verifier' ? mine.map((k) => this.lazyVerdict(work, k)) : await this.honestVerdicts(work, mine);
+    const verdicts = await this.maker.verdicts(work, mine);
     const records = verdicts.map(({ verdict, reason }) => ({
       topic: TOPICS.verdicts,
       key: toHex(work.signed.result.taskHash),
@@ -89,38 +92,6 @@ export class VerificationService {
     await this.bus.publishBatch(records);
     for (const k of mine) this.remember(`${digest}/${k.address}`);
     return mine.map((k) => k.address);
-  }
-
-  /** One teacher-forced pass serves every key this process holds; each key grinds its own PoW. */
-  private async honestVerdicts(work: Work, keys: readonly NodeKey[]): Promise<{ verdict: SignedVerdict; reason: string }[]> {
-    const { runtime } = this.options;
-    const report = await verifySubmission(runtime, work.spec, work.signed);
-    const pass = report.pass ?? (await this.fallbackPass(work));
-    if (pass === null) {
-      // Nothing to grind on (the output cannot even be fed to the model): no verdict can carry a PoW.
-      this.logger.warn({ digest: toHex(work.signed.digest), reasons: report.reasons }, 'submission cannot be run; no verdict');
-      return [];
-    }
-    const reason = report.verdict === VerdictKind.REJECT ? (report.reasons[0]?.detail ?? 'rejected') : '';
-    return keys.map((key) => ({ verdict: proveVerdict(runtime.descriptor, pass, work.signed, report.verdict, key).verdict, reason }));
-  }
-
-  /** Shape rejects (e.g. probes at another node's positions) still get a pass when the tokens fit the model. */
-  private async fallbackPass(work: Work): Promise<TeacherForcedPass | null> {
-    const { tokens } = work.signed.result;
-    const d = this.options.runtime.descriptor;
-    const fits = tokens.length >= 1 && tokens.every((t) => Number.isInteger(t) && t >= 0 && t < d.vocabSize) && work.spec.promptTokens.length + tokens.length <= d.contextLength;
-    return fits ? TeacherForcedPass.run(this.options.runtime, work.spec.promptTokens, tokens) : null;
-  }
-
-  /** lazy-verifier: ACCEPT, and a PoW whose values are invented (cheap to grind, caught by an audit). */
-  private lazyVerdict(work: Work, key: NodeKey): { verdict: SignedVerdict; reason: string } {
-    const d = this.options.runtime.descriptor;
-    const random = this.options.random ?? Math.random;
-    const shape = { layers: d.layers, positions: Math.max(1, work.spec.promptTokens.length + work.signed.result.tokens.length - 1), hidden: d.hidden };
-    const solution = grindPow(key.address, work.signed.digest, shape, d.pow.positions, d.pow.difficultyBits, () => Math.floor(random() * 2 ** 16) - 2 ** 15);
-    const verdict = signVerdict({ submissionDigest: work.signed.digest, verifier: key.address, kind: VerdictKind.ACCEPT, nonce: solution.nonce, values: solution.values }, key);
-    return { verdict, reason: '' };
   }
 
   private remember(id: string): void {
