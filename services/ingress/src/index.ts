@@ -1,6 +1,5 @@
-// Ingress as a composable unit: the devnet, the e2e test and `aegis db migrate` use these.
+// Ingress as a package: its factory and its schema's migrations (the DataSource too: tests run the
+// migrations in a schema of their own). Everything else is internal.
 export { start } from './start';
-export { startIngressApp, type IngressAppLaunch } from './ingress.app';
-export { ingressDataSource, INGRESS_MIGRATIONS, INGRESS_SCHEMA } from './db/ingress.datasource';
-export { ModelCatalog } from './models/model.catalog';
 export { migrate } from './migrate';
+export { ingressDataSource } from './db/ingress.datasource';

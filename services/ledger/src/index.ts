@@ -1,5 +1,2 @@
-// The ledger service as a composable unit: the devnet and the e2e test use these, never main.ts.
+// The ledger service as a package: its factory. Its schema's migrations live in @aegis/ledger.
 export { start } from './start';
-export { startLedgerApp, type LedgerAppLaunch } from './ledger.app';
-export { PgLedgerRepository } from './accounts/pg-ledger.repository';
-export { InMemoryLedgerRepository } from './accounts/in-memory-ledger.repository';
