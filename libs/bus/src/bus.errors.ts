@@ -1,4 +1,5 @@
 import { DeadLetterReason } from '@aegis/contracts';
+import { AegisError, type ErrorKind } from '@aegis/protocol';
 
 export enum BusErrorCode {
   INVALID_ARGUMENT = 'INVALID_ARGUMENT',
@@ -9,15 +10,20 @@ export enum BusErrorCode {
 }
 
 /** Misuse of the bus or a broker failure; `field` names the offending argument. */
-export class BusError extends Error {
-  constructor(
-    readonly code: BusErrorCode,
-    readonly field: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${field}: ${message}`, options);
-    this.name = 'BusError';
+const KIND: Record<BusErrorCode, ErrorKind> = {
+  [BusErrorCode.INVALID_ARGUMENT]: 'invalid',
+  [BusErrorCode.UNKNOWN_TOPIC]: 'invalid',
+  [BusErrorCode.CLOSED]: 'unavailable',
+  [BusErrorCode.PUBLISH_FAILED]: 'unavailable',
+  [BusErrorCode.SUBSCRIBE_FAILED]: 'unavailable',
+};
+
+export class BusError extends AegisError<BusErrorCode> {
+  override readonly name = 'BusError';
+  declare readonly field: string;
+
+  constructor(code: BusErrorCode, field: string, message: string, options?: { cause?: unknown }) {
+    super(code, KIND[code], `${field}: ${message}`, { field, cause: options?.cause });
   }
 }
 
@@ -27,16 +33,18 @@ export type PoisonReason = 'undecodable' | 'invalid';
  * Thrown by a handler for a record that can never succeed (cannot be decoded, fails validation,
  * bad signature): the bus dead-letters it instead of retrying, and the partition moves on.
  */
-export class PoisonMessageError extends Error {
+export class PoisonMessageError extends AegisError<PoisonReason> {
+  override readonly name = 'PoisonMessageError';
+  /** The offending field, e.g. "signature", or the topic for an undecodable value. */
+  declare readonly field: string;
+
   constructor(
     readonly reason: PoisonReason,
-    /** The offending field, e.g. "signature", or the topic for an undecodable value. */
-    readonly field: string,
+    field: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${field}: ${message}`, options);
-    this.name = 'PoisonMessageError';
+    super(reason, 'invalid', `${field}: ${message}`, { field, retryable: false, cause: options?.cause });
   }
 
   get deadLetterReason(): DeadLetterReason {

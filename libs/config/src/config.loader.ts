@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { AegisError } from '@aegis/protocol';
 
 /** Thrown at start-up when the environment is unusable; names every bad variable at once. */
-export class ConfigError extends Error {
+export class ConfigError extends AegisError<'INVALID_CONFIG'> {
+  override readonly name = 'ConfigError';
+
   constructor(readonly problems: readonly { variable: string; message: string }[]) {
-    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
-    this.name = 'ConfigError';
+    // The field is the first bad variable; `problems` lists them all.
+    super('INVALID_CONFIG', 'invalid', `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`, { field: problems[0]?.variable });
   }
 }
 

@@ -1,3 +1,5 @@
+import { AegisError, type ErrorKind, fieldMessage } from '@aegis/protocol';
+
 /**
  * Every refusal of the consensus core is a ConsensusError with a machine-readable code and the
  * field at fault, so the tallier can map it to a gRPC status or a dead-letter reason without
@@ -25,15 +27,23 @@ export enum ConsensusErrorCode {
   INVALID_BEACON = 'INVALID_BEACON',
 }
 
-export class ConsensusError extends Error {
+const KIND: Record<ConsensusErrorCode, ErrorKind> = {
+  [ConsensusErrorCode.INVALID_EVENT]: 'invalid',
+  [ConsensusErrorCode.INVALID_CONFIG]: 'invalid',
+  [ConsensusErrorCode.UNKNOWN_SUBMISSION]: 'not-found',
+  [ConsensusErrorCode.SUBMISSION_MISMATCH]: 'invalid',
+  [ConsensusErrorCode.SUBMISSION_CONFLICT]: 'conflict',
+  [ConsensusErrorCode.WINDOW_OPEN]: 'precondition',
+  [ConsensusErrorCode.CLOCK_REGRESSION]: 'invalid',
+  [ConsensusErrorCode.INVALID_STAKE]: 'invalid',
+  [ConsensusErrorCode.INVALID_BEACON]: 'invalid',
+};
+
+export class ConsensusError extends AegisError<ConsensusErrorCode> {
   override readonly name = 'ConsensusError';
 
-  constructor(
-    readonly code: ConsensusErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(field === undefined ? message : `${field}: ${message}`);
+  constructor(code: ConsensusErrorCode, message: string, field?: string) {
+    super(code, KIND[code], fieldMessage(field, message), { field, retryable: isRetryable(code) });
   }
 }
 

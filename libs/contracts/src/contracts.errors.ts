@@ -1,3 +1,5 @@
+import { AegisError } from '@aegis/protocol';
+
 export enum ContractsErrorCode {
   /** The bytes are not a valid protobuf encoding of the topic's message. */
   UNDECODABLE = 'UNDECODABLE',
@@ -6,13 +8,11 @@ export enum ContractsErrorCode {
 }
 
 /** An input that breaks a contract; `field` names what was wrong (a topic, a message field). */
-export class ContractsError extends Error {
-  constructor(
-    readonly code: ContractsErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'ContractsError';
+export class ContractsError extends AegisError<ContractsErrorCode> {
+  override readonly name = 'ContractsError';
+  declare readonly field: string;
+
+  constructor(code: ContractsErrorCode, field: string, message: string) {
+    super(code, 'invalid', `${field}: ${message}`, { field });
   }
 }

@@ -1,5 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
+  AegisError,
   type Address,
   type AsliResult,
   isAddress,
@@ -27,15 +28,13 @@ export enum WireErrorCode {
   BAD_VALUE = 'BAD_VALUE',
 }
 
-export class WireError extends Error {
+/** A wire message that does not map to a protocol value: always the input's fault. */
+export class WireError extends AegisError<WireErrorCode> {
   override readonly name = 'WireError';
+  declare readonly field: string;
 
-  constructor(
-    readonly code: WireErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  constructor(code: WireErrorCode, field: string, message: string) {
+    super(code, 'invalid', `${field}: ${message}`, { field });
   }
 }
 

@@ -1,3 +1,5 @@
+import { AegisError, type ErrorKind } from '@aegis/protocol';
+
 /** Why a model-layer operation was refused. String values so logs and JSON stay readable. */
 export enum ModelErrorCode {
   UnknownModel = 'UNKNOWN_MODEL',
@@ -10,15 +12,24 @@ export enum ModelErrorCode {
   Runtime = 'RUNTIME',
 }
 
-/** The model lib's own error: a code to switch on and the offending field (dotted path). */
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
+const KIND: Record<ModelErrorCode, ErrorKind> = {
+  [ModelErrorCode.UnknownModel]: 'not-found',
+  [ModelErrorCode.InvalidDescriptor]: 'invalid',
+  [ModelErrorCode.ModelFileMismatch]: 'invalid',
+  [ModelErrorCode.MalformedModel]: 'invalid',
+  [ModelErrorCode.InvalidTask]: 'invalid',
+  [ModelErrorCode.InvalidOption]: 'invalid',
+  [ModelErrorCode.ExecutionProvider]: 'unavailable',
+  [ModelErrorCode.Runtime]: 'internal',
+};
 
-  constructor(
-    readonly code: ModelErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+/** The model lib's own error: a code to switch on and the offending field (dotted path). */
+export class ModelError extends AegisError<ModelErrorCode> {
+  override readonly name = 'ModelError';
+  declare readonly field: string;
+
+  constructor(code: ModelErrorCode, field: string, message: string) {
+    // An execution provider that is not there stays not there: not worth retrying as is.
+    super(code, KIND[code], `${field}: ${message}`, { field, retryable: false });
   }
 }

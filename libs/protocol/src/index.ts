@@ -5,6 +5,7 @@
  */
 export const PROTOCOL_VERSION = 1 as const;
 
+export * from './aegis.error';
 export * from './protocol.errors';
 export * from './bytes';
 export * from './hash';

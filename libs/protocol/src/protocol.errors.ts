@@ -1,3 +1,5 @@
+import { AegisError, type ErrorKind, fieldMessage } from './aegis.error';
+
 /**
  * Every failure of the protocol core is a ProtocolError with a machine-readable code and, where
  * an input was at fault, the name of the offending field, so that edges (gRPC, Kafka consumers,
@@ -18,15 +20,20 @@ export enum ProtocolErrorCode {
   POW_EXHAUSTED = 'POW_EXHAUSTED',
 }
 
-export class ProtocolError extends Error {
+const KIND: Record<ProtocolErrorCode, ErrorKind> = {
+  [ProtocolErrorCode.INVALID_FIELD]: 'invalid',
+  [ProtocolErrorCode.INVALID_HEX]: 'invalid',
+  [ProtocolErrorCode.OUT_OF_RANGE]: 'invalid',
+  [ProtocolErrorCode.BAD_SIGNATURE]: 'unauthenticated',
+  [ProtocolErrorCode.BAD_KEY]: 'invalid',
+  [ProtocolErrorCode.POW_EXHAUSTED]: 'exhausted',
+};
+
+export class ProtocolError extends AegisError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError';
 
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(field === undefined ? message : `${field}: ${message}`);
+  constructor(code: ProtocolErrorCode, message: string, field?: string) {
+    super(code, KIND[code], fieldMessage(field, message), { field });
   }
 }
 

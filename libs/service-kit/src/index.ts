@@ -13,3 +13,4 @@ export { stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
 export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
 export { GrpcServiceClient } from './bootstrap/grpc.client';
 export { readNodeKeys } from './node-keys.file';
+export { GRPC_STATUS_OF_KIND, grpcStatusOfKind } from './bootstrap/error-status';

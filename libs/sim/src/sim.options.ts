@@ -1,3 +1,4 @@
+import { AegisError } from '@aegis/protocol';
 import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 
 /** What an attacker does; see docs/consensus.md for each. */
@@ -72,13 +73,12 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   strikeAt: 0.5,
 };
 
-export class SimOptionError extends Error {
+export class SimOptionError extends AegisError<'INVALID_OPTION'> {
   override readonly name = 'SimOptionError';
-  constructor(
-    readonly field: keyof SimOptions,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  declare readonly field: keyof SimOptions;
+
+  constructor(field: keyof SimOptions, message: string) {
+    super('INVALID_OPTION', 'invalid', `${field}: ${message}`, { field });
   }
 }
 

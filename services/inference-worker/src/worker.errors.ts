@@ -1,17 +1,18 @@
+import { AegisError } from '@aegis/protocol';
+
 /** Why a worker cannot work a task right now; `field` names the input or state at fault. */
 export enum WorkerErrorCode {
   /** None of the node keys this process holds is active (liquidated, unstaked, or not staked yet). */
   NO_ACTIVE_KEY = 'NO_ACTIVE_KEY',
 }
 
-export class WorkerError extends Error {
-  constructor(
-    readonly code: WorkerErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'WorkerError';
+export class WorkerError extends AegisError<WorkerErrorCode> {
+  override readonly name = 'WorkerError';
+  declare readonly field: string;
+
+  constructor(code: WorkerErrorCode, field: string, message: string) {
+    // A key may become active again (staked, unfrozen): the task goes back and is retried elsewhere.
+    super(code, 'precondition', `${field}: ${message}`, { field, retryable: true });
   }
 }
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from '@ethereumjs/wallet';
-import { NodeKey, type Address } from '@aegis/protocol';
+import { AegisError, type Address, type ErrorKind, NodeKey } from '@aegis/protocol';
 
 export enum KeystoreErrorCode {
   WRONG_PASSPHRASE = 'WRONG_PASSPHRASE',
@@ -12,15 +12,21 @@ export enum KeystoreErrorCode {
   ADDRESS_MISMATCH = 'ADDRESS_MISMATCH',
 }
 
+const KEYSTORE_KIND: Record<KeystoreErrorCode, ErrorKind> = {
+  [KeystoreErrorCode.WRONG_PASSPHRASE]: 'unauthenticated',
+  [KeystoreErrorCode.CORRUPT_FILE]: 'invalid',
+  [KeystoreErrorCode.NOT_FOUND]: 'not-found',
+  [KeystoreErrorCode.EXISTS]: 'conflict',
+  [KeystoreErrorCode.ADDRESS_MISMATCH]: 'invalid',
+};
+
 /** A keystore the CLI cannot read or write; `field` is the file or option at fault. */
-export class KeystoreError extends Error {
-  constructor(
-    readonly code: KeystoreErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'KeystoreError';
+export class KeystoreError extends AegisError<KeystoreErrorCode> {
+  override readonly name = 'KeystoreError';
+  declare readonly field: string;
+
+  constructor(code: KeystoreErrorCode, field: string, message: string) {
+    super(code, KEYSTORE_KIND[code], `${field}: ${message}`, { field });
   }
 }
 

@@ -1,4 +1,5 @@
 import { MAX_AMOUNT } from '@aegis/ledger';
+import { AegisError } from '@aegis/protocol';
 
 /**
  * Base units per token, as 10^TOKEN_DECIMALS. The ledger counts integers only (`bigint`, NUMERIC(78,0));
@@ -8,13 +9,12 @@ export const TOKEN_DECIMALS = 18;
 const SCALE = 10n ** BigInt(TOKEN_DECIMALS);
 
 /** A token amount the CLI refuses, naming what was wrong with it. */
-export class TokenAmountError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'TokenAmountError';
+export class TokenAmountError extends AegisError<'INVALID_AMOUNT'> {
+  override readonly name = 'TokenAmountError';
+  declare readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('INVALID_AMOUNT', 'invalid', `${field}: ${message}`, { field });
   }
 }
 

@@ -1,3 +1,5 @@
+import { AegisError, type ErrorKind } from '@aegis/protocol';
+
 /** Why the ledger refused a command. Stable strings: they travel to gRPC clients and logs. */
 export enum LedgerErrorCode {
   INVALID_AMOUNT = 'INVALID_AMOUNT',
@@ -15,16 +17,31 @@ export enum LedgerErrorCode {
   BAD_SIGNATURE = 'BAD_SIGNATURE',
 }
 
-/** A refused command. `field` names the offending input (e.g. `amount`, `address`, `key`). */
-export class LedgerError extends Error {
-  override readonly name = 'LedgerError';
+// What a client can do about each refusal: fix the input, or change the state first (fund the
+// account, wait out the unbonding, let the dispute close). Names that do not exist count as state.
+const KIND: Record<LedgerErrorCode, ErrorKind> = {
+  [LedgerErrorCode.INVALID_AMOUNT]: 'invalid',
+  [LedgerErrorCode.INVALID_ADDRESS]: 'invalid',
+  [LedgerErrorCode.INVALID_COMMAND]: 'invalid',
+  [LedgerErrorCode.BAD_SIGNATURE]: 'unauthenticated',
+  [LedgerErrorCode.INSUFFICIENT_FUNDS]: 'precondition',
+  [LedgerErrorCode.UNKNOWN_ACCOUNT]: 'precondition',
+  [LedgerErrorCode.UNKNOWN_DISPUTE]: 'precondition',
+  [LedgerErrorCode.DISPUTE_EXISTS]: 'precondition',
+  [LedgerErrorCode.DISPUTE_OPEN]: 'precondition',
+  [LedgerErrorCode.DISPUTE_CLOSED]: 'precondition',
+  [LedgerErrorCode.NOT_MATURED]: 'precondition',
+  [LedgerErrorCode.NOTHING_TO_WITHDRAW]: 'precondition',
+  [LedgerErrorCode.IDEMPOTENCY_CONFLICT]: 'precondition',
+};
 
-  constructor(
-    readonly code: LedgerErrorCode,
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${code} (${field}): ${message}`);
+/** A refused command. `field` names the offending input (e.g. `amount`, `address`, `key`). */
+export class LedgerError extends AegisError<LedgerErrorCode> {
+  override readonly name = 'LedgerError';
+  declare readonly field: string;
+
+  constructor(code: LedgerErrorCode, field: string, message: string) {
+    super(code, KIND[code], `${code} (${field}): ${message}`, { field });
   }
 }
 

@@ -1,6 +1,6 @@
-import { LedgerError, LedgerErrorCode, parsePositiveAmount, type LedgerCommand, type StakeRequest } from '@aegis/ledger';
+import { LedgerError, parsePositiveAmount, type LedgerCommand, type StakeRequest } from '@aegis/ledger';
 import { MAX_ESCROWS_PER_CALL } from '@aegis/contracts';
-import { grpcError, GrpcStatus } from '@aegis/service-kit';
+import { grpcError, GrpcStatus, grpcStatusOfKind } from '@aegis/service-kit';
 import { RpcException } from '@nestjs/microservices';
 import type { AccountView, EntryView } from '../accounts/ledger.repository';
 import type { AccountWire, EntryWire, EscrowFeeOutcomeWire, EscrowFeeRequestWire, EscrowFeesRequestWire, SignedAmountRequestWire, TimestampWire, WithdrawRequestWire } from './stake.wire';
@@ -160,30 +160,5 @@ export function entryWire(entry: EntryView): EntryWire {
 /** A ledger refusal as the gRPC status a client can act on; anything else is rethrown. */
 export function toGrpcError(err: unknown): RpcException {
   if (!(err instanceof LedgerError)) throw err;
-  return grpcError(grpcStatusFor(err.code), err.field, err.message);
-}
-
-export function grpcStatusFor(code: LedgerErrorCode): GrpcStatus {
-  switch (code) {
-    case LedgerErrorCode.INVALID_AMOUNT:
-    case LedgerErrorCode.INVALID_ADDRESS:
-    case LedgerErrorCode.INVALID_COMMAND:
-      return GrpcStatus.INVALID_ARGUMENT;
-    case LedgerErrorCode.BAD_SIGNATURE:
-      return GrpcStatus.UNAUTHENTICATED;
-    case LedgerErrorCode.INSUFFICIENT_FUNDS:
-    case LedgerErrorCode.UNKNOWN_ACCOUNT:
-    case LedgerErrorCode.UNKNOWN_DISPUTE:
-    case LedgerErrorCode.DISPUTE_EXISTS:
-    case LedgerErrorCode.DISPUTE_OPEN:
-    case LedgerErrorCode.DISPUTE_CLOSED:
-    case LedgerErrorCode.NOT_MATURED:
-    case LedgerErrorCode.NOTHING_TO_WITHDRAW:
-    case LedgerErrorCode.IDEMPOTENCY_CONFLICT:
-      return GrpcStatus.FAILED_PRECONDITION;
-    default: {
-      const unreachable: never = code;
-      return unreachable;
-    }
-  }
+  return grpcError(grpcStatusOfKind(err.kind), err.field, err.message);
 }

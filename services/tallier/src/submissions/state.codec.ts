@@ -1,5 +1,5 @@
 import { type AuditFailure, type Decision, type FailedAudit, type RecordedVerdict, type SubmissionPhase, type SubmissionState, TALLY_RULES, type TallyRule } from '@aegis/consensus';
-import { isAddress, VerdictKind } from '@aegis/protocol';
+import { AegisError, isAddress, VerdictKind } from '@aegis/protocol';
 
 /**
  * SubmissionState <-> JSON for the jsonb column. bigint becomes a decimal string; decoding checks
@@ -14,13 +14,13 @@ export function stateToJson(s: SubmissionState): StateJson {
   return { ...s, fee: s.fee.toString() };
 }
 
-export class StateCodecError extends Error {
+/** A stored state this code cannot read: a broken invariant of our own storage, never the caller's input. */
+export class StateCodecError extends AegisError<'UNREADABLE_STATE'> {
   override readonly name = 'StateCodecError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
+  declare readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('UNREADABLE_STATE', 'internal', `${field}: ${message}`, { field });
   }
 }
 
