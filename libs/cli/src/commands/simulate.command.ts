@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import {
   renderSweepMarkdown,
   renderSweepSvg,
@@ -54,7 +54,7 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     .addOption(new Option('--strategy <name>', 'what cheaters do').choices([...SIM_STRATEGIES]).default('wrong-results'))
     .option('--rate <p>', "probability that a cheater's own result is wrong", number('--rate'), 0.5)
     .option('--seed <s>', 'seed (a run is reproducible from it)', 'aegis')
-    .option('--k <n>', 'expected verifiers per task (lottery k)', integer('--k'), 3)
+    .option('--k <n>', 'expected verifiers per task (lottery k; the default bounds undisputed wrong results at 1e-3 per task at a third of the stake)', integer('--k'), DEFAULT_COMMITTEE_SIZE)
     .option('--catch-rate <p>', 'probability an honest verifier detects a wrong result', number('--catch-rate'), 1)
     .option('--window-seconds <s>', 'tally window (simulated seconds)', integer('--window-seconds'), 3600)
     .option('--task-interval-seconds <s>', 'simulated seconds between tasks', integer('--task-interval-seconds'), 30)
