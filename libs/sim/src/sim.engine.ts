@@ -200,7 +200,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
           counters.fastAccepted++;
           break;
         case 'window-extended':
-          // The committee widens to every active key (those that became active since included);
+          // The committee widens to every active key (those that became active since included),
+          // after an undecided tally or a silent committee (a withholding one: nobody answered);
           // the machine decides by the larger side after maxExtensions, so this always ends.
           fanOut(tracked, now);
           queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
