@@ -37,3 +37,10 @@ export {
 } from './beacon/beacon.chain';
 export { type AnnouncedBeacon, verifyAnnouncedBeacon } from './beacon/announced.beacon';
 export { type CommitteeDraw, DEFAULT_MAX_REDRAWS, drawCommittee, type DrawnLink } from './lottery/committee.draw';
+export {
+  committeeSizeFor,
+  DEFAULT_COMMITTEE_SIZE,
+  DEFAULT_DESIGN_ATTACKER_SHARE,
+  DEFAULT_UNDISPUTED_BOUND,
+  noHonestMemberBound,
+} from './lottery/committee.size';

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { enableFastKeccak } from '@aegis/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runSimulation } from './sim.engine';
 import { SimOptionError, validateSimOptions } from './sim.options';
 
@@ -6,6 +7,8 @@ import { SimOptionError, validateSimOptions } from './sim.options';
 const small = { nodes: 40, tasks: 400, windowSeconds: 600, taskIntervalSeconds: 10, seed: 'spec' } as const;
 
 describe('runSimulation', () => {
+  beforeAll(enableFastKeccak);
+
   it('wrong-results at 0.2: no honest node slashed, every cheater liquidated, stake conserved', () => {
     const sut = runSimulation({ ...small, strategy: 'wrong-results', cheaters: 0.2, rate: 1 });
     expect(sut.cheaters).toBe(8);

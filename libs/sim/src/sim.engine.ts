@@ -1,10 +1,11 @@
 import {
-  assertBeaconLink,
   BeaconChain,
+  type BeaconLink,
   type ConsensusConfig,
   isLedgerEffect,
   type LedgerEffect,
   drawCommittee,
+  MAX_SEAL_SPAN,
   type StakedNode,
   type SubmissionEffect,
   type SubmissionEvent,
@@ -17,6 +18,7 @@ import { EventQueue } from './event.queue';
 import { type AttackPhase, type SimNode, submitsWrong, verdictOf } from './sim.behaviour';
 import { baseStrategy, type SimOptions, splitsStake, validateSimOptions } from './sim.options';
 import { SimRng } from './sim.rng';
+import { SealedRunVerifier } from './sealed.runs';
 
 /** Where the money lives in a run: stated in every result so nobody mistakes it for Postgres. */
 export const SIM_LEDGER =
@@ -138,6 +140,16 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
 
   const control = NodeKey.fromHex(toHex(keccak256(utf8(`aegis/sim/${o.seed}/control`))));
   const beacons = BeaconChain.fromGenesis(control, `sim/${o.seed}`);
+  // As the tallier does: links are extended (values final at once, the lottery draws on them) and
+  // sealed in runs of MAX_SEAL_SPAN, one signature per run; every sealed run is checked as a
+  // verifier would check it. Same link values as one signature per link, a fraction of the cost.
+  const sealedRuns = new SealedRunVerifier(control.address, beacons.head);
+  let unsealed = 0;
+  const sealRuns = (): void => {
+    const links: BeaconLink[] = beacons.seal();
+    sealedRuns.check(links);
+    unsealed = 0;
+  };
 
   const queue = new EventQueue<SimEvent>();
   for (let i = 0; i < o.tasks; i++) queue.push(T0 + (i + 1) * o.taskIntervalSeconds * 1000, { kind: 'task', index: i });
@@ -188,7 +200,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
           counters.fastAccepted++;
           break;
         case 'window-extended':
-          // The committee widens to every active key (those that became active since included);
+          // The committee widens to every active key (those that became active since included),
+          // after an undecided tally or a silent committee (a withholding one: nobody answered);
           // the machine decides by the larger side after maxExtensions, so this always ends.
           fanOut(tracked, now);
           queue.push(e.closesAt, { kind: 'close', submissionId: e.submissionId });
@@ -243,18 +256,9 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
       // As the tallier does: redraw (another link for the same digest) while nobody is eligible.
       const snapshot: StakedNode[] = active.map((address) => ({ address, stake: ledger.balanceSync(accountId.stake(address)) }));
       const digest = keccak256(concatBytes(utf8(id), utf8(submitter.address), Uint8Array.of(wrong ? 1 : 0)));
-      const { committee: selected } = drawCommittee(
-        (d) => {
-          const head = beacons.head;
-          const link = beacons.append(d);
-          assertBeaconLink(link, control.address, head);
-          return link;
-        },
-        digest,
-        submitter.address,
-        snapshot,
-        o.k,
-      );
+      const { committee: selected, links } = drawCommittee((d) => beacons.extend(d), digest, submitter.address, snapshot, o.k);
+      unsealed += links.length;
+      if (unsealed >= MAX_SEAL_SPAN) sealRuns();
       if (selected.length === 0) counters.unverified++;
 
       const tracked: Tracked = {
@@ -296,6 +300,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
       step(tracked, closeEvent(tracked.state), now);
     }
   }
+
+  sealRuns();
 
   let wrongFinalized = 0;
   let wrongFinalizedUndisputed = 0;

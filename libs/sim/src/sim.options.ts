@@ -1,5 +1,5 @@
 import { AegisError } from '@aegis/protocol';
-import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 
 /** What an attacker does; see docs/consensus.md for each. */
 export const BASE_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'griefing', 'withholding', 'adaptive'] as const;
@@ -34,7 +34,7 @@ export interface SimOptions {
   /** Probability that a cheater's own result is wrong. */
   readonly rate: number;
   readonly seed: string;
-  /** Expected verifiers per task (the lottery's k). */
+  /** Expected verifiers per task (the lottery's k; default the network's, sized for 1e-3 at a third of the stake). */
   readonly k: number;
   /** Probability that an honest verifier detects a wrong result (1.0 = the measured catch rate). */
   readonly catchRate: number;
@@ -60,7 +60,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   strategy: 'wrong-results',
   rate: 0.5,
   seed: 'aegis',
-  k: 3,
+  k: DEFAULT_COMMITTEE_SIZE,
   catchRate: 1,
   windowSeconds: 3600,
   taskIntervalSeconds: 30,

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { enableFastKeccak } from '@aegis/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderSweepMarkdown, renderSweepSvg, runSweep, type SweepData, sweepPoint, SWEEP_SHARES } from './sim.sweep';
 
 describe('sweep', () => {
+  beforeAll(enableFastKeccak);
+
   it('visits 0.05..0.60 in steps of 0.05', () => {
     expect(SWEEP_SHARES).toHaveLength(12);
     expect(SWEEP_SHARES[0]).toBe(0.05);

@@ -156,6 +156,35 @@ describe('tallier on Postgres and the in-process bus', () => {
     await teardown();
   });
 
+  it('widens a silent committee to every active key, persists it, and lets the wider answers decide', async () => {
+    const result = resultMessage(submitter, taskSpec(3n));
+    const key = toHex(result.taskHash);
+    const tallier = service.app.get(TallierService);
+    await bus.publish(TOPICS.results, key, encodeResult(result));
+    await waitFor('submission published', () => seen.submissions === 1);
+    // Nobody answers in the first window: no acceptance unchecked, the submission is announced to every active key.
+    clock.advance(WINDOW_MS);
+    expect(await tallier.tick()).toBe(1);
+    await waitFor('widening announced', () => seen.disputes.length === 1);
+    expect(seen.disputes).toEqual(['opened']);
+    const [row] = (await ds.query('SELECT phase, state FROM tallier.submissions WHERE task_hash = $1', [key])) as { phase: string; state: { widened: boolean; extensions: number } }[];
+    expect(row).toMatchObject({ phase: 'undecided-extended', state: { widened: true, extensions: 1 } });
+    expect(seen.commands).toEqual([]);
+    // Every active key verifies now; all four reject (4 000 of the 5 000 active stake: over 0.66), the submitter is liquidated once.
+    for (const v of verifiers) await bus.publish(TOPICS.checkedVerdicts, key, encodeChecked(checkedVerdictMessage(v, result, VerdictKind.REJECT)));
+    await waitFor('dispute opened', () => seen.disputes.length === 2);
+    // Every verdict recorded (and its row lock released) before the close: the tick skips locked rows.
+    await waitFor('four verdicts recorded', async () => Number(((await ds.query('SELECT count(*) AS n FROM tallier.verdicts')) as { n: string }[])[0]?.n) === 4);
+    clock.advance(WINDOW_MS);
+    expect(await tallier.tick()).toBe(1);
+    await waitFor('dispute resolved', () => seen.disputes.includes('resolved'));
+    expect(seen.disputes).toEqual(['opened', 'opened', 'resolved']);
+    await waitFor('liquidation', () => seen.commands.some((c) => c.command.case === 'liquidate'));
+    expect(seen.commands.filter((c) => c.command.case === 'liquidate')).toHaveLength(1);
+    expect(seen.statuses.some((st) => st.status === TaskStatus.REJECTED)).toBe(true);
+    await teardown();
+  });
+
   it('records results of many tasks handled at once on a strict beacon chain, each task once', async () => {
     const tallier = service.app.get(TallierService);
     const results = Array.from({ length: 24 }, (_, i) => resultMessage(testKey(i % 5), taskSpec(100n + BigInt(i))));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { commonEnvSchema, env, loadConfig } from '@aegis/config';
-import { DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import { NodeKey } from '@aegis/protocol';
 import { z } from 'zod';
 import type { Clock } from './clock';
@@ -42,7 +42,9 @@ export const tallierEnvSchema = commonEnvSchema.extend({
   AEGIS_GRPC_PORT: env.port(50055),
   AEGIS_CONTROL_KEY_FILE: z.string().min(1, 'must name the control-plane key file'),
   AEGIS_WINDOW_SECONDS: env.positiveInt(86_400),
-  AEGIS_VERIFIERS_PER_TASK: env.positiveInt(3),
+  // The network's k (verifiers and the PoW checker read it from each Submission): sized so that a
+  // wrong result passes without a dispute with probability <= 1e-3 per task at a third of the stake.
+  AEGIS_VERIFIERS_PER_TASK: env.positiveInt(DEFAULT_COMMITTEE_SIZE),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   AEGIS_TASK_FEE: env.amount(1_000n),
   AEGIS_TALLY: z.enum(TALLY_RULES).default('stake'),

@@ -103,7 +103,8 @@ describe('submission state machine', () => {
     const undecided = transition(s, close(100), closesAt + 5, config);
     // counted: claim (ACCEPT) vs V1 (REJECT) -> tie
     expect(undecided.state).toMatchObject({ phase: 'undecided-extended', extensions: 1, closesAt: closesAt + 5 + 1_000 });
-    expect(undecided.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005, final: false }]);
+    expect(undecided.state.widened).toBe(true);
+    expect(undecided.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005, final: false, reason: 'undecided' }]);
 
     const decided = transition(undecided.state, close(2), undecided.state.closesAt, config);
     // now V2 counts: n = 2 REJECT, m = 1; 200 > 66 * 2 holds.
@@ -111,11 +112,38 @@ describe('submission state machine', () => {
   });
 
   it('a REJECT after the close time opens no dispute and is not counted', () => {
-    const s = transition(submit(), verdict(V1, REJECT), T0 + 1_000, config);
-    expect(s.effects).toEqual([]);
-    expect(s.state.phase).toBe('pending');
-    const sut = transition(s.state, close(3), T0 + 1_000, config);
+    const s = transition(submit(), verdict(V2, ACCEPT), T0 + 1, config);
+    const late = transition(s.state, verdict(V1, REJECT), T0 + 1_000, config);
+    expect(late.effects).toEqual([]);
+    expect(late.state.phase).toBe('pending');
+    const sut = transition(late.state, close(3), T0 + 1_000, config);
     expect(sut.state.decision).toMatchObject({ outcome: 'accepted', losers: [], m: 0 });
+  });
+
+  it('a close at which nobody answered widens the committee for one more window instead of accepting unchecked', () => {
+    const s = submit();
+    const silent = transition(s, close(3), T0 + 1_000, config);
+    expect(silent.state).toMatchObject({ phase: 'undecided-extended', widened: true, extensions: 1, closesAt: T0 + 2_000, decision: null });
+    expect(silent.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: T0 + 2_000, final: false, reason: 'silent' }]);
+    // Any active key may now answer: a REJECT from one the lottery never drew opens the dispute.
+    const outsider = addr(0x99);
+    const accused = transition(silent.state, verdict(outsider, REJECT), T0 + 1_500, config);
+    expect(accused.effects.map((e) => e.kind)).toEqual(['open-dispute', 'join-dispute', 'announce-dispute']);
+    const joined = transition(accused.state, verdict(V1, REJECT), T0 + 1_600, config).state;
+    const decided = transition(joined, close(3), joined.closesAt, config);
+    expect(decided.state.decision).toMatchObject({ outcome: 'rejected', winners: [V1, outsider].sort(), losers: [A] });
+  });
+
+  it('silence of the whole network after the widening accepts (m = 0), so silence never stalls a submission', () => {
+    const silent = transition(submit(), close(3), T0 + 1_000, config).state;
+    const sut = transition(silent, close(3), silent.closesAt, config);
+    expect(sut.state.decision).toMatchObject({ outcome: 'accepted', m: 0, final: false });
+    expect(sut.state.extensions).toBe(1);
+  });
+
+  it('with no extensions left a silent close accepts at once (maxExtensions 0)', () => {
+    const sut = transition(submit(), close(3), T0 + 1_000, { ...config, maxExtensions: 0 });
+    expect(sut.state.decision).toMatchObject({ outcome: 'accepted', m: 0 });
   });
 
   it('the submitter verifying its own result is ignored', () => {

@@ -109,6 +109,7 @@ function open(event: Extract<SubmissionEvent, { kind: 'submitted' }>, now: Epoch
     openedAt: now,
     closesAt: now + config.windowMs,
     extensions: 0,
+    widened: false,
     disputeOpen: false,
     verdicts: [],
     failedAudits: [],
@@ -222,12 +223,19 @@ function onWindowClosed(state: SubmissionState, event: Extract<SubmissionEvent, 
     result = tally({ submitter: state.submitter, votes, activeNodes, final });
   }
 
-  if (result.kind === 'undecided') {
+  // Nobody answered (a withholding committee, or verdicts that all came late): accepting now would
+  // finalise a result nobody checked, and a committee of attackers only has to stay silent for it.
+  // So the first such close widens the committee to every active key for one more window; after
+  // that, silence is the whole network's and m = 0 accepts as the spec says.
+  const silent = votes.length === 0 && !state.widened && !final;
+  if (result.kind === 'undecided' || silent) {
     const closesAt = now + config.windowMs;
     const extensions = state.extensions + 1;
     return {
-      state: { ...state, phase: 'undecided-extended', closesAt, extensions, lastEventAt: now },
-      effects: [{ kind: 'window-extended', submissionId: state.submissionId, closesAt, final: extensions >= maxExtensions }],
+      state: { ...state, phase: 'undecided-extended', closesAt, extensions, widened: true, lastEventAt: now },
+      effects: [
+        { kind: 'window-extended', submissionId: state.submissionId, closesAt, final: extensions >= maxExtensions, reason: result.kind === 'undecided' ? 'undecided' : 'silent' },
+      ],
     };
   }
 

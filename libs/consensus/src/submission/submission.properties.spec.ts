@@ -119,10 +119,45 @@ describe.each(['spec', 'stake'] as const)('submission machine invariants under t
     );
   });
 
-  it('undecided implies an open dispute (with m = 0 the rule always holds)', () => {
+  it('undecided implies an open dispute or a silent close (with m = 0 the rule always holds), and a widened committee', () => {
     fc.assert(
       fc.property(scheduleArb, ([steps, selected, bias]) => {
-        for (const s of run(steps, selected, bias, config).states) if (s.phase === 'undecided-extended') expect(s.disputeOpen).toBe(true);
+        const { states, effects } = run(steps, selected, bias, config);
+        states.forEach((s, i) => {
+          if (s.phase !== 'undecided-extended') return;
+          expect(s.widened).toBe(true);
+          const extended = (effects[i] ?? []).find((e) => e.kind === 'window-extended');
+          if (extended?.kind === 'window-extended' && extended.reason === 'undecided') expect(s.disputeOpen).toBe(true);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('widening: once widened, always widened; the first extension of any kind widens; silence extends at most once', () => {
+    fc.assert(
+      fc.property(scheduleArb, ([steps, selected, bias]) => {
+        const { states, effects } = run(steps, selected, bias, config);
+        let silentCloses = 0;
+        states.forEach((s, i) => {
+          if (i > 0 && states[i - 1]?.widened) expect(s.widened).toBe(true);
+          if (s.extensions > 0) expect(s.widened).toBe(true);
+          if ((effects[i] ?? []).some((e) => e.kind === 'window-extended' && e.reason === 'silent')) silentCloses++;
+        });
+        expect(silentCloses).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('nothing is decided unchecked while extensions remain: an accepted decision with no counted verdict comes after the widening', () => {
+    fc.assert(
+      fc.property(scheduleArb, ([steps, selected, bias]) => {
+        for (const s of run(steps, selected, bias, config).states) {
+          if (s.decision === null || s.decision.final) continue;
+          const counted = s.verdicts.filter((v) => v.at < s.closesAt);
+          if (counted.length === 0) expect(s.widened).toBe(true);
+        }
       }),
       { numRuns: 300 },
     );

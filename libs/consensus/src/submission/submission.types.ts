@@ -63,6 +63,12 @@ export interface SubmissionState {
   /** The window is [openedAt, closesAt); extended by a dispute and by an undecided tally. */
   readonly closesAt: EpochMs;
   readonly extensions: number;
+  /**
+   * The committee is every active key, not the lottery's draw: set at the first extension (an
+   * undecided tally, or a close at which no verifier answered). The control plane announces the
+   * submission to every active key and the PoW checker accepts verdicts from all of them.
+   */
+  readonly widened: boolean;
   /** A dispute (and its reward pool) exists for this submission: liquidation goes there. */
   readonly disputeOpen: boolean;
   /** One verdict per verifier, first one wins, submitter's own verdicts dropped; arrival order. */
@@ -140,10 +146,18 @@ export type NoticeEffect =
   | { readonly kind: 'announce-dispute'; readonly submissionId: string; readonly accused: Address; readonly closesAt: EpochMs }
   | { readonly kind: 'fast-accepted'; readonly submissionId: string }
   /**
-   * The tally was undecided: the window runs again and every active key is asked to verify (the
-   * committee widens to the whole network). `final`: the next close decides by the larger side.
+   * The window runs again and every active key is asked to verify (the committee widens to the
+   * whole network): the tally was undecided, or nobody answered (`reason: 'silent'`: a committee
+   * that stays silent must not let a result through unchecked). `final`: the next close decides
+   * by the larger side.
    */
-  | { readonly kind: 'window-extended'; readonly submissionId: string; readonly closesAt: EpochMs; readonly final: boolean }
+  | {
+      readonly kind: 'window-extended';
+      readonly submissionId: string;
+      readonly closesAt: EpochMs;
+      readonly final: boolean;
+      readonly reason: 'undecided' | 'silent';
+    }
   | { readonly kind: 'decided'; readonly submissionId: string; readonly outcome: TallyOutcome };
 
 export type SubmissionEffect = LedgerEffect | NoticeEffect;

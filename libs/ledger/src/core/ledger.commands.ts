@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '@aegis/protocol';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { parseAddress, parseRef } from './ledger.accounts';
 import { parsePositiveAmount } from './ledger.amount';
@@ -148,7 +148,9 @@ export function encodeCommandContent(cmd: LedgerCommand): Uint8Array {
 
 /** keccak256 of the canonical content, 0x-hex: stored beside the idempotency key. */
 export function commandContentHash(cmd: LedgerCommand): string {
-  return `0x${bytesToHex(keccak_256(encodeCommandContent(cmd)))}`;
+  // The protocol's Keccak: the same digest, on the WebAssembly path where a process enabled it
+  // (the simulator hashes a command per dispute vote).
+  return `0x${bytesToHex(keccak256(encodeCommandContent(cmd)))}`;
 }
 
 function canonicalJson(value: unknown): string {

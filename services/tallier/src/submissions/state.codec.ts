@@ -97,6 +97,8 @@ export function stateFromJson(json: unknown): SubmissionState {
     openedAt: int(o.openedAt, 'openedAt'),
     closesAt: int(o.closesAt, 'closesAt'),
     extensions: int(o.extensions, 'extensions'),
+    // Rows from before the widening rule: their committee was widened exactly when they were extended.
+    widened: o.widened === undefined ? int(o.extensions, 'extensions') > 0 : typeof o.widened === 'boolean' ? o.widened : fail('widened', 'must be a boolean'),
     disputeOpen: o.disputeOpen,
     verdicts,
     failedAudits,

@@ -199,6 +199,33 @@ describe('TallierService', () => {
     expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('liquidate');
   });
 
+  const disputeEvents = (th: string) =>
+    store.tables.outbox.filter((r) => r.record.topic === TOPICS.disputes && r.record.key === th).map((r) => decodeTopicMessage(TOPICS.disputes, r.record.value).event);
+
+  it('a close at which no verifier answered widens the committee: every active key is asked (disputes topic), then the answers decide', async () => {
+    const r = resultMessage(submitter, taskSpec(1n));
+    await sut.onResult(r, 1);
+    const th = toHex(r.taskHash);
+    clock.advance(WINDOW_MS);
+    expect(await sut.tick()).toBe(1);
+    const widened = store.tables.submissions.get(toHex(r.digest));
+    expect(widened?.state).toMatchObject({ phase: 'undecided-extended', widened: true, extensions: 1, decision: null });
+    // Announced to every active key like a dispute, with the new close; the lookup says so too (the PoW checker skips the lottery).
+    const opened = disputeEvents(th);
+    expect(opened.map((e) => e.case)).toEqual(['opened']);
+    expect(opened[0]?.case === 'opened' && Number(opened[0].value.windowEndsAt?.seconds) * 1000).toBe(Math.floor((widened?.state.closesAt ?? 0) / 1000) * 1000);
+    expect((await sut.lookup(toHex(r.digest)))?.disputed).toBe(true);
+    expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('payoutFee');
+    // Two verifiers answer in the widened window, both ACCEPT: upheld at its close, the call resolved.
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.ACCEPT));
+    await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[2]!, r, VerdictKind.ACCEPT));
+    clock.advance(WINDOW_MS);
+    expect(await sut.tick()).toBe(1);
+    expect(store.tables.submissions.get(toHex(r.digest))?.state.decision).toMatchObject({ outcome: 'accepted', losers: [] });
+    expect(disputeEvents(th).map((e) => e.case)).toEqual(['opened', 'resolved']);
+    expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('liquidate');
+  });
+
   it('tally: stake weighs the verdicts by stake: one heavy REJECT outweighs the submitter and two light ACCEPTs', async () => {
     stakes.set(verifiers[0]!.address, 10_000n);
     const r = resultMessage(submitter, taskSpec(1n));

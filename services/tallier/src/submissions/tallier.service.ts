@@ -386,12 +386,20 @@ export class TallierService implements OnModuleInit {
         status(TaskStatus.ACCEPTED, 'every selected verifier accepted (a dispute can still reopen it)', tokens());
         return;
       case 'window-extended':
-        // Every active node already had the dispute announced to it (the committee is the whole network).
-        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt, final: effect.final }, 'tally undecided; window extended');
+        // The committee widens to every active key: the submission is announced on the disputes
+        // topic again (verifiers verify every announced one, lottery or not; the PoW checker then
+        // accepts verdicts from all of them), with the new close. Again on every extension, so a
+        // node that became active since the dispute opened is asked too; a verifier that already
+        // answered ignores it. A silent close (nobody answered) gets the same call.
+        records.push(
+          disputeOpenedRecord(stored.taskHash, this.submissionMessage(stored), this.options.controlKey.address, this.stakes.stakeOf(stored.state.submitter), effect.closesAt),
+        );
+        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt, final: effect.final, reason: effect.reason }, 'window extended; every active key asked to verify');
         return;
       case 'decided': {
         const decision = state.decision;
-        if (state.disputeOpen && decision) {
+        // A widened call without a dispute was announced like one: it is resolved like one too.
+        if ((state.disputeOpen || state.widened) && decision) {
           records.push(
             disputeResolvedRecord(stored.taskHash, stored.submissionId, effect.outcome === 'accepted', decision.losers, decision.winners, decision.decidedAt),
           );
@@ -448,7 +456,8 @@ export class TallierService implements OnModuleInit {
   async lookup(submissionId: string): Promise<{ submission: Submission; disputed: boolean } | undefined> {
     const stored = await this.store.submission(submissionId);
     if (!stored) return undefined;
-    return { submission: this.submissionMessage(stored), disputed: stored.state.disputeOpen };
+    // Widened: open to every active key, as a dispute is (the PoW checker skips the lottery check).
+    return { submission: this.submissionMessage(stored), disputed: stored.state.disputeOpen || stored.state.widened };
   }
 
   /** Genesis beacon of this network (for tools that verify the chain from its start). */
