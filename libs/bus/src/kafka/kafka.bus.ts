@@ -24,7 +24,7 @@ import { deliver, deliverByKey, type DeliveryOutcome, type ResolvedRetryPolicy, 
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
 import { partitionEndOffsets, withAdmin } from './kafka.admin';
-import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { checkIntegerOption, DEFAULT_REQUEST_TIMEOUT_MS, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 import { isFatalProducerError } from './producer-fatal';
 import { SendCoalescer } from './send.coalescer';
 
@@ -74,6 +74,7 @@ export class KafkaEventBus implements EventBus {
   constructor(private readonly options: KafkaEventBusOptions) {
     checkIntegerOption(options.fetchMaxWaitMs, 'fetchMaxWaitMs', 1, 10_000);
     checkIntegerOption(options.fetchMinBytes, 'fetchMinBytes', 1, 16 * 1024 * 1024);
+    checkIntegerOption(options.requestTimeoutMs, 'requestTimeoutMs', 100, 300_000);
     this.kafka = new Kafka(kafkaClientConfig(options));
     this.logger = options.logger ?? SILENT_LOGGER;
     this.producer = this.newProducer();
@@ -131,7 +132,9 @@ export class KafkaEventBus implements EventBus {
     }
     try {
       await this.connectProducer();
-      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+      // kafkajs waits max(requestTimeout, timeout) for a produce answer: both carry the one deadline.
+      const timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout });
     } catch (err) {
       if (isFatalProducerError(err) && !this.closed) await this.recreateProducer(err);
       throw new BusError(BusErrorCode.PUBLISH_FAILED, 'topic', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`, {
