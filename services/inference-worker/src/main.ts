@@ -1,7 +1,7 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { flagsAsEnv, kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { bootstrapService, createLogger, readinessFromEnv, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { otherModelRuntime } from './inference/other-model.runtime';
 import { InferenceWorkerModule } from './inference-worker.module';
 import { readNodeKeys, workerEnvSchema } from './worker.env';
@@ -26,6 +26,7 @@ runServiceMain('inference-worker', async () => {
     ownsBus: true,
     grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
     metricsPort: env.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(env),
     // No `consumer`: TaskIntake joins aegis.inference-worker.v1 itself, only while a node key is active.
   });
   logger.info({ nodes: keys.map((k) => k.address), behavior: env.AEGIS_BEHAVIOR }, 'inference worker ready');

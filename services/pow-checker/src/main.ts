@@ -1,7 +1,7 @@
 import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
 import { commonEnvSchema, ConfigError, env, kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { bootstrapService, createLogger, readinessFromEnv, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { z } from 'zod';
 import { parseAuditSecret } from './checking/audit.sampler';
 import { chooseAuditShare, DEFAULT_AUDIT_SHARE_POLICY, requiredAuditShare } from './checking/audit.share';
@@ -82,6 +82,7 @@ runServiceMain('pow-checker', async () => {
     ownsBus: true,
     grpc: { port: cfg.AEGIS_GRPC_PORT, services: [] },
     metricsPort: cfg.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(cfg),
     consumer: { groupId: CONSUMER_GROUPS.powChecker },
   });
 });

@@ -1,6 +1,6 @@
 import { CLIENT_IDS, SUBMISSION_QUERY } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
-import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { bootstrapService, createLogger, readinessFromEnv, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { tallierDataSource } from './persistence/tallier.data-source';
 import { TALLIER_CONSUMER, TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
 import { TallierModule } from './tallier.module';
@@ -21,6 +21,7 @@ runServiceMain('tallier', async () => {
     // SubmissionQuery plus health and reflection on one port.
     grpc: { port: env.AEGIS_GRPC_PORT, services: [SUBMISSION_QUERY] },
     metricsPort: env.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(env, env.AEGIS_DATABASE_URL),
     consumer: TALLIER_CONSUMER,
   });
 });

@@ -3,7 +3,7 @@ import { CLIENT_IDS } from '@aegis/contracts';
 import { commonEnvSchema, env, kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
-import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
+import { bootstrapService, createLogger, readinessFromEnv, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { z } from 'zod';
 import { verifierConsumerGroup, VerifierModule } from './verifier.module';
 
@@ -50,6 +50,7 @@ runServiceMain('verifier', async () => {
     ownsBus: true,
     grpc: { port: cfg.AEGIS_GRPC_PORT, services: [] },
     metricsPort: cfg.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(cfg),
     consumer: { groupId: verifierConsumerGroup(cfg.AEGIS_INSTANCE_ID) },
   });
 });
