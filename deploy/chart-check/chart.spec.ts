@@ -166,6 +166,8 @@ describe('probes', () => {
     expect(env(container, 'AEGIS_GRPC_PORT')).toBe(String(GRPC_PORTS[name]));
     for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const) {
       expect(container[probe]?.grpc?.port, probe).toBe(grpcPort);
+      // Readiness asks the answer that is false while Postgres or Kafka fail; the others only whether the process runs.
+      expect(container[probe]?.grpc?.service, probe).toBe(probe === 'readinessProbe' ? 'readiness' : 'liveness');
     }
   });
 

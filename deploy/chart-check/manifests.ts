@@ -14,7 +14,7 @@ export interface EnvVar {
 }
 
 export interface Probe {
-  readonly grpc?: { readonly port: number };
+  readonly grpc?: { readonly port: number; readonly service?: string };
 }
 
 export interface Container {

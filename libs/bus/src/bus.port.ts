@@ -34,6 +34,13 @@ export interface EventBus {
   endOffsets(topic: string): Promise<bigint[]>;
   /** Stops every subscription (as Subscription.stop), then releases the producer. Idempotent. */
   close(): Promise<void>;
+  /**
+   * What keeps this bus from working right now, one line each ([] when nothing): the broker
+   * not answering within `deadlineMs`, a producer whose sends keep failing, a consumer that
+   * crashed for good or stopped fetching. Readiness probes ask it; adapters that cannot fail
+   * (in-process) leave it out.
+   */
+  problems?(deadlineMs: number): Promise<string[]>;
 }
 
 /** Header values are UTF-8 strings: binary metadata belongs in the payload, where it is typed. */

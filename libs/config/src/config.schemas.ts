@@ -26,4 +26,6 @@ export const env = {
 export const commonEnvSchema = z.object({
   AEGIS_LOG_LEVEL: env.logLevel,
   AEGIS_METRICS_PORT: env.port(9464),
+  /** The readiness watchdog: exit after this many seconds not ready (0: never). */
+  AEGIS_NOT_READY_EXIT_SECONDS: z.coerce.number().int('must be whole seconds').min(0).max(86_400).default(120),
 });

@@ -37,6 +37,9 @@ const LOOPBACK = '127.0.0.1';
 /** One process's adapters: the shared bus and logger, loopback, no /metrics, no signal handlers. */
 const adapters = (ctx: DevnetContext) => ({ bus: ctx.bus, logger: ctx.logger, host: LOOPBACK, handleSignals: false, noMetrics: true });
 
+/** The caller owns this process: a service that stays unready must not exit it (the readiness watchdog). */
+const OWNED_PROCESS = { AEGIS_NOT_READY_EXIT_SECONDS: '0' } as const;
+
 /** Services validate AEGIS_GRPC_PORT as 1-65535 like in pods; "any port" becomes a free one here. */
 const portOrFree = async (port: number): Promise<string> => String(port === 0 ? await freePort() : port);
 
@@ -51,6 +54,7 @@ export async function startLedgerService(ctx: DevnetContext, port: number): Prom
     ...adapters(ctx),
     migrate: true,
     env: {
+      ...OWNED_PROCESS,
       AEGIS_DATABASE_URL: ctx.databaseUrl,
       AEGIS_GRPC_PORT: await portOrFree(port),
       AEGIS_MIN_STAKE: ctx.minStake.toString(),
@@ -65,6 +69,7 @@ export async function startIngressService(ctx: DevnetContext, port: number, ledg
     ...adapters(ctx),
     migrate: true,
     env: {
+      ...OWNED_PROCESS,
       AEGIS_DATABASE_URL: ctx.databaseUrl,
       AEGIS_GRPC_PORT: await portOrFree(port),
       AEGIS_MODEL_DIR: ctx.modelDir,
@@ -84,6 +89,7 @@ export async function startTallierService(
     ...adapters(ctx),
     migrate: true,
     env: {
+      ...OWNED_PROCESS,
       AEGIS_DATABASE_URL: ctx.databaseUrl,
       AEGIS_GRPC_PORT: await portOrFree(0),
       AEGIS_CONTROL_KEY_FILE: options.controlKeyFile,
@@ -106,6 +112,7 @@ export async function startWorkerService(ctx: DevnetContext, keys: readonly Node
     ...adapters(ctx),
     ...(cheat ? { producer: cheat } : {}),
     env: {
+      ...OWNED_PROCESS,
       AEGIS_GRPC_PORT: await portOrFree(0),
       AEGIS_NODE_KEY_FILE: writeKeyFile(ctx, `worker-${instanceId}`, keys),
       AEGIS_MODEL_DIR: ctx.modelDir,
@@ -120,6 +127,7 @@ export async function startVerifierService(ctx: DevnetContext, keys: readonly No
     ...adapters(ctx),
     ...(lazy ? { verdictMaker: lazyVerdicts() } : {}),
     env: {
+      ...OWNED_PROCESS,
       AEGIS_GRPC_PORT: await portOrFree(0),
       AEGIS_NODE_KEY_FILE: writeKeyFile(ctx, `verifier-${instanceId}`, keys),
       AEGIS_MODEL_DIR: ctx.modelDir,
@@ -134,6 +142,7 @@ export async function startPowCheckerService(ctx: DevnetContext, auditShare: num
   return startPowChecker({
     ...adapters(ctx),
     env: {
+      ...OWNED_PROCESS,
       AEGIS_GRPC_PORT: await portOrFree(0),
       AEGIS_MODEL_DIR: ctx.modelDir,
       AEGIS_AUDIT_SHARE: String(auditShare),

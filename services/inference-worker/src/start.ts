@@ -1,7 +1,7 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import { TaskIntake } from './inference/task.intake';
 import type { ResultProducerFactory } from './inference/result.producer';
 import { InferenceWorkerModule } from './inference-worker.module';
@@ -37,6 +37,7 @@ export async function start(launch: WorkerLaunch): Promise<RunningWorker> {
     ...(launch.host === undefined ? {} : { host: launch.host }),
     grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(env),
     ...(launch.handleSignals === undefined ? {} : { handleSignals: launch.handleSignals }),
     // No `consumer`: TaskIntake joins aegis.inference-worker.v1 itself, only while a node key is active.
   });

@@ -1,6 +1,6 @@
 import type { EventBus } from '@aegis/bus';
 import { GRPC_SERVICES, instanceConsumerGroup } from '@aegis/contracts';
-import { bootstrapService, type RunningService } from '@aegis/service-kit';
+import { bootstrapService, type RunningService, type ServiceReadinessOptions } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import { IngressAppModule, type IngressAppOptions } from './ingress-app.module';
 
@@ -12,6 +12,7 @@ export interface IngressAppLaunch extends IngressAppOptions {
   readonly metricsPort: number | null;
   readonly host?: string;
   readonly handleSignals?: boolean;
+  readonly readiness?: ServiceReadinessOptions;
 }
 
 /** Ingress on any repository, ledger client and bus: start.ts (env) and the specs use it. */
@@ -30,5 +31,6 @@ export function startIngressApp(launch: IngressAppLaunch): Promise<RunningServic
     // together (one statement for as many as are in flight, not one per partition).
     consumer: { groupId: instanceConsumerGroup('ingress', launch.config.instanceId), fromBeginning: false, ordering: 'key' },
     handleSignals: launch.handleSignals ?? true,
+    ...(launch.readiness ? { readiness: launch.readiness } : {}),
   });
 }

@@ -2,7 +2,7 @@ import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { runMigrations } from '@aegis/db';
 import { STATUS_PARTITIONS_CONCURRENTLY } from './ingress.constants';
-import { createLogger, kafkaBusFromEnv, type ServiceStarter } from '@aegis/service-kit';
+import { createLogger, kafkaBusFromEnv, readinessFromEnv, type ServiceStarter } from '@aegis/service-kit';
 import { ingressDataSource } from './db/ingress.datasource';
 import { PgTasksRepository } from './db/pg-tasks.repository';
 import { ingressConfigFromEnv, ingressEnvSchema } from './ingress.config';
@@ -30,5 +30,6 @@ export const start: ServiceStarter = async (launch) => {
     grpcPort: env.AEGIS_GRPC_PORT,
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
     handleSignals: launch.handleSignals ?? true,
+    readiness: readinessFromEnv(env, env.AEGIS_DATABASE_URL),
   });
 };

@@ -1,6 +1,6 @@
 import type { EventBus } from '@aegis/bus';
 import { CONSUMER_GROUPS, GRPC_SERVICES } from '@aegis/contracts';
-import { bootstrapService, type RunningService } from '@aegis/service-kit';
+import { bootstrapService, type RunningService, type ServiceReadinessOptions } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import type { LedgerRepository } from './accounts/ledger.repository';
 import type { LedgerConfig } from './ledger.config';
@@ -17,6 +17,7 @@ export interface LedgerAppLaunch {
   readonly metricsPort: number | null;
   readonly host?: string;
   readonly handleSignals?: boolean;
+  readonly readiness?: ServiceReadinessOptions;
   readonly clock?: Clock;
 }
 
@@ -35,5 +36,6 @@ export function startLedgerApp(launch: LedgerAppLaunch): Promise<RunningService>
     // commands of a fetch are applied as one ledger batch instead of one per partition in flight.
     consumer: { groupId: CONSUMER_GROUPS.ledger, ordering: 'key' },
     handleSignals: launch.handleSignals ?? true,
+    ...(launch.readiness ? { readiness: launch.readiness } : {}),
   });
 }

@@ -2,7 +2,7 @@ import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { migrateLedger } from '@aegis/ledger';
 import { COMMAND_PARTITIONS_CONCURRENTLY } from './ledger.constants';
-import { createLogger, kafkaBusFromEnv, type ServiceStarter } from '@aegis/service-kit';
+import { createLogger, kafkaBusFromEnv, readinessFromEnv, type ServiceStarter } from '@aegis/service-kit';
 import { PgLedgerRepository } from './accounts/pg-ledger.repository';
 import { ledgerConfigFromEnv, ledgerEnvSchema } from './ledger.config';
 import { startLedgerApp } from './ledger.app';
@@ -27,6 +27,7 @@ export const start: ServiceStarter = async (launch) => {
     grpcPort: env.AEGIS_GRPC_PORT,
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
     handleSignals: launch.handleSignals ?? true,
+    readiness: readinessFromEnv(env, env.AEGIS_DATABASE_URL),
     ...(launch.now ? { clock: () => new Date(launch.now?.() ?? Date.now()) } : {}),
   });
 };

@@ -1,7 +1,7 @@
 import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
 import { ConfigError, kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import { chooseAuditShare, requiredAuditShare } from './checking/audit.share';
 import { TallierSubmissionLookup } from './checking/tallier-submission.lookup';
 import { checkerEnvSchema } from './pow-checker.env';
@@ -44,6 +44,7 @@ export async function start(launch: ServiceLaunch): Promise<RunningService> {
     ...(launch.host === undefined ? {} : { host: launch.host }),
     grpc: { port: cfg.AEGIS_GRPC_PORT, services: [] },
     metricsPort: launch.noMetrics ? null : cfg.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(cfg),
     consumer: { groupId: CONSUMER_GROUPS.powChecker },
     ...(launch.handleSignals === undefined ? {} : { handleSignals: launch.handleSignals }),
   });

@@ -1,6 +1,6 @@
 import { CLIENT_IDS, SUBMISSION_QUERY } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
-import { bootstrapService, createLogger, kafkaBusFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import { migrateTallier, tallierDataSource } from './persistence/tallier.data-source';
 import { TALLIER_CONSUMER, TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
 import { TallierModule } from './tallier.module';
@@ -28,6 +28,7 @@ export async function start(launch: ServiceLaunch): Promise<RunningService> {
     // SubmissionQuery plus health and reflection on one port.
     grpc: { port: env.AEGIS_GRPC_PORT, services: [SUBMISSION_QUERY] },
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(env, env.AEGIS_DATABASE_URL),
     consumer: TALLIER_CONSUMER,
     ...(launch.handleSignals === undefined ? {} : { handleSignals: launch.handleSignals }),
   });

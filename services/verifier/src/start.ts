@@ -1,7 +1,7 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import type { VerdictMakerFactory } from './verification/verdict.maker';
 import { verifierEnvSchema } from './verifier.env';
 import { verifierConsumerGroup, VerifierModule } from './verifier.module';
@@ -30,6 +30,7 @@ export async function start(launch: VerifierLaunch): Promise<RunningService> {
     ...(launch.host === undefined ? {} : { host: launch.host }),
     grpc: { port: env.AEGIS_GRPC_PORT, services: [] },
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
+    readiness: readinessFromEnv(env),
     consumer: { groupId: verifierConsumerGroup(env.AEGIS_INSTANCE_ID) },
     ...(launch.handleSignals === undefined ? {} : { handleSignals: launch.handleSignals }),
   });

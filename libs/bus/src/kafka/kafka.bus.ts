@@ -1,4 +1,6 @@
 import {
+  type Admin,
+  type Consumer,
   Kafka,
   Partitioners,
   type EachBatchPayload,
@@ -24,7 +26,7 @@ import { deliver, deliverByKey, type DeliveryOutcome, type ResolvedRetryPolicy, 
 import { checkOutgoing, checkSubscribe } from '../validation';
 import { withTimeout } from '../with-timeout';
 import { partitionEndOffsets, withAdmin } from './kafka.admin';
-import { checkIntegerOption, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
+import { checkIntegerOption, DEFAULT_REQUEST_TIMEOUT_MS, kafkaClientConfig, type KafkaConnectionOptions } from './kafka.options';
 import { isFatalProducerError } from './producer-fatal';
 import { SendCoalescer } from './send.coalescer';
 
@@ -45,6 +47,23 @@ export interface KafkaEventBusOptions extends KafkaConnectionOptions {
    */
   readonly fetchMaxWaitMs?: number;
   readonly fetchMinBytes?: number;
+  /** problems(): sends failing without a success for this long make the producer a problem (default 30 s). */
+  readonly producerStallMs?: number;
+  /**
+   * problems(): a consumer with no fetch, heartbeat or batch for this long is a problem (default
+   * 120 s: above any one handler's run, which heartbeats only between retries).
+   */
+  readonly consumerStallMs?: number;
+  /** Injected time for problems() (tests). */
+  readonly now?: () => number;
+}
+
+/** What problems() knows of one subscription's consumer, from kafkajs's instrumentation events. */
+interface ConsumerWatch {
+  readonly groupId: string;
+  lastActivityAt: number;
+  /** Set when kafkajs gave up on the consumer (a crash it will not restart). */
+  deadReason?: string;
 }
 
 export const DEFAULT_FETCH_MAX_WAIT_MS = 100;
@@ -68,14 +87,25 @@ export class KafkaEventBus implements EventBus {
   private readonly sender: SendCoalescer<OutgoingRecord>;
   private producerReady: Promise<void> | undefined;
   private readonly subscriptions = new Set<Subscription>();
+  private readonly watches = new Set<ConsumerWatch>();
   private readonly logger: BusLogger;
+  private readonly now: () => number;
+  /** When sends started failing with no success since (undefined while they succeed). */
+  private sendFailingSince: number | undefined;
+  private lastSendError = '';
+  /** A connected admin client kept for problems()' broker round trip. */
+  private probeAdmin: Promise<Admin> | undefined;
   private closed = false;
 
   constructor(private readonly options: KafkaEventBusOptions) {
     checkIntegerOption(options.fetchMaxWaitMs, 'fetchMaxWaitMs', 1, 10_000);
     checkIntegerOption(options.fetchMinBytes, 'fetchMinBytes', 1, 16 * 1024 * 1024);
+    checkIntegerOption(options.requestTimeoutMs, 'requestTimeoutMs', 100, 300_000);
     this.kafka = new Kafka(kafkaClientConfig(options));
+    checkIntegerOption(options.producerStallMs, 'producerStallMs', 1, 3_600_000);
+    checkIntegerOption(options.consumerStallMs, 'consumerStallMs', 1, 3_600_000);
     this.logger = options.logger ?? SILENT_LOGGER;
+    this.now = options.now ?? Date.now;
     this.producer = this.newProducer();
     this.sender = new SendCoalescer((records) => this.send(records));
   }
@@ -131,8 +161,13 @@ export class KafkaEventBus implements EventBus {
     }
     try {
       await this.connectProducer();
-      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+      // kafkajs waits max(requestTimeout, timeout) for a produce answer: both carry the one deadline.
+      const timeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout });
+      this.sendFailingSince = undefined;
     } catch (err) {
+      this.sendFailingSince ??= this.now();
+      this.lastSendError = errorText(err);
       if (isFatalProducerError(err) && !this.closed) await this.recreateProducer(err);
       throw new BusError(BusErrorCode.PUBLISH_FAILED, 'topic', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`, {
         cause: err,
@@ -168,9 +203,7 @@ export class KafkaEventBus implements EventBus {
         resolve();
       });
     });
-    consumer.on(consumer.events.CRASH, (event) => {
-      this.logger.error({ groupId: options.groupId, err: errorText(event.payload.error), restart: event.payload.restart }, 'kafka consumer crashed');
-    });
+    const watch = this.watchConsumer(consumer, options.groupId);
 
     try {
       if (options.fromBeginning === false) await this.pinNewGroupToEnd(options.groupId, options.topics);
@@ -186,6 +219,7 @@ export class KafkaEventBus implements EventBus {
       await withTimeout(joined, this.options.joinTimeoutMs ?? 60_000, `group ${options.groupId} did not join`);
     } catch (err) {
       abort.abort();
+      this.watches.delete(watch);
       await consumer.disconnect().catch(() => undefined);
       throw new BusError(BusErrorCode.SUBSCRIBE_FAILED, 'topics', `subscribing ${options.groupId} to ${options.topics.join(', ')} failed: ${errorText(err)}`, {
         cause: err,
@@ -201,6 +235,7 @@ export class KafkaEventBus implements EventBus {
           // Ends a pending backoff; a running handler finishes, and kafkajs commits what resolved
           // before it leaves the group.
           abort.abort();
+          this.watches.delete(watch);
           await consumer.disconnect();
           this.subscriptions.delete(subscription);
         })()),
@@ -216,6 +251,64 @@ export class KafkaEventBus implements EventBus {
     // Publishes accepted before close are answered (sent or failed) before the producer goes.
     await this.sender.idle();
     if (this.producerReady) await this.producer.disconnect();
+    const admin = this.probeAdmin;
+    this.probeAdmin = undefined;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  async problems(deadlineMs: number): Promise<string[]> {
+    if (this.closed) return ['kafka: the bus is closed'];
+    const now = this.now();
+    const found: string[] = [];
+    try {
+      await withTimeout(this.adminForProbe().then((admin) => admin.describeCluster()), deadlineMs, 'the broker did not answer');
+    } catch (err) {
+      // A fresh admin next time: this one may hold a dead connection.
+      const admin = this.probeAdmin;
+      this.probeAdmin = undefined;
+      void admin?.then((a) => a.disconnect()).catch(() => undefined);
+      found.push(`kafka: ${errorText(err)}`);
+    }
+    const failingFor = this.sendFailingSince === undefined ? 0 : now - this.sendFailingSince;
+    if (failingFor > (this.options.producerStallMs ?? 30_000)) {
+      found.push(`kafka producer: every send failed for ${Math.round(failingFor / 1000)} s (last: ${this.lastSendError})`);
+    }
+    const stallMs = this.options.consumerStallMs ?? 120_000;
+    for (const watch of this.watches) {
+      if (watch.deadReason !== undefined) found.push(`kafka consumer ${watch.groupId}: crashed and will not restart (${watch.deadReason})`);
+      else if (now - watch.lastActivityAt > stallMs) {
+        found.push(`kafka consumer ${watch.groupId}: no fetch, heartbeat or batch for ${Math.round((now - watch.lastActivityAt) / 1000)} s`);
+      }
+    }
+    return found;
+  }
+
+  private adminForProbe(): Promise<Admin> {
+    this.probeAdmin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.probeAdmin;
+  }
+
+  /** Follows a consumer through kafkajs's instrumentation events for problems(). */
+  private watchConsumer(consumer: Consumer, groupId: string): ConsumerWatch {
+    const watch: ConsumerWatch = { groupId, lastActivityAt: this.now() };
+    const alive = (): void => {
+      watch.lastActivityAt = this.now();
+    };
+    for (const event of [consumer.events.FETCH_START, consumer.events.HEARTBEAT, consumer.events.START_BATCH_PROCESS, consumer.events.END_BATCH_PROCESS, consumer.events.GROUP_JOIN]) {
+      consumer.on(event, alive);
+    }
+    consumer.on(consumer.events.CRASH, (event) => {
+      const err = errorText(event.payload.error);
+      this.logger.error({ groupId, err, restart: event.payload.restart }, 'kafka consumer crashed');
+      // restart true: kafkajs rejoins by itself, and the stall check covers a rejoin that never comes.
+      if (!event.payload.restart) watch.deadReason = err;
+    });
+    this.watches.add(watch);
+    return watch;
   }
 
   /**

@@ -13,8 +13,16 @@ export interface KafkaConnectionOptions {
   readonly sasl?: { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly password: string };
   /** TCP connect timeout (default 3 s). */
   readonly connectionTimeoutMs?: number;
+  /**
+   * How long one request waits for the broker's answer (default 30 s, kafkajs's): the deadline
+   * of every produce, fetch and admin request. A produce also asks the broker to wait at most
+   * this long for its in-sync replicas.
+   */
+  readonly requestTimeoutMs?: number;
   readonly logger?: BusLogger;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -43,6 +51,7 @@ export function kafkaClientConfig(options: KafkaConnectionOptions): KafkaConfig 
     clientId: options.clientId,
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
     logCreator:
       () =>

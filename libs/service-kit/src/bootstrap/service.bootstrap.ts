@@ -21,7 +21,10 @@
  * for a refusal and PoisonMessageError for a record that can never succeed.
  *
  * Start: app.init -> gRPC server (API + health + reflection) -> bus subscription -> /metrics ->
- * health SERVING. Stop (SIGTERM/SIGINT, or close()): health NOT_SERVING -> gRPC graceful drain
+ * liveness and readiness SERVING -> readiness probes (Postgres when `readiness.databaseUrl` is
+ * given, the bus's own problems) every 5 s, their watchdog exiting a process that stays not
+ * ready past `readiness.exitAfterNotReadyMs` (ReadinessMonitor, health.ts for what each
+ * answer means). Stop (SIGTERM/SIGINT, or close()): readiness NOT_SERVING -> gRPC graceful drain
  * and bus subscription stop (the record in hand finishes and commits) -> Nest destroy hooks
  * (repositories close their DataSource here) -> bus producer -> /metrics. Nest's own
  * enableShutdownHooks is not used: it runs destroy hooks BEFORE closing transports, which would
@@ -39,6 +42,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TopicEventBusServer } from './topic-event-bus.server';
 import { ServiceHealth, startHealthServer } from '../health';
+import { busProbe, postgresProbe, ReadinessMonitor, type ReadinessProbe } from '../readiness';
 import { PinoNestLogger } from '../logger';
 import { createMetrics, serveMetrics } from '../metrics';
 import { BoundGrpcServer } from './bound-grpc.server';
@@ -67,12 +71,39 @@ export interface ServiceBootstrapOptions {
   readonly consumer?: { readonly groupId: string; readonly retry?: RetryPolicy; readonly fromBeginning?: boolean; readonly ordering?: DeliveryOrdering };
   /** Install SIGTERM/SIGINT handlers that close the service and exit (default true; false in the devnet and tests). */
   readonly handleSignals?: boolean;
+  readonly readiness?: ServiceReadinessOptions;
+}
+
+/** What readiness checks beyond the bus (always probed when it can fail), and the watchdog's bound. */
+export interface ServiceReadinessOptions {
+  /** The service's database: probed with SELECT 1 on a connection of its own. */
+  readonly databaseUrl?: string;
+  /**
+   * Exit (code 1) after this long not ready because of a probe; null never (default 120 s).
+   * Applies only when the service owns its process (handleSignals) or `giveUp` is given.
+   */
+  readonly exitAfterNotReadyMs?: number | null;
+  readonly intervalMs?: number;
+  readonly deadlineMs?: number;
+  /** Replaces the watchdog's process.exit(1) (tests). */
+  readonly giveUp?: (problems: readonly string[]) => void;
+}
+
+export const DEFAULT_NOT_READY_EXIT_MS = 120_000;
+
+/** Readiness from the common environment (AEGIS_NOT_READY_EXIT_SECONDS, 0 = never) and the service's database. */
+export function readinessFromEnv(env: { readonly AEGIS_NOT_READY_EXIT_SECONDS: number }, databaseUrl?: string): ServiceReadinessOptions {
+  return {
+    exitAfterNotReadyMs: env.AEGIS_NOT_READY_EXIT_SECONDS === 0 ? null : env.AEGIS_NOT_READY_EXIT_SECONDS * 1000,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  };
 }
 
 export interface RunningService {
   readonly name: string;
   readonly app: INestApplication;
   readonly health: ServiceHealth;
+  readonly readiness: ReadinessMonitor;
   readonly logger: Logger;
   readonly metrics: Registry;
   /** The bound gRPC port (useful with port 0). */
@@ -130,7 +161,10 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     if (options.ownsBus) await bus.close().catch(() => undefined);
     throw err;
   }
+  health.setLive(true);
   health.set('SERVING');
+  const readiness = readinessMonitor(options, health);
+  readiness.start();
   const boundMetricsPort = metricsServer ? addressPort(metricsServer) : null;
   logger.info({ grpcPort, metricsPort: boundMetricsPort, groupId: options.consumer?.groupId }, 'service started');
 
@@ -139,11 +173,13 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     (closing ??= (async () => {
       health.set('NOT_SERVING');
       logger.info('service stopping');
+      await readiness.stop();
       // Stop taking input first, both edges at once; each finishes what it holds.
       await Promise.all([closers.grpc?.(), closers.bus?.()]);
       await app.close();
       if (options.ownsBus) await bus.close();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer?.close(() => resolve()));
+      health.setLive(false);
       logger.info('service stopped');
     })());
 
@@ -162,7 +198,23 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     process.once('SIGINT', onSignal);
   }
 
-  return { name: options.name, app, health, logger, metrics, grpcPort, metricsPort: boundMetricsPort, close };
+  return { name: options.name, app, health, readiness, logger, metrics, grpcPort, metricsPort: boundMetricsPort, close };
+}
+
+function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealth): ReadinessMonitor {
+  const r = options.readiness ?? {};
+  const bus = busProbe(options.bus);
+  const probes: ReadinessProbe[] = [...(r.databaseUrl ? [postgresProbe(r.databaseUrl)] : []), ...(bus ? [bus] : [])];
+  const ownsProcess = options.handleSignals ?? true;
+  return new ReadinessMonitor(health, {
+    probes,
+    // Only a service that owns its process ends it (a devnet's services share one), or a test's giveUp.
+    exitAfterMs: ownsProcess || r.giveUp ? (r.exitAfterNotReadyMs === undefined ? DEFAULT_NOT_READY_EXIT_MS : r.exitAfterNotReadyMs) : null,
+    logger: options.logger,
+    ...(r.intervalMs !== undefined ? { intervalMs: r.intervalMs } : {}),
+    ...(r.deadlineMs !== undefined ? { deadlineMs: r.deadlineMs } : {}),
+    ...(r.giveUp ? { giveUp: r.giveUp } : {}),
+  });
 }
 
 function grpcApiServer(services: readonly GrpcServiceContract[], host: string, port: number, health: ServiceHealth): BoundGrpcServer {
