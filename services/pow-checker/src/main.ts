@@ -1,5 +1,5 @@
 import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
-import { commonEnvSchema, ConfigError, env, kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { commonEnvSchema, ConfigError, env, kafkaEnvSchema, loadConfig, withFileVariables } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
 import { z } from 'zod';
@@ -47,7 +47,8 @@ const checkerEnvSchema = commonEnvSchema.extend({
 });
 
 runServiceMain('pow-checker', async () => {
-  const cfg = loadConfig(checkerEnvSchema, process.env);
+  // AEGIS_CONTROL_ADDRESS_FILE: written by the chart's init container from the control key when no address is configured.
+  const cfg = loadConfig(checkerEnvSchema, withFileVariables(process.env, ['AEGIS_CONTROL_ADDRESS']));
   const kafka = loadConfig(kafkaEnvSchema, process.env);
   const logger = createLogger('pow-checker', cfg.AEGIS_LOG_LEVEL);
   const required = requiredAuditShare({

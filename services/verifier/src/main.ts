@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CLIENT_IDS } from '@aegis/contracts';
-import { commonEnvSchema, env, kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { commonEnvSchema, env, kafkaEnvSchema, loadConfig, withFileVariables } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
 import { bootstrapService, createLogger, kafkaBusFromEnv, runServiceMain } from '@aegis/service-kit';
@@ -36,7 +36,8 @@ function readKeys(path: string): NodeKey[] {
 }
 
 runServiceMain('verifier', async () => {
-  const cfg = loadConfig(verifierEnvSchema, process.env);
+  // AEGIS_CONTROL_ADDRESS_FILE: written by the chart's init container from the control key when no address is configured.
+  const cfg = loadConfig(verifierEnvSchema, withFileVariables(process.env, ['AEGIS_CONTROL_ADDRESS']));
   const kafka = loadConfig(kafkaEnvSchema, process.env);
   const logger = createLogger('verifier', cfg.AEGIS_LOG_LEVEL);
   const keys = readKeys(cfg.AEGIS_NODE_KEY_FILE);
