@@ -6,7 +6,8 @@
 # POSTGRES_DB / PGDATA, args after `postgres` passed to the server). Where Docker Hub is
 # reachable, the chart's defaults (apache/kafka, postgres) need none of this.
 #   deploy/image/deps.sh [kafka|postgres|all]     prints the OCI archive paths
-# Refs: aegis-local/kafka:4.1.1, aegis-local/postgres:15 (set kafka.image / postgresql.image).
+# Refs: docker.io/aegis-local/kafka:4.1.1, docker.io/aegis-local/postgres:15 (set kafka.image /
+# postgresql.image; full refs, as the kubelet normalises short names to docker.io).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -16,7 +17,7 @@ need_tools
 mkdir -p "$IMAGE_CACHE"
 
 kafka() {
-  local ref=aegis-local/kafka:4.1.1 out=$IMAGE_CACHE/aegis-local_kafka_4.1.1.oci.tar r=$IMAGE_CACHE/kafka-rootfs libs
+  local ref=docker.io/aegis-local/kafka:4.1.1 out=$IMAGE_CACHE/aegis-local_kafka_4.1.1.oci.tar r=$IMAGE_CACHE/kafka-rootfs libs
   libs=$(bash "$ROOT/deploy/local/kafka.sh" jars)
   ilog "kafka: Debian + openjdk-17-jre-headless + $(find "$libs" -name '*.jar' | wc -l) jars"
   debian_rootfs "$r"
@@ -30,7 +31,7 @@ kafka() {
 }
 
 postgres() {
-  local ref=aegis-local/postgres:15 out=$IMAGE_CACHE/aegis-local_postgres_15.oci.tar r=$IMAGE_CACHE/postgres-rootfs
+  local ref=docker.io/aegis-local/postgres:15 out=$IMAGE_CACHE/aegis-local_postgres_15.oci.tar r=$IMAGE_CACHE/postgres-rootfs
   ilog "postgres: Debian + postgresql-15"
   debian_rootfs "$r"
   mkdir -p "$r/etc/postgresql-common"; echo "create_main_cluster = false" > "$r/etc/postgresql-common/createcluster.conf"
