@@ -16,8 +16,12 @@ ROOT=$(cd "$HERE/../.." && pwd)
 need_tools
 mkdir -p "$IMAGE_CACHE"
 
+# An archive newer than this script (and the entrypoint) is reused.
+fresh() { [ -f "$1" ] && [ "$1" -nt "$HERE/deps.sh" ] && [ "$1" -nt "$HERE/postgres-entrypoint.sh" ] && [ "$1" -nt "$HERE/lib.sh" ]; }
+
 kafka() {
   local ref=docker.io/aegis-local/kafka:4.1.1 out=$IMAGE_CACHE/aegis-local_kafka_4.1.1.oci.tar r=$IMAGE_CACHE/kafka-rootfs libs
+  if fresh "$out"; then echo "$out"; return; fi
   libs=$(bash "$ROOT/deploy/local/kafka.sh" jars)
   ilog "kafka: Debian + openjdk-17-jre-headless + $(find "$libs" -name '*.jar' | wc -l) jars"
   debian_rootfs "$r"
@@ -32,14 +36,18 @@ kafka() {
 
 postgres() {
   local ref=docker.io/aegis-local/postgres:15 out=$IMAGE_CACHE/aegis-local_postgres_15.oci.tar r=$IMAGE_CACHE/postgres-rootfs
+  if fresh "$out"; then echo "$out"; return; fi
   ilog "postgres: Debian + postgresql-15"
   debian_rootfs "$r"
   mkdir -p "$r/etc/postgresql-common"; echo "create_main_cluster = false" > "$r/etc/postgresql-common/createcluster.conf"
   chroot_apt "$r" postgresql-15
   slim_rootfs "$r"
   # The official image's postgres user is 999:999, which the chart runs the pod as.
+  local uid gid
+  uid=$(awk -F: '$1=="postgres"{print $3}' "$r/etc/passwd"); gid=$(awk -F: '$1=="postgres"{print $3}' "$r/etc/group")
   sed -i 's/^postgres:x:[0-9]*:[0-9]*:/postgres:x:999:999:/' "$r/etc/passwd"
   sed -i 's/^postgres:x:[0-9]*:/postgres:x:999:/' "$r/etc/group"
+  find "$r" -xdev \( -uid "$uid" -o -gid "$gid" \) -exec chown -h 999:999 {} +
   install -m 755 "$HERE/postgres-entrypoint.sh" "$r/usr/local/bin/docker-entrypoint.sh"
   oci_archive "$ref" "$r" "$out" --config.user 999:999 --config.entrypoint /usr/local/bin/docker-entrypoint.sh --config.cmd postgres \
     --config.env PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin --config.env PGDATA=/var/lib/postgresql/data
