@@ -46,6 +46,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use @aegis/bus.' }] }] },
   },
   {
+    // Build scripts in plain CommonJS (they run before anything is compiled).
+    files: ['deploy/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**'],
     rules: { '@nx/enforce-module-boundaries': 'off', 'no-restricted-imports': 'off' },
   },

@@ -20,6 +20,8 @@ const VALUE_SETS: Readonly<Record<string, RenderOptions>> = {
   'gpu-keda': { valuesFiles: ['gpu-keda-values.yaml'], apiVersions: [KEDA_API] },
   'cpu-hpa': { valuesFiles: ['cpu-hpa-values.yaml'] },
   bundled: { valuesFiles: ['bundled-values.yaml'] },
+  // The whole devnet on one 2-CPU node (docs/operations.md).
+  small: { valuesFiles: ['helm/aegis/values-small.yaml'] },
   production: {
     valuesFiles: ['production-values.yaml'],
     apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/GRPCRoute'],
@@ -65,11 +67,6 @@ function allContainers(list: readonly K8sObject[]): { owner: string; container: 
   });
 }
 
-/** The bundled Kafka's SASL user name is not a secret: it is set in values (kafka.sasl.client.users). */
-function bundledKafka(set: string): boolean {
-  return set === 'bundled' || set === 'deploy-kind';
-}
-
 function env(container: Container, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value;
 }
@@ -83,14 +80,18 @@ afterAll(() => rmSync(dirname(chart), { recursive: true, force: true }));
 
 describe('helm lint', () => {
   // KEDA's capability guard fails lint (lint cannot declare API versions), so that set is rendered only.
-  it.each(['', 'cpu-hpa-values.yaml', 'production-values.yaml', 'minimal-values.yaml'])('passes with %s', (file) => {
-    const args = ['lint', CHART_DIR, ...(file ? ['--values', `${CHART_DIR}/ci/${file}`] : [])];
+  it.each(['', 'ci/cpu-hpa-values.yaml', 'ci/production-values.yaml', 'ci/minimal-values.yaml', 'ci/bundled-values.yaml', 'values-small.yaml'])('passes with %s', (file) => {
+    const args = ['lint', CHART_DIR, ...(file ? ['--values', `${CHART_DIR}/${file}`] : [])];
     const result = helm(args);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('0 chart(s) failed');
-    // The only tolerated warning: the bundled dependencies are not vendored (no network to fetch them).
     const warnings = result.stdout.split('\n').filter((l) => l.includes('[WARNING]') || l.includes('[ERROR]'));
-    expect(warnings.every((l) => l.includes('missing these dependencies: kafka,postgresql')), warnings.join('\n')).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+
+  it('depends on no chart repository (`helm install` works from a plain checkout)', () => {
+    const chartYaml = helm(['show', 'chart', CHART_DIR]);
+    expect(chartYaml.stdout).not.toMatch(/^dependencies:/m);
   });
 });
 
@@ -133,7 +134,7 @@ describe.each(Object.keys(VALUE_SETS))('value set %s', (set) => {
     for (const { owner, container } of allContainers(objects(set))) {
       for (const e of container.env ?? []) {
         const where = `${owner}/${container.name} ${e.name}`;
-        if (/PASSWORD|SECRET|TOKEN|USERNAME/.test(e.name) && !(bundledKafka(set) && e.name === 'AEGIS_KAFKA_USERNAME')) {
+        if (/PASSWORD|SECRET|TOKEN|USERNAME/.test(e.name)) {
           expect(e.value, where).toBeUndefined();
           expect(e.valueFrom?.secretKeyRef, where).toBeDefined();
         }
@@ -214,7 +215,7 @@ describe('GPU workers', () => {
   it('mount the model from the init container, the PVC or the model image', () => {
     const volume = (set: string) => podSpecOf(deployment(set, 'verifier'))?.volumes?.find((v) => v['name'] === 'model');
     expect(volume('default')).toHaveProperty('emptyDir');
-    expect(podSpecOf(deployment('default', 'verifier'))?.initContainers?.[0]?.args).toEqual(['bin/aegis.js', 'model', 'build', '--out', '/model-out']);
+    expect(podSpecOf(deployment('default', 'verifier'))?.initContainers?.[0]?.args).toEqual(['bin/aegis.js', 'model', 'build', '--model', 'aegis-tiny-v1', '--out', '/model-out']);
     expect(volume('production')).toEqual({ name: 'model', persistentVolumeClaim: { claimName: 'aegis-models', readOnly: true } });
     expect(podSpecOf(deployment('production', 'verifier'))?.initContainers).toBeUndefined();
     expect(podSpecOf(deployment('minimal', 'verifier'))?.initContainers?.[0]?.image).toBe('ghcr.io/aegis-posw/models:tiny-gpt-v1');
@@ -287,16 +288,64 @@ describe('secrets', () => {
   it('only ever renders the generated key Secrets, whose data no value can set', () => {
     for (const set of Object.keys(VALUE_SETS)) {
       const secrets = objects(set).filter((o) => o.kind === 'Secret').map(component);
-      expect(secrets.every((c) => c === 'node-keys' || c === 'control-key'), set).toBe(true);
+      const generated = ['node-keys', 'control-key', 'audit-secret', 'client-key', 'postgresql'];
+      expect(secrets.every((c) => c !== undefined && generated.includes(c)), `${set}: ${secrets.join(',')}`).toBe(true);
     }
   });
 
-  it('wires the bundled Postgres and Kafka credentials from their charts\' Secrets', () => {
+  it('wires the in-cluster Postgres and Kafka: its generated, kept password and its Service', () => {
     const ledger = mainContainer(deployment('bundled', 'ledger'));
     expect(ledger.env?.find((e) => e.name === 'AEGIS_DATABASE_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-postgresql', key: 'password' });
     expect(env(ledger, 'AEGIS_DATABASE_URL')).toBe('postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@aegis-postgresql:5432/aegis?sslmode=disable');
     expect(env(ledger, 'AEGIS_KAFKA_BROKERS')).toBe('aegis-kafka:9092');
-    expect(ledger.env?.find((e) => e.name === 'AEGIS_KAFKA_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-kafka-user-passwords', key: 'client-passwords' });
+    const list = objects('bundled');
+    const password = find(list, 'Secret', 'postgresql') as K8sObject;
+    expect(password.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    expect(Buffer.from(String((password['data'] as Record<string, string>)['password']), 'base64').toString()).toMatch(/^[A-Za-z0-9]{32}$/);
+    for (const [name, port] of [['kafka', 9092], ['postgresql', 5432]] as const) {
+      const set = find(list, 'StatefulSet', name);
+      expect(set, name).toBeDefined();
+      expect(podSpecOf({ ...(set as K8sObject), kind: 'Deployment' })?.containers[0]?.ports?.[0]?.containerPort, name).toBe(port);
+      expect((find(list, 'Service', name)?.['spec'] as { ports: { port: number }[] }).ports[0]?.port, name).toBe(port);
+      // Only this release's pods reach them.
+      expect(find(list, 'NetworkPolicy', name), name).toBeDefined();
+    }
+    expect(objects('default').filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+  });
+
+  it('gives the PoW checkers a kept random audit secret, and verifiers and checkers the control address', () => {
+    const checker = mainContainer(deployment('default', 'pow-checker'));
+    expect(checker.env?.find((e) => e.name === 'AEGIS_AUDIT_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-audit-secret', key: 'secret' });
+    const audit = find(objects('default'), 'Secret', 'audit-secret') as K8sObject;
+    expect(Buffer.from(String((audit['data'] as Record<string, string>)['secret']), 'base64').toString()).toMatch(/^[0-9a-f]{64}$/);
+    expect(env(checker, 'AEGIS_TALLIER_URL')).toBe('aegis-tallier:50055');
+    for (const name of ['verifier', 'pow-checker']) {
+      // Generated key: an init container derives the address; the service reads it from a file.
+      const spec = podSpecOf(deployment('default', name));
+      expect(env(mainContainer(deployment('default', name)), 'AEGIS_CONTROL_ADDRESS_FILE'), name).toBe('/var/run/aegis/control-address/address');
+      expect(spec?.initContainers?.find((c) => c.name === 'control-address')?.args, name).toEqual(['bin/aegis.js', 'keys', 'address', '--hex-file', '/var/run/aegis/control-key/key', '--out', '/var/run/aegis/control-address/address']);
+      expect(spec?.containers[0]?.env?.some((e) => e.name === 'AEGIS_CONTROL_KEY_FILE'), name).toBe(false);
+      // Configured address: no init container and no key in the pod at all.
+      const prod = podSpecOf(deployment('production', name));
+      expect(env(mainContainer(deployment('production', name)), 'AEGIS_CONTROL_ADDRESS'), name).toBe('0x6d6f6e6f6c697468696320636f6e74726f6c3031');
+      expect(prod?.volumes?.some((v) => v['name'] === 'control-key'), name).toBe(false);
+    }
+  });
+
+  it('gives ingress its model folder and the ledger, and the faucet to the ledger only when asked', () => {
+    const ingress = mainContainer(deployment('default', 'ingress'));
+    expect(env(ingress, 'AEGIS_MODEL_DIR')).toBe('/models/current');
+    expect(env(ingress, 'AEGIS_LEDGER_URL')).toBe('aegis-ledger:50052');
+    expect(podSpecOf(deployment('default', 'ingress'))?.initContainers?.[0]?.name).toBe('model-build');
+    expect(env(mainContainer(deployment('default', 'ledger')), 'AEGIS_LEDGER_FAUCET')).toBeUndefined();
+    expect(env(mainContainer(deployment('small', 'ledger')), 'AEGIS_LEDGER_FAUCET')).toBe('true');
+    for (const name of SERVICES) {
+      expect(mainContainer(deployment('default', name)).env?.find((e) => e.name === 'AEGIS_INSTANCE_ID'), name).toHaveProperty('valueFrom');
+    }
+  });
+
+  it('defaults the external database to sslmode=prefer, which any server accepts', () => {
+    expect(env(mainContainer(deployment('default', 'ledger')), 'AEGIS_DATABASE_URL')).toBe('postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@postgres:5432/aegis?sslmode=prefer');
   });
 
   it('passes consumer fetch batching to every Kafka client only when set, keeping the client defaults otherwise', () => {
@@ -350,12 +399,44 @@ describe('hooks, exposure and tests', () => {
     }
   });
 
-  it('admits only inference workers (and the chart test) to the ledger gRPC port', () => {
-    const policy = find(objects('default'), 'NetworkPolicy', 'ledger');
-    const ingress = (policy?.['spec'] as { ingress: { ports: { port: string }[]; from?: { podSelector?: { matchLabels: Record<string, string> } }[] }[] }).ingress;
-    const grpc = ingress.find((rule) => rule.ports.some((p) => p.port === 'grpc'));
-    const from = grpc?.from?.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']);
-    expect(from).toEqual(['chart-test', 'inference-worker']);
+  it('admits only the ledger\'s clients (ingress, inference workers, the bootstrap Job, the chart test) to its gRPC port', () => {
+    const from = (set: string) => {
+      const policy = find(objects(set), 'NetworkPolicy', 'ledger');
+      const ingress = (policy?.['spec'] as { ingress: { ports: { port: string }[]; from?: { podSelector?: { matchLabels: Record<string, string> } }[] }[] }).ingress;
+      const grpc = ingress.find((rule) => rule.ports.some((p) => p.port === 'grpc'));
+      return grpc?.from?.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']);
+    };
+    expect(from('default')).toEqual(['chart-test', 'inference-worker', 'ingress']);
+    expect(from('small')).toEqual(['chart-test', 'inference-worker', 'ingress', 'bootstrap']);
+  });
+
+  it('stakes the node keys and funds the client in a post-install Job, only on the devnet path', () => {
+    expect(find(objects('default'), 'Job', 'bootstrap')).toBeUndefined();
+    const job = find(objects('small'), 'Job', 'bootstrap') as K8sObject;
+    expect(job.metadata.annotations?.['helm.sh/hook']).toBe('post-install,post-upgrade');
+    const container = mainContainer(job);
+    const script = container.args?.[0] ?? '';
+    expect(script).toMatch(/aegis\.js deposit "\$NODE_DEPOSIT" .*--idempotency-key "bootstrap-deposit-\$addr"/);
+    expect(script).toMatch(/aegis\.js stake "\$NODE_STAKE" /);
+    expect(script).toMatch(/aegis\.js deposit "\$CLIENT_DEPOSIT" /);
+    expect(env(container, 'LEDGER')).toBe('aegis-ledger:50052');
+    const refused = render(chart, { set: { 'bootstrap.enabled': 'true' } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('bootstrap.enabled needs faucet.enabled');
+  });
+
+  it('fits the small value set on a 2-CPU node, with room for three workers', () => {
+    const cpu = (q: string | number | undefined): number => (typeof q === 'string' && q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q ?? 0));
+    let total = 0;
+    for (const o of objects('small')) {
+      if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
+      const spec = podSpecOf({ ...o, kind: 'Deployment' });
+      const replicas = Number((o['spec'] as { replicas?: number }).replicas ?? 1);
+      total += replicas * (spec?.containers ?? []).reduce((sum, c) => sum + cpu(c.resources?.requests?.['cpu']), 0);
+    }
+    const worker = cpu(mainContainer(deployment('small', 'inference-worker')).resources?.requests?.['cpu']);
+    // CoreDNS and the control plane's own pods take about 0.2 CPU of a 2-CPU node.
+    expect(total + 2 * worker).toBeLessThanOrEqual(1.5);
   });
 
   it('exposes the task ingress through Ingress and GRPCRoute only when asked and supported', () => {
@@ -365,6 +446,18 @@ describe('hooks, exposure and tests', () => {
     // Without the CRDs being served, the optional objects are skipped rather than failing the install.
     const noCrds = renderOk({ valuesFiles: ['production-values.yaml'] });
     expect(noCrds.filter((o) => o.kind === 'GRPCRoute' || o.kind === 'ServiceMonitor')).toEqual([]);
+  });
+
+  it('has a helm test Pod, kept for `helm test --logs`, that submits a task through the ingress Service on the devnet path', () => {
+    const pod = objects('small').find((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test') as K8sObject;
+    expect(pod.metadata.annotations?.['helm.sh/hook-delete-policy']).toBe('before-hook-creation');
+    const spec = podSpecOf(pod);
+    expect(spec?.initContainers?.map((c) => c.name)).toEqual(['grpc-health', 'model-build']);
+    const submit = spec?.containers[0];
+    expect(submit?.args?.slice(0, 4)).toEqual(['bin/aegis.js', 'submit', '--ingress', 'aegis-ingress:50051']);
+    expect(submit?.args).toEqual(expect.arrayContaining(['--watch', '--json', '--key-file', '/var/run/aegis/client-key/key']));
+    const policy = find(renderOk({ valuesFiles: ['helm/aegis/values-small.yaml'], setJson: { 'networkPolicy.clients': '[{"ipBlock":{"cidr":"10.0.0.0/8"}}]' } }), 'NetworkPolicy', 'ingress');
+    expect(JSON.stringify(policy?.['spec'])).toContain('"app.kubernetes.io/component":"chart-test"');
   });
 
   it('has a helm test Pod that health-checks every enabled gRPC service', () => {

@@ -27,21 +27,13 @@ export function helm(args: readonly string[]): HelmResult {
 }
 
 /**
- * The bundled Kafka/Postgres charts cannot be fetched here (no network to the OCI registry), and
- * `helm template` refuses a chart whose dependencies are missing from charts/, even when their
- * `condition` is false. So rendering uses a copy of the chart with empty stand-in subcharts of
- * the same names: this chart's own templates (including its wiring to the bundled services)
- * render for real; the bitnami manifests themselves are not part of the check.
+ * A copy of the chart to render: the chart has no dependencies (its in-cluster Kafka and Postgres
+ * are its own templates), so the copy only adds the NOTES probe below.
  */
 export function stageChart(): string {
   const root = mkdtempSync(join(tmpdir(), 'aegis-chart-'));
   const chart = join(root, 'aegis');
   cpSync(CHART_DIR, chart, { recursive: true });
-  for (const dependency of ['kafka', 'postgresql']) {
-    const dir = join(chart, 'charts', dependency);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'Chart.yaml'), `apiVersion: v2\nname: ${dependency}\nversion: 0.0.0-stub\n`);
-  }
   // NOTES.txt is only rendered by a real install. This stand-in template renders it through tpl
   // into a ConfigMap, and only for the release name NOTES_RELEASE, so other renders are unchanged.
   mkdirSync(join(chart, 'notes-probe'));

@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -88,6 +88,7 @@ const VALIDATORS: Readonly<Record<string, Validate>> = {
   'v1/ServiceAccount': model(ServiceAccount),
   'v1/Pod': model(Pod),
   'apps/v1/Deployment': model(Deployment),
+  'apps/v1/StatefulSet': model(StatefulSet),
   'batch/v1/Job': model(Job),
   'policy/v1/PodDisruptionBudget': model(PodDisruptionBudget),
   'autoscaling/v2/HorizontalPodAutoscaler': model(HorizontalPodAutoscaler),

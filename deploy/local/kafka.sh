@@ -237,5 +237,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  # Only fetch the jars (deploy/image/deps.sh packs them into the in-cluster Kafka image).
+  jars) install_jars; echo "$LIBS" ;;
+  *) echo "usage: $0 start|stop|status|jars" >&2; exit 2 ;;
 esac

@@ -41,30 +41,42 @@ app.kubernetes.io/component: {{ .component }}
 The six services and what each needs. The single source for every per-component template:
   values:     key of the component's values section
   grpcPort:   container port (docs/conventions.md: ingress 50051, ledger 50052, health 50055)
-  database:   reads AEGIS_DATABASE_URL          model:      mounts the model, may use GPUs
-  nodeKeys:   reads AEGIS_NODE_KEY_FILE         controlKey: reads AEGIS_CONTROL_KEY_FILE
-  ledgerClient: calls the StakeLedger gRPC
+  database:   reads AEGIS_DATABASE_URL          model:      mounts the model (AEGIS_MODEL_DIR)
+  inference:  runs the model, may use GPUs      nodeKeys:   reads AEGIS_NODE_KEY_FILE
+  controlKey: reads AEGIS_CONTROL_KEY_FILE      controlAddress: checks beacons (AEGIS_CONTROL_ADDRESS)
+  ledgerClient: calls the StakeLedger gRPC (AEGIS_LEDGER_URL)
+  auditSecret: reads AEGIS_AUDIT_SECRET
+  tallierClient: asks the tallier's SubmissionQuery (AEGIS_TALLIER_URL)
 */}}
 {{- define "aegis.components" -}}
 ingress:
   values: ingress
   grpcPort: 50051
   database: true
+  model: true
+  ledgerClient: true
 inference-worker:
   values: inferenceWorker
   grpcPort: 50055
   model: true
+  inference: true
   nodeKeys: true
   ledgerClient: true
 verifier:
   values: verifier
   grpcPort: 50055
   model: true
+  inference: true
   nodeKeys: true
+  controlAddress: true
 pow-checker:
   values: powChecker
   grpcPort: 50055
   model: true
+  inference: true
+  controlAddress: true
+  auditSecret: true
+  tallierClient: true
 tallier:
   values: tallier
   grpcPort: 50055
@@ -100,7 +112,7 @@ ledger:
 {{/* Kafka bootstrap list. */}}
 {{- define "aegis.kafkaBrokers" -}}
 {{- if .Values.kafka.enabled -}}
-{{- printf "%s-kafka:9092" .Release.Name -}}
+{{- printf "%s:9092" (include "aegis.componentName" (dict "root" . "component" "kafka")) -}}
 {{- else -}}
 {{- required "externalKafka.brokers is required when kafka.enabled is false" .Values.externalKafka.brokers -}}
 {{- end -}}
@@ -122,17 +134,7 @@ Environment shared by every container that talks to Kafka; credentials only thro
   value: {{ int .fetchMaxWaitMs | toString | quote }}
 {{- end }}
 {{- end }}
-{{- if .Values.kafka.enabled }}
-- name: AEGIS_KAFKA_SASL_MECHANISM
-  value: plain
-- name: AEGIS_KAFKA_USERNAME
-  value: {{ first .Values.kafka.sasl.client.users | quote }}
-- name: AEGIS_KAFKA_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ printf "%s-kafka-user-passwords" .Release.Name }}
-      key: client-passwords
-{{- else }}
+{{- if not .Values.kafka.enabled }}
 {{- if .Values.externalKafka.tls }}
 - name: AEGIS_KAFKA_SSL
   value: "true"
@@ -165,10 +167,10 @@ secretKeyRef and Kubernetes expands $(AEGIS_DATABASE_PASSWORD) inside the URL at
 - name: AEGIS_DATABASE_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ printf "%s-postgresql" .Release.Name }}
+      name: {{ include "aegis.postgresqlSecret" . }}
       key: password
 - name: AEGIS_DATABASE_URL
-  value: {{ printf "postgres://%s:$(AEGIS_DATABASE_PASSWORD)@%s-postgresql:5432/%s?sslmode=disable" .Values.postgresql.auth.username .Release.Name .Values.postgresql.auth.database | quote }}
+  value: {{ printf "postgres://%s:$(AEGIS_DATABASE_PASSWORD)@%s:5432/%s?sslmode=disable" .Values.postgresql.auth.username (include "aegis.componentName" (dict "root" . "component" "postgresql")) .Values.postgresql.auth.database | quote }}
 {{- else }}
 {{- with .Values.externalDatabase }}
 {{- $secret := required "externalDatabase.existingSecret is required when postgresql.enabled is false" .existingSecret }}
@@ -199,6 +201,24 @@ secretKeyRef and Kubernetes expands $(AEGIS_DATABASE_PASSWORD) inside the URL at
 {{- else -}}
 {{- fail "nodeKeys.existingSecret is required when nodeKeys.generate.enabled is false" -}}
 {{- end -}}
+{{- end -}}
+
+{{- define "aegis.postgresqlSecret" -}}
+{{- .Values.postgresql.auth.existingSecret | default (printf "%s-postgresql" (include "aegis.fullname" .)) -}}
+{{- end -}}
+
+{{- define "aegis.auditSecret" -}}
+{{- .Values.auditSecret.existingSecret | default (printf "%s-audit-secret" (include "aegis.fullname" .)) -}}
+{{- end -}}
+
+{{- define "aegis.clientKeySecret" -}}
+{{- .Values.clientKey.existingSecret | default (printf "%s-client-key" (include "aegis.fullname" .)) -}}
+{{- end -}}
+
+{{/* host:port of a component's Service. Call with (dict "root" $ "component" "ledger"). */}}
+{{- define "aegis.serviceAddress" -}}
+{{- $spec := index (include "aegis.components" .root | fromYaml) .component -}}
+{{- printf "%s:%d" (include "aegis.componentName" .) (int (index .root.Values $spec.values).service.port) -}}
 {{- end -}}
 
 {{- define "aegis.controlKeySecret" -}}
@@ -284,8 +304,7 @@ affinity:
 - to:
     - podSelector:
         matchLabels:
-          app.kubernetes.io/name: kafka
-          app.kubernetes.io/instance: {{ .Release.Name }}
+          {{- include "aegis.selectorLabels" (dict "root" . "component" "kafka") | nindent 10 }}
   ports:
     - port: 9092
       protocol: TCP
@@ -305,8 +324,7 @@ affinity:
 - to:
     - podSelector:
         matchLabels:
-          app.kubernetes.io/name: postgresql
-          app.kubernetes.io/instance: {{ .Release.Name }}
+          {{- include "aegis.selectorLabels" (dict "root" . "component" "postgresql") | nindent 10 }}
   ports:
     - port: 5432
       protocol: TCP

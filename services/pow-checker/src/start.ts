@@ -1,5 +1,5 @@
 import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
-import { ConfigError, kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { ConfigError, kafkaEnvSchema, loadConfig, withFileVariables } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import { chooseAuditShare, requiredAuditShare } from './checking/audit.share';
@@ -9,7 +9,8 @@ import { PowCheckerModule } from './pow-checker.module';
 
 /** The PoW checker from its environment: pods (main.ts), the devnet and tests alike. */
 export async function start(launch: ServiceLaunch): Promise<RunningService> {
-  const cfg = loadConfig(checkerEnvSchema, launch.env);
+  // AEGIS_CONTROL_ADDRESS_FILE: written by the chart's init container from the control key when no address is configured.
+  const cfg = loadConfig(checkerEnvSchema, withFileVariables(launch.env, ['AEGIS_CONTROL_ADDRESS']));
   const logger = launch.logger?.child({ service: 'pow-checker' }) ?? createLogger('pow-checker', cfg.AEGIS_LOG_LEVEL);
   const required = requiredAuditShare({
     maxSavedPerVerdict: cfg.AEGIS_TASK_FEE,

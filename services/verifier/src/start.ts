@@ -1,5 +1,5 @@
 import { CLIENT_IDS } from '@aegis/contracts';
-import { kafkaEnvSchema, loadConfig } from '@aegis/config';
+import { kafkaEnvSchema, loadConfig, withFileVariables } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
 import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
 import type { VerdictMakerFactory } from './verification/verdict.maker';
@@ -13,7 +13,8 @@ export interface VerifierLaunch extends ServiceLaunch {
 
 /** The verifier from its environment: pods (main.ts), the devnet and tests alike. */
 export async function start(launch: VerifierLaunch): Promise<RunningService> {
-  const env = loadConfig(verifierEnvSchema, launch.env);
+  // AEGIS_CONTROL_ADDRESS_FILE: written by the chart's init container from the control key when no address is configured.
+  const env = loadConfig(verifierEnvSchema, withFileVariables(launch.env, ['AEGIS_CONTROL_ADDRESS']));
   const logger = launch.logger?.child({ service: 'verifier', instance: env.AEGIS_INSTANCE_ID }) ?? createLogger('verifier', env.AEGIS_LOG_LEVEL);
   const keys = readNodeKeys(env.AEGIS_NODE_KEY_FILE);
   const runtime = await ModelRuntime.open(env.AEGIS_MODEL_DIR, { executionProvider: env.AEGIS_EXECUTION_PROVIDER });

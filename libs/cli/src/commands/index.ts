@@ -20,6 +20,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'db', load: async () => (await import('./db.command')).registerDbCommand },
   { name: 'devnet', load: async () => (await import('./devnet.command')).registerDevnetCommand },
   { name: 'submit', load: async () => (await import('./submit.command')).registerSubmitCommand },
+  { name: 'load', load: async () => (await import('./load.command')).registerLoadCommand },
   { name: 'keys', load: async () => (await import('./keys.command')).registerKeysCommand },
   { name: 'account', load: async () => (await import('./money.command')).registerAccountCommand },
   { name: 'deposit', load: async () => (await import('./money.command')).registerDepositCommand },

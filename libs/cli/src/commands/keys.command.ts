@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NodeKey } from '@aegis/protocol';
 import type { Command } from 'commander';
@@ -52,7 +52,16 @@ async function store(key: NodeKey, opts: NewOpts): Promise<void> {
   else process.stdout.write(`${result.address}\n  keystore ${result.file} (0600)\n`);
 }
 
-/** `aegis keys new|import|show|list`: node operator keys in Web3 Secret Storage v3 keystores. */
+/** The first line of a hex key file; a read error names --hex-file. */
+function readHexKey(file: string): string {
+  try {
+    return (readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '').trim();
+  } catch (err) {
+    throw new Error(`--hex-file: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** `aegis keys new|import|address|show|list`: node operator keys in Web3 Secret Storage v3 keystores. */
 export const registerKeysCommand: RegisterCommand = (parent: Command) => {
   const keys = parent.command('keys').description(`node operator keys: encrypted keystore files (default folder ${defaultKeyDir()}, or $AEGIS_KEY_DIR)`);
   const passphraseFile = ['--passphrase-file <path>', 'read the passphrase from the first line of this file (else $AEGIS_KEY_PASSPHRASE, else a prompt)'] as const;
@@ -75,13 +84,20 @@ export const registerKeysCommand: RegisterCommand = (parent: Command) => {
     .option(...passphraseFile)
     .option('--json', 'print {"address","file"} as the last stdout line')
     .action(async (opts: ImportOpts) => {
-      let hex: string;
-      try {
-        hex = (readFileSync(opts.hexFile, 'utf8').split(/\r?\n/)[0] ?? '').trim();
-      } catch (err) {
-        throw new Error(`--hex-file: cannot read ${opts.hexFile} (${err instanceof Error ? err.message : String(err)})`);
-      }
-      await store(NodeKey.fromHex(hex), opts);
+      await store(NodeKey.fromHex(readHexKey(opts.hexFile)), opts);
+    });
+
+  keys
+    .command('address')
+    .description('the address of a hex private key file (e.g. the control-plane key), without a keystore')
+    .requiredOption('--hex-file <path>', 'file whose first line is the 32-byte private key in hex')
+    .option('--out <file>', 'also write the address (one line) to this file, e.g. for AEGIS_CONTROL_ADDRESS_FILE')
+    .option('--json', 'print {"address"} as the last stdout line')
+    .action((opts: { hexFile: string; out?: string; json?: boolean }) => {
+      const address = NodeKey.fromHex(readHexKey(opts.hexFile)).address;
+      if (opts.out !== undefined) writeFileSync(opts.out, `${address}\n`, { mode: 0o644 });
+      if (opts.json) printJsonResult({ address });
+      else process.stdout.write(`${address}\n`);
     });
 
   keys

@@ -37,7 +37,7 @@ const FINAL = new Set(['TASK_STATUS_ACCEPTED', 'TASK_STATUS_REJECTED', 'TASK_STA
  * The tokenizer of the model a task is for, from its local folder: tasks carry token ids, so the
  * client tokenizes (and detokenizes the answer) exactly as every node and verifier does.
  */
-async function tokenizerFor(modelId: string, modelDir: string | undefined): Promise<ModelTokenizer> {
+export async function tokenizerFor(modelId: string, modelDir: string | undefined): Promise<ModelTokenizer> {
   const dir =
     modelDir ??
     (await ensureModelDir(modelId, { onProgress: progress }).catch((e: unknown) => {
