@@ -7,3 +7,4 @@ export { PgApiKeyStore } from './db/pg-api-key.store';
 export { API_KEY_PREFIX, hashApiKey, InMemoryApiKeyStore, newApiKey, type ApiKeyRecord, type ApiKeyStore } from './keys/api-key';
 export { KeyCustody } from './keys/key.custody';
 export { ServedModels } from './openai/served.models';
+export { createApiKey, viewOf, type ApiKeyView, type CreatedApiKey } from './keys/api-key.admin';

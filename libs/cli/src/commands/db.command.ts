@@ -4,6 +4,8 @@ import { migrateLedger } from '@aegis/ledger';
 import { ingressDataSource } from '../../../../services/ingress/src/index';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the tallier schema's migrations live with the service that owns it
 import { tallierDataSource } from '../../../../services/tallier/src/index';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the gateway schema's migrations live with the service that owns it
+import { gatewayDataSource } from '../../../../services/gateway/src/index';
 import { type Command, InvalidArgumentError } from 'commander';
 import { databaseUrlFromEnv } from '../cli.env';
 import { printJsonResult, progress } from '../output';
@@ -14,6 +16,7 @@ const OWNERS: Record<string, (url: string) => Promise<string[]>> = {
   ledger: (url) => migrateLedger({ url }),
   ingress: (url) => runMigrations(ingressDataSource(url, { poolSize: 1 })),
   tallier: (url) => runMigrations(tallierDataSource(url, 1)),
+  gateway: (url) => runMigrations(gatewayDataSource(url, { poolSize: 1 })),
 };
 
 interface MigrateOpts {
