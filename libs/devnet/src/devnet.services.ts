@@ -12,6 +12,7 @@ import { freePort } from './embedded.postgres';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { otherModelRuntime, InferenceWorkerModule, TaskIntake, type Behavior } from '../../../services/inference-worker/src/index';
 import { start as startIngress } from '../../../services/ingress/src/index';
+import { createApiKey, gatewayDataSource, KeyCustody, PgApiKeyStore, start as startGateway } from '../../../services/gateway/src/index';
 import { start as startLedger } from '../../../services/ledger/src/index';
 import { PowCheckerModule } from '../../../services/pow-checker/src/index';
 import { migrateTallier, tallierConfigFromEnv, tallierDataSource, TALLIER_CONSUMER, TallierModule } from '../../../services/tallier/src/index';
@@ -63,6 +64,54 @@ export async function startIngressService(ctx: DevnetContext, port: number, ledg
       AEGIS_TASK_REQUEUE_SECONDS: '15',
     },
   });
+}
+
+/**
+ * The OpenAI-compatible gateway in front of this devnet's TaskIngress, and one API key for
+ * `client` (the devnet's funded client account, put in the gateway's custody).
+ */
+export interface DevnetGateway {
+  readonly service: RunningService;
+  /** An API key of the devnet's funded client account. */
+  readonly apiKey: string;
+  /** Another API key, for a new (unfunded) client account or for `key`'s (tests, examples). */
+  createApiKey(name: string, key?: NodeKey): Promise<{ secret: string; account: string }>;
+}
+
+export async function startGatewayService(ctx: DevnetContext, port: number, ingressPort: number, client: NodeKey): Promise<DevnetGateway> {
+  const masterKey = randomBytes(32).toString('hex');
+  const service = await startGateway({
+    ...common(ctx, 'gateway'),
+    migrate: true,
+    env: {
+      AEGIS_DATABASE_URL: ctx.databaseUrl,
+      AEGIS_HTTP_PORT: String(await portOrFree(port)),
+      AEGIS_GRPC_PORT: String(await freePort()),
+      AEGIS_MODEL_DIR: ctx.modelDir,
+      AEGIS_INGRESS_URL: `127.0.0.1:${ingressPort}`,
+      AEGIS_GATEWAY_MASTER_KEY: masterKey,
+      // A devnet is for trying things, benches included: a generous limit.
+      AEGIS_GATEWAY_RATE_PER_SECOND: '100000',
+      AEGIS_GATEWAY_RATE_BURST: '100000',
+    },
+  });
+  const createKey = async (name: string, key?: NodeKey): Promise<{ secret: string; account: string }> => {
+    const dataSource = gatewayDataSource(ctx.databaseUrl, { poolSize: 1 });
+    await dataSource.initialize();
+    const store = new PgApiKeyStore(dataSource, true);
+    try {
+      return await createApiKey(store, new KeyCustody(masterKey), name, key);
+    } finally {
+      await store.close();
+    }
+  };
+  try {
+    const created = await createKey('devnet client', client);
+    return { service, apiKey: created.secret, createApiKey: createKey };
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
 }
 
 export async function startTallierService(
