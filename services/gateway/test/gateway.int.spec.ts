@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_DEVNET_OPTIONS, Devnet } from '@aegis/devnet';
 import { TINY_MODEL_ID } from '@aegis/model';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface AegisFacts {
@@ -87,10 +87,10 @@ describe('the OpenAI-compatible gateway on a devnet (official openai SDK, plain 
     await expect(stranger.chat.completions.create({ model: TINY_MODEL_ID, messages })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const missing = await openai.chat.completions.create({ model: 'gpt-4o', messages }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((missing as OpenAI.APIError).param).toBe('model');
+    expect((missing as APIError).param).toBe('model');
     const bad = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages, top_p: 0.3 }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((bad as OpenAI.APIError).param).toBe('top_p');
+    expect((bad as APIError).param).toBe('top_p');
   });
 
   it('402 for an account with no funds, saying why', async () => {
@@ -120,5 +120,56 @@ describe('the OpenAI-compatible gateway on a devnet (official openai SDK, plain 
     expect(events.at(-1)).toBe('data: [DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, '')) as { choices: { text: string }[] });
     expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe(body.choices[0]?.text);
+  });
+});
+
+// No verifiers (no-op inference): a result is ACCEPTED only when its tally window closes, so the
+// tokens, streamed at SUBMITTED, arrive a window ahead of the verification status.
+describe('streaming before verification (no-op inference devnet, 2 s window)', () => {
+  let devnet: Devnet;
+
+  beforeAll(async () => {
+    devnet = await Devnet.start({
+      ...DEFAULT_DEVNET_OPTIONS,
+      model: TINY_MODEL_ID,
+      nodes: 2,
+      cheaters: 0,
+      ingressPort: 0,
+      ledgerPort: 0,
+      gatewayPort: 0,
+      windowSeconds: 2,
+      inference: 'noop',
+      stateDir: mkdtempSync(join(tmpdir(), 'aegis-gateway-noop-')),
+      logLevel: 'silent',
+      progress: () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await devnet?.stop();
+  });
+
+  it('sends the content when the result is SUBMITTED and the ACCEPTED status a window later', async () => {
+    const openai = new OpenAI({ baseURL: devnet.gateway.baseUrl, apiKey: devnet.gateway.apiKey, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages: [{ role: 'user', content: 'echo me' }], max_tokens: 4, stream: true });
+    let contentAt: number | undefined;
+    let finalAt: number | undefined;
+    let text = '';
+    let aegis: AegisFacts | undefined;
+    for await (const c of stream) {
+      const piece = c.choices[0]?.delta.content;
+      if (piece) {
+        text += piece;
+        contentAt ??= Date.now();
+      }
+      if (c.choices[0]?.finish_reason) {
+        finalAt = Date.now();
+        aegis = (c as unknown as { aegis: AegisFacts }).aegis;
+      }
+    }
+    // The no-op worker answers with the prompt's first tokens.
+    expect(text).toBe('echo');
+    expect(aegis?.status).toBe('ACCEPTED');
+    expect(contentAt).toBeDefined();
+    expect((finalAt ?? 0) - (contentAt ?? 0)).toBeGreaterThan(1_000);
   });
 });

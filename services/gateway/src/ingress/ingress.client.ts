@@ -15,10 +15,17 @@ export interface TaskUpdate {
   readonly detail: string;
 }
 
+/** An update and the result tokens it carried (live SUBMITTED: unverified; ACCEPTED: the output). */
+export interface WatchedUpdate {
+  readonly update: TaskUpdate;
+  readonly tokens: readonly number[];
+}
+
 interface UpdateWire {
   readonly status: string;
   readonly node: Buffer;
   readonly detail: string;
+  readonly outputTokens?: readonly number[];
 }
 
 type WatchMethod = (request: { taskHash: Buffer }, metadata: Metadata, options: { deadline: Date }) => ClientReadableStream<{ update: UpdateWire }>;
@@ -49,7 +56,7 @@ export class IngressClient {
   }
 
   /** The task's status changes from its current one until a final one (or the deadline: DEADLINE_EXCEEDED). */
-  async *watch(taskHash: Buffer, deadline: Date, signal?: AbortSignal): AsyncGenerator<TaskUpdate> {
+  async *watch(taskHash: Buffer, deadline: Date, signal?: AbortSignal): AsyncGenerator<WatchedUpdate> {
     const method = (this.grpc.client as unknown as Record<string, WatchMethod>)['WatchTask'];
     if (typeof method !== 'function') throw new Error('TaskIngress.WatchTask: not on the client');
     const stream = method.call(this.grpc.client, { taskHash }, new Metadata(), { deadline });
@@ -59,7 +66,7 @@ export class IngressClient {
       for await (const message of stream as AsyncIterable<{ update: UpdateWire }>) {
         const u = message.update;
         const update: TaskUpdate = { status: statusName(u.status), node: u.node.length === 20 ? `0x${u.node.toString('hex')}` : null, detail: u.detail };
-        yield update;
+        yield { update, tokens: u.outputTokens ?? [] };
         if (FINAL_STATUSES.has(update.status)) return;
       }
     } finally {

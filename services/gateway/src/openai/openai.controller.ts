@@ -86,14 +86,21 @@ export class OpenAiController {
   }
 
   /**
-   * `stream: true`: the role chunk at once, the answer's tokens when ingress has them, then a
-   * last chunk with finish_reason and the verification facts, a usage chunk when asked, [DONE].
-   * TaskIngress hands out tokens only once ACCEPTED, so tokens arrive after verification
-   * (docs/api.md, Streaming).
+   * `stream: true`: the role chunk as soon as TaskIngress took the task; the node's tokens as soon
+   * as its result is SUBMITTED, before verification (the protocol has no per-token feed from
+   * the worker); then a last chunk with finish_reason and the verification facts (`aegis`), a
+   * usage chunk when asked, and [DONE]. A result rejected after it was streamed ends the stream
+   * with an error event instead: the client must drop what it showed.
    */
   private async stream(p: RequestPlan, key: Parameters<TaskRunner['run']>[1], created: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const events = new EventStream(res);
     let chunkId = '';
+    let streamed: readonly number[] | undefined;
+    const send = (tokens: readonly number[]): void => {
+      streamed = tokens;
+      const answer = answerOf(p, tokens);
+      for (const piece of streamPieces(p.model.tokenizer, tokens, answer.text)) events.send(chunk(p, chunkId, created, { content: piece }, null));
+    };
     const outcome = await this.runner.run(p, key, {
       signal,
       onSubmitted: (taskHash) => {
@@ -101,12 +108,20 @@ export class OpenAiController {
         events.open();
         events.send(chunk(p, chunkId, created, p.kind === 'chat' ? { role: 'assistant', content: '' } : { content: '' }, null));
       },
+      onUpdate: (update, tokens) => {
+        if (update.status === 'SUBMITTED' && tokens.length > 0 && streamed === undefined) send(tokens);
+      },
     });
     if (outcome.facts.status !== 'ACCEPTED') throw notAccepted(outcome.facts);
+    if (streamed === undefined) send(outcome.tokens);
+    else if (!sameTokens(streamed, outcome.tokens)) throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
     const answer = answerOf(p, outcome.tokens);
-    for (const piece of streamPieces(p.model.tokenizer, outcome.tokens, answer.text)) events.send(chunk(p, chunkId, created, { content: piece }, null));
     events.send(chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }));
     if (p.includeUsage) events.send(chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) }));
     events.done();
   }
+}
+
+function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }

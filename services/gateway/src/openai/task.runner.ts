@@ -25,8 +25,8 @@ export interface TaskOutcome {
 export interface RunHooks {
   /** Called once TaskIngress took the task (refusals before this are plain HTTP errors). */
   readonly onSubmitted?: (taskHash: string) => void;
-  /** Called on every status change, in order (the stream reports progress). */
-  readonly onUpdate?: (update: TaskUpdate) => void;
+  /** Called on every status change, in order, with the result tokens it carried (SUBMITTED: not yet verified). */
+  readonly onUpdate?: (update: TaskUpdate, tokens: readonly number[]) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -92,14 +92,16 @@ export class TaskRunner {
     }
     hooks.onSubmitted?.(toHex(hash));
     const history: TaskUpdate[] = [];
+    let acceptedTokens: readonly number[] = [];
     const deadline = new Date(Date.now() + this.taskTimeoutMs);
     try {
-      for await (const update of this.ingress.watch(submitted.taskHash, deadline, hooks.signal)) {
+      for await (const { update, tokens } of this.ingress.watch(submitted.taskHash, deadline, hooks.signal)) {
         // The stream starts with the current status; a replayed duplicate is dropped.
         const last = history.at(-1);
         if (last && last.status === update.status && last.node === update.node) continue;
         history.push(update);
-        hooks.onUpdate?.(update);
+        if (update.status === 'ACCEPTED') acceptedTokens = tokens;
+        hooks.onUpdate?.(update, tokens);
       }
     } catch (err) {
       if (hooks.signal?.aborted) throw err;
@@ -110,9 +112,12 @@ export class TaskRunner {
       throw ingressUnavailable(`the status stream of task ${toHex(hash)} broke; the task may still complete`);
     }
     const outcome = facts(toHex(hash), history);
-    const tokens = outcome.status === 'ACCEPTED' ? await this.ingress.outputTokens(submitted.taskHash).catch((err: unknown) => {
+    if (outcome.status !== 'ACCEPTED') return { facts: outcome, tokens: [] };
+    // The live ACCEPTED update carries the output; a status read back from storage does not.
+    if (acceptedTokens.length > 0) return { facts: outcome, tokens: acceptedTokens };
+    const tokens = await this.ingress.outputTokens(submitted.taskHash).catch((err: unknown) => {
       throw ingressError(err, plan, key.address);
-    }) : [];
+    });
     return { facts: outcome, tokens };
   }
 }
