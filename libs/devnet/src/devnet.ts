@@ -265,6 +265,11 @@ export class Devnet {
     }
   }
 
+  /** Funds another client account from the faucet (benches that submit as several clients). */
+  fundClient(key: NodeKey): Promise<void> {
+    return this.fund(key, this.options.taskFee * 1_000_000n, false);
+  }
+
   /** Faucet deposit (and stake) through StakeLedger, signed like any node operator's request. */
   private async fund(key: NodeKey, amount: bigint, stake: boolean): Promise<void> {
     const call = async (method: 'deposit' | 'stake', value: bigint, rpc: string): Promise<void> => {

@@ -8,3 +8,4 @@ export { API_KEY_PREFIX, hashApiKey, InMemoryApiKeyStore, newApiKey, type ApiKey
 export { KeyCustody } from './keys/key.custody';
 export { ServedModels } from './openai/served.models';
 export { createApiKey, viewOf, type ApiKeyView, type CreatedApiKey } from './keys/api-key.admin';
+export { IngressClient, type TaskUpdate, type WatchedUpdate } from './ingress/ingress.client';

@@ -34,6 +34,7 @@ export const COMMANDS: readonly LazyCommand[] = [
 
 // Benchmarks (`aegis bench <name>`), one module each.
 export const BENCH_COMMANDS: readonly LazyCommand[] = [
+  { name: 'api', load: async () => (await import('./bench-api.command')).registerBenchApiCommand },
   { name: 'asli', load: async () => (await import('./bench-asli.command')).registerBenchAsliCommand },
   { name: 'ledger', load: async () => (await import('./bench-ledger.command')).registerBenchLedgerCommand },
   { name: 'llm', load: async () => (await import('./bench-llm.command')).registerBenchLlmCommand },
