@@ -53,6 +53,11 @@ export class EventStream {
     if (!this.res.writableEnded) this.res.write(`data: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** Several events in one write (the tokens of a result arrive together: one packet, not one per token). */
+  sendAll(data: readonly object[]): void {
+    if (data.length > 0 && !this.res.writableEnded) this.res.write(data.map((d) => `data: ${JSON.stringify(d)}\n\n`).join(''));
+  }
+
   done(): void {
     if (!this.res.writableEnded) this.res.end('data: [DONE]\n\n');
   }

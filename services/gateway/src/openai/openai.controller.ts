@@ -99,7 +99,7 @@ export class OpenAiController {
     const send = (tokens: readonly number[]): void => {
       streamed = tokens;
       const answer = answerOf(p, tokens);
-      for (const piece of streamPieces(p.model.tokenizer, tokens, answer.text)) events.send(chunk(p, chunkId, created, { content: piece }, null));
+      events.sendAll(streamPieces(p.model.tokenizer, tokens, answer.text).map((piece) => chunk(p, chunkId, created, { content: piece }, null)));
     };
     const outcome = await this.runner.run(p, key, {
       signal,
@@ -116,8 +116,10 @@ export class OpenAiController {
     if (streamed === undefined) send(outcome.tokens);
     else if (!sameTokens(streamed, outcome.tokens)) throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
     const answer = answerOf(p, outcome.tokens);
-    events.send(chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }));
-    if (p.includeUsage) events.send(chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) }));
+    events.sendAll([
+      chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }),
+      ...(p.includeUsage ? [chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) })] : []),
+    ]);
     events.done();
   }
 }
