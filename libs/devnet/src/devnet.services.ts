@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { EventBus } from '@aegis/bus';
 import type { NodeKey } from '@aegis/protocol';
 import type { RunningService } from '@aegis/service-kit';
+import { createApiKey, gatewayDataSource, KeyCustody, PgApiKeyStore, start as startGateway } from '@aegis/services/gateway';
 import { start as startWorker, type RunningWorker } from '@aegis/services/inference-worker';
 import { start as startIngress } from '@aegis/services/ingress';
 import { start as startLedger } from '@aegis/services/ledger';
@@ -79,6 +80,55 @@ export async function startIngressService(ctx: DevnetContext, port: number, ledg
       AEGIS_TASK_REQUEUE_SECONDS: '15',
     },
   });
+}
+
+/**
+ * The OpenAI-compatible gateway in front of this devnet's TaskIngress, and one API key for
+ * `client` (the devnet's funded client account, put in the gateway's custody).
+ */
+export interface DevnetGateway {
+  readonly service: RunningService;
+  /** An API key of the devnet's funded client account. */
+  readonly apiKey: string;
+  /** Another API key, for a new (unfunded) client account or for `key`'s (tests, examples). */
+  createApiKey(name: string, key?: NodeKey): Promise<{ secret: string; account: string }>;
+}
+
+export async function startGatewayService(ctx: DevnetContext, port: number, ingressPort: number, client: NodeKey): Promise<DevnetGateway> {
+  const masterKey = randomBytes(32).toString('hex');
+  const service = await startGateway({
+    ...adapters(ctx),
+    migrate: true,
+    env: {
+      ...OWNED_PROCESS,
+      AEGIS_DATABASE_URL: ctx.databaseUrl,
+      AEGIS_HTTP_PORT: await portOrFree(port),
+      AEGIS_GRPC_PORT: await portOrFree(0),
+      AEGIS_MODEL_DIR: ctx.modelDir,
+      AEGIS_INGRESS_URL: `${LOOPBACK}:${ingressPort}`,
+      AEGIS_GATEWAY_MASTER_KEY: masterKey,
+      // A devnet is for trying things, benches included: a generous limit.
+      AEGIS_GATEWAY_RATE_PER_SECOND: '100000',
+      AEGIS_GATEWAY_RATE_BURST: '100000',
+    },
+  });
+  const createKey = async (name: string, key?: NodeKey): Promise<{ secret: string; account: string }> => {
+    const dataSource = gatewayDataSource(ctx.databaseUrl, { poolSize: 1 });
+    await dataSource.initialize();
+    const store = new PgApiKeyStore(dataSource, true);
+    try {
+      return await createApiKey(store, new KeyCustody(masterKey), name, key);
+    } finally {
+      await store.close();
+    }
+  };
+  try {
+    const created = await createKey('devnet client', client);
+    return { service, apiKey: created.secret, createApiKey: createKey };
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
 }
 
 export async function startTallierService(

@@ -9,6 +9,7 @@ import { GrpcServiceClient, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
 import { DevnetMonitor, type DevnetCounts } from './devnet.monitor';
 import {
+  startGatewayService,
   startIngressService,
   startLedgerService,
   startPowCheckerService,
@@ -16,6 +17,7 @@ import {
   startVerifierService,
   startWorkerService,
   type DevnetContext,
+  type DevnetGateway,
 } from './devnet.services';
 import { CHEAT_BEHAVIORS, type CheatBehavior } from './cheats';
 import type { RunningWorker } from '@aegis/services/inference-worker';
@@ -47,6 +49,8 @@ export interface DevnetOptions {
   /** TaskIngress and StakeLedger ports on 127.0.0.1 (0: any free port). */
   readonly ingressPort: number;
   readonly ledgerPort: number;
+  /** The OpenAI-compatible HTTP gateway's port on 127.0.0.1 (0: any free port; absent: 0). */
+  readonly gatewayPort?: number;
   readonly windowSeconds: number;
   readonly verifiersPerTask: number;
   readonly minStake: bigint;
@@ -154,6 +158,8 @@ export class Devnet {
     readonly ingressPort: number,
     readonly ledgerPort: number,
     readonly tokenizer: ModelTokenizer,
+    /** The gateway's OpenAI base URL (http://127.0.0.1:PORT/v1) and an API key of the funded client. */
+    readonly gateway: { readonly baseUrl: string; readonly apiKey: string; readonly createApiKey: DevnetGateway['createApiKey'] },
   ) {
     this.ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledgerPort}`);
     this.ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingressPort}`);
@@ -211,9 +217,12 @@ export class Devnet {
       const tallier = await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask });
       started.push(tallier);
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare, tallier.grpcPort));
+      const gateway = await startGatewayService(own('gateway'), options.gatewayPort ?? 0, ingress.grpcPort, client);
+      started.push(gateway.service);
       ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
 
-      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer);
+      const baseUrl = `http://127.0.0.1:${gateway.service.httpPort ?? 0}/v1`;
+      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, { baseUrl, apiKey: gateway.apiKey, createApiKey: gateway.createApiKey });
       progress(`devnet: funding the client and staking ${nodes.length} nodes`);
       await devnet.fund(client, options.taskFee * 1_000_000n, false);
       for (const node of nodes) await devnet.fund(node.key, options.minStake * 2n, true);
@@ -224,7 +233,7 @@ export class Devnet {
         progress('devnet: no-op inference (no workers, no verifiers): the control plane alone');
         noop = await startNoopWorker(bus, honest);
         devnet.noop = noop;
-        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
+        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}`);
         return devnet;
       }
       progress(`devnet: starting workers and verifiers (${honest.length} honest, ${cheating.length} ${options.behavior})`);
@@ -244,7 +253,7 @@ export class Devnet {
       // waiting to see its stake would all go to the others (a 10-task run then often showed no
       // cheater at all).
       await Promise.all(workers.map(([worker, id]) => withTimeout(worker.joined, 60_000, `devnet: inference worker ${id} (are its keys staked?) did not join the task group`)));
-      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
+      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}`);
       return devnet;
     } catch (err) {
       for (const service of started.reverse()) await service.close().catch(() => undefined);
@@ -254,6 +263,11 @@ export class Devnet {
       await postgres?.stop().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Funds another client account from the faucet (benches that submit as several clients). */
+  fundClient(key: NodeKey): Promise<void> {
+    return this.fund(key, this.options.taskFee * 1_000_000n, false);
   }
 
   /** Faucet deposit (and stake) through StakeLedger, signed like any node operator's request. */

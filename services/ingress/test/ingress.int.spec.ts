@@ -291,13 +291,17 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const definition = loadSync(GRPC_SERVICES.taskIngress.protoPath, PROTO_LOADER_OPTIONS);
     const pkg = loadPackageDefinition(definition) as unknown as { aegis: { ingress: { v1: { TaskIngress: ServiceClientConstructor } } } };
     const watcher = new pkg.aegis.ingress.v1.TaskIngress(`127.0.0.1:${sut.grpcPort}`, credentials.createInsecure()) as unknown as {
-      watchTask(req: Wire): ClientReadableStream<{ update: { status: string; detail: string } }>;
+      watchTask(req: Wire): ClientReadableStream<{ update: { status: string; detail: string; outputTokens?: number[] } }>;
       close(): void;
     };
     const seen: string[] = [];
+    const liveTokens: number[][] = [];
     const ended = new Promise<void>((resolve, reject) => {
       const stream = watcher.watchTask({ taskHash: hash });
-      stream.on('data', (m) => seen.push(m.update.status));
+      stream.on('data', (m) => {
+        seen.push(m.update.status);
+        liveTokens.push(m.update.outputTokens ?? []);
+      });
       stream.on('end', () => resolve());
       stream.on('error', reject);
     });
@@ -309,13 +313,18 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
         `0x${hash.toString('hex')}`,
         encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, node, sequence, outputTokens, changedAt: timestampFromDate(new Date()) })),
       );
-    await change(TaskStatus.SUBMITTED, 2n);
-    await change(TaskStatus.SUBMITTED, 2n); // redelivery: no second update
+    // SUBMITTED carries the node's (unverified) tokens: watchers see them, the task's output does not take them.
+    await change(TaskStatus.SUBMITTED, 2n, [1, 2, 3]);
+    await change(TaskStatus.SUBMITTED, 2n, [1, 2, 3]); // redelivery: no second update
+    await waitFor('SUBMITTED live', () => seen.length === 2);
+    const early = await api.unary<{ task: { status: string; outputTokens: number[] } }>('GetTask', { taskHash: hash });
+    expect(early.task).toMatchObject({ status: 'TASK_STATUS_SUBMITTED', outputTokens: [] });
     await change(TaskStatus.VERIFYING, 3n);
     await change(TaskStatus.ACCEPTED, 4n, [1, 2, 3]);
     await ended;
     watcher.close();
     expect(seen).toEqual(['TASK_STATUS_QUEUED', 'TASK_STATUS_SUBMITTED', 'TASK_STATUS_VERIFYING', 'TASK_STATUS_ACCEPTED']);
+    expect(liveTokens).toEqual([[], [1, 2, 3], [], [1, 2, 3]]);
     const view = await api.unary<{ task: { status: string; outputTokens: number[]; history: unknown[] } }>('GetTask', { taskHash: hash });
     expect(view.task.status).toBe('TASK_STATUS_ACCEPTED');
     expect(view.task.outputTokens).toEqual([1, 2, 3]);
@@ -358,6 +367,15 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     ]);
     expect(await repository.find(hash)).toMatchObject({ status: TaskStatus.ACCEPTED, outputTokens: [7, 8, 9] });
     expect(await repository.history(`0x${'ce'.repeat(32)}`)).toEqual([]);
+    // A SUBMITTED change's tokens are unverified: they never become the task's output.
+    const other = `0x${'cf'.repeat(32)}`;
+    await repository.insertTask(
+      { taskHash: other, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      { taskHash: other, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
+      [],
+    );
+    await repository.appendStatus(change(TaskStatus.SUBMITTED, 2n, other, [5, 5]));
+    expect(await repository.find(other)).toMatchObject({ status: TaskStatus.SUBMITTED, outputTokens: [] });
   });
 
   it('a task committed but never published (crash in between) is published by the outbox relay', async () => {

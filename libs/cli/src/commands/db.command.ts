@@ -1,6 +1,7 @@
 import { migrateLedger } from '@aegis/ledger';
 import { migrate as migrateIngress } from '@aegis/services/ingress';
 import { migrate as migrateTallier } from '@aegis/services/tallier';
+import { migrate as migrateGateway } from '@aegis/services/gateway';
 import { type Command, InvalidArgumentError } from 'commander';
 import { databaseUrlFromEnv } from '../cli.env';
 import { printJsonResult, progress } from '../output';
@@ -11,6 +12,7 @@ const OWNERS: Record<string, (url: string) => Promise<string[]>> = {
   ledger: (url) => migrateLedger({ url }),
   ingress: migrateIngress,
   tallier: migrateTallier,
+  gateway: migrateGateway,
 };
 
 interface MigrateOpts {

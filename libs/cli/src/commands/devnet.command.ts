@@ -29,6 +29,8 @@ interface DevnetOpts {
   behavior: CheatBehavior;
   port: number;
   ledgerPort: number;
+  gatewayPort: number;
+  inference: 'model' | 'noop';
   windowSeconds?: number;
   verifiers: number;
   tasks?: number;
@@ -65,6 +67,11 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     }, DEFAULT_DEVNET_OPTIONS.behavior)
     .option('--port <port>', 'TaskIngress port on 127.0.0.1 (0: any free port)', int('--port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ingressPort)
     .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
+    .option('--gateway-port <port>', 'OpenAI-compatible HTTP API port on 127.0.0.1 (0: any free port)', int('--gateway-port', 0, 65535), 8080)
+    .option('--inference <mode>', 'model: workers and verifiers run the model; noop: a stand-in worker echoes the prompt, no verifiers (the control plane alone)', (v: string) => {
+      if (v !== 'model' && v !== 'noop') throw new InvalidArgumentError('--inference: expected model or noop');
+      return v;
+    }, 'model')
     .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
@@ -83,6 +90,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         behavior: opts.behavior,
         ingressPort: opts.port,
         ledgerPort: opts.ledgerPort,
+        gatewayPort: opts.gatewayPort,
+        inference: opts.inference,
         windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,
@@ -93,6 +102,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
       const stop = (): Promise<void> => (stopping ??= devnet.stop());
       for (const node of devnet.nodes) progress(`  node ${node.key.address} ${node.behavior}`);
       progress(`  client ${devnet.client.address} (key in ${join(DEVNET_STATE_DIR, 'client.key')}; try: npx aegis submit "hello" --watch)`);
+      for (const line of gatewayExamples(devnet.gateway.baseUrl, devnet.gateway.apiKey, opts.model)) progress(line);
 
       if (opts.tasks !== undefined) {
         const summary = await devnet.runTasks(opts.tasks, opts.timeout * 1000, 1, true).catch(async (err: unknown) => {
@@ -119,3 +129,15 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
       await stop();
     });
 };
+
+/** What `aegis devnet` prints about its HTTP API: the base URL, the funded key, examples to paste. */
+export function gatewayExamples(baseUrl: string, apiKey: string, model: string): string[] {
+  const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 16 });
+  return [
+    `  OpenAI-compatible API: ${baseUrl}`,
+    `  API key (the client account above, funded): ${apiKey}`,
+    '  try it:',
+    `    curl -s ${baseUrl}/chat/completions -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -d '${body}'`,
+    `    node -e "const OpenAI=require('openai');new OpenAI({baseURL:'${baseUrl}',apiKey:'${apiKey}'}).chat.completions.create({model:'${model}',messages:[{role:'user',content:'Hello!'}],max_tokens:16}).then(r=>console.log(r.choices[0].message.content,r.aegis))"`,
+  ];
+}

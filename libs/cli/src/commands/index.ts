@@ -30,10 +30,12 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
   { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
   { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
+  { name: 'api-keys', load: async () => (await import('./api-keys.command')).registerApiKeysCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.
 export const BENCH_COMMANDS: readonly LazyCommand[] = [
+  { name: 'api', load: async () => (await import('./bench-api.command')).registerBenchApiCommand },
   { name: 'asli', load: async () => (await import('./bench-asli.command')).registerBenchAsliCommand },
   { name: 'ledger', load: async () => (await import('./bench-ledger.command')).registerBenchLedgerCommand },
   { name: 'llm', load: async () => (await import('./bench-llm.command')).registerBenchLlmCommand },

@@ -71,6 +71,12 @@ export interface ServiceBootstrapOptions {
   readonly consumer?: { readonly groupId: string; readonly retry?: RetryPolicy; readonly fromBeginning?: boolean; readonly ordering?: DeliveryOrdering };
   /** Install SIGTERM/SIGINT handlers that close the service and exit (default true; false in the devnet and tests). */
   readonly handleSignals?: boolean;
+  /**
+   * An HTTP API on the Nest app itself (express; the gateway): `setup` runs before init (body
+   * parsers, error middleware; Nest's default parsers are off so the service sets its own limits),
+   * then the app listens on `port` (0 picks a free one). close() stops it with the app.
+   */
+  readonly http?: { readonly port: number; readonly setup?: (app: INestApplication) => void };
   readonly readiness?: ServiceReadinessOptions;
 }
 
@@ -109,6 +115,8 @@ export interface RunningService {
   /** The bound gRPC port (useful with port 0). */
   readonly grpcPort: number;
   readonly metricsPort: number | null;
+  /** The bound HTTP API port when the service serves one (options.http). */
+  readonly httpPort?: number;
   /** Graceful stop in the order described above. Idempotent. */
   close(): Promise<void>;
 }
@@ -123,11 +131,13 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   class ServiceRootModule {}
 
   // abortOnError false: a failed start must reach the caller (the devnet reports it), not exit.
-  const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(logger), abortOnError: false });
+  const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: options.http === undefined });
   app.useGlobalFilters(new TransportExceptionFilter(logger));
+  options.http?.setup?.(app);
 
   const closers: { grpc?: () => Promise<void>; bus?: () => Promise<void> } = {};
   let grpcPort: number;
+  let httpPort: number | undefined;
   let metricsServer: HttpServer | undefined;
   let healthOnly: GrpcServer | undefined;
   try {
@@ -152,6 +162,10 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
       closers.bus = () => busServer.close();
       await microservice.listen();
     }
+    if (options.http) {
+      await app.listen(options.http.port, host);
+      httpPort = addressPort(app.getHttpServer() as HttpServer);
+    }
     if (options.metricsPort !== null) metricsServer = await serveMetrics(metrics, host, options.metricsPort);
   } catch (err) {
     await closers.bus?.().catch(() => undefined);
@@ -166,7 +180,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   const readiness = readinessMonitor(options, health);
   readiness.start();
   const boundMetricsPort = metricsServer ? addressPort(metricsServer) : null;
-  logger.info({ grpcPort, metricsPort: boundMetricsPort, groupId: options.consumer?.groupId }, 'service started');
+  logger.info({ grpcPort, httpPort, metricsPort: boundMetricsPort, groupId: options.consumer?.groupId }, 'service started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -198,7 +212,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     process.once('SIGINT', onSignal);
   }
 
-  return { name: options.name, app, health, readiness, logger, metrics, grpcPort, metricsPort: boundMetricsPort, close };
+  return { name: options.name, app, health, readiness, logger, metrics, grpcPort, metricsPort: boundMetricsPort, ...(httpPort !== undefined ? { httpPort } : {}), close };
 }
 
 function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealth): ReadinessMonitor {

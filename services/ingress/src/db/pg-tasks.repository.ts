@@ -164,7 +164,8 @@ export class PgTasksRepository extends TasksRepository {
           ORDER BY s.task_hash, s.sequence DESC
        )
        UPDATE ${this.table('tasks')} AS t SET status = l.status, status_sequence = l.sequence, last_activity_at = now(),
-              output_tokens = CASE WHEN cardinality(l.output_tokens) > 0 THEN l.output_tokens ELSE t.output_tokens END
+              -- Only ACCEPTED (5) tokens are the task's output; SUBMITTED's are unverified and live only.
+              output_tokens = CASE WHEN l.status = 5 AND cardinality(l.output_tokens) > 0 THEN l.output_tokens ELSE t.output_tokens END
          FROM latest l WHERE t.task_hash = l.task_hash AND t.status_sequence <= l.sequence`,
       [
         changes.map((c) => c.taskHash),

@@ -79,6 +79,8 @@ export function updateWire(change: StatusChange): TaskUpdateWire {
     node: change.node ? Buffer.from(change.node.slice(2), 'hex') : Buffer.alloc(0),
     detail: change.detail,
     changedAt: timestampWire(change.changedAt),
+    // Live changes carry the result's tokens (SUBMITTED: unverified; ACCEPTED: the output).
+    outputTokens: change.outputTokens ?? [],
   };
 }
 

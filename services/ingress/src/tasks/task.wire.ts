@@ -30,6 +30,7 @@ export interface TaskUpdateWire {
   readonly node: Buffer;
   readonly detail: string;
   readonly changedAt: TimestampWire;
+  readonly outputTokens: readonly number[];
 }
 
 export interface TaskViewWire {

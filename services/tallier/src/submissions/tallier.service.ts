@@ -200,7 +200,8 @@ export class TallierService implements OnModuleInit {
           statusSeq: FIRST_TALLIER_STATUS_SEQUENCE - 1 + (intakes[i]?.refusals ?? 0),
           lastStatus: TaskStatus.QUEUED,
         };
-        const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now);
+        // The tokens ride along, unverified, so a client streaming the answer can show it now.
+        const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now, this.resultOf(stored).tokens);
         await tx.recordSubmission(links, submitted.next, [submissionRecord(r.taskHash, this.submissionMessage(submitted.next)), submitted.record]);
       }
       return outcomes;

@@ -74,7 +74,8 @@ export type TaskStatusChanged = Message<"aegis.events.v1.TaskStatusChanged"> & {
   node: Uint8Array;
 
   /**
-   * The accepted output, set with TASK_STATUS_ACCEPTED.
+   * The result's tokens: with TASK_STATUS_SUBMITTED as the node submitted them (unverified, for
+   * clients that stream early), with TASK_STATUS_ACCEPTED the accepted output.
    *
    * @generated from field: repeated uint32 output_tokens = 4;
    */

@@ -1,0 +1,171 @@
+import type { Devnet } from '@aegis/devnet';
+import { type NodeKey, taskHash, type TaskSpec } from '@aegis/protocol';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the bench drives TaskIngress with the gateway's own client, so both paths watch the same way
+import { IngressClient } from '../../../../services/gateway/src/index';
+
+/** One path's figures over its measured requests. */
+export interface PathFigures {
+  readonly requests: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly requestsPerSecond: number;
+  /** Until the verified answer (HTTP: [DONE]; gRPC: the ACCEPTED update). */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Until the first content (HTTP: the first content chunk; gRPC: the SUBMITTED update with tokens). */
+  readonly ttftP50Ms: number;
+}
+
+interface Sample {
+  readonly ok: boolean;
+  readonly totalMs: number;
+  readonly firstMs: number;
+}
+
+export interface ApiClient {
+  readonly key: NodeKey;
+  readonly apiKey: string;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+function figures(samples: readonly Sample[], seconds: number): PathFigures {
+  const ok = samples.filter((s) => s.ok);
+  const total = ok.map((s) => s.totalMs).sort((a, b) => a - b);
+  const first = ok.map((s) => s.firstMs).sort((a, b) => a - b);
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return {
+    requests: samples.length,
+    failed: samples.length - ok.length,
+    seconds: round(seconds),
+    requestsPerSecond: round(ok.length / seconds),
+    p50Ms: round(quantile(total, 0.5)),
+    p99Ms: round(quantile(total, 0.99)),
+    ttftP50Ms: round(quantile(first, 0.5)),
+  };
+}
+
+/** `count` calls of `one`, `concurrency` in flight, client i % clients each. */
+async function drive(count: number, concurrency: number, one: (i: number) => Promise<Sample>): Promise<{ samples: Sample[]; seconds: number }> {
+  const samples: Sample[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) samples.push(await one(i));
+    }),
+  );
+  return { samples, seconds: (performance.now() - started) / 1000 };
+}
+
+const PROMPT = 'Benchmark the API path';
+
+/**
+ * One streamed chat completion through the gateway, timed: first content chunk and [DONE].
+ * Plain fetch with Node's keep-alive pool, as an OpenAI client would.
+ */
+async function httpOnce(baseUrl: string, client: ApiClient, model: string, maxTokens: number): Promise<Sample> {
+  const started = performance.now();
+  let firstMs = -1;
+  try {
+    const res = await fetch(`${baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens, stream: true }),
+    });
+    if (res.status !== 200 || !res.body) {
+      await res.text();
+      return { ok: false, totalMs: 0, firstMs: 0 };
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let accepted = false;
+    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(part, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const event = buffer.slice(0, end).replace(/^data: /, '');
+        buffer = buffer.slice(end + 2);
+        if (event === '[DONE]') continue;
+        // A client on its own machine parses every chunk; here the bench shares the network's
+        // process, so it parses only the chunks it times (first content, the verification status).
+        if (firstMs < 0 && /"content":"[^"]/.test(event)) firstMs = performance.now() - started;
+        if (event.includes('"aegis"')) accepted = (JSON.parse(event) as { aegis?: { status: string } }).aegis?.status === 'ACCEPTED';
+      }
+    }
+    return { ok: accepted, totalMs: performance.now() - started, firstMs };
+  } catch {
+    return { ok: false, totalMs: 0, firstMs: 0 };
+  }
+}
+
+/** The same task straight over TaskIngress: sign, SubmitTask, WatchTask to ACCEPTED (the tokens ride on it). */
+async function grpcOnce(ingress: IngressClient, devnet: Devnet, client: ApiClient, model: string, maxTokens: number, nonce: bigint): Promise<Sample> {
+  const started = performance.now();
+  let firstMs = -1;
+  try {
+    const spec: TaskSpec = {
+      modelId: model,
+      promptTokens: devnet.tokenizer.chatPrompt([{ role: 'user', content: PROMPT }]),
+      maxNewTokens: maxTokens,
+      topK: 40,
+      temperatureMilli: 1000,
+      stopTokens: devnet.tokenizer.kind === 'bpe' ? [devnet.tokenizer.eos] : [],
+      nonce,
+    };
+    const { taskHash: hash } = await ingress.submit(spec, client.key.address, client.key.sign(taskHash(spec)));
+    let accepted = false;
+    for await (const { update, tokens } of ingress.watch(hash, new Date(Date.now() + 120_000))) {
+      if (firstMs < 0 && tokens.length > 0) firstMs = performance.now() - started;
+      if (update.status === 'ACCEPTED') accepted = true;
+    }
+    return { ok: accepted, totalMs: performance.now() - started, firstMs };
+  } catch {
+    return { ok: false, totalMs: 0, firstMs: 0 };
+  }
+}
+
+export interface ApiBenchOptions {
+  readonly requests: number;
+  readonly concurrency: number;
+  readonly warmup: number;
+  readonly rounds: number;
+  readonly maxTokens: number;
+  readonly progress: (line: string) => void;
+}
+
+/**
+ * HTTP (gateway, streaming) and direct gRPC against the same devnet with the same clients,
+ * in alternating rounds (gRPC, HTTP, gRPC, HTTP, ...) so that drift on a shared machine falls
+ * on both paths alike.
+ */
+export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[], o: ApiBenchOptions): Promise<{ http: PathFigures; grpc: PathFigures }> {
+  const model = devnet.options.model;
+  const ingress = new IngressClient(`127.0.0.1:${devnet.ingressPort}`);
+  let nonce = BigInt(Date.now()) << 20n;
+  const client = (i: number): ApiClient => clients[i % clients.length] as ApiClient;
+  const http = (i: number): Promise<Sample> => httpOnce(devnet.gateway.baseUrl, client(i), model, o.maxTokens);
+  const grpc = (i: number): Promise<Sample> => grpcOnce(ingress, devnet, client(i), model, o.maxTokens, nonce++);
+  try {
+    o.progress(`bench api: warm-up, ${o.warmup} requests per path`);
+    await drive(o.warmup, o.concurrency, grpc);
+    await drive(o.warmup, o.concurrency, http);
+    const per = Math.ceil(o.requests / o.rounds);
+    const all = { http: [] as Sample[], grpc: [] as Sample[] };
+    const seconds = { http: 0, grpc: 0 };
+    for (let round = 0; round < o.rounds; round++) {
+      for (const [name, one] of [['grpc', grpc], ['http', http]] as const) {
+        const r = await drive(per, o.concurrency, one);
+        all[name].push(...r.samples);
+        seconds[name] += r.seconds;
+        o.progress(`bench api: round ${round + 1}/${o.rounds} ${name}: ${per} requests in ${r.seconds.toFixed(2)} s (${(per / r.seconds).toFixed(1)}/s)`);
+      }
+    }
+    return { http: figures(all.http, seconds.http), grpc: figures(all.grpc, seconds.grpc) };
+  } finally {
+    ingress.close();
+  }
+}
