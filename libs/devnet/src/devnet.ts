@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InProcessEventBus, type EventBus, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
@@ -20,6 +20,9 @@ import {
 } from './devnet.services';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.postgres';
 import { startNoopWorker } from './noop.worker';
+
+/** The file in the state dir that holds a running devnet's database URL. */
+export const DEVNET_DATABASE_URL_FILE = 'database.url';
 
 export const CHEAT_BEHAVIORS = ['wrong-tokens', 'other-model', 'copy', 'fabricate-probes', 'lazy-verifier'] as const;
 export type CheatBehavior = (typeof CHEAT_BEHAVIORS)[number];
@@ -156,6 +159,8 @@ export class Devnet {
     readonly ingressPort: number,
     readonly ledgerPort: number,
     readonly tokenizer: ModelTokenizer,
+    /** The network's Postgres (embedded, or the caller's): read-only tools (network status, the explorer) read it. */
+    readonly databaseUrl: string,
   ) {
     this.ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledgerPort}`);
     this.ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingressPort}`);
@@ -213,7 +218,9 @@ export class Devnet {
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare));
       ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
 
-      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer);
+      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, databaseUrl);
+      // For `aegis network status` and `aegis node status` run beside the devnet (removed on stop).
+      writeFileSync(join(options.stateDir, DEVNET_DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
       progress(`devnet: funding the client and staking ${nodes.length} nodes`);
       await devnet.fund(client, options.taskFee * 1_000_000n, false);
       for (const node of nodes) await devnet.fund(node.key, options.minStake * 2n, true);
@@ -395,6 +402,7 @@ export class Devnet {
     if (this.ownsBus) await this.bus.close();
     await this.ledger.close();
     await this.postgres?.stop();
+    rmSync(join(this.options.stateDir, DEVNET_DATABASE_URL_FILE), { force: true });
   }
 }
 
