@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { freePort } from './embedded.postgres';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { otherModelRuntime, InferenceWorkerModule, TaskIntake, type Behavior } from '../../../services/inference-worker/src/index';
+import { startExplorer, type RunningExplorer } from '../../../services/explorer/src/index';
 import { start as startIngress } from '../../../services/ingress/src/index';
 import { start as startLedger } from '../../../services/ledger/src/index';
 import { PowCheckerModule } from '../../../services/pow-checker/src/index';
@@ -155,4 +156,14 @@ export async function startPowCheckerService(ctx: DevnetContext, auditShare: num
     consumer: { groupId: CONSUMER_GROUPS.powChecker },
     handleSignals: false,
   });
+}
+
+export type { RunningExplorer };
+
+/** The read-only explorer on 127.0.0.1 over the devnet's database, decoding text with its model's tokenizer. */
+export async function startExplorerService(ctx: DevnetContext, port: number): Promise<RunningExplorer> {
+  return startExplorer(
+    { databaseUrl: ctx.databaseUrl, port, host: '127.0.0.1', modelDir: ctx.modelDir, minStake: ctx.minStake, refreshMs: 500, logLevel: 'warn' },
+    ctx.logger,
+  );
 }

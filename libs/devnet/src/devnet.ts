@@ -8,7 +8,9 @@ import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
 import { DevnetMonitor, type DevnetCounts } from './devnet.monitor';
+import type { RunningExplorer } from './devnet.services';
 import {
+  startExplorerService,
   startIngressService,
   startLedgerService,
   startPowCheckerService,
@@ -52,6 +54,8 @@ export interface DevnetOptions {
   /** TaskIngress and StakeLedger ports on 127.0.0.1 (0: any free port). */
   readonly ingressPort: number;
   readonly ledgerPort: number;
+  /** The explorer's HTTP port on 127.0.0.1 (0: any free port; null: no explorer). */
+  readonly explorerPort: number | null;
   readonly windowSeconds: number;
   readonly verifiersPerTask: number;
   readonly minStake: bigint;
@@ -86,6 +90,7 @@ export const DEFAULT_DEVNET_OPTIONS: Omit<DevnetOptions, 'progress' | 'stateDir'
   behavior: 'wrong-tokens',
   ingressPort: 50051,
   ledgerPort: 50052,
+  explorerPort: null,
   windowSeconds: 3,
   verifiersPerTask: 3,
   minStake: 10_000n,
@@ -143,6 +148,8 @@ export class Devnet {
   private readonly ingressApi: GrpcServiceClient;
   private nonce = BigInt(Date.now()) << 16n;
   private noop: Subscription | undefined;
+  /** The explorer, when the options asked for one: its URL is printed with the devnet's ports. */
+  explorer: RunningExplorer | undefined;
   /** Seconds the last runTasks spent submitting (ingress throughput, for the pipeline benchmark). */
   submittedIn = 0;
 
@@ -175,6 +182,7 @@ export class Devnet {
     let bus: EventBus | undefined;
     let noop: Subscription | undefined;
     let ledger: PgLedger | undefined;
+    let explorer: RunningExplorer | undefined;
     const infra = options.infrastructure;
     try {
       progress(`devnet: model ${options.model} (built, or fetched and imported, on first use; cached afterwards)`);
@@ -217,8 +225,10 @@ export class Devnet {
       started.push(await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask }));
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare));
       ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
+      if (options.explorerPort !== null) explorer = await startExplorerService(ctx, options.explorerPort);
 
       const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, databaseUrl);
+      devnet.explorer = explorer;
       // For `aegis network status` and `aegis node status` run beside the devnet (removed on stop).
       writeFileSync(join(options.stateDir, DEVNET_DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
       progress(`devnet: funding the client and staking ${nodes.length} nodes`);
@@ -231,7 +241,7 @@ export class Devnet {
         progress('devnet: no-op inference (no workers, no verifiers): the control plane alone');
         noop = await startNoopWorker(bus, honest);
         devnet.noop = noop;
-        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
+        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}${explorerLine(explorer)}`);
         return devnet;
       }
       progress(`devnet: starting workers and verifiers (${honest.length} honest, ${cheating.length} ${options.behavior})`);
@@ -251,9 +261,10 @@ export class Devnet {
       // waiting to see its stake would all go to the others (a 10-task run then often showed no
       // cheater at all).
       await Promise.all(workers.map(([worker, id]) => workerReady(worker, id, 60_000)));
-      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}`);
+      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}${explorerLine(explorer)}`);
       return devnet;
     } catch (err) {
+      await explorer?.close().catch(() => undefined);
       for (const service of started.reverse()) await service.close().catch(() => undefined);
       await noop?.stop().catch(() => undefined);
       await ledger?.close().catch(() => undefined);
@@ -396,6 +407,8 @@ export class Devnet {
   async stop(): Promise<void> {
     this.ingressApi.close();
     this.ledgerApi.close();
+    // The explorer only reads: it goes first, so no page is left reading a database being stopped.
+    await this.explorer?.close();
     await this.noop?.stop();
     for (const service of [...this.services].reverse()) await service.close();
     await this.monitor.stop();
@@ -404,6 +417,10 @@ export class Devnet {
     await this.postgres?.stop();
     rmSync(join(this.options.stateDir, DEVNET_DATABASE_URL_FILE), { force: true });
   }
+}
+
+function explorerLine(explorer: RunningExplorer | undefined): string {
+  return explorer ? `, explorer at ${explorer.url}` : '';
 }
 
 export function formatProgress(c: DevnetCounts, expected: number): string {

@@ -29,6 +29,8 @@ interface DevnetOpts {
   behavior: CheatBehavior;
   port: number;
   ledgerPort: number;
+  explorerPort: number;
+  explorer: boolean;
   windowSeconds?: number;
   verifiers: number;
   tasks?: number;
@@ -65,6 +67,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     }, DEFAULT_DEVNET_OPTIONS.behavior)
     .option('--port <port>', 'TaskIngress port on 127.0.0.1 (0: any free port)', int('--port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ingressPort)
     .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
+    .option('--explorer-port <port>', 'the web explorer on 127.0.0.1 (0: any free port)', int('--explorer-port', 0, 65535), 8080)
+    .option('--no-explorer', 'do not start the web explorer')
     .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
@@ -83,6 +87,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         behavior: opts.behavior,
         ingressPort: opts.port,
         ledgerPort: opts.ledgerPort,
+        explorerPort: opts.explorer ? opts.explorerPort : null,
         windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,
