@@ -7,7 +7,7 @@ import { distinctUntilChanged, from, map, type Observable, switchMap, timer } fr
 import { EXPLORER_OPTIONS, type ExplorerOptions } from './explorer.constants';
 import { ExplorerRepository } from './explorer.repository';
 import { HexParamPipe, SearchTermPipe } from './explorer.params';
-import { decodeSpec, TokenizerCatalog } from './explorer.text';
+import { decodeSpec, resultTokens, TokenizerCatalog } from './explorer.text';
 import type { HttpResponse } from './http.response';
 import { TaskRows } from './views/components';
 import { DisputePage, NodePage, OverviewPage, TaskPage } from './views/pages';
@@ -73,7 +73,12 @@ export class ExplorerController {
     const spec = decodeSpec(detail.task.spec);
     const prompt = spec ? this.tokenizers.decode(detail.task.modelId, spec.promptTokens) : null;
     const answer = this.tokenizers.decode(detail.task.modelId, detail.task.outputTokens);
-    return renderPage(createElement(TaskPage, { detail, spec, prompt, answer }));
+    // What each node answered, accepted or not (a rejected answer is what its dispute was about).
+    const submitted = detail.submissions.map((s) => {
+      const tokens = resultTokens(s.result) ?? [];
+      return { submissionId: s.submissionId, tokens, text: this.tokenizers.decode(detail.task.modelId, tokens) };
+    });
+    return renderPage(createElement(TaskPage, { detail, spec, prompt, answer, submitted }));
   }
 
   @Get('nodes/:address')

@@ -59,6 +59,8 @@ export interface SubmissionRow {
   readonly tally: string;
   /** The consensus SubmissionState as the tallier stored it (JSON). */
   readonly state: SubmissionStateJson;
+  /** The Result message as received (protobuf): the tokens the node answered. */
+  readonly result: Buffer;
 }
 
 /** The parts of the tallier's stored SubmissionState the pages show. */
@@ -163,7 +165,7 @@ const LIST_LIMIT = 50;
 const ENTRY_COLUMNS = `e.id::text AS "id", e.command_key AS "commandKey", c.kind, e.account, e.amount::text AS amount, e.created_at AS "createdAt"`;
 const VERDICT_COLUMNS = `v.submission_id AS "submissionId", s.task_hash AS "taskHash", v.verifier, v.kind, v.outcome, v.audited, v.received_at::float8 AS "receivedAt"`;
 const DISPUTE_COLUMNS = `dispute_id AS "disputeId", accused, opened_at::float8 AS "openedAt", resolved_at::float8 AS "resolvedAt", outcome`;
-const SUBMISSION_COLUMNS = `submission_id AS "submissionId", task_hash AS "taskHash", submitter, phase, tally, state`;
+const SUBMISSION_COLUMNS = `submission_id AS "submissionId", task_hash AS "taskHash", submitter, phase, tally, state, result`;
 // The node of a task: the submitter of its latest submission.
 const TASK_SUMMARY = `SELECT t.task_hash AS "taskHash", t.model_id AS "modelId", t.status, t.submitted_at AS "submittedAt",
   (SELECT s.submitter FROM ${T}.submissions s WHERE s.task_hash = t.task_hash LIMIT 1) AS node FROM ${I}.tasks t`;

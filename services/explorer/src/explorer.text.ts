@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
-import { TaskSpecSchema } from '@aegis/contracts';
+import { decodeTopicMessage, TaskSpecSchema, TOPICS } from '@aegis/contracts';
 import { DESCRIPTOR_FILE, loadTokenizer, parseDescriptorText, type ModelTokenizer } from '@aegis/model/tokenizer';
 
 /** A task's spec as stored by ingress (protobuf TaskSpec bytes), in the page's terms. */
@@ -27,6 +27,15 @@ export function decodeSpec(bytes: Uint8Array): DecodedSpec | null {
       stopTokens: [...s.stopTokens],
       nonce: s.nonce.toString(),
     };
+  } catch {
+    return null;
+  }
+}
+
+/** The tokens of a stored Result message (the tallier keeps each as received), or null if undecodable. */
+export function resultTokens(bytes: Uint8Array): number[] | null {
+  try {
+    return [...decodeTopicMessage(TOPICS.results, bytes).tokens];
   } catch {
     return null;
   }

@@ -137,6 +137,8 @@ export interface TaskPageProps {
   readonly spec: DecodedSpec | null;
   readonly prompt: string | null;
   readonly answer: string | null;
+  /** Each counted result's answer, by submission id. */
+  readonly submitted: { submissionId: string; tokens: number[]; text: string | null }[];
 }
 
 export function TaskPage(props: TaskPageProps): ReactNode {
@@ -163,7 +165,11 @@ export function TaskPage(props: TaskPageProps): ReactNode {
         <TextBlock text={props.prompt} tokens={spec?.promptTokens ?? []} />
       </Section>
       <Section title="Answer" id="answer">
-        {task.outputTokens.length === 0 ? <Empty>No answer yet.</Empty> : <TextBlock text={props.answer} tokens={task.outputTokens} />}
+        {task.outputTokens.length > 0 ? (
+          <TextBlock text={props.answer} tokens={task.outputTokens} />
+        ) : (
+          <Empty>{submissions.length === 0 ? 'No answer yet.' : 'No answer accepted; what the node submitted is under Results.'}</Empty>
+        )}
       </Section>
       <Section title="Status timeline" id="timeline">
         {timeline.length === 0 ? (
@@ -198,7 +204,11 @@ export function TaskPage(props: TaskPageProps): ReactNode {
                 ['phase', s.phase],
                 ['tally rule', s.tally],
                 ['selected verifiers', <span key="v">{(s.state.selectedVerifiers ?? []).map((v) => <NodeLink key={v} address={v} />)}</span>],
-                ['decision', s.state.decision ? `${s.state.decision.outcome} (${s.state.decision.n} of ${s.state.decision.m})` : 'pending'],
+                [
+                  'answer submitted',
+                  <TextBlock key="t" text={props.submitted.find((a) => a.submissionId === s.submissionId)?.text ?? null} tokens={props.submitted.find((a) => a.submissionId === s.submissionId)?.tokens ?? []} />,
+                ],
+                ['decision', s.state.decision ? `${s.state.decision.outcome} (${s.state.decision.n} to ${s.state.decision.m})` : 'pending'],
               ]}
             />
           ))
@@ -340,7 +350,7 @@ export function DisputePage(props: { detail: DisputeDetail }): ReactNode {
           <Definitions
             rows={[
               ['outcome', decision.outcome],
-              ['votes', `${decision.n} of ${decision.m}`],
+              ['sides', `${decision.n} on the winning side, ${decision.m} on the losing side`],
               ['active nodes', String(decision.activeNodes)],
               ['winners', <span key="w">{decision.winners.map((w) => <NodeLink key={w} address={w} />)}</span>],
               ['losers', <span key="l">{decision.losers.map((l) => <NodeLink key={l} address={l} />)}</span>],
