@@ -26,6 +26,7 @@ export interface DevnetContext {
   readonly databaseUrl: string;
   readonly modelDir: string;
   readonly minStake: bigint;
+  readonly unbondingSeconds: number;
   readonly taskFee: bigint;
   /** The tallier's control key address: verifiers and the PoW checker trust beacons it signed. */
   readonly controlAddress: string;
@@ -44,7 +45,7 @@ export async function startLedgerService(ctx: DevnetContext, port: number): Prom
       AEGIS_DATABASE_URL: ctx.databaseUrl,
       AEGIS_GRPC_PORT: String(await portOrFree(port)),
       AEGIS_MIN_STAKE: ctx.minStake.toString(),
-      AEGIS_UNBONDING_SECONDS: '60',
+      AEGIS_UNBONDING_SECONDS: String(ctx.unbondingSeconds),
       AEGIS_LEDGER_FAUCET: 'true',
     },
   });

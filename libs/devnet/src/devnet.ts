@@ -59,6 +59,8 @@ export interface DevnetOptions {
   readonly windowSeconds: number;
   readonly verifiersPerTask: number;
   readonly minStake: bigint;
+  /** The ledger's unbonding delay (AEGIS_UNBONDING_SECONDS): how long unstaked tokens wait before a withdraw. */
+  readonly unbondingSeconds: number;
   readonly taskFee: bigint;
   /** Share of verdicts outside disputes the PoW checker recomputes (every one in a dispute). */
   readonly auditShare: number;
@@ -94,6 +96,7 @@ export const DEFAULT_DEVNET_OPTIONS: Omit<DevnetOptions, 'progress' | 'stateDir'
   windowSeconds: 3,
   verifiersPerTask: 3,
   minStake: 10_000n,
+  unbondingSeconds: 60,
   taskFee: 1_000n,
   auditShare: 0.25,
   logLevel: 'warn',
@@ -204,6 +207,7 @@ export class Devnet {
         databaseUrl,
         modelDir,
         minStake: options.minStake,
+        unbondingSeconds: options.unbondingSeconds,
         taskFee: options.taskFee,
         controlAddress: control.address,
       };
@@ -224,7 +228,7 @@ export class Devnet {
       started.push(ingress);
       started.push(await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask }));
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare));
-      ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
+      ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: options.unbondingSeconds }, poolSize: 2 });
       if (options.explorerPort !== null) explorer = await startExplorerService(ctx, options.explorerPort);
 
       const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, databaseUrl);
@@ -439,6 +443,7 @@ function validateOptions(o: DevnetOptions): void {
   if (!Number.isInteger(o.nodes) || o.nodes < 2 || o.nodes > 64) fail('nodes', 'must be an integer in [2, 64]');
   if (!Number.isInteger(o.cheaters) || o.cheaters < 0 || o.cheaters >= o.nodes) fail('cheaters', `must be an integer in [0, nodes - 1]`);
   if (!(CHEAT_BEHAVIORS as readonly string[]).includes(o.behavior)) fail('behavior', `must be one of ${CHEAT_BEHAVIORS.join(', ')}`);
+  if (!Number.isInteger(o.unbondingSeconds) || o.unbondingSeconds < 0) fail('unbondingSeconds', 'must be a non-negative integer');
   if (!Number.isInteger(o.windowSeconds) || o.windowSeconds < 1) fail('windowSeconds', 'must be a positive integer');
   if (!Number.isInteger(o.verifiersPerTask) || o.verifiersPerTask < 1) fail('verifiersPerTask', 'must be a positive integer');
   if (!Number.isInteger(o.task.maxNewTokens) || o.task.maxNewTokens < 1) fail('task.maxNewTokens', 'must be a positive integer');

@@ -31,6 +31,7 @@ interface DevnetOpts {
   ledgerPort: number;
   explorerPort: number;
   explorer: boolean;
+  unbondingSeconds: number;
   windowSeconds?: number;
   verifiers: number;
   tasks?: number;
@@ -69,6 +70,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
     .option('--explorer-port <port>', 'the web explorer on 127.0.0.1 (0: any free port)', int('--explorer-port', 0, 65535), 8080)
     .option('--no-explorer', 'do not start the web explorer')
+    .option('--unbonding-seconds <s>', 'how long unstaked tokens wait before `aegis withdraw`', int('--unbonding-seconds', 0, 31_536_000), DEFAULT_DEVNET_OPTIONS.unbondingSeconds)
     .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
@@ -88,6 +90,7 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         ingressPort: opts.port,
         ledgerPort: opts.ledgerPort,
         explorerPort: opts.explorer ? opts.explorerPort : null,
+        unbondingSeconds: opts.unbondingSeconds,
         windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,
