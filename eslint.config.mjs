@@ -16,7 +16,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -41,7 +41,7 @@ export default tseslint.config(
   },
   {
     // Only the bus lib talks to Kafka; only the db and ledger libs build DataSources.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ignores: ['libs/bus/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use @aegis/bus.' }] }] },
   },

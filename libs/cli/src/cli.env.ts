@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cliEnvSchema, type KafkaEnv, kafkaEnvSchema, loadConfig } from '@aegis/config';
 
 /**
@@ -20,4 +22,17 @@ export function kafkaBrokersFromEnv(): string[] | undefined {
 /** Broker auth and tuning as the services read them (kafkaEnvSchema), with these brokers. */
 export function kafkaEnvWithBrokers(brokers: readonly string[]): KafkaEnv {
   return loadConfig(kafkaEnvSchema, { ...process.env, AEGIS_KAFKA_BROKERS: brokers.join(',') });
+}
+
+/**
+ * The database a read-only command reads: `--url`, else AEGIS_DATABASE_URL, else the URL a
+ * running `aegis devnet` left in its state dir (.cache/devnet/database.url, DEVNET_DATABASE_URL_FILE
+ * in @aegis/devnet, not imported here: that module loads every service).
+ */
+export function readDatabaseUrl(url: string | undefined): string | undefined {
+  if (url !== undefined) return url;
+  const fromEnv = databaseUrlFromEnv();
+  if (fromEnv !== undefined) return fromEnv;
+  const file = join('.cache', 'devnet', 'database.url');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }

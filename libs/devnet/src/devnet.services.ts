@@ -18,6 +18,7 @@ import { start as startVerifier } from '@aegis/services/verifier';
 import type { Logger } from 'pino';
 import { cheatingProducer, type CheatBehavior, lazyVerdicts } from './cheats';
 import { freePort } from './embedded.postgres';
+import { startExplorer, type RunningExplorer } from '@aegis/services/explorer';
 
 /** What every embedded service shares. */
 export interface DevnetContext {
@@ -26,6 +27,7 @@ export interface DevnetContext {
   readonly databaseUrl: string;
   readonly modelDir: string;
   readonly minStake: bigint;
+  readonly unbondingSeconds: number;
   readonly taskFee: bigint;
   /** The tallier's control key address: verifiers and the PoW checker trust beacons it signed. */
   readonly controlAddress: string;
@@ -59,7 +61,7 @@ export async function startLedgerService(ctx: DevnetContext, port: number): Prom
       AEGIS_DATABASE_URL: ctx.databaseUrl,
       AEGIS_GRPC_PORT: await portOrFree(port),
       AEGIS_MIN_STAKE: ctx.minStake.toString(),
-      AEGIS_UNBONDING_SECONDS: '60',
+      AEGIS_UNBONDING_SECONDS: String(ctx.unbondingSeconds),
       AEGIS_LEDGER_FAUCET: 'true',
     },
   });
@@ -204,4 +206,14 @@ export async function startPowCheckerService(ctx: DevnetContext, auditShare: num
       AEGIS_TALLIER_URL: `${LOOPBACK}:${tallierPort}`,
     },
   });
+}
+
+export type { RunningExplorer };
+
+/** The read-only explorer on 127.0.0.1 over the devnet's database, decoding text with its model's tokenizer. */
+export async function startExplorerService(ctx: DevnetContext, port: number): Promise<RunningExplorer> {
+  return startExplorer(
+    { databaseUrl: ctx.databaseUrl, port, host: '127.0.0.1', modelDir: ctx.modelDir, minStake: ctx.minStake, refreshMs: 500, logLevel: 'warn' },
+    ctx.logger,
+  );
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InProcessEventBus, type EventBus, type Subscription, withTimeout } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
@@ -8,8 +8,10 @@ import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient, type RunningService } from '@aegis/service-kit';
 import pino from 'pino';
 import { DevnetMonitor, type DevnetCounts } from './devnet.monitor';
+import type { RunningExplorer } from './devnet.services';
 import {
   startGatewayService,
+  startExplorerService,
   startIngressService,
   startLedgerService,
   startPowCheckerService,
@@ -23,6 +25,9 @@ import { CHEAT_BEHAVIORS, type CheatBehavior } from './cheats';
 import type { RunningWorker } from '@aegis/services/inference-worker';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.postgres';
 import { startNoopWorker } from './noop.worker';
+
+/** The file in the state dir that holds a running devnet's database URL. */
+export const DEVNET_DATABASE_URL_FILE = 'database.url';
 
 /** What the devnet's own tasks ask for (runTasks and submit). */
 export interface DevnetTaskOptions {
@@ -51,9 +56,13 @@ export interface DevnetOptions {
   readonly ledgerPort: number;
   /** The OpenAI-compatible HTTP gateway's port on 127.0.0.1 (0: any free port; absent: 0). */
   readonly gatewayPort?: number;
+  /** The explorer's HTTP port on 127.0.0.1 (0: any free port; null: no explorer). */
+  readonly explorerPort: number | null;
   readonly windowSeconds: number;
   readonly verifiersPerTask: number;
   readonly minStake: bigint;
+  /** The ledger's unbonding delay (AEGIS_UNBONDING_SECONDS): how long unstaked tokens wait before a withdraw. */
+  readonly unbondingSeconds: number;
   readonly taskFee: bigint;
   /** Share of verdicts outside disputes the PoW checker recomputes (every one in a dispute). */
   readonly auditShare: number;
@@ -85,9 +94,11 @@ export const DEFAULT_DEVNET_OPTIONS: Omit<DevnetOptions, 'progress' | 'stateDir'
   behavior: 'wrong-tokens',
   ingressPort: 50051,
   ledgerPort: 50052,
+  explorerPort: null,
   windowSeconds: 3,
   verifiersPerTask: 3,
   minStake: 10_000n,
+  unbondingSeconds: 60,
   taskFee: 1_000n,
   auditShare: 0.25,
   logLevel: 'warn',
@@ -142,6 +153,8 @@ export class Devnet {
   private readonly ingressApi: GrpcServiceClient;
   private nonce = BigInt(Date.now()) << 16n;
   private noop: Subscription | undefined;
+  /** The explorer, when the options asked for one: its URL is printed with the devnet's ports. */
+  explorer: RunningExplorer | undefined;
   /** Seconds the last runTasks spent submitting (ingress throughput, for the pipeline benchmark). */
   submittedIn = 0;
 
@@ -160,6 +173,8 @@ export class Devnet {
     readonly tokenizer: ModelTokenizer,
     /** The gateway's OpenAI base URL (http://127.0.0.1:PORT/v1) and an API key of the funded client. */
     readonly gateway: { readonly baseUrl: string; readonly apiKey: string; readonly createApiKey: DevnetGateway['createApiKey'] },
+    /** The network's Postgres (embedded, or the caller's): read-only tools (network status, the explorer) read it. */
+    readonly databaseUrl: string,
   ) {
     this.ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledgerPort}`);
     this.ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingressPort}`);
@@ -174,6 +189,7 @@ export class Devnet {
     let bus: EventBus | undefined;
     let noop: Subscription | undefined;
     let ledger: PgLedger | undefined;
+    let explorer: RunningExplorer | undefined;
     const infra = options.infrastructure;
     try {
       progress(`devnet: model ${options.model} (built, or fetched and imported, on first use; cached afterwards)`);
@@ -195,6 +211,7 @@ export class Devnet {
         databaseUrl,
         modelDir,
         minStake: options.minStake,
+        unbondingSeconds: options.unbondingSeconds,
         taskFee: options.taskFee,
         controlAddress: control.address,
         stateDir: options.stateDir,
@@ -219,10 +236,14 @@ export class Devnet {
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare, tallier.grpcPort));
       const gateway = await startGatewayService(own('gateway'), options.gatewayPort ?? 0, ingress.grpcPort, client);
       started.push(gateway.service);
-      ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: 60 }, poolSize: 2 });
+      ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: options.unbondingSeconds }, poolSize: 2 });
+      if (options.explorerPort !== null) explorer = await startExplorerService(ctx, options.explorerPort);
 
       const baseUrl = `http://127.0.0.1:${gateway.service.httpPort ?? 0}/v1`;
-      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, { baseUrl, apiKey: gateway.apiKey, createApiKey: gateway.createApiKey });
+      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, { baseUrl, apiKey: gateway.apiKey, createApiKey: gateway.createApiKey }, databaseUrl);
+      devnet.explorer = explorer;
+      // For `aegis network status` and `aegis node status` run beside the devnet (removed on stop).
+      writeFileSync(join(options.stateDir, DEVNET_DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
       progress(`devnet: funding the client and staking ${nodes.length} nodes`);
       await devnet.fund(client, options.taskFee * 1_000_000n, false);
       for (const node of nodes) await devnet.fund(node.key, options.minStake * 2n, true);
@@ -233,7 +254,7 @@ export class Devnet {
         progress('devnet: no-op inference (no workers, no verifiers): the control plane alone');
         noop = await startNoopWorker(bus, honest);
         devnet.noop = noop;
-        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}`);
+        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`);
         return devnet;
       }
       progress(`devnet: starting workers and verifiers (${honest.length} honest, ${cheating.length} ${options.behavior})`);
@@ -253,9 +274,10 @@ export class Devnet {
       // waiting to see its stake would all go to the others (a 10-task run then often showed no
       // cheater at all).
       await Promise.all(workers.map(([worker, id]) => withTimeout(worker.joined, 60_000, `devnet: inference worker ${id} (are its keys staked?) did not join the task group`)));
-      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}`);
+      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`);
       return devnet;
     } catch (err) {
+      await explorer?.close().catch(() => undefined);
       for (const service of started.reverse()) await service.close().catch(() => undefined);
       await noop?.stop().catch(() => undefined);
       await ledger?.close().catch(() => undefined);
@@ -403,13 +425,20 @@ export class Devnet {
   async stop(): Promise<void> {
     this.ingressApi.close();
     this.ledgerApi.close();
+    // The explorer only reads: it goes first, so no page is left reading a database being stopped.
+    await this.explorer?.close();
     await this.noop?.stop();
     for (const service of [...this.services].reverse()) await service.close();
     await this.monitor.stop();
     if (this.ownsBus) await this.bus.close();
     await this.ledger.close();
     await this.postgres?.stop();
+    rmSync(join(this.options.stateDir, DEVNET_DATABASE_URL_FILE), { force: true });
   }
+}
+
+function explorerLine(explorer: RunningExplorer | undefined): string {
+  return explorer ? `, explorer at ${explorer.url}` : '';
 }
 
 export function formatProgress(c: DevnetCounts, expected: number): string {
@@ -428,6 +457,7 @@ function validateOptions(o: DevnetOptions): void {
   if (!Number.isInteger(o.nodes) || o.nodes < 2 || o.nodes > 64) fail('nodes', 'must be an integer in [2, 64]');
   if (!Number.isInteger(o.cheaters) || o.cheaters < 0 || o.cheaters >= o.nodes) fail('cheaters', `must be an integer in [0, nodes - 1]`);
   if (!(CHEAT_BEHAVIORS as readonly string[]).includes(o.behavior)) fail('behavior', `must be one of ${CHEAT_BEHAVIORS.join(', ')}`);
+  if (!Number.isInteger(o.unbondingSeconds) || o.unbondingSeconds < 0) fail('unbondingSeconds', 'must be a non-negative integer');
   if (!Number.isInteger(o.windowSeconds) || o.windowSeconds < 1) fail('windowSeconds', 'must be a positive integer');
   if (!Number.isInteger(o.verifiersPerTask) || o.verifiersPerTask < 1) fail('verifiersPerTask', 'must be a positive integer');
   if (!Number.isInteger(o.task.maxNewTokens) || o.task.maxNewTokens < 1) fail('task.maxNewTokens', 'must be a positive integer');

@@ -31,6 +31,9 @@ interface DevnetOpts {
   ledgerPort: number;
   gatewayPort: number;
   inference: 'model' | 'noop';
+  explorerPort: number;
+  explorer: boolean;
+  unbondingSeconds: number;
   windowSeconds?: number;
   verifiers: number;
   tasks?: number;
@@ -72,6 +75,9 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
       if (v !== 'model' && v !== 'noop') throw new InvalidArgumentError('--inference: expected model or noop');
       return v;
     }, 'model')
+    .option('--explorer-port <port>', 'the web explorer on 127.0.0.1 (0: any free port)', int('--explorer-port', 0, 65535), 8090)
+    .option('--no-explorer', 'do not start the web explorer')
+    .option('--unbonding-seconds <s>', 'how long unstaked tokens wait before `aegis withdraw`', int('--unbonding-seconds', 0, 31_536_000), DEFAULT_DEVNET_OPTIONS.unbondingSeconds)
     .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
@@ -92,6 +98,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         ledgerPort: opts.ledgerPort,
         gatewayPort: opts.gatewayPort,
         inference: opts.inference,
+        explorerPort: opts.explorer ? opts.explorerPort : null,
+        unbondingSeconds: opts.unbondingSeconds,
         windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,

@@ -29,6 +29,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'withdraw', load: async () => (await import('./money.command')).registerWithdrawCommand },
   { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
   { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
+  { name: 'network', load: async () => (await import('./network.command')).registerNetworkCommand },
   { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
   { name: 'api-keys', load: async () => (await import('./api-keys.command')).registerApiKeysCommand },
 ];
@@ -37,6 +38,7 @@ export const COMMANDS: readonly LazyCommand[] = [
 export const BENCH_COMMANDS: readonly LazyCommand[] = [
   { name: 'api', load: async () => (await import('./bench-api.command')).registerBenchApiCommand },
   { name: 'asli', load: async () => (await import('./bench-asli.command')).registerBenchAsliCommand },
+  { name: 'network', load: async () => (await import('./network.command')).registerNetworkCommand },
   { name: 'ledger', load: async () => (await import('./bench-ledger.command')).registerBenchLedgerCommand },
   { name: 'llm', load: async () => (await import('./bench-llm.command')).registerBenchLlmCommand },
   { name: 'pipeline', load: async () => (await import('./bench-pipeline.command')).registerBenchPipelineCommand },

@@ -1,5 +1,7 @@
 import type { Address } from '@aegis/protocol';
 import type { Command } from 'commander';
+import { readDatabaseUrl } from '../cli.env';
+import { nodeActivity, type NodeActivity } from '../network/network.status';
 import { keystoreAddress, readKeystoreFile } from '../operator/keystore';
 import { summarizeNodeEntries } from '../operator/node.summary';
 import { DEFAULT_LEDGER, LedgerRefusal, StakeClient, type EntryView } from '../operator/stake.client';
@@ -10,6 +12,7 @@ import type { RegisterCommand } from './index';
 interface StatusOpts {
   key?: string;
   ledger: string;
+  url?: string;
   json?: boolean;
 }
 
@@ -37,6 +40,7 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
     .argument('[ADDRESS]', "0x address (default: the --key file's)")
     .option('--key <file>', 'keystore file of the node')
     .option('--ledger <host:port>', 'StakeLedger gRPC address (default: the devnet)', DEFAULT_LEDGER)
+    .option('--url <postgres-url>', "database for tasks served and verdicts (default: env AEGIS_DATABASE_URL, else the running devnet's; none: those are left out)")
     .option('--json', 'print the result as one JSON object, the last stdout line')
     .action(async (address: string | undefined, opts: StatusOpts) => {
       let who: string | undefined = address?.toLowerCase();
@@ -46,10 +50,14 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
       try {
         const account = await client.account(who);
         const earnings = summarizeNodeEntries(account.address, await allEntries(client, account.address));
+        // Tasks and verdicts live in the tallier's tables, not the ledger: read them when a database is known.
+        const url = readDatabaseUrl(opts.url);
+        const activity: NodeActivity | null = url === undefined ? null : await nodeActivity(url, account.address);
         if (opts.json) {
-          printJsonResult({ ok: true, account, earnings });
+          printJsonResult({ ok: true, account, earnings, activity });
           return;
         }
+        const counts = (r: Record<string, number>): string => Object.entries(r).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ');
         process.stdout.write(
           [
             `${account.address}  ${account.active ? 'active' : 'inactive (staked below the minimum, or liquidated)'}${account.frozen ? ', frozen (party to an open dispute)' : ''}`,
@@ -57,6 +65,10 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
             `  fees       ${formatTokenAmount(earnings.feesEarned)} tokens from ${earnings.feePayouts} payouts`,
             `  pool       ${formatTokenAmount(earnings.poolEarned)} tokens from ${earnings.poolRewards} disputes won`,
             `  slashed    ${formatTokenAmount(earnings.slashed)} tokens in ${earnings.liquidations} liquidations`,
+            activity === null
+              ? '  tasks      (no database: pass --url or set AEGIS_DATABASE_URL)'
+              : `  tasks      ${activity.tasksServedTotal} served (${counts(activity.tasksServed) || 'none'})\n` +
+                `  verdicts   ${activity.verdictsTotal} given (${counts(activity.verdicts) || 'none'}), ${activity.verdictsFailedCheck} failed the PoW check`,
           ].join('\n') + '\n',
         );
       } catch (err) {

@@ -7,6 +7,10 @@ import { DEFAULT_DEVNET_OPTIONS, Devnet } from '@aegis/devnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTokenAmount } from './token.amount';
 
+/** Long enough that the first withdraw (right after the unstake) is still early, short enough to wait out. */
+// Long enough that the early withdraw (a CLI process start, seconds on a loaded 2-core machine) lands before maturity.
+const UNBONDING_SECONDS = 40;
+
 const run = promisify(execFile);
 const AEGIS = resolve(__dirname, '../../../../bin/aegis.js');
 
@@ -43,6 +47,7 @@ describe('a node operator at the CLI against a running devnet', () => {
       inference: 'noop',
       ingressPort: 0,
       ledgerPort: 0,
+      unbondingSeconds: UNBONDING_SECONDS,
       stateDir: mkdtempSync(join(tmpdir(), 'aegis-operator-')),
       logLevel: 'silent',
       progress: () => undefined,
@@ -53,7 +58,7 @@ describe('a node operator at the CLI against a running devnet', () => {
     await devnet?.stop();
   });
 
-  it('makes a key, gets faucet funds, stakes, sees the account, unstakes, and is told why withdraw must wait', async () => {
+  it('makes a key, gets faucet funds, stakes, sees the account, unstakes, is told why withdraw must wait, then withdraws', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aegis-operator-keys-'));
     const env = { ...process.env, AEGIS_KEY_PASSPHRASE: 'correct horse battery staple' };
     const file = join(dir, 'operator.json');
@@ -90,8 +95,13 @@ describe('a node operator at the CLI against a running devnet', () => {
     expect(early.json).toMatchObject({ ok: false, status: 'FAILED_PRECONDITION' });
     expect(early.json['explanation']).toMatch(/unbonding delay.*matures at .* in \d+ s/);
 
+    // Once the tranche has matured the same command succeeds: the unstaked tokens are free again.
+    await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, maturesAt - Date.now()) + 250));
+    const withdrawn = await aegis(env, 'withdraw', '--key', file, '--ledger', ledger);
+    expect(withdrawn).toMatchObject({ code: 0, json: { ok: true, account: { free: (2n * minStake).toString(), staked: minStake.toString(), unbonding: [] } } });
+
     const entries = await aegis(env, 'entries', '--key', file, '--ledger', ledger);
-    expect((entries.json['entries'] as { kind: string }[]).map((e) => e.kind)).toEqual(['deposit', 'stake', 'request-unstake']);
+    expect((entries.json['entries'] as { kind: string }[]).map((e) => e.kind)).toEqual(['deposit', 'stake', 'request-unstake', 'withdraw']);
 
     const wrong = await aegis({ ...process.env, AEGIS_KEY_PASSPHRASE: 'wrong' }, 'stake', '1', '--key', file, '--ledger', ledger);
     expect(wrong.code).toBe(1);
