@@ -4,14 +4,21 @@ import { AegisError, isAddress, VerdictKind } from '@aegis/protocol';
 /**
  * SubmissionState <-> JSON for the jsonb column. bigint becomes a decimal string; decoding checks
  * every field, so a row edited by hand cannot feed the state machine something it never made.
+ *
+ * Every row carries the version of its shape. Version 1 is what this code writes, and reading it
+ * requires every field. Rows without a version were written before versioning (version 0): fields
+ * added since (failedAudits, decision.final, tally, widened) take the value they had then. Any
+ * other version is refused: it was written by a newer tallier, and guessing would corrupt it.
+ * Changing the shape means a new version here and its upgrade from the previous one.
  */
-export type StateJson = Omit<SubmissionState, 'fee'> & { fee: string };
+export const STATE_VERSION = 1;
+export type StateJson = Omit<SubmissionState, 'fee'> & { fee: string; version: typeof STATE_VERSION };
 
 const AUDIT_FAILURES: readonly AuditFailure[] = ['pow-failed', 'audit-failed'];
 const PHASES: readonly SubmissionPhase[] = ['pending', 'accepted-fast', 'disputed', 'undecided-extended', 'decided'];
 
 export function stateToJson(s: SubmissionState): StateJson {
-  return { ...s, fee: s.fee.toString() };
+  return { version: STATE_VERSION, ...s, fee: s.fee.toString() };
 }
 
 /** A stored state this code cannot read: a broken invariant of our own storage, never the caller's input. */
@@ -46,6 +53,14 @@ function kind(v: unknown, field: string): VerdictKind {
 export function stateFromJson(json: unknown): SubmissionState {
   if (typeof json !== 'object' || json === null) fail('state', 'must be an object');
   const o = json as Record<string, unknown>;
+  if (o.version !== undefined && o.version !== STATE_VERSION) fail('version', `is ${JSON.stringify(o.version)}: this tallier reads state versions 0 (unversioned) and ${STATE_VERSION}`);
+  const legacy = o.version === undefined;
+  /** A field added after version 0: its then-value in a version-0 row, required from version 1 on. */
+  const since1 = (value: unknown, field: string, then: () => unknown): unknown => {
+    if (value !== undefined) return value;
+    if (legacy) return then();
+    return fail(field, `is missing (required from state version ${STATE_VERSION})`);
+  };
   const str = (k: string): string => (typeof o[k] === 'string' && (o[k] as string).length > 0 ? (o[k] as string) : fail(k, 'must be a string'));
   if (!/^[0-9]{1,78}$/.test(String(o.fee))) fail('fee', 'must be a decimal string');
   if (!PHASES.includes(o.phase as SubmissionPhase)) fail('phase', 'unknown phase');
@@ -57,7 +72,7 @@ export function stateFromJson(json: unknown): SubmissionState {
     return { verifier: r.verifier, kind: kind(r.kind, `verdicts[${i}].kind`), at: int(r.at, `verdicts[${i}].at`) };
   });
   // Rows written before audit liquidation existed have no failedAudits: nobody was caught then.
-  const failedRaw = o.failedAudits ?? [];
+  const failedRaw = since1(o.failedAudits, 'failedAudits', () => []);
   if (!Array.isArray(failedRaw)) fail('failedAudits', 'must be an array');
   const failedAudits: FailedAudit[] = (failedRaw as unknown[]).map((v, i) => {
     const r = v as Record<string, unknown>;
@@ -79,12 +94,12 @@ export function stateFromJson(json: unknown): SubmissionState {
       activeNodes: int(d.activeNodes, 'decision.activeNodes'),
       decidedAt: int(d.decidedAt, 'decision.decidedAt'),
       // Decisions written before the liveness rule were all threshold decisions.
-      final: d.final === undefined ? false : d.final === true ? true : d.final === false ? false : fail('decision.final', 'must be a boolean'),
+      final: ((f) => (typeof f === 'boolean' ? f : fail('decision.final', 'must be a boolean')))(since1(d.final, 'decision.final', () => false)),
     };
   }
   if (typeof o.disputeOpen !== 'boolean') fail('disputeOpen', 'must be a boolean');
   // Rows written before the stake tally existed carry no rule: they were opened under the spec's.
-  const tally = o.tally ?? 'spec';
+  const tally = since1(o.tally, 'tally', () => 'spec');
   if (!TALLY_RULES.includes(tally as TallyRule)) fail('tally', `must be one of ${TALLY_RULES.join(', ')}`);
   return {
     submissionId: str('submissionId'),
@@ -98,7 +113,7 @@ export function stateFromJson(json: unknown): SubmissionState {
     closesAt: int(o.closesAt, 'closesAt'),
     extensions: int(o.extensions, 'extensions'),
     // Rows from before the widening rule: their committee was widened exactly when they were extended.
-    widened: o.widened === undefined ? int(o.extensions, 'extensions') > 0 : typeof o.widened === 'boolean' ? o.widened : fail('widened', 'must be a boolean'),
+    widened: ((w) => (typeof w === 'boolean' ? w : fail('widened', 'must be a boolean')))(since1(o.widened, 'widened', () => int(o.extensions, 'extensions') > 0)),
     disputeOpen: o.disputeOpen,
     verdicts,
     failedAudits,
