@@ -14,8 +14,6 @@ export interface DataSourceConfig {
   schema: string;
   entities: EntityRef[];
   migrations: MigrationRef[];
-  /** Per owner, so two services' migration histories never mix (e.g. `ledger_migrations`). */
-  migrationsTableName: string;
   /** Connection pool size (10). */
   poolSize?: number;
   /** Shown in pg_stat_activity. */
@@ -41,6 +39,14 @@ export function parseSchemaName(schema: string, field = 'schema'): string {
   return schema;
 }
 
+/**
+ * The one naming rule for migration histories: `<schema>_migrations`, inside the owner's schema,
+ * so two owners' histories never mix and a scratch schema (tests) carries its own.
+ */
+export function migrationsTableName(schema: string): string {
+  return `${parseSchemaName(schema)}_migrations`;
+}
+
 /** How long a call waits for a pooled connection before it fails. */
 export const POOL_CONNECT_TIMEOUT_MS = 5_000;
 /** How long one query may run, seen from the client, before it fails (migrations included). */
@@ -63,7 +69,7 @@ export function buildDataSource(config: DataSourceConfig): DataSource {
     schema,
     entities: config.entities,
     migrations: config.migrations,
-    migrationsTableName: config.migrationsTableName,
+    migrationsTableName: migrationsTableName(schema),
     migrationsRun: false,
     synchronize: false,
     logging: false,

@@ -1,7 +1,11 @@
-import { runMigrations } from '@aegis/db';
-import { tallierDataSource } from './persistence/tallier.data-source';
+import { migrateTallier, tallierDataSource } from './persistence/tallier.data-source';
 
 /** Applies the tallier schema's pending migrations (`aegis db migrate`, the devnet, benches); their names. */
-export function migrate(url: string): Promise<string[]> {
-  return runMigrations(tallierDataSource(url, 1));
+export async function migrate(url: string): Promise<string[]> {
+  const ds = await tallierDataSource(url, 1).initialize();
+  try {
+    return await migrateTallier(ds);
+  } finally {
+    await ds.destroy();
+  }
 }

@@ -21,7 +21,6 @@ import { LEDGER_MIGRATIONS } from './migrations';
 import { storedContentHash } from './pg.content-hash';
 
 export const LEDGER_SCHEMA = 'ledger';
-export const LEDGER_MIGRATIONS_TABLE = 'ledger_migrations';
 
 // SQLSTATEs after which the whole transaction can simply be run again.
 const RETRYABLE = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */]);
@@ -60,7 +59,6 @@ export function buildLedgerDataSource(options: LedgerDataSourceOptions): DataSou
     schema: options.schema ?? LEDGER_SCHEMA,
     entities: LEDGER_ENTITIES,
     migrations: LEDGER_MIGRATIONS,
-    migrationsTableName: LEDGER_MIGRATIONS_TABLE,
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}),
   });

@@ -12,7 +12,6 @@ export function gatewayDataSource(url: string, options: { poolSize?: number; sch
     schema: options.schema ?? GATEWAY_SCHEMA,
     entities: [],
     migrations: GATEWAY_MIGRATIONS,
-    migrationsTableName: 'gateway_migrations',
     poolSize: options.poolSize ?? 4,
     applicationName: 'aegis-gateway',
   });

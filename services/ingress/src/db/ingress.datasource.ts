@@ -14,7 +14,6 @@ export function ingressDataSource(url: string, options: { poolSize?: number; sch
     schema: options.schema ?? INGRESS_SCHEMA,
     entities: INGRESS_ENTITIES,
     migrations: INGRESS_MIGRATIONS,
-    migrationsTableName: 'ingress_migrations',
     poolSize: options.poolSize ?? 10,
     applicationName: 'aegis-ingress',
   });
