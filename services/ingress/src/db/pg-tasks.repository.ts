@@ -1,6 +1,6 @@
 import { BatchRunner, type OutgoingRecord, SendCoalescer } from '@aegis/bus';
 import type { TaskStatus } from '@aegis/contracts';
-import { poolOf, preparedQuery } from '@aegis/db';
+import { preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
 import { TasksRepository, type PendingRecord, type StatusChange, type StoredTask } from '../tasks/tasks.repository';
 import { OutboxRow, TaskStatusRow } from './ingress.entities';
@@ -30,7 +30,7 @@ export class PgTasksRepository extends TasksRepository {
   private readonly inserts = new BatchRunner<TaskInsert, Inserted>((batch) => this.insertMany(batch), SUBMIT_BATCH);
   private readonly statusWrites = new SendCoalescer<StatusChange>((changes) => this.appendStatuses(changes), 500);
   private readonly sentMarks = new SendCoalescer<string>(
-    (ids) => preparedQuery(poolOf(this.dataSource), `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(() => undefined),
+    (ids) => preparedQuery(this.dataSource, `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(() => undefined),
     2_000,
   );
 
@@ -47,7 +47,7 @@ export class PgTasksRepository extends TasksRepository {
 
   private async findMany(hashes: readonly string[]): Promise<(StoredTask | undefined)[]> {
     const { rows } = await preparedQuery(
-      poolOf(this.dataSource),
+      this.dataSource,
       `SELECT task_hash, model_id, spec, client, fee, status, output_tokens, submitted_at FROM ${this.table('tasks')} WHERE task_hash = ANY($1::text[])`,
       [[...hashes]],
     );
@@ -81,7 +81,7 @@ export class PgTasksRepository extends TasksRepository {
     const items = [...first.values()].map((i) => batch[i] as TaskInsert);
     const records = items.flatMap((b) => b.outbox.map((r) => ({ taskHash: b.task.taskHash, record: r })));
     const { rows } = await preparedQuery<{ task_hash: string; id: string | null; ord: string | null }>(
-      poolOf(this.dataSource),
+      this.dataSource,
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::timestamptz[],
                               $9::text[], $10::text[], $11::timestamptz[])
@@ -149,7 +149,7 @@ export class PgTasksRepository extends TasksRepository {
    */
   private async appendStatuses(changes: readonly StatusChange[]): Promise<void> {
     await preparedQuery(
-      poolOf(this.dataSource),
+      this.dataSource,
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
                 AS i(task_hash, sequence, status, node, detail, changed_at, output_tokens)

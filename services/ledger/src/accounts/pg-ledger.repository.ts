@@ -1,5 +1,5 @@
 import { accountId, buildLedgerDataSource, PgLedger, type ApplyOutcome, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
-import { poolOf, preparedQuery } from '@aegis/db';
+import { preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
 import type { AccountView, Applied, BatchApplied, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
 
@@ -82,7 +82,7 @@ export class PgLedgerRepository implements LedgerRepository {
   async account(address: string): Promise<AccountView> {
     const s = this.schema;
     const { rows } = await preparedQuery<Row>(
-      poolOf(this.reads),
+      this.reads,
       // One read of the tranches for both arrays (an aggregate without GROUP BY is one row; its
       // arrays are NULL when there are none).
       `SELECT (SELECT balance FROM ${s}.accounts WHERE id = $1) AS free, (SELECT balance FROM ${s}.accounts WHERE id = $2) AS staked,
