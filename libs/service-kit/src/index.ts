@@ -15,3 +15,4 @@ export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
 export { GrpcServiceClient } from './bootstrap/grpc.client';
 export { readNodeKeys } from './node-keys.file';
 export { GRPC_STATUS_OF_KIND, grpcStatusOfKind } from './bootstrap/error-status';
+export { PeriodicJob, type PeriodicJobOptions } from './periodic.job';

@@ -428,4 +428,15 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     // Claimed now: not again until it has been idle for another period.
     expect(await service.requeueStale()).toBe(0);
   });
+
+  it('re-offers idle tasks on every relay pass, also when the outbox holds nothing to send', async () => {
+    const { taskHash: hash } = await api.unary<{ taskHash: Buffer }>('SubmitTask', submitRequest(specWire({ nonce: '77' })));
+    const key = `0x${hash.toString('hex')}`;
+    const offered = (): number => published.filter((r) => r.key === key).length;
+    await waitFor('the first offer', () => offered() === 1);
+    await dataSource.query(`UPDATE "${schema}".tasks SET last_activity_at = now() - interval '2 minutes' WHERE task_hash = $1`, [key]);
+    expect(await sut.app.get(TasksRepository).unsent(0, 10)).toEqual([]);
+    await sut.app.get(OutboxRelay).runOnce(0);
+    await waitFor('the re-offer by the relay pass', () => offered() === 2);
+  });
 });

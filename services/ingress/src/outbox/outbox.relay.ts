@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { SERVICE_LOGGER } from '@aegis/service-kit';
+import { PeriodicJob, SERVICE_LOGGER } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import type { IngressConfig } from '../ingress.config';
 import { INGRESS_CONFIG } from '../ingress.constants';
@@ -14,44 +14,42 @@ import { TasksService } from '../tasks/tasks.service';
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly job: PeriodicJob;
+  /** The first pass (start-up) takes every unsent row: no request of this process holds one yet. */
+  private minAgeMs = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
     private readonly service: TasksService,
     @Inject(INGRESS_CONFIG) private readonly config: IngressConfig,
-    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(SERVICE_LOGGER) logger: Logger,
+  ) {
+    this.job = new PeriodicJob(() => this.pass(), { name: 'outbox relay pass', intervalMs: Math.min(config.relayIntervalMs, config.requeueAfterMs), logger, runAtStart: true });
+  }
 
   onApplicationBootstrap(): void {
-    void this.runOnce(0);
-    this.timer = setInterval(() => void this.runOnce(this.config.relayMinAgeMs), Math.min(this.config.relayIntervalMs, this.config.requeueAfterMs));
-    this.timer.unref();
+    this.job.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
-  /** One pass; concurrent calls share it. */
+  /** One pass now, taking rows at least `minAgeMs` old (tests pass 0); concurrent calls share a run. */
   runOnce(minAgeMs: number): Promise<void> {
-    this.running ??= (async () => {
-      try {
-        for (;;) {
-          const batch = await this.tasks.unsent(minAgeMs, 500);
-          if (batch.length === 0) return;
-          const sent = await this.service.publishPending(batch);
-          if (!sent || batch.length < 500) break;
-        }
-        await this.service.requeueStale();
-      } catch (err) {
-        this.logger.warn({ err: String(err) }, 'outbox relay pass failed');
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    this.minAgeMs = minAgeMs;
+    return this.job.trigger();
+  }
+
+  private async pass(): Promise<void> {
+    const minAgeMs = this.minAgeMs;
+    this.minAgeMs = this.config.relayMinAgeMs;
+    for (;;) {
+      const batch = await this.tasks.unsent(minAgeMs, 500);
+      if (batch.length === 0) break;
+      const sent = await this.service.publishPending(batch);
+      if (!sent || batch.length < 500) break;
+    }
+    await this.service.requeueStale();
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { SERVICE_LOGGER } from '@aegis/service-kit';
+import { PeriodicJob, SERVICE_LOGGER } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import { LEDGER_CLOCK, type Clock } from '../ledger.constants';
 import { LedgerService } from './ledger.service';
@@ -12,45 +12,32 @@ export const ANNOUNCE_INTERVAL_MS = 10_000;
 /**
  * The ledger's backstop for announcements: every ANNOUNCE_INTERVAL_MS it announces the commands
  * applied more than ANNOUNCE_GRACE_MS ago whose LedgerEvent was never marked published (the
- * process died between COMMIT and the publish, and no redelivery came). One pass at a time;
- * stop() waits for the pass in hand, so the repository is never closed under it.
+ * process died between COMMIT and the publish, and no redelivery came). A PeriodicJob: one pass
+ * at a time, and stop() waits for the pass in hand, so the repository is never closed under it.
  */
 @Injectable()
 export class AnnouncementRelay implements OnApplicationBootstrap {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> | undefined;
-  private stopped = false;
+  private readonly job: PeriodicJob;
 
   constructor(
     private readonly ledger: LedgerService,
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.job = new PeriodicJob(() => this.pass(), { name: 'ledger announcement pass', intervalMs: ANNOUNCE_INTERVAL_MS, logger, failureLevel: 'error' });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), ANNOUNCE_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.pass;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
-  private tick(): Promise<void> {
-    if (this.stopped || this.pass) return this.pass ?? Promise.resolve();
-    this.pass = (async () => {
-      try {
-        const before = new Date(this.clock().getTime() - ANNOUNCE_GRACE_MS);
-        const announced = await this.ledger.announceOverdue(before);
-        if (announced > 0) this.logger.warn({ announced }, 'announced ledger commands whose LedgerEvent had not gone out (a crash between commit and publish)');
-      } catch (err) {
-        this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'ledger announcement pass failed; retried on the next tick');
-      } finally {
-        this.pass = undefined;
-      }
-    })();
-    return this.pass;
+  private async pass(): Promise<void> {
+    const before = new Date(this.clock().getTime() - ANNOUNCE_GRACE_MS);
+    const announced = await this.ledger.announceOverdue(before);
+    if (announced > 0) this.logger.warn({ announced }, 'announced ledger commands whose LedgerEvent had not gone out (a crash between commit and publish)');
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EventBus } from '@aegis/bus';
-import { EVENT_BUS, SERVICE_LOGGER } from '@aegis/service-kit';
+import { EVENT_BUS, PeriodicJob, SERVICE_LOGGER } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import { TALLIER_OPTIONS, TALLIER_STORE } from '../tallier.constants';
 import type { TallierOptions } from '../tallier.options';
@@ -18,23 +18,20 @@ const BATCH = 500;
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly job: PeriodicJob;
 
   constructor(
     @Inject(TALLIER_STORE) private readonly store: TallierStore,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
-    @Inject(TALLIER_OPTIONS) private readonly options: TallierOptions,
-    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(TALLIER_OPTIONS) options: TallierOptions,
+    @Inject(SERVICE_LOGGER) logger: Logger,
+  ) {
+    this.job = new PeriodicJob(() => this.drain(), { name: 'outbox publish', intervalMs: options.relayIntervalMs, logger });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.flush();
-    if (this.options.relayIntervalMs > 0) {
-      this.timer = setInterval(() => void this.flush(), this.options.relayIntervalMs);
-      this.timer.unref();
-    }
+    this.job.start();
   }
 
   /**
@@ -42,34 +39,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * and before the bus closes: one last flush sends what the last handlers committed.
    */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
     await this.flush();
+    await this.job.stop();
   }
 
   /** After a commit: starts a flush, or folds into the running one, without waiting for it. */
   requestFlush(): void {
-    void this.flush();
+    void this.job.trigger();
   }
 
   /** Never rejects: a failed publish leaves rows unsent for the next run. */
   flush(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.drain();
-        } while (this.again);
-      } catch (err) {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox publish failed; will retry');
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.job.trigger();
   }
 
   private async drain(): Promise<void> {
