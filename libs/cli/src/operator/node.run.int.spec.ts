@@ -73,6 +73,7 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
       ledgerPort: 0,
       windowSeconds: 2,
       verifiersPerTask: 1,
+      unbondingSeconds: 5,
       stateDir,
       logLevel: 'silent',
       progress: () => undefined,
@@ -85,7 +86,7 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
     for (const b of buses) await b.close().catch(() => undefined);
   }, 120_000);
 
-  it('makes a key, stakes it, runs a node for it, sees it serve a task, and stops it cleanly', async () => {
+  it('makes a key, stakes it, runs a node for it, sees it serve a task, stops it, unstakes and withdraws after the delay', async () => {
     const env = { ...process.env, AEGIS_KEY_PASSPHRASE: 'node run passphrase' };
     const file = join(mkdtempSync(join(tmpdir(), 'aegis-node-run-key-')), 'op.json');
     const ledger = `127.0.0.1:${devnet.ledgerPort}`;
@@ -138,5 +139,15 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
     expect({ code, stderr: stderr.slice(-1500) }).toMatchObject({ code: 0 });
     node = undefined;
     expect(stderr).toContain('node: stopping');
+
+    // And back out: the whole stake unstaked, then withdrawn once the unbonding delay has passed.
+    const unstaked = await aegis(env, 'unstake', formatTokenAmount(minStake), '--key', file, '--ledger', ledger);
+    expect(unstaked).toMatchObject({ code: 0, json: { account: { staked: '0', active: false } } });
+    const tranche = (unstaked.json['account'] as { unbonding: { maturesAt: string }[] }).unbonding[0];
+    await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Date.parse(tranche?.maturesAt ?? '') - Date.now()) + 250));
+    const withdrawn = await aegis(env, 'withdraw', '--key', file, '--ledger', ledger);
+    expect(withdrawn).toMatchObject({ code: 0, json: { ok: true, account: { staked: '0', unbonding: [] } } });
+    // Everything deposited is free again, plus the fees the node earned serving.
+    expect(BigInt((withdrawn.json['account'] as { free: string }).free)).toBeGreaterThan(2n * minStake);
   }, 600_000);
 });
