@@ -21,7 +21,19 @@ export function kafkaBrokersFromEnv(): string[] | undefined {
 
 /** Broker auth and tuning as the services read them (kafkaEnvSchema), with these brokers. */
 export function kafkaEnvWithBrokers(brokers: readonly string[]): KafkaEnv {
-  return loadConfig(kafkaEnvSchema, { ...process.env, AEGIS_KAFKA_BROKERS: brokers.join(',') });
+  return loadConfig(kafkaEnvSchema, kafkaServiceEnv(brokers));
+}
+
+/**
+ * The AEGIS_KAFKA_* variables a service started from this command reads: this process's, with the
+ * brokers given. Validated here (kafkaEnvWithBrokers) so a bad setting fails before anything starts.
+ */
+export function kafkaServiceEnv(brokers: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('AEGIS_KAFKA_') && value !== undefined) env[name] = value;
+  env.AEGIS_KAFKA_BROKERS = brokers.join(',');
+  loadConfig(kafkaEnvSchema, env);
+  return env;
 }
 
 /**

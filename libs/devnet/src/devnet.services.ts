@@ -212,8 +212,15 @@ export type { RunningExplorer };
 
 /** The read-only explorer on 127.0.0.1 over the devnet's database, decoding text with its model's tokenizer. */
 export async function startExplorerService(ctx: DevnetContext, port: number): Promise<RunningExplorer> {
-  return startExplorer(
-    { databaseUrl: ctx.databaseUrl, port, host: '127.0.0.1', modelDir: ctx.modelDir, minStake: ctx.minStake, refreshMs: 500, logLevel: 'warn' },
-    ctx.logger,
-  );
+  try {
+    return await startExplorer(
+      { databaseUrl: ctx.databaseUrl, port, host: '127.0.0.1', modelDir: ctx.modelDir, minStake: ctx.minStake, refreshMs: 500, logLevel: 'warn' },
+      ctx.logger,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`explorer: port ${port} on 127.0.0.1 is in use (aegis devnet --explorer-port N, 0 for any free one, or --no-explorer)`, { cause: err });
+    }
+    throw err;
+  }
 }

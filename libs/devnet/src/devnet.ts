@@ -28,6 +28,8 @@ import { startNoopWorker } from './noop.worker';
 
 /** The file in the state dir that holds a running devnet's database URL. */
 export const DEVNET_DATABASE_URL_FILE = 'database.url';
+/** The file in the state dir that holds the devnet's control (beacon signing) address. */
+export const DEVNET_CONTROL_ADDRESS_FILE = 'control.address';
 
 /** What the devnet's own tasks ask for (runTasks and submit). */
 export interface DevnetTaskOptions {
@@ -218,6 +220,8 @@ export class Devnet {
       };
       const controlKeyFile = join(options.stateDir, 'control.key');
       writeFileSync(controlKeyFile, `${control.privateKeyHex()}\n`, { mode: 0o600 });
+      // What an operator's verifier (aegis node run) trusts: beacons signed by this address.
+      writeFileSync(join(options.stateDir, DEVNET_CONTROL_ADDRESS_FILE), `${control.address}\n`);
       const client = NodeKey.generate();
       writeFileSync(join(options.stateDir, 'client.key'), `${client.privateKeyHex()}\n`, { mode: 0o600 });
       const nodes: DevnetNode[] = Array.from({ length: options.nodes }, (_, i) => ({

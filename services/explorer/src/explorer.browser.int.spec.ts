@@ -151,6 +151,10 @@ describe('the explorer in a real headless browser, over a devnet run with a chea
     await page.goto(`${base}nodes/${cheater}`, { waitUntil: 'networkidle2' });
     expect((await texts(page, '#slashes tbody tr')).join(' ')).toContain('liquidate');
     expect((await texts(page, '#stake tbody tr')).length).toBeGreaterThanOrEqual(2);
+    // The slash names what it was for: its link leads (through search) to the dispute that took the stake.
+    await Promise.all([page.waitForNavigation(), page.click('#slashes tbody a[href^="/search?q="]')]);
+    expect(new URL(page.url()).pathname).toMatch(/^\/disputes\/0x[0-9a-f]{64}$/);
+    expect((await texts(page, '#liquidation tbody tr')).join(' ')).toContain(cheater.slice(0, 10));
     const honest = devnet.nodes.find((n) => n.behavior === 'honest')?.key.address ?? '';
     await page.goto(`${base}nodes/${honest}`, { waitUntil: 'networkidle2' });
     expect((await texts(page, '#tasks tbody tr')).length + (await texts(page, '#verdicts tbody tr')).length).toBeGreaterThan(0);

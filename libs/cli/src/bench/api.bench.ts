@@ -1,7 +1,6 @@
 import type { Devnet } from '@aegis/devnet';
 import { type NodeKey, taskHash, type TaskSpec } from '@aegis/protocol';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the bench drives TaskIngress with the gateway's own client, so both paths watch the same way
-import { IngressClient } from '../../../../services/gateway/src/index';
+import { IngressClient } from '@aegis/services/gateway';
 
 /** One path's figures over its measured requests. */
 export interface PathFigures {

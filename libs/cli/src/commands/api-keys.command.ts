@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runMigrations } from '@aegis/db';
 import { NodeKey } from '@aegis/protocol';
 import { type Command, InvalidArgumentError } from 'commander';
-/* eslint-disable @nx/enforce-module-boundaries -- the gateway schema and its custody live with the service that owns them */
-import { createApiKey, gatewayDataSource, KeyCustody, PgApiKeyStore, viewOf } from '../../../../services/gateway/src/index';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { createApiKey, gatewayDataSource, KeyCustody, PgApiKeyStore, viewOf } from '@aegis/services/gateway';
 import { databaseUrlFromEnv } from '../cli.env';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';

@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import { CHEAT_BEHAVIORS, DEFAULT_DEVNET_OPTIONS, Devnet, type CheatBehavior } from '@aegis/devnet';
+import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts } from '@aegis/bus';
+import { ALL_TOPICS } from '@aegis/contracts';
+import { CHEAT_BEHAVIORS, DEFAULT_DEVNET_OPTIONS, Devnet, type CheatBehavior, type DevnetOptions } from '@aegis/devnet';
+import { kafkaConnectionFromEnv } from '@aegis/service-kit';
+import { kafkaEnvWithBrokers } from '../cli.env';
 import { BUILTIN_MODELS, KNOWN_MODELS } from '@aegis/model';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
@@ -14,6 +18,53 @@ import { temperatureOption } from './option.parsers';
  * a wrong-tokens answer accepted while its rejecting verdict was still being computed.
  */
 const REAL_MODEL_WINDOW_SECONDS = 30;
+
+/**
+ * The devnet's bus and database on real servers: the topics created (idempotent) and their
+ * partitions led, one Kafka client per service as in pods; close() ends every client.
+ */
+async function kafkaInfrastructure(brokerList: string, databaseUrl: string): Promise<{ infrastructure: NonNullable<DevnetOptions['infrastructure']>; close: () => Promise<void> }> {
+  const brokers = brokerList.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  if (brokers.length === 0 || !brokers.every((b) => /^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b))) throw new InvalidArgumentError('--brokers: expected host:port,...');
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new InvalidArgumentError('--url: expected a postgres:// URL');
+  const connection = kafkaConnectionFromEnv(kafkaEnvWithBrokers(brokers), 'aegis-devnet');
+  // A devnet starts from nothing, its ledger's event sequence included: records a previous run
+  // left on these topics would read as already seen (the stake views skip old sequence numbers).
+  await deleteKafkaTopics(connection, ALL_TOPICS);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // Deletion completes asynchronously: creation is refused until it has.
+      await createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 6, replicationFactor: 1 });
+      break;
+    } catch (err) {
+      if (attempt >= 60) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  // A fresh topic's first subscribe fails until each partition has a leader: reading the end offsets succeeds only then.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await topicRecordCounts(connection, ALL_TOPICS);
+      break;
+    } catch (err) {
+      if (attempt >= 60) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  const buses: KafkaEventBus[] = [];
+  const bus = (clientId: string): KafkaEventBus => {
+    // A short session: a devnet's services come and go, and a departed member must not hold partitions for long.
+    const b = new KafkaEventBus({ ...connection, clientId, sessionTimeoutMs: 6_000 });
+    buses.push(b);
+    return b;
+  };
+  return {
+    infrastructure: { bus: bus('aegis-devnet'), busFor: (service) => bus(`aegis-devnet-${service}`), databaseUrl },
+    close: async () => {
+      for (const b of buses) await b.close().catch(() => undefined);
+    },
+  };
+}
 
 /** Where the devnet leaves the client key `aegis submit` uses by default. */
 export const DEVNET_STATE_DIR = join('.cache', 'devnet');
@@ -34,6 +85,8 @@ interface DevnetOpts {
   explorerPort: number;
   explorer: boolean;
   unbondingSeconds: number;
+  brokers?: string;
+  url?: string;
   windowSeconds?: number;
   verifiers: number;
   tasks?: number;
@@ -78,6 +131,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     .option('--explorer-port <port>', 'the web explorer on 127.0.0.1 (0: any free port)', int('--explorer-port', 0, 65535), 8090)
     .option('--no-explorer', 'do not start the web explorer')
     .option('--unbonding-seconds <s>', 'how long unstaked tokens wait before `aegis withdraw`', int('--unbonding-seconds', 0, 31_536_000), DEFAULT_DEVNET_OPTIONS.unbondingSeconds)
+    .option('--brokers <list>', 'run on these Kafka brokers (host:port,...) instead of the in-process bus, so `aegis node run` in another process can join; needs --url. A broker of its own: the aegis topics are deleted and recreated at start')
+    .option('--url <postgres-url>', 'with --brokers: a database of its own for the services (migrated at start) instead of embedded Postgres')
     .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
@@ -87,6 +142,8 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     .option('--json', 'print the summary as one JSON line (last line of stdout)')
     .action(async (opts: DevnetOpts) => {
       if (opts.exitWhenDone && opts.tasks === undefined) throw new InvalidArgumentError('--exit-when-done needs --tasks');
+      if ((opts.brokers === undefined) !== (opts.url === undefined)) throw new InvalidArgumentError('--brokers and --url go together: a devnet on Kafka keeps its state in a Postgres server of yours');
+      const kafka = opts.brokers !== undefined && opts.url !== undefined ? await kafkaInfrastructure(opts.brokers, opts.url) : undefined;
       const devnet = await Devnet.start({
         ...DEFAULT_DEVNET_OPTIONS,
         model: opts.model,
@@ -105,9 +162,15 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         stateDir: DEVNET_STATE_DIR,
         logLevel: opts.logLevel,
         progress,
+        ...(kafka ? { infrastructure: kafka.infrastructure } : {}),
+      }).catch(async (err: unknown) => {
+        await kafka?.close();
+        throw err;
       });
+      if (kafka) progress(`devnet: on Kafka ${opts.brokers} (join with: npx aegis node run --key FILE --brokers ${opts.brokers} --model ${opts.model})`);
       let stopping: Promise<void> | undefined;
-      const stop = (): Promise<void> => (stopping ??= devnet.stop());
+      const stop = (): Promise<void> =>
+        (stopping ??= devnet.stop().finally(() => kafka?.close()));
       for (const node of devnet.nodes) progress(`  node ${node.key.address} ${node.behavior}`);
       progress(`  client ${devnet.client.address} (key in ${join(DEVNET_STATE_DIR, 'client.key')}; try: npx aegis submit "hello" --watch)`);
       for (const line of gatewayExamples(devnet.gateway.baseUrl, devnet.gateway.apiKey, opts.model)) progress(line);

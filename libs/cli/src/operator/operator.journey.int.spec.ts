@@ -75,6 +75,11 @@ describe('a node operator at the CLI against a running devnet', () => {
     const funded = await aegis(env, 'deposit', deposit, '--key', file, '--ledger', ledger);
     expect(funded).toMatchObject({ code: 0, json: { ok: true, account: { address, free: (3n * minStake).toString(), staked: '0', active: false } } });
 
+    // A node for this key is refused while nothing is staked, before any broker or model is touched.
+    const refused = await aegis(env, 'node', 'run', '--key', file, '--ledger', ledger, '--brokers', '127.0.0.1:9', '--control-address', address);
+    expect(refused).toMatchObject({ code: 1, json: { ok: false, error: 'stake below the minimum', account: { staked: '0', active: false } } });
+    expect(refused.stderr).toMatch(/at or above the network's minimum .*Stake first: aegis stake AMOUNT/);
+
     const staked = await aegis(env, 'stake', formatTokenAmount(2n * minStake), '--key', file, '--ledger', ledger);
     expect(staked).toMatchObject({ code: 0, json: { account: { free: minStake.toString(), staked: (2n * minStake).toString(), active: true } } });
 

@@ -199,6 +199,25 @@ export function VerdictTable(props: { verdicts: VerdictRow[]; showTask?: boolean
   );
 }
 
+/**
+ * What a ledger command was for, from its idempotency key: the tallier keys its commands by the
+ * submission (result digest) they settle, ingress its escrows by the task. Search resolves a
+ * result digest to its dispute when it was disputed, else to its task.
+ */
+function CausedBy(props: { commandKey: string }): ReactNode {
+  const submission = /^(0x[0-9a-f]{64})\//.exec(props.commandKey)?.[1];
+  if (submission) {
+    return (
+      <a className="hash" href={`/search?q=${submission}`} title={props.commandKey}>
+        result {short(submission)}
+      </a>
+    );
+  }
+  const task = /^(?:refund-escrow\/)?escrow:(0x[0-9a-f]{64})$/.exec(props.commandKey)?.[1];
+  if (task) return <TaskLink hash={task} />;
+  return <span title={props.commandKey}>{props.commandKey.length > 40 ? `${props.commandKey.slice(0, 40)}…` : props.commandKey}</span>;
+}
+
 export function EntryTable(props: { entries: EntryRow[]; balance?: (e: EntryRow) => string }): ReactNode {
   if (props.entries.length === 0) return <Empty>No ledger entries.</Empty>;
   return (
@@ -209,6 +228,7 @@ export function EntryTable(props: { entries: EntryRow[]; balance?: (e: EntryRow)
           <th>account</th>
           <th>amount</th>
           {props.balance ? <th>balance after</th> : null}
+          <th>for</th>
           <th>at</th>
         </tr>
       </thead>
@@ -223,6 +243,9 @@ export function EntryTable(props: { entries: EntryRow[]; balance?: (e: EntryRow)
               <Amount amount={e.amount} />
             </td>
             {props.balance ? <td>{units(props.balance(e))}</td> : null}
+            <td>
+              <CausedBy commandKey={e.commandKey} />
+            </td>
             <td>{time(e.createdAt)}</td>
           </tr>
         ))}
