@@ -40,6 +40,16 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits, or one handed where a plain callback is expected,
+    // loses its rejection (an unhandled rejection kills the process, or the failure vanishes).
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Only the bus lib talks to Kafka; only the db and ledger libs build DataSources.
     files: ['**/*.ts', '**/*.tsx'],
     ignores: ['libs/bus/**'],

@@ -74,7 +74,7 @@ export class LlamaReference {
         return { top: Number(first.value), of: (t: number) => probs.get(t as Token) ?? 0 };
       });
     } finally {
-      sequence.dispose();
+      await sequence.dispose();
     }
   }
 
@@ -96,7 +96,7 @@ export class LlamaReference {
       }
       return { tokens, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
     } finally {
-      sequence.dispose();
+      await sequence.dispose();
     }
   }
 
