@@ -13,3 +13,4 @@ export { runServiceMain } from './bootstrap/service.main';
 export { stakeViewProviders, type StakeViewSource } from './stake-view.feeder';
 export type { ServiceLaunch, ServiceStarter } from './bootstrap/service.launch';
 export { GrpcServiceClient } from './bootstrap/grpc.client';
+export { DEFAULT_GRPC_MAX_IN_FLIGHT, DEFAULT_GRPC_MAX_STREAMS, InFlightLimit, type InFlightLimits } from './bootstrap/in-flight.limit';
