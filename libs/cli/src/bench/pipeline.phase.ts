@@ -300,9 +300,9 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
 }
 
 /** The broker deploy/local/kafka.sh started (its CPU is part of the bill), if it is the local one. */
-function localBrokerPid(): number {
+export function localBrokerPid(port = 19092): number {
   try {
-    return Number(readFileSync(join(ROOT, '.cache/kafka/run-19092/broker.pid'), 'utf8').trim()) || 0;
+    return Number(readFileSync(join(ROOT, `.cache/kafka/run-${port}/broker.pid`), 'utf8').trim()) || 0;
   } catch {
     return 0;
   }
@@ -324,21 +324,22 @@ async function analyze(databaseUrl: string): Promise<void> {
   }
 }
 
-async function freshDatabase(serverUrl: string): Promise<string> {
+/** A fresh, empty database `name` on the server of `serverUrl`; its URL. */
+export async function freshDatabase(serverUrl: string, name = BENCH_DATABASE): Promise<string> {
   // A fresh database per phase: nothing from an earlier run is replayed.
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  return serverUrl.replace(/\/[^/]+$/, `/${BENCH_DATABASE}`);
+  return serverUrl.replace(/\/[^/]+$/, `/${name}`);
 }
 
 /** Faucet deposit (and stake) through StakeLedger, signed like any operator's request. */
-async function fund(ledger: GrpcServiceClient, key: NodeKey, amount: bigint, stake: boolean): Promise<void> {
+export async function fund(ledger: GrpcServiceClient, key: NodeKey, amount: bigint, stake: boolean): Promise<void> {
   const call = async (method: 'deposit' | 'stake', value: bigint): Promise<void> => {
     const request: StakeRequest = { method, address: key.address, amount: value.toString(), idempotencyKey: `bench-${method}` };
     await ledger.unary(method === 'deposit' ? 'Deposit' : 'Stake', {
@@ -352,7 +353,7 @@ async function fund(ledger: GrpcServiceClient, key: NodeKey, amount: bigint, sta
   if (stake) await call('stake', MIN_STAKE);
 }
 
-async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+export async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -29,6 +29,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'entries', load: async () => (await import('./money.command')).registerEntriesCommand },
   { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
   { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
+  { name: 'chaos', load: async () => (await import('./chaos.command')).registerChaosCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.
