@@ -122,6 +122,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const common = async (): Promise<Record<string, string>> => ({
       AEGIS_KAFKA_BROKERS: brokers.join(','),
       AEGIS_GRPC_PORT: String(await freePort()),
+      AEGIS_METRICS_PORT: String(await freePort()),
       // The watchdog inside a 60 s outage: a service not ready for 30 s exits and the supervisor restarts it.
       AEGIS_NOT_READY_EXIT_SECONDS: '30',
     });
