@@ -85,11 +85,33 @@ export interface ChaosReport {
  * canary task measures recovery; at the end every accepted task must reach a final status with
  * its fee moved once, and the ledger invariant must hold (`aegis ledger check`).
  */
-export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
-  const started = Date.now();
+export interface NetworkOptions {
+  /** Worker and verifier replicas (1 or 2). */
+  readonly replicas: number;
+  /** AEGIS_NOT_READY_EXIT_SECONDS of every service. */
+  readonly notReadyExitSeconds: number;
+  readonly progress: (line: string) => void;
+}
+
+/** A running chaos/soak network: what the harness talks to, and how to stop it. */
+export interface Network {
+  readonly fleet: SupervisedFleet;
+  readonly databaseUrl: string;
+  readonly brokers: readonly string[];
+  readonly ingressApi: GrpcServiceClient;
+  readonly clients: readonly NodeKey[];
+  close(): Promise<void>;
+}
+
+/**
+ * The network `aegis chaos` and `aegis soak` run: the local Kafka and Postgres (started if
+ * needed), a fresh database and fresh topics, and ledger, ingress, tallier, pow-checker and
+ * `replicas` verifier and worker processes on the tiny model, funded and staked.
+ */
+export async function startNetwork(o: NetworkOptions): Promise<Network> {
   const kafkaPort = process.env.AEGIS_KAFKA_PORT ?? '19092';
   const brokers = [`127.0.0.1:${kafkaPort}`];
-  o.progress('chaos: starting the local Kafka and Postgres if needed (deploy/local)');
+  o.progress('network: starting the local Kafka and Postgres if needed (deploy/local)');
   await script('kafka', 'start');
   const serverUrl = await startLocalPostgres();
   const databaseUrl = await freshDatabase(serverUrl, CHAOS_DATABASE);
@@ -116,18 +138,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   mkdirSync(logDir, { recursive: true });
   const fleet = new SupervisedFleet(new ServiceFleet(logDir, { logLevel: 'warn', readyTimeoutMs: 60_000 }), o.progress);
   let ledgerApi: GrpcServiceClient | undefined;
-  let ingressApi: GrpcServiceClient | undefined;
-  let stream: TaskStream | undefined;
   try {
     const common = async (): Promise<Record<string, string>> => ({
       AEGIS_KAFKA_BROKERS: brokers.join(','),
       AEGIS_GRPC_PORT: String(await freePort()),
       AEGIS_METRICS_PORT: String(await freePort()),
-      // The watchdog inside a 60 s outage: a service not ready for 30 s exits and the supervisor restarts it.
-      AEGIS_NOT_READY_EXIT_SECONDS: '30',
+      AEGIS_NOT_READY_EXIT_SECONDS: String(o.notReadyExitSeconds),
     });
     const db = { AEGIS_DATABASE_URL: databaseUrl, AEGIS_MIN_STAKE: MIN_STAKE.toString() };
-    o.progress('chaos: starting ledger, ingress, tallier');
+    o.progress('network: starting ledger, ingress, tallier');
     const ledger = await fleet.start('ledger', 'ledger', { ...(await common()), ...db, AEGIS_LEDGER_FAUCET: 'true' });
     const ingress = await fleet.start('ingress', 'ingress', {
       ...(await common()),
@@ -150,8 +169,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const client of clients) await fund(ledgerApi, client, TASK_FEE * 100_000n, false);
     for (const node of nodes) await fund(ledgerApi, node, MIN_STAKE * 2n, true);
 
-    const replicas = o.short ? ['a'] : ['a', 'b'];
-    o.progress(`chaos: starting pow-checker, ${replicas.length} verifier and ${replicas.length} worker replica(s)`);
+    const replicas = ['a', 'b'].slice(0, o.replicas);
+    o.progress(`network: starting pow-checker, ${replicas.length} verifier and ${replicas.length} worker replica(s)`);
     const nodeEnv = async (instance: string): Promise<Record<string, string>> => ({
       ...(await common()),
       AEGIS_MODEL_DIR: model.dir,
@@ -174,9 +193,36 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const r of replicas) await fleet.start(`verifier-${r}`, 'verifier', await nodeEnv('chaos-verifier'));
     for (const r of replicas) await fleet.start(`worker-${r}`, 'inference-worker', await nodeEnv('chaos-worker'));
 
-    ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingress.grpcPort}`);
-    const api = ingressApi;
-    stream = new TaskStream(() => api, clients);
+    const ingressApi = new GrpcServiceClient(GRPC_SERVICES.taskIngress, `127.0.0.1:${ingress.grpcPort}`);
+    const ledgerClient = ledgerApi;
+    return {
+      fleet,
+      databaseUrl,
+      brokers,
+      ingressApi,
+      clients,
+      close: async () => {
+        ingressApi.close();
+        ledgerClient.close();
+        await fleet.stopAll();
+      },
+    };
+  } catch (err) {
+    ledgerApi?.close();
+    await fleet.stopAll();
+    throw err;
+  }
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  // The watchdog inside a 60 s outage: a service not ready for 30 s exits and the supervisor restarts it.
+  const network = await startNetwork({ replicas: o.short ? 1 : 2, notReadyExitSeconds: 30, progress: o.progress });
+  const { fleet, databaseUrl } = network;
+  let stream: TaskStream | undefined;
+  try {
+    const api = network.ingressApi;
+    stream = new TaskStream(() => api, network.clients);
     const s = stream;
     const isFinal = async (hash: string): Promise<boolean> => FINAL_STATUSES.includes((await taskStatus(databaseUrl, hash)) ?? -1);
     o.progress('chaos: a first task end to end before the faults');
@@ -256,9 +302,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     await stream?.close();
-    ingressApi?.close();
-    ledgerApi?.close();
-    await fleet.stopAll();
+    await network.close();
   }
 }
 

@@ -30,6 +30,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'node', load: async () => (await import('./node.command')).registerNodeCommand },
   { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
   { name: 'chaos', load: async () => (await import('./chaos.command')).registerChaosCommand },
+  { name: 'soak', load: async () => (await import('./soak.command')).registerSoakCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.
