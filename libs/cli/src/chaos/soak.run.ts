@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { consumerGroupLag } from '@aegis/bus';
 import { Client } from 'pg';
 import { FINAL_STATUSES } from './chaos.outcome';
 import { startNetwork } from './chaos.run';
@@ -51,10 +51,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const network = await startNetwork({ replicas: 1, notReadyExitSeconds: 120, progress: o.progress });
   const api = network.ingressApi;
   const stream = new TaskStream(() => api, network.clients);
-  const kafka = new Kafka({ clientId: 'aegis-soak', brokers: [...network.brokers], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
+  const connection = { brokers: [...network.brokers], clientId: 'aegis-soak' };
   try {
-    await admin.connect();
     const labels = network.fleet.labels();
     const rss = (): Record<string, number | null> => Object.fromEntries(labels.map((l) => [l, residentMiB(network.fleet.member(l).pid)]));
     const startRss = rss();
@@ -64,7 +62,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const intervals = Math.max(1, Math.round((o.minutes * 60) / o.intervalSeconds));
     for (let i = 0; i < intervals; i++) {
       await new Promise((r) => setTimeout(r, Math.max(0, started + (i + 1) * o.intervalSeconds * 1000 - Date.now())));
-      const lag = await consumerLag(admin).catch(() => null);
+      const lag = await consumerGroupLag(connection, 'aegis.').then(Number, () => null);
       lags.push(lag);
       o.progress(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${stream.accepted().length} tasks accepted, consumer lag ${String(lag)}`);
     }
@@ -102,7 +100,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     };
   } finally {
     await stream.close();
-    await admin.disconnect().catch(() => undefined);
     await network.close();
   }
 }
@@ -122,28 +119,6 @@ export function percentile(values: readonly number[], q: number): number | null 
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? null;
-}
-
-/** Records behind, summed over every aegis consumer group and the partitions it has committed. */
-async function consumerLag(admin: ReturnType<Kafka['admin']>): Promise<number> {
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('aegis.'));
-  const ends = new Map<string, Map<number, bigint>>();
-  let lag = 0n;
-  for (const groupId of groups) {
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-      let end = ends.get(topic);
-      if (!end) {
-        end = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
-        ends.set(topic, end);
-      }
-      for (const p of partitions) {
-        if (p.offset === '-1') continue;
-        const behind = (end.get(p.partition) ?? 0n) - BigInt(p.offset);
-        if (behind > 0n) lag += behind;
-      }
-    }
-  }
-  return Number(lag);
 }
 
 /** When each task first reached a final status (ms since the epoch), from ingress's status history. */
