@@ -72,6 +72,7 @@ export interface ChaosReport {
     readonly seconds: number;
     readonly tasksRefused: number;
     readonly lostTasks: string[];
+    readonly unpaidTasks: string[];
     readonly supervisorRestarts: Record<string, number>;
     readonly ledger: { readonly minted: string; readonly balances: string; readonly negative: number; readonly unreconciled: number; readonly orphanEscrows: number };
     readonly setup: string;
@@ -247,12 +248,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       injected.push({ fault, at, recoverySeconds, durationSeconds: Math.round((endedAt - at) / 100) / 10 });
     }
     s.stopOffering();
-    o.progress(`chaos: faults done; waiting up to ${o.settleTimeoutMs / 1000} s for every accepted task to be final`);
-    const allFinal = async (): Promise<boolean> => {
+    o.progress(`chaos: faults done; waiting up to ${o.settleTimeoutMs / 1000} s for every accepted task to be final and paid`);
+    // Settled: every accepted task final, and every decided task's fee paid out. The payout is a
+    // ledger command the tallier sends when it decides, so it lands a moment after the status:
+    // an escrow still unpaid when the settle time is up is a finding, one a moment late is not.
+    const settled = async (): Promise<boolean> => {
       const outcome = await readOutcome(databaseUrl).catch(() => undefined);
-      return outcome !== undefined && s.accepted().every((t) => FINAL_STATUSES.includes(outcome.statuses.get(t.hash) ?? -1));
+      if (outcome === undefined || !s.accepted().every((t) => FINAL_STATUSES.includes(outcome.statuses.get(t.hash) ?? -1))) return false;
+      return (await checkLedger(databaseUrl)).unpaidEscrows.length === 0;
     };
-    await until(allFinal, o.settleTimeoutMs);
+    await until(settled, o.settleTimeoutMs);
     await s.close();
 
     const outcome = await readOutcome(databaseUrl);
@@ -289,6 +294,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         seconds: Math.round((Date.now() - started) / 1000),
         tasksRefused: [...s.tasks.values()].filter((t) => t.refused !== undefined).length,
         lostTasks: lost.map((t) => t.hash).slice(0, 20),
+        unpaidTasks: report.unpaidEscrows.map((e) => e.taskHash).slice(0, 20),
         supervisorRestarts: fleet.unplannedRestarts(),
         ledger: {
           minted: report.minted.toString(),
