@@ -16,6 +16,8 @@ describe('aegis chaos --short', () => {
         rate: 1,
         recoveryTimeoutMs: 120_000,
         settleTimeoutMs: 120_000,
+        notReadyExitSeconds: 120,
+        only: [],
         progress: (line) => lines.push(line),
       });
       expect(report.faults.map((f) => f.kind).sort()).toEqual(['broker-stop', 'kill-9', 'postgres-stop', 'sigterm-restart']);

@@ -17,6 +17,8 @@ export type FaultKind =
   /** One of two replicas killed (-9); the other carries on alone until recovery is measured, then it returns. */
   | 'replica-kill';
 
+export const FAULT_KINDS: readonly FaultKind[] = ['kill-9', 'sigterm-restart', 'sigstop', 'broker-stop', 'postgres-stop', 'replica-kill'];
+
 export interface Fault {
   readonly kind: FaultKind;
   /** A service label (ingress, tallier, worker-b, ...), or kafka / postgres. */

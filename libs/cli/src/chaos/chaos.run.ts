@@ -42,6 +42,10 @@ export interface ChaosOptions {
   readonly recoveryTimeoutMs: number;
   /** How long, after the last fault, the run waits for every accepted task to reach a final status. */
   readonly settleTimeoutMs: number;
+  /** AEGIS_NOT_READY_EXIT_SECONDS of every service (the production default 120; 30 puts the watchdog inside a 60 s outage). */
+  readonly notReadyExitSeconds: number;
+  /** Only faults of these kinds (all when empty). */
+  readonly only: readonly Fault['kind'][];
   readonly progress: (line: string) => void;
 }
 
@@ -69,6 +73,7 @@ export interface ChaosReport {
   readonly details: {
     readonly seed: number;
     readonly rate: number;
+    readonly notReadyExitSeconds: number;
     readonly seconds: number;
     readonly tasksRefused: number;
     readonly lostTasks: string[];
@@ -137,7 +142,10 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
   const nodes = Array.from({ length: 3 }, () => NodeKey.generate());
   const logDir = join(ROOT, '.cache/chaos-logs');
   mkdirSync(logDir, { recursive: true });
-  const fleet = new SupervisedFleet(new ServiceFleet(logDir, { logLevel: 'warn', readyTimeoutMs: 60_000 }), o.progress);
+  // 300 s to become ready, as the chart's startupProbe allows (60 x 5 s): after a broker restart
+  // every group rejoins at once, and a supervisor that gives up sooner restarts them into the
+  // same queue (60 s here made a 60 s broker stop take 295 s to recover).
+  const fleet = new SupervisedFleet(new ServiceFleet(logDir, { logLevel: 'warn', readyTimeoutMs: 300_000 }), o.progress);
   let ledgerApi: GrpcServiceClient | undefined;
   try {
     const common = async (): Promise<Record<string, string>> => ({
@@ -217,8 +225,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
-  // The watchdog inside a 60 s outage: a service not ready for 30 s exits and the supervisor restarts it.
-  const network = await startNetwork({ replicas: o.short ? 1 : 2, notReadyExitSeconds: 30, progress: o.progress });
+  const network = await startNetwork({ replicas: o.short ? 1 : 2, notReadyExitSeconds: o.notReadyExitSeconds, progress: o.progress });
   const { fleet, databaseUrl } = network;
   let stream: TaskStream | undefined;
   try {
@@ -231,7 +238,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await until(() => isFinal(first), o.recoveryTimeoutMs);
     s.start(o.rate);
 
-    const plan = chaosPlan({ short: o.short, repeat: o.repeat, stopMs: SESSION_TIMEOUT_MS + 5_000, seed: o.seed });
+    const plan = chaosPlan({ short: o.short, repeat: o.repeat, stopMs: SESSION_TIMEOUT_MS + 5_000, seed: o.seed }).filter(
+      (f) => o.only.length === 0 || o.only.includes(f.kind),
+    );
     const injected: { fault: Fault; at: number; recoverySeconds: number | null; durationSeconds: number }[] = [];
     for (const [i, fault] of plan.entries()) {
       await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -291,6 +300,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       details: {
         seed: o.seed,
         rate: o.rate,
+        notReadyExitSeconds: o.notReadyExitSeconds,
         seconds: Math.round((Date.now() - started) / 1000),
         tasksRefused: [...s.tasks.values()].filter((t) => t.refused !== undefined).length,
         lostTasks: lost.map((t) => t.hash).slice(0, 20),

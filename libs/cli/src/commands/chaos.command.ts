@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { FAULT_KINDS, type FaultKind } from '../chaos/chaos.plan';
 import { runChaos } from '../chaos/chaos.run';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -11,6 +12,8 @@ interface ChaosOpts {
   rate: number;
   recoveryTimeout: number;
   settleTimeout: number;
+  notReadyExit: number;
+  only?: string;
   json?: boolean;
 }
 
@@ -29,8 +32,13 @@ export const registerChaosCommand: RegisterCommand = (parent: Command) => {
     .option('--rate <n>', 'new tasks per second', intOption('--rate', 1, 100), 1)
     .option('--recovery-timeout <s>', 'seconds a fault\'s canary task may take to be final', intOption('--recovery-timeout', 10, 3600), 180)
     .option('--settle-timeout <s>', 'seconds after the last fault for every accepted task to be final', intOption('--settle-timeout', 10, 3600), 240)
+    .option('--not-ready-exit <s>', 'AEGIS_NOT_READY_EXIT_SECONDS of every service (30 puts the readiness watchdog inside the 60 s outages)', intOption('--not-ready-exit', 0, 86_400), 120)
+    .option('--only <kinds>', `only these fault kinds, comma-separated (${FAULT_KINDS.join(', ')})`)
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (opts: ChaosOpts) => {
+      const only = (opts.only ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+      const unknown = only.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+      if (unknown !== undefined) throw new Error(`--only: ${JSON.stringify(unknown)} is not a fault kind (${FAULT_KINDS.join(', ')})`);
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
       progress(`chaos: seed ${seed}`);
       const report = await runChaos({
@@ -40,6 +48,8 @@ export const registerChaosCommand: RegisterCommand = (parent: Command) => {
         rate: opts.rate,
         recoveryTimeoutMs: opts.recoveryTimeout * 1000,
         settleTimeoutMs: opts.settleTimeout * 1000,
+        notReadyExitSeconds: opts.notReadyExit,
+        only: only as FaultKind[],
         progress,
       });
       if (opts.json) printJsonResult(report);
