@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import { createKafkaTopics, deleteKafkaTopics } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { runMigrations, startLocalPostgres } from '@aegis/db';
-import { freePort } from '@aegis/devnet';
 import { migrateLedger } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
@@ -17,7 +16,7 @@ import { ServiceFleet } from '@aegis/testing';
 import { ingressDataSource } from '../../../../services/ingress/src/index';
 import { migrateTallier, tallierDataSource } from '../../../../services/tallier/src/index';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { freshDatabase, fund, retry } from '../bench/pipeline.phase';
+import { freePort, freshDatabase, fund, retry } from '../bench/network.setup';
 import { checkLedger } from '../ledger/ledger.check';
 import { SupervisedFleet } from './chaos.fleet';
 import { FINAL_STATUSES, readOutcome, taskStatus } from './chaos.outcome';
