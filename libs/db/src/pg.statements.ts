@@ -1,5 +1,6 @@
 import { Pool, type ClientBase, type PoolClient, type QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
+import { POOL_CONNECT_TIMEOUT_MS, QUERY_TIMEOUT_MS } from './db.datasource';
 
 /** One statement of a batch. With `params` it runs as a named prepared statement. */
 export interface Statement {
@@ -155,7 +156,15 @@ export async function inPipelinedTransaction<T>(pool: Pool, fn: (tx: PipelinedTr
  * dropped, and the next checkout opens a fresh connection.
  */
 export function pipelinedPool(url: string, max: number, applicationName: string): Pool {
-  const pool = new Pool({ connectionString: url, max, application_name: applicationName, pipeline: true });
+  // The same deadlines as every DataSource: a checkout while Postgres is down fails, not waits.
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    pipeline: true,
+    connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
   pool.on('error', () => undefined);
   return pool;
 }

@@ -16,3 +16,4 @@ export { GrpcServiceClient } from './bootstrap/grpc.client';
 export { readNodeKeys } from './node-keys.file';
 export { GRPC_STATUS_OF_KIND, grpcStatusOfKind } from './bootstrap/error-status';
 export { PeriodicJob, type PeriodicJobOptions } from './periodic.job';
+export { DEFAULT_GRPC_MAX_IN_FLIGHT, DEFAULT_GRPC_MAX_STREAMS, InFlightLimit, type InFlightLimits } from './bootstrap/in-flight.limit';

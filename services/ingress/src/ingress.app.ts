@@ -13,6 +13,8 @@ export interface IngressAppLaunch extends IngressAppOptions {
   readonly host?: string;
   readonly handleSignals?: boolean;
   readonly readiness?: ServiceReadinessOptions;
+  /** The in-flight bound of the gRPC edge (AEGIS_GRPC_MAX_IN_FLIGHT; default 256). */
+  readonly maxInFlight?: number;
 }
 
 /** Ingress on any repository, ledger client and bus: start.ts (env) and the specs use it. */
@@ -24,7 +26,7 @@ export function startIngressApp(launch: IngressAppLaunch): Promise<RunningServic
     bus: launch.bus,
     ownsBus: launch.ownsBus,
     ...(launch.host ? { host: launch.host } : {}),
-    grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.taskIngress] },
+    grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.taskIngress], ...(launch.maxInFlight ? { maxInFlight: launch.maxInFlight } : {}) },
     metricsPort: launch.metricsPort,
     // Only changes from now on: history comes from the database, not from replaying the topic.
     // Key-ordered: a task's changes stay in order, and the changes of a fetch are appended

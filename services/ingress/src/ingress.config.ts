@@ -11,6 +11,8 @@ export const ingressEnvSchema = z.object({
   AEGIS_TASK_FEE: env.amount(1_000n),
   AEGIS_MAX_PROMPT_TOKENS: z.coerce.number().int().positive('must be a positive integer').optional(),
   AEGIS_TASK_REQUEUE_SECONDS: z.coerce.number().int().positive('must be a positive integer').default(120),
+  /** SubmitTask/GetTask calls handled at once; more are answered RESOURCE_EXHAUSTED. */
+  AEGIS_GRPC_MAX_IN_FLIGHT: z.coerce.number().int('must be an integer').min(1).max(100_000).default(256),
   AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label (e.g. the pod name)').default('ingress-0'),
 });
 

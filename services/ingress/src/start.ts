@@ -31,5 +31,6 @@ export const start: ServiceStarter = async (launch) => {
     metricsPort: launch.noMetrics ? null : env.AEGIS_METRICS_PORT,
     handleSignals: launch.handleSignals ?? true,
     readiness: readinessFromEnv(env, env.AEGIS_DATABASE_URL),
+    maxInFlight: env.AEGIS_GRPC_MAX_IN_FLIGHT,
   });
 };

@@ -123,3 +123,30 @@ export async function partitionEndOffsets(admin: Admin, topic: string): Promise<
   for (const o of await admin.fetchTopicOffsets(topic)) ends[o.partition] = BigInt(o.high);
   return ends;
 }
+
+/**
+ * Records not yet consumed, summed over every consumer group whose id starts with `groupPrefix`
+ * and the partitions it has committed (a soak's drift signal: flat when consumers keep up).
+ */
+export async function consumerGroupLag(connection: KafkaConnectionOptions, groupPrefix: string): Promise<bigint> {
+  return withAdmin(new Kafka(kafkaClientConfig(connection)), async (admin) => {
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(groupPrefix));
+    const ends = new Map<string, Map<number, bigint>>();
+    let lag = 0n;
+    for (const groupId of groups) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+        let end = ends.get(topic);
+        if (!end) {
+          end = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+          ends.set(topic, end);
+        }
+        for (const p of partitions) {
+          if (p.offset === '-1') continue;
+          const behind = (end.get(p.partition) ?? 0n) - BigInt(p.offset);
+          if (behind > 0n) lag += behind;
+        }
+      }
+    }
+    return lag;
+  });
+}

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { DevnetMonitor, formatProgress, freePort, noopResult, startNoopWorker } from '@aegis/devnet';
-import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
+import { migrateLedger } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
@@ -14,13 +14,12 @@ import { Client } from 'pg';
 import { migrate as migrateIngress } from '@aegis/services/ingress';
 import { migrate as migrateTallier } from '@aegis/services/tallier';
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
+import { freshDatabase, fund, MIN_STAKE, retry } from './network.setup';
 import { scrapeSum } from './metrics.scrape';
 import { recordsPerTask, type RecordsPerTask } from './records.count';
 import { StageClock, type StageFigures } from './stage.clock';
 
 const ROOT = resolve(__dirname, '../../../..');
-const BENCH_DATABASE = 'aegis_bench';
-const MIN_STAKE = 10_000n;
 const TASK_FEE = 1_000n;
 /** The bench process's own consumers fold small records in memory: any partition order is fine. */
 const BENCH_PARTITIONS_CONCURRENTLY = 8;
@@ -294,9 +293,9 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
 }
 
 /** The broker deploy/local/kafka.sh started (its CPU is part of the bill), if it is the local one. */
-function localBrokerPid(): number {
+export function localBrokerPid(port = 19092): number {
   try {
-    return Number(readFileSync(join(ROOT, '.cache/kafka/run-19092/broker.pid'), 'utf8').trim()) || 0;
+    return Number(readFileSync(join(ROOT, `.cache/kafka/run-${port}/broker.pid`), 'utf8').trim()) || 0;
   } catch {
     return 0;
   }
@@ -315,47 +314,6 @@ async function analyze(databaseUrl: string): Promise<void> {
     await db.query('ANALYZE');
   } finally {
     await db.end();
-  }
-}
-
-async function freshDatabase(serverUrl: string): Promise<string> {
-  // A fresh database per phase: nothing from an earlier run is replayed.
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-  return serverUrl.replace(/\/[^/]+$/, `/${BENCH_DATABASE}`);
-}
-
-/** Faucet deposit (and stake) through StakeLedger, signed like any operator's request. */
-async function fund(ledger: GrpcServiceClient, key: NodeKey, amount: bigint, stake: boolean): Promise<void> {
-  const call = async (method: 'deposit' | 'stake', value: bigint): Promise<void> => {
-    const request: StakeRequest = { method, address: key.address, amount: value.toString(), idempotencyKey: `bench-${method}` };
-    await ledger.unary(method === 'deposit' ? 'Deposit' : 'Stake', {
-      address: Buffer.from(key.address.slice(2), 'hex'),
-      amount: request.amount,
-      idempotencyKey: request.idempotencyKey,
-      signature: Buffer.from(signStakeRequest(request, key)),
-    });
-  };
-  await call('deposit', amount);
-  if (stake) await call('stake', MIN_STAKE);
-}
-
-async function retry<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      // Kafka deletes topics asynchronously; creating one that is still being deleted fails.
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
   }
 }
 

@@ -32,6 +32,8 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: 'network', load: async () => (await import('./network.command')).registerNetworkCommand },
   { name: 'ledger', load: async () => (await import('./ledger.command')).registerLedgerCommand },
   { name: 'api-keys', load: async () => (await import('./api-keys.command')).registerApiKeysCommand },
+  { name: 'chaos', load: async () => (await import('./chaos.command')).registerChaosCommand },
+  { name: 'soak', load: async () => (await import('./soak.command')).registerSoakCommand },
 ];
 
 // Benchmarks (`aegis bench <name>`), one module each.

@@ -48,6 +48,7 @@ import { createMetrics, serveMetrics } from '../metrics';
 import { BoundGrpcServer } from './bound-grpc.server';
 import { ServiceContextModule } from './service-context.module';
 import { TransportExceptionFilter } from './transport-exception.filter';
+import { DEFAULT_GRPC_MAX_IN_FLIGHT, DEFAULT_GRPC_MAX_STREAMS, InFlightLimit } from './in-flight.limit';
 
 export interface ServiceBootstrapOptions {
   /** services/<name>; labels logs and metrics. */
@@ -64,7 +65,14 @@ export interface ServiceBootstrapOptions {
    * The gRPC server: the listed API services (handlers are the module's @GrpcMethod controllers)
    * plus health and reflection; with no services it serves health only. Port 0 picks a free one.
    */
-  readonly grpc: { readonly port: number; readonly services: readonly GrpcServiceContract[] };
+  readonly grpc: {
+    readonly port: number;
+    readonly services: readonly GrpcServiceContract[];
+    /** Unary calls handled at once; more are answered RESOURCE_EXHAUSTED (default 256, InFlightLimit). */
+    readonly maxInFlight?: number;
+    /** Server streams open at once (default 1024). */
+    readonly maxStreams?: number;
+  };
   /** Prometheus /metrics port; null serves none (the devnet, tests). */
   readonly metricsPort: number | null;
   /** Subscribes the module's @EventPattern handlers under this group; omit for no bus input. */
@@ -110,6 +118,8 @@ export interface RunningService {
   readonly app: INestApplication;
   readonly health: ServiceHealth;
   readonly readiness: ReadinessMonitor;
+  /** The gRPC edge's in-flight bound and what it holds now. */
+  readonly inFlight: InFlightLimit;
   readonly logger: Logger;
   readonly metrics: Registry;
   /** The bound gRPC port (useful with port 0). */
@@ -133,6 +143,11 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   // abortOnError false: a failed start must reach the caller (the devnet reports it), not exit.
   const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: options.http === undefined });
   app.useGlobalFilters(new TransportExceptionFilter(logger));
+  const inFlight = new InFlightLimit({
+    maxInFlight: options.grpc.maxInFlight ?? DEFAULT_GRPC_MAX_IN_FLIGHT,
+    maxStreams: options.grpc.maxStreams ?? DEFAULT_GRPC_MAX_STREAMS,
+  });
+  app.useGlobalInterceptors(inFlight);
   options.http?.setup?.(app);
 
   const closers: { grpc?: () => Promise<void>; bus?: () => Promise<void> } = {};
@@ -142,7 +157,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   let healthOnly: GrpcServer | undefined;
   try {
     if (options.grpc.services.length > 0) {
-      const grpcServer = grpcApiServer(options.grpc.services, host, options.grpc.port, health);
+      const grpcServer = grpcApiServer(options.grpc.services, host, options.grpc.port, health, inFlight);
       app.connectMicroservice<CustomStrategy>({ strategy: grpcServer }, { inheritAppConfig: true });
       closers.grpc = () => grpcServer.close();
       await app.init();
@@ -212,7 +227,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     process.once('SIGINT', onSignal);
   }
 
-  return { name: options.name, app, health, readiness, logger, metrics, grpcPort, metricsPort: boundMetricsPort, ...(httpPort !== undefined ? { httpPort } : {}), close };
+  return { name: options.name, app, health, readiness, inFlight, logger, metrics, grpcPort, metricsPort: boundMetricsPort, ...(httpPort !== undefined ? { httpPort } : {}), close };
 }
 
 function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealth): ReadinessMonitor {
@@ -231,7 +246,7 @@ function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealt
   });
 }
 
-function grpcApiServer(services: readonly GrpcServiceContract[], host: string, port: number, health: ServiceHealth): BoundGrpcServer {
+function grpcApiServer(services: readonly GrpcServiceContract[], host: string, port: number, health: ServiceHealth, inFlight: InFlightLimit): BoundGrpcServer {
   return new BoundGrpcServer({
     url: `${host}:${port}`,
     package: services.map((s) => s.package),
@@ -239,7 +254,10 @@ function grpcApiServer(services: readonly GrpcServiceContract[], host: string, p
     loader: { ...PROTO_LOADER_OPTIONS, includeDirs: [...(PROTO_LOADER_OPTIONS.includeDirs ?? [])] },
     gracefulShutdown: true,
     // Health and reflection on the same port as the API, so one probe port per pod.
-    onLoadPackageDefinition: (definition: PackageDefinition, server: GrpcServer) => health.attach(server, [definition]),
+    onLoadPackageDefinition: (definition: PackageDefinition, server: GrpcServer) => {
+      health.attach(server, [definition]);
+      inFlight.noteDefinition(definition);
+    },
   });
 }
 
