@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import type { Devnet } from '@aegis/devnet';
 import { type NodeKey, taskHash, type TaskSpec } from '@aegis/protocol';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the bench drives TaskIngress with the gateway's own client, so both paths watch the same way
@@ -65,41 +66,45 @@ const PROMPT = 'Benchmark the API path';
 
 /**
  * One streamed chat completion through the gateway, timed: first content chunk and [DONE].
- * Plain fetch with Node's keep-alive pool, as an OpenAI client would.
+ * node:http with a keep-alive pool (one socket per request in flight), as an HTTP client would.
  */
-async function httpOnce(baseUrl: string, client: ApiClient, model: string, maxTokens: number): Promise<Sample> {
+function httpOnce(agent: Agent, baseUrl: URL, client: ApiClient, model: string, maxTokens: number): Promise<Sample> {
   const started = performance.now();
-  let firstMs = -1;
-  try {
-    const res = await fetch(`${baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens, stream: true }),
-    });
-    if (res.status !== 200 || !res.body) {
-      await res.text();
-      return { ok: false, totalMs: 0, firstMs: 0 };
-    }
-    const decoder = new TextDecoder();
-    let buffer = '';
-    let accepted = false;
-    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(part, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end).replace(/^data: /, '');
-        buffer = buffer.slice(end + 2);
-        if (event === '[DONE]') continue;
-        // A client on its own machine parses every chunk; here the bench shares the network's
-        // process, so it parses only the chunks it times (first content, the verification status).
-        if (firstMs < 0 && /"content":"[^"]/.test(event)) firstMs = performance.now() - started;
-        if (event.includes('"aegis"')) accepted = (JSON.parse(event) as { aegis?: { status: string } }).aegis?.status === 'ACCEPTED';
-      }
-    }
-    return { ok: accepted, totalMs: performance.now() - started, firstMs };
-  } catch {
-    return { ok: false, totalMs: 0, firstMs: 0 };
-  }
+  const body = JSON.stringify({ model, messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens, stream: true });
+  return new Promise((resolve) => {
+    const fail = (): void => resolve({ ok: false, totalMs: 0, firstMs: 0 });
+    const req = request(
+      { agent, host: baseUrl.hostname, port: baseUrl.port, path: `${baseUrl.pathname}/chat/completions`, method: 'POST', headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          res.on('end', fail);
+          return;
+        }
+        let firstMs = -1;
+        let accepted = false;
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (part: string) => {
+          buffer += part;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const event = buffer.slice(0, end).replace(/^data: /, '');
+            buffer = buffer.slice(end + 2);
+            if (event === '[DONE]') continue;
+            // A client on its own machine parses every chunk; here the bench shares the network's
+            // process, so it parses only the chunks it times (first content, the verification status).
+            if (firstMs < 0 && /"content":"[^"]/.test(event)) firstMs = performance.now() - started;
+            if (event.includes('"aegis"')) accepted = (JSON.parse(event) as { aegis?: { status: string } }).aegis?.status === 'ACCEPTED';
+          }
+        });
+        res.on('end', () => resolve({ ok: accepted, totalMs: performance.now() - started, firstMs }));
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
 }
 
 /** The same task straight over TaskIngress: sign, SubmitTask, WatchTask to ACCEPTED (the tokens ride on it). */
@@ -147,7 +152,9 @@ export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[],
   const ingress = new IngressClient(`127.0.0.1:${devnet.ingressPort}`);
   let nonce = BigInt(Date.now()) << 20n;
   const client = (i: number): ApiClient => clients[i % clients.length] as ApiClient;
-  const http = (i: number): Promise<Sample> => httpOnce(devnet.gateway.baseUrl, client(i), model, o.maxTokens);
+  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
+  const baseUrl = new URL(devnet.gateway.baseUrl);
+  const http = (i: number): Promise<Sample> => httpOnce(agent, baseUrl, client(i), model, o.maxTokens);
   const grpc = (i: number): Promise<Sample> => grpcOnce(ingress, devnet, client(i), model, o.maxTokens, nonce++);
   try {
     o.progress(`bench api: warm-up, ${o.warmup} requests per path`);
@@ -167,5 +174,6 @@ export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[],
     return { http: figures(all.http, seconds.http), grpc: figures(all.grpc, seconds.grpc) };
   } finally {
     ingress.close();
+    agent.destroy();
   }
 }

@@ -76,7 +76,7 @@ export const registerBenchApiCommand: RegisterCommand = (parent: Command) => {
             grpc,
             setup: {
               network: 'embedded devnet in this process (in-process bus, embedded Postgres), no-op inference, no verifiers: a result is ACCEPTED when its tally window closes',
-              http: 'POST /v1/chat/completions stream:true with plain fetch; ttft = first content chunk (sent at SUBMITTED); total = [DONE] after ACCEPTED',
+              http: 'POST /v1/chat/completions stream:true over node:http keep-alive; ttft = first content chunk (sent at SUBMITTED); total = [DONE] after ACCEPTED',
               grpc: 'SubmitTask signed by the client + WatchTask to ACCEPTED; ttft = the SUBMITTED update carrying the tokens',
               windowSeconds: opts.windowSeconds,
               clients: opts.clients,

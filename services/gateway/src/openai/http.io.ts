@@ -58,7 +58,8 @@ export class EventStream {
     if (data.length > 0 && !this.res.writableEnded) this.res.write(data.map((d) => `data: ${JSON.stringify(d)}\n\n`).join(''));
   }
 
-  done(): void {
-    if (!this.res.writableEnded) this.res.end('data: [DONE]\n\n');
+  /** The last events and [DONE], in the response's last write. */
+  done(last: readonly object[] = []): void {
+    if (!this.res.writableEnded) this.res.end(`${last.map((d) => `data: ${JSON.stringify(d)}\n\n`).join('')}data: [DONE]\n\n`);
   }
 }

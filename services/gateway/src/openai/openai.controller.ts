@@ -116,11 +116,10 @@ export class OpenAiController {
     if (streamed === undefined) send(outcome.tokens);
     else if (!sameTokens(streamed, outcome.tokens)) throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
     const answer = answerOf(p, outcome.tokens);
-    events.sendAll([
+    events.done([
       chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }),
       ...(p.includeUsage ? [chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) })] : []),
     ]);
-    events.done();
   }
 }
 
