@@ -15,6 +15,11 @@ export interface PathFigures {
   readonly p99Ms: number;
   /** Until the first content (HTTP: the first content chunk; gRPC: the SUBMITTED update with tokens). */
   readonly ttftP50Ms: number;
+  /**
+   * CPU of this process (every service but Postgres, the client and the gateway) per request:
+   * on a shared machine, what the path costs is steadier than what it reaches.
+   */
+  readonly cpuMsPerRequest: number;
 }
 
 interface Sample {
@@ -33,7 +38,7 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-function figures(samples: readonly Sample[], seconds: number): PathFigures {
+function figures(samples: readonly Sample[], seconds: number, cpuMs: number): PathFigures {
   const ok = samples.filter((s) => s.ok);
   const total = ok.map((s) => s.totalMs).sort((a, b) => a - b);
   const first = ok.map((s) => s.firstMs).sort((a, b) => a - b);
@@ -46,20 +51,23 @@ function figures(samples: readonly Sample[], seconds: number): PathFigures {
     p50Ms: round(quantile(total, 0.5)),
     p99Ms: round(quantile(total, 0.99)),
     ttftP50Ms: round(quantile(first, 0.5)),
+    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, samples.length)) * 100) / 100,
   };
 }
 
 /** `count` calls of `one`, `concurrency` in flight, client i % clients each. */
-async function drive(count: number, concurrency: number, one: (i: number) => Promise<Sample>): Promise<{ samples: Sample[]; seconds: number }> {
+async function drive(count: number, concurrency: number, one: (i: number) => Promise<Sample>): Promise<{ samples: Sample[]; seconds: number; cpuMs: number }> {
   const samples: Sample[] = [];
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
       for (let i = next++; i < count; i = next++) samples.push(await one(i));
     }),
   );
-  return { samples, seconds: (performance.now() - started) / 1000 };
+  const used = process.cpuUsage(cpu);
+  return { samples, seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000 };
 }
 
 const PROMPT = 'Benchmark the API path';
@@ -144,8 +152,8 @@ export interface ApiBenchOptions {
 
 /**
  * HTTP (gateway, streaming) and direct gRPC against the same devnet with the same clients,
- * in alternating rounds (gRPC, HTTP, gRPC, HTTP, ...) so that drift on a shared machine falls
- * on both paths alike.
+ * in rounds of alternating order (gRPC-HTTP, HTTP-gRPC, ...) so that drift on a shared machine
+ * and the tail of the previous phase fall on both paths alike.
  */
 export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[], o: ApiBenchOptions): Promise<{ http: PathFigures; grpc: PathFigures }> {
   const model = devnet.options.model;
@@ -163,15 +171,20 @@ export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[],
     const per = Math.ceil(o.requests / o.rounds);
     const all = { http: [] as Sample[], grpc: [] as Sample[] };
     const seconds = { http: 0, grpc: 0 };
+    const cpuMs = { http: 0, grpc: 0 };
     for (let round = 0; round < o.rounds; round++) {
-      for (const [name, one] of [['grpc', grpc], ['http', http]] as const) {
+      // ABBA order: a phase also pays for the previous phase's settling (ledger commands, audits
+      // after ACCEPTED) and for drift in the machine's load; alternating who goes first spreads both.
+      const order = round % 2 === 0 ? ([['grpc', grpc], ['http', http]] as const) : ([['http', http], ['grpc', grpc]] as const);
+      for (const [name, one] of order) {
         const r = await drive(per, o.concurrency, one);
         all[name].push(...r.samples);
         seconds[name] += r.seconds;
-        o.progress(`bench api: round ${round + 1}/${o.rounds} ${name}: ${per} requests in ${r.seconds.toFixed(2)} s (${(per / r.seconds).toFixed(1)}/s)`);
+        cpuMs[name] += r.cpuMs;
+        o.progress(`bench api: round ${round + 1}/${o.rounds} ${name}: ${per} requests in ${r.seconds.toFixed(2)} s (${(per / r.seconds).toFixed(1)}/s, ${(r.cpuMs / per).toFixed(2)} ms CPU each)`);
       }
     }
-    return { http: figures(all.http, seconds.http), grpc: figures(all.grpc, seconds.grpc) };
+    return { http: figures(all.http, seconds.http, cpuMs.http), grpc: figures(all.grpc, seconds.grpc, cpuMs.grpc) };
   } finally {
     ingress.close();
     agent.destroy();

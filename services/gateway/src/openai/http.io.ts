@@ -44,9 +44,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
 export class EventStream {
   constructor(private readonly res: ServerResponse) {}
 
+  /** The headers, sent with the first events (one write, not two). */
   open(): void {
     this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    this.res.flushHeaders();
   }
 
   send(data: object): void {

@@ -86,37 +86,48 @@ export class OpenAiController {
   }
 
   /**
-   * `stream: true`: the role chunk as soon as TaskIngress took the task; the node's tokens as soon
-   * as its result is SUBMITTED, before verification (the protocol has no per-token feed from
-   * the worker); then a last chunk with finish_reason and the verification facts (`aegis`), a
-   * usage chunk when asked, and [DONE]. A result rejected after it was streamed ends the stream
-   * with an error event instead: the client must drop what it showed.
+   * `stream: true`: the role chunk and the node's tokens as soon as its result is SUBMITTED,
+   * before verification (the protocol has no per-token feed from the worker); then a last chunk
+   * with finish_reason and the verification facts (`aegis`), a usage chunk when asked, and
+   * [DONE]. Nothing is sent before the first content, so a task that fails or is rejected before
+   * it is still a plain HTTP error; one rejected after its tokens were streamed ends the stream
+   * with an error event instead (the client must drop what it showed). Two writes per request:
+   * every event a moment produces goes out together.
    */
   private async stream(p: RequestPlan, key: Parameters<TaskRunner['run']>[1], created: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const events = new EventStream(res);
     let chunkId = '';
     let streamed: readonly number[] | undefined;
-    const send = (tokens: readonly number[]): void => {
-      streamed = tokens;
+    const opening = (tokens: readonly number[]): object[] => {
       const answer = answerOf(p, tokens);
-      events.sendAll(streamPieces(p.model.tokenizer, tokens, answer.text).map((piece) => chunk(p, chunkId, created, { content: piece }, null)));
+      return [
+        chunk(p, chunkId, created, p.kind === 'chat' ? { role: 'assistant', content: '' } : { content: '' }, null),
+        ...streamPieces(p.model.tokenizer, tokens, answer.text).map((piece) => chunk(p, chunkId, created, { content: piece }, null)),
+      ];
     };
     const outcome = await this.runner.run(p, key, {
       signal,
       onSubmitted: (taskHash) => {
         chunkId = responseId(p, taskHash);
-        events.open();
-        events.send(chunk(p, chunkId, created, p.kind === 'chat' ? { role: 'assistant', content: '' } : { content: '' }, null));
       },
       onUpdate: (update, tokens) => {
-        if (update.status === 'SUBMITTED' && tokens.length > 0 && streamed === undefined) send(tokens);
+        if (update.status !== 'SUBMITTED' || tokens.length === 0 || streamed !== undefined) return;
+        streamed = tokens;
+        events.open();
+        events.sendAll(opening(tokens));
       },
     });
     if (outcome.facts.status !== 'ACCEPTED') throw notAccepted(outcome.facts);
-    if (streamed === undefined) send(outcome.tokens);
-    else if (!sameTokens(streamed, outcome.tokens)) throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
+    let first: object[] = [];
+    if (streamed === undefined) {
+      events.open();
+      first = opening(outcome.tokens);
+    } else if (!sameTokens(streamed, outcome.tokens)) {
+      throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
+    }
     const answer = answerOf(p, outcome.tokens);
     events.done([
+      ...first,
       chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }),
       ...(p.includeUsage ? [chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) })] : []),
     ]);
