@@ -1,6 +1,7 @@
 import { ensureModelDir, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
 import type { RunningService } from '@aegis/service-kit';
+import { waitFor } from '@aegis/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayApp } from '../gateway.app';
@@ -130,5 +131,7 @@ describe('gateway HTTP edge (no network behind it)', () => {
     const res = await post('/completions', { model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 4 }, spareSecret);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: 'service_unavailable', code: 'ingress_unavailable' } });
+    // Counted on /metrics by route, status and stream.
+    await waitFor('the 503 counted', async () => (await gateway.metrics.getSingleMetricAsString('aegis_gateway_requests_total')).includes('route="completions",stream="false",status="503"'));
   });
 });
