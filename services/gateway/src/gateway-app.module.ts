@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { GatewayConfig } from './gateway.config';
+import { GatewayMetrics } from './gateway.metrics';
 import { API_KEY_AUTH, GATEWAY_CONFIG, SERVED_MODELS, TASK_RUNNER } from './gateway.tokens';
 import type { ApiKeyAuth } from './keys/api-key.auth';
 import { OpenAiController } from './openai/openai.controller';
@@ -20,6 +21,7 @@ export class GatewayAppModule {
       module: GatewayAppModule,
       controllers: [OpenAiController],
       providers: [
+        GatewayMetrics,
         { provide: GATEWAY_CONFIG, useValue: o.config },
         { provide: SERVED_MODELS, useValue: o.models },
         { provide: API_KEY_AUTH, useValue: o.auth },

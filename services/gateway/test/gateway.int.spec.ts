@@ -93,6 +93,15 @@ describe('the OpenAI-compatible gateway on a devnet (official openai SDK, plain 
     expect((bad as APIError).param).toBe('top_p');
   });
 
+  it('seed is the task nonce: the same request and seed is the same task, answered again', async () => {
+    const ask = () => openai.chat.completions.create({ model: TINY_MODEL_ID, messages, max_tokens: 4, seed: 424242 });
+    const first = await ask();
+    const again = await ask();
+    const hash = (r: unknown) => (r as { aegis: AegisFacts }).aegis.taskHash;
+    expect(hash(again)).toBe(hash(first));
+    expect(again.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+  });
+
   it('402 for an account with no funds, saying why', async () => {
     const poor = await devnet.gateway.createApiKey('unfunded');
     const res = await fetch(`${devnet.gateway.baseUrl}/chat/completions`, {
@@ -171,5 +180,54 @@ describe('streaming before verification (no-op inference devnet, 2 s window)', (
     expect(aegis?.status).toBe('ACCEPTED');
     expect(contentAt).toBeDefined();
     expect((finalAt ?? 0) - (contentAt ?? 0)).toBeGreaterThan(1_000);
+  });
+});
+
+// One honest node and one that returns wrong tokens: a task that draws the cheater is REJECTED
+// (the cheater liquidated). Without retries (issue 18 item 4, not built) the client gets a 502
+// carrying the task facts, and a stream that already sent the unverified tokens ends in an error.
+describe('a task that draws a cheater (tiny model, one wrong-tokens node)', () => {
+  let devnet: Devnet;
+
+  beforeAll(async () => {
+    devnet = await Devnet.start({
+      ...DEFAULT_DEVNET_OPTIONS,
+      model: TINY_MODEL_ID,
+      nodes: 3,
+      cheaters: 1,
+      behavior: 'wrong-tokens',
+      ingressPort: 0,
+      ledgerPort: 0,
+      gatewayPort: 0,
+      windowSeconds: 2,
+      verifiersPerTask: 2,
+      stateDir: mkdtempSync(join(tmpdir(), 'aegis-gateway-cheat-')),
+      logLevel: 'silent',
+      progress: () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await devnet?.stop();
+  });
+
+  it('answers 502 verification_error with the aegis facts, never the rejected text', async () => {
+    const cheater = devnet.nodes.find((n) => n.behavior !== 'honest')?.key.address;
+    const openai = new OpenAI({ baseURL: devnet.gateway.baseUrl, apiKey: devnet.gateway.apiKey, maxRetries: 0 });
+    let rejected: APIError | undefined;
+    // Tasks reach the cheater only through its share of partitions: ask until one does.
+    for (let i = 0; i < 24 && !rejected; i++) {
+      const stream = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages: [{ role: 'user', content: `task ${i}` }], max_tokens: 4, stream: true });
+      try {
+        for await (const c of stream) void c;
+      } catch (err) {
+        if (!(err instanceof APIError)) throw err;
+        rejected = err;
+      }
+    }
+    expect(rejected, 'no task drew the cheater').toBeDefined();
+    expect(rejected?.type).toBe('verification_error');
+    const facts = (rejected?.error as { aegis?: AegisFacts } | undefined)?.aegis;
+    expect(facts?.status).toBe('REJECTED');
+    expect(facts?.node).toBe(cheater);
   });
 });

@@ -325,10 +325,16 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     watcher.close();
     expect(seen).toEqual(['TASK_STATUS_QUEUED', 'TASK_STATUS_SUBMITTED', 'TASK_STATUS_VERIFYING', 'TASK_STATUS_ACCEPTED']);
     expect(liveTokens).toEqual([[], [1, 2, 3], [], [1, 2, 3]]);
-    const view = await api.unary<{ task: { status: string; outputTokens: number[]; history: unknown[] } }>('GetTask', { taskHash: hash });
+    const view = await api.unary<{ task: { status: string; outputTokens: number[]; history: { status: string; outputTokens: number[] }[] } }>('GetTask', { taskHash: hash });
     expect(view.task.status).toBe('TASK_STATUS_ACCEPTED');
     expect(view.task.outputTokens).toEqual([1, 2, 3]);
-    expect(view.task.history).toHaveLength(4);
+    // The stored history keeps each change's tokens: a watcher that starts late still gets them.
+    expect(view.task.history.map((h) => [h.status, h.outputTokens])).toEqual([
+      ['TASK_STATUS_QUEUED', []],
+      ['TASK_STATUS_SUBMITTED', [1, 2, 3]],
+      ['TASK_STATUS_VERIFYING', []],
+      ['TASK_STATUS_ACCEPTED', [1, 2, 3]],
+    ]);
   });
 
   it('merges concurrent status appends into one statement with the same effect as one at a time', async () => {
@@ -376,6 +382,7 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     );
     await repository.appendStatus(change(TaskStatus.SUBMITTED, 2n, other, [5, 5]));
     expect(await repository.find(other)).toMatchObject({ status: TaskStatus.SUBMITTED, outputTokens: [] });
+    expect((await repository.history(other)).map((c) => c.outputTokens ?? [])).toEqual([[], [5, 5]]);
   });
 
   it('a task committed but never published (crash in between) is published by the outbox relay', async () => {

@@ -60,18 +60,25 @@ export class IngressClient {
     const method = (this.grpc.client as unknown as Record<string, WatchMethod>)['WatchTask'];
     if (typeof method !== 'function') throw new Error('TaskIngress.WatchTask: not on the client');
     const stream = method.call(this.grpc.client, { taskHash }, new Metadata(), { deadline });
+    let ended = false;
+    stream.once('end', () => (ended = true));
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      let final = false;
       for await (const message of stream as AsyncIterable<{ update: UpdateWire }>) {
+        // After the final status ingress ends the stream itself: read on to that end rather
+        // than cancel (a cancelled call builds an error, stack trace and all, per task).
+        if (final) continue;
         const u = message.update;
         const update: TaskUpdate = { status: statusName(u.status), node: u.node.length === 20 ? `0x${u.node.toString('hex')}` : null, detail: u.detail };
         yield { update, tokens: u.outputTokens ?? [] };
-        if (FINAL_STATUSES.has(update.status)) return;
+        final = FINAL_STATUSES.has(update.status);
       }
+      ended = true;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      stream.cancel();
+      if (!ended) stream.cancel();
     }
   }
 

@@ -17,6 +17,8 @@ export interface Caller {
  */
 export class ApiKeyAuth {
   private readonly cache = new Map<string, { caller: Caller | null; until: number }>();
+  private readonly pending = new Map<string, Promise<Caller | null>>();
+  private readonly unsealed = new Map<string, { sealed: Buffer; key: NodeKey }>();
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -40,14 +42,33 @@ export class ApiKeyAuth {
     return caller;
   }
 
-  private async lookup(keyHash: string): Promise<Caller | null> {
+  private lookup(keyHash: string): Promise<Caller | null> {
     const t = this.now();
     const hit = this.cache.get(keyHash);
-    if (hit && hit.until > t) return hit.caller;
+    if (hit && hit.until > t) return Promise.resolve(hit.caller);
+    // One read per key and expiry, however many requests are waiting on it (under load every
+    // request in flight would otherwise miss at the same moment and read and unseal on its own).
+    let pending = this.pending.get(keyHash);
+    if (!pending) {
+      pending = this.read(keyHash).finally(() => this.pending.delete(keyHash));
+      this.pending.set(keyHash, pending);
+    }
+    return pending;
+  }
+
+  private async read(keyHash: string): Promise<Caller | null> {
     const row = await this.store.findByHash(keyHash);
-    const caller = row && !row.revokedAt ? { keyId: row.id, account: row.account, key: this.custody.open(row.sealedKey, row.account) } : null;
+    let caller: Caller | null = null;
+    if (row && !row.revokedAt) {
+      // Unsealing derives the public key (a curve multiplication): done once per sealed key, not per refresh.
+      const known = this.unsealed.get(row.id);
+      const key = known && known.sealed.equals(row.sealedKey) ? known.key : this.custody.open(row.sealedKey, row.account);
+      this.unsealed.set(row.id, { sealed: Buffer.from(row.sealedKey), key });
+      caller = { keyId: row.id, account: row.account, key };
+    }
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(keyHash, { caller, until: t + this.cacheMs });
+    if (this.unsealed.size > 10_000) this.unsealed.clear();
+    this.cache.set(keyHash, { caller, until: this.now() + this.cacheMs });
     return caller;
   }
 }

@@ -44,9 +44,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
 export class EventStream {
   constructor(private readonly res: ServerResponse) {}
 
+  /** The headers, sent with the first events (one write, not two). */
   open(): void {
     this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    this.res.flushHeaders();
   }
 
   send(data: object): void {
@@ -58,7 +58,8 @@ export class EventStream {
     if (data.length > 0 && !this.res.writableEnded) this.res.write(data.map((d) => `data: ${JSON.stringify(d)}\n\n`).join(''));
   }
 
-  done(): void {
-    if (!this.res.writableEnded) this.res.end('data: [DONE]\n\n');
+  /** The last events and [DONE], in the response's last write. */
+  done(last: readonly object[] = []): void {
+    if (!this.res.writableEnded) this.res.end(`${last.map((d) => `data: ${JSON.stringify(d)}\n\n`).join('')}data: [DONE]\n\n`);
   }
 }

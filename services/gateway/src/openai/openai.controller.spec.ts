@@ -1,6 +1,7 @@
 import { ensureModelDir, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
 import type { RunningService } from '@aegis/service-kit';
+import { waitFor } from '@aegis/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayApp } from '../gateway.app';
@@ -18,6 +19,7 @@ describe('gateway HTTP edge (no network behind it)', () => {
   let base: string;
   let secret: string;
   let revokedSecret: string;
+  let spareSecret: string;
 
   beforeAll(async () => {
     const store = new InMemoryApiKeyStore();
@@ -30,6 +32,7 @@ describe('gateway HTTP edge (no network behind it)', () => {
     };
     secret = await add(false);
     revokedSecret = await add(true);
+    spareSecret = await add(false);
     const env = gatewayEnvSchema.parse({
       AEGIS_DATABASE_URL: 'postgres://unused/x',
       AEGIS_MODEL_DIR: await ensureModelDir(TINY_MODEL_ID),
@@ -111,9 +114,24 @@ describe('gateway HTTP edge (no network behind it)', () => {
     expect(await long.json()).toMatchObject({ error: { param: 'prompt', code: 'context_length_exceeded' } });
   });
 
+  it('429 once a key has spent its burst (token bucket), with Retry-After', async () => {
+    // burst 100, 1 per second: the earlier tests spent part of it; spend the rest.
+    let res: Response | undefined;
+    for (let i = 0; i < 120; i++) {
+      res = await fetch(`${base}/models`, { headers: { authorization: `Bearer ${secret}` } });
+      if (res.status === 429) break;
+      await res.body?.cancel();
+    }
+    expect(res?.status).toBe(429);
+    expect(res?.headers.get('retry-after')).toBe('1');
+    expect(await res?.json()).toMatchObject({ error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
+  });
+
   it('503 when TaskIngress is unreachable', async () => {
-    const res = await post('/completions', { model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 4 });
+    const res = await post('/completions', { model: TINY_MODEL_ID, prompt: 'hello', max_tokens: 4 }, spareSecret);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: 'service_unavailable', code: 'ingress_unavailable' } });
+    // Counted on /metrics by route, status and stream.
+    await waitFor('the 503 counted', async () => (await gateway.metrics.getSingleMetricAsString('aegis_gateway_requests_total')).includes('route="completions",stream="false",status="503"'));
   });
 });

@@ -3,6 +3,7 @@ import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { SERVICE_LOGGER } from '@aegis/service-kit';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../gateway.config';
+import { GatewayMetrics } from '../gateway.metrics';
 import { API_KEY_AUTH, GATEWAY_CONFIG, SERVED_MODELS, TASK_RUNNER } from '../gateway.tokens';
 import type { ApiKeyAuth } from '../keys/api-key.auth';
 import { answerOf, chatCompletion, chunk, responseId, streamPieces, textCompletion, usageOf } from './answer.format';
@@ -31,6 +32,7 @@ export class OpenAiController {
     @Inject(API_KEY_AUTH) private readonly auth: ApiKeyAuth,
     @Inject(TASK_RUNNER) private readonly runner: TaskRunner,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   @Get('models')
@@ -57,22 +59,30 @@ export class OpenAiController {
 
   @Post('chat/completions')
   chat(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.complete(req, res, (body) => planChat(parseBody(chatRequestSchema, body), this.models, this.config));
+    return this.complete('chat', req, res, (body) => planChat(parseBody(chatRequestSchema, body), this.models, this.config));
   }
 
   @Post('completions')
   completions(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.complete(req, res, (body) => planCompletion(parseBody(completionRequestSchema, body), this.models, this.config));
+    return this.complete('completions', req, res, (body) => planCompletion(parseBody(completionRequestSchema, body), this.models, this.config));
   }
 
-  private async complete(req: IncomingMessage, res: ServerResponse, plan: (body: unknown) => RequestPlan): Promise<void> {
+  private async complete(route: string, req: IncomingMessage, res: ServerResponse, plan: (body: unknown) => RequestPlan): Promise<void> {
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    const started = performance.now();
+    let stream = false;
+    res.on('close', () => {
+      abort.abort();
+      const labels = { route, stream: String(stream) };
+      this.metrics.requests.inc({ ...labels, status: String(res.statusCode) });
+      this.metrics.seconds.observe(labels, (performance.now() - started) / 1000);
+    });
     try {
       const caller = await this.auth.authenticate(req.headers.authorization);
       const p = plan(await readJson(req, this.config.maxBodyBytes));
       const created = Math.floor(Date.now() / 1000);
-      if (p.stream) return await this.stream(p, caller.key, created, res, abort.signal);
+      stream = p.stream;
+      if (p.stream) return await this.stream(p, caller.key, created, res, abort.signal, started);
       const outcome = await this.runner.run(p, caller.key, { signal: abort.signal });
       this.logger.debug({ keyId: caller.keyId, user: p.user, taskHash: outcome.facts.taskHash, status: outcome.facts.status }, 'completion');
       if (outcome.facts.status !== 'ACCEPTED') throw notAccepted(outcome.facts);
@@ -86,41 +96,54 @@ export class OpenAiController {
   }
 
   /**
-   * `stream: true`: the role chunk as soon as TaskIngress took the task; the node's tokens as soon
-   * as its result is SUBMITTED, before verification (the protocol has no per-token feed from
-   * the worker); then a last chunk with finish_reason and the verification facts (`aegis`), a
-   * usage chunk when asked, and [DONE]. A result rejected after it was streamed ends the stream
-   * with an error event instead: the client must drop what it showed.
+   * `stream: true`: the role chunk and the node's tokens as soon as its result is SUBMITTED,
+   * before verification (the protocol has no per-token feed from the worker); then a last chunk
+   * with finish_reason and the verification facts (`aegis`), a usage chunk when asked, and
+   * [DONE]. Nothing is sent before the first content, so a task that fails or is rejected before
+   * it is still a plain HTTP error; one rejected after its tokens were streamed ends the stream
+   * with an error event instead (the client must drop what it showed). Two writes per request:
+   * every event a moment produces goes out together.
    */
-  private async stream(p: RequestPlan, key: Parameters<TaskRunner['run']>[1], created: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async stream(p: RequestPlan, key: Parameters<TaskRunner['run']>[1], created: number, res: ServerResponse, signal: AbortSignal, started: number): Promise<void> {
     const events = new EventStream(res);
+    const firstContent = (): void => this.metrics.firstTokenSeconds.observe((performance.now() - started) / 1000);
     let chunkId = '';
     let streamed: readonly number[] | undefined;
-    const send = (tokens: readonly number[]): void => {
-      streamed = tokens;
+    const opening = (tokens: readonly number[]): object[] => {
       const answer = answerOf(p, tokens);
-      events.sendAll(streamPieces(p.model.tokenizer, tokens, answer.text).map((piece) => chunk(p, chunkId, created, { content: piece }, null)));
+      return [
+        chunk(p, chunkId, created, p.kind === 'chat' ? { role: 'assistant', content: '' } : { content: '' }, null),
+        ...streamPieces(p.model.tokenizer, tokens, answer.text).map((piece) => chunk(p, chunkId, created, { content: piece }, null)),
+      ];
     };
     const outcome = await this.runner.run(p, key, {
       signal,
       onSubmitted: (taskHash) => {
         chunkId = responseId(p, taskHash);
-        events.open();
-        events.send(chunk(p, chunkId, created, p.kind === 'chat' ? { role: 'assistant', content: '' } : { content: '' }, null));
       },
       onUpdate: (update, tokens) => {
-        if (update.status === 'SUBMITTED' && tokens.length > 0 && streamed === undefined) send(tokens);
+        if (update.status !== 'SUBMITTED' || tokens.length === 0 || streamed !== undefined) return;
+        streamed = tokens;
+        events.open();
+        events.sendAll(opening(tokens));
+        firstContent();
       },
     });
     if (outcome.facts.status !== 'ACCEPTED') throw notAccepted(outcome.facts);
-    if (streamed === undefined) send(outcome.tokens);
-    else if (!sameTokens(streamed, outcome.tokens)) throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
+    let first: object[] = [];
+    if (streamed === undefined) {
+      events.open();
+      first = opening(outcome.tokens);
+      firstContent();
+    } else if (!sameTokens(streamed, outcome.tokens)) {
+      throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
+    }
     const answer = answerOf(p, outcome.tokens);
-    events.sendAll([
+    events.done([
+      ...first,
       chunk(p, chunkId, created, {}, answer.finishReason, { aegis: outcome.facts }),
       ...(p.includeUsage ? [chunk(p, chunkId, created, null, null, { usage: usageOf(p, answer) })] : []),
     ]);
-    events.done();
   }
 }
 

@@ -55,6 +55,10 @@ export class TaskStatusRow {
   @Column({ type: 'smallint' })
   status!: number;
 
+  /** The result tokens the change carried (SUBMITTED: unverified; ACCEPTED: the output); empty otherwise. */
+  @Column({ name: 'output_tokens', type: 'int', array: true, default: () => "'{}'" })
+  outputTokens!: number[];
+
   @Column({ type: 'text', nullable: true })
   node!: string | null;
 

@@ -154,8 +154,8 @@ export class PgTasksRepository extends TasksRepository {
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
                 AS i(task_hash, sequence, status, node, detail, changed_at, output_tokens)
        ), s AS (
-         INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at)
-         SELECT i.task_hash, i.sequence, i.status, i.node, i.detail, i.changed_at FROM input i
+         INSERT INTO ${this.table('task_status')} (task_hash, sequence, status, node, detail, changed_at, output_tokens)
+         SELECT i.task_hash, i.sequence, i.status, i.node, i.detail, i.changed_at, i.output_tokens::int[] FROM input i
           WHERE EXISTS (SELECT 1 FROM ${this.table('tasks')} t WHERE t.task_hash = i.task_hash)
          ON CONFLICT (task_hash, status, sequence) DO NOTHING RETURNING task_hash, sequence, status
        ), latest AS (
@@ -252,6 +252,7 @@ function toStatusChange(row: TaskStatusRow): StatusChange {
     node: row.node,
     detail: row.detail,
     changedAt: row.changedAt,
+    ...(row.outputTokens.length > 0 ? { outputTokens: row.outputTokens } : {}),
   };
 }
 

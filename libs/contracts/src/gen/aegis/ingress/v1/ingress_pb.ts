@@ -121,10 +121,9 @@ export type TaskUpdate = Message<"aegis.ingress.v1.TaskUpdate"> & {
   changedAt?: Timestamp | undefined;
 
   /**
-   * The result's tokens, on live updates only (WatchTask after the change; empty in a history
-   * read back from storage): with SUBMITTED, as the node submitted them, NOT yet verified (a
-   * client may show them early and must drop them if the task ends REJECTED); with ACCEPTED, the
-   * accepted output (also TaskView.output_tokens).
+   * The result's tokens: with SUBMITTED, as the node submitted them, NOT yet verified (a client
+   * may show them early and must drop them if the task ends REJECTED); with ACCEPTED, the accepted
+   * output (also TaskView.output_tokens); empty for the other statuses.
    *
    * @generated from field: repeated uint32 output_tokens = 5;
    */
