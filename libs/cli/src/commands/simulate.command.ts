@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import {
   renderSweepMarkdown,
+  renderSweepSummary,
   renderSweepSvg,
   runSimulation,
   runSweep,
@@ -95,6 +96,12 @@ function sweep(options: SimOptions, flags: SimulateFlags): void {
   const all = TALLY_RULES.flatMap((rule) => (rule === options.tally ? [data] : readSweep(join(dir, `${options.strategy}-${rule}-sweep.json`), options.strategy, rule)));
   writeFileSync(`${base}.svg`, renderSweepSvg(all));
   writeFileSync(`${base}.md`, renderSweepMarkdown(all));
+  // The table over every strategy's sweeps in the folder, redrawn after each one.
+  const everySweep = readdirSync(dir).flatMap((f) => {
+    const m = /^(.+)-(stake|spec)-sweep\.json$/.exec(f);
+    return m && (SIM_STRATEGIES as readonly string[]).includes(m[1] ?? '') ? readSweep(join(dir, f), m[1] as SimStrategy, m[2] as TallyRule) : [];
+  });
+  writeFileSync(join(dir, 'summary.md'), renderSweepSummary(everySweep));
   const result = { strategy: options.strategy, tally: options.tally, points: data.points, svg: `${base}.svg`, table: `${base}.md` };
   if (flags.json) return printJsonResult(result);
   process.stdout.write(`wrote ${base}.svg and ${base}.md\n`);
