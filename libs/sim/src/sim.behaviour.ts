@@ -35,7 +35,7 @@ function actingAs(phase: AttackPhase): BaseStrategy | 'honest' {
 export function submitsWrong(node: SimNode, rate: number, rng: SimRng, phase: AttackPhase): boolean {
   if (!node.cheater) return false;
   const as = actingAs(phase);
-  if (as === 'griefing' || as === 'honest') return false;
+  if (as === 'griefing' || as === 'honest' || as === 'lazy') return false;
   return rng.chance(rate);
 }
 
@@ -54,6 +54,7 @@ export function verdictOf(verifier: SimNode, s: SimSubmission, phase: AttackPhas
       case 'honest':
         break;
       case 'lazy-verifiers':
+      case 'lazy':
         return VerdictKind.ACCEPT;
       case 'withholding':
         return null;
@@ -69,4 +70,15 @@ export function verdictOf(verifier: SimNode, s: SimSubmission, phase: AttackPhas
   }
   if (!s.wrong) return VerdictKind.ACCEPT;
   return rng.chance(catchRate) ? VerdictKind.REJECT : VerdictKind.ACCEPT;
+}
+
+/**
+ * Whether `verifier` ran the model for its verdict. Lazy attackers (lazy, lazy-verifiers) sign
+ * ACCEPT with invented PoW values, which fail any audit; every other verifier computes (colluders
+ * and griefers compute and then lie about the kind, which the audit does not see).
+ */
+export function computesVerdict(verifier: SimNode, phase: AttackPhase): boolean {
+  if (!verifier.cheater) return true;
+  const as = actingAs(phase);
+  return as !== 'lazy' && as !== 'lazy-verifiers';
 }

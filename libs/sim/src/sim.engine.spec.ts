@@ -66,6 +66,29 @@ describe('runSimulation', () => {
     });
   }
 
+  // Lazy verifiers ACCEPT without running the model: the PoW checker's audit share catches their
+  // invented values, each caught one loses its whole stake, and the attack loses money.
+  for (const strategy of ['lazy', 'lazy-split'] as const) {
+    it(`${strategy} at 0.3: audited verdicts liquidate their verifiers, no honest loss, the attacker loses money`, () => {
+      const sut = runSimulation({ ...small, strategy, cheaters: 0.3 });
+      expect(sut.uncomputedVerdicts).toBeGreaterThan(0);
+      expect(sut.auditCaught).toBeGreaterThan(0);
+      expect(sut.cheatersActedLiquidated).toBeGreaterThan(0);
+      expect(sut.honestSlashed).toBe(0);
+      expect(sut.undecided).toBe(0);
+      expect(sut.wrongSubmitted).toBe(0);
+      expect(sut.attackerProfit).toBeLessThan(0n);
+      expect(sut.stakeConserved).toBe(true);
+    });
+  }
+
+  it('lazy without audits (--audit-share 0) is paid for verdicts it never computed: the audit is what makes it lose', () => {
+    const unaudited = runSimulation({ ...small, strategy: 'lazy', cheaters: 0.3, auditShare: 0 });
+    expect(unaudited.auditCaught).toBe(0);
+    expect(unaudited.cheatersLiquidated).toBe(0);
+    expect(unaudited.attackerProfit).toBeGreaterThan(0n);
+  });
+
   it('griefing-split under tally: spec wins disputes by address count and profits: the record of why the default changed', () => {
     const sut = runSimulation({ ...small, strategy: 'griefing-split', cheaters: 0.4, tally: 'spec' });
     expect(sut.cheaterAddressShare).toBeGreaterThan(0.5);

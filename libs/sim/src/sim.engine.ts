@@ -15,7 +15,7 @@ import {
 import { accountId, InMemoryLedger, type LedgerCommand, type Posting } from '@aegis/ledger/core';
 import { concatBytes, keccak256, NodeKey, toHex, utf8, VerdictKind } from '@aegis/protocol';
 import { EventQueue } from './event.queue';
-import { type AttackPhase, type SimNode, submitsWrong, verdictOf } from './sim.behaviour';
+import { type AttackPhase, computesVerdict, type SimNode, submitsWrong, verdictOf } from './sim.behaviour';
 import { baseStrategy, type SimOptions, splitsStake, validateSimOptions } from './sim.options';
 import { SimRng } from './sim.rng';
 import { SealedRunVerifier } from './sealed.runs';
@@ -66,6 +66,10 @@ export interface SimResult {
   readonly honestRejected: number;
   readonly disputes: number;
   readonly fastAccepted: number;
+  /** Verdicts given without running the model (lazy attackers). */
+  readonly uncomputedVerdicts: number;
+  /** Of those, how many the PoW checker audited (verifier liquidated at once). */
+  readonly auditCaught: number;
   /** Submissions for which the lottery drew no verifier at all. */
   readonly unverified: number;
   /** Tasks not assigned because no node was active. */
@@ -157,7 +161,7 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
   const subs = new Map<string, Tracked>();
   const liquidated = new Set<string>();
   const acted = new Set<string>();
-  const counters = { wrongSubmitted: 0, disputes: 0, fastAccepted: 0, unverified: 0, skippedTasks: 0 };
+  const counters = { wrongSubmitted: 0, disputes: 0, fastAccepted: 0, unverified: 0, skippedTasks: 0, uncomputedVerdicts: 0, auditCaught: 0 };
   let verifierRewards = 0n;
   const halfWindow = Math.max(1, Math.floor(config.windowMs / 2));
 
@@ -291,6 +295,19 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
       // Silence (a withholding attacker) is no verdict: it cannot be proven, forgoes the fee, and
       // its only effect is on the tally (undecided counts it); it is not counted as acting.
       if (kind === null) continue;
+      if (!computesVerdict(item.verifier, tracked.phase)) {
+        // A verdict never computed: the PoW checker audits it with the audit share, and always in a
+        // dispute or a widened call; its invented values fail, and the machine liquidates at once.
+        // (The coin is drawn only here, so strategies without lazy verdicts draw the same numbers.)
+        counters.uncomputedVerdicts++;
+        acted.add(item.verifier.address);
+        const state = tracked.state;
+        if (state.disputeOpen || state.widened || rng.chance(o.auditShare)) {
+          counters.auditCaught++;
+          step(tracked, { kind: 'verdict-failed', submissionId: item.submissionId, verifier: item.verifier.address, failure: 'audit-failed' }, now);
+          continue;
+        }
+      }
       if (item.verifier.cheater && kind !== (tracked.wrong ? VerdictKind.REJECT : VerdictKind.ACCEPT)) acted.add(item.verifier.address);
       step(tracked, { kind: 'verdict', submissionId: item.submissionId, verifier: item.verifier.address, verdict: kind }, now);
     } else if (tracked.state.phase !== 'decided' && now < tracked.state.closesAt) {
@@ -345,6 +362,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
     honestRejected,
     disputes: counters.disputes,
     fastAccepted: counters.fastAccepted,
+    uncomputedVerdicts: counters.uncomputedVerdicts,
+    auditCaught: counters.auditCaught,
     unverified: counters.unverified,
     skippedTasks: counters.skippedTasks,
     minted: invariant.minted,

@@ -2,7 +2,7 @@ import { AegisError } from '@aegis/protocol';
 import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 
 /** What an attacker does; see docs/consensus.md for each. */
-export const BASE_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'colluding', 'griefing', 'withholding', 'adaptive'] as const;
+export const BASE_STRATEGIES = ['wrong-results', 'lazy-verifiers', 'lazy', 'colluding', 'griefing', 'withholding', 'adaptive'] as const;
 export type BaseStrategy = (typeof BASE_STRATEGIES)[number];
 
 /**
@@ -51,6 +51,23 @@ export interface SimOptions {
   readonly submitterShareBps: number;
   /** adaptive: the share of the run (by task index) after which attackers strike; honest before. */
   readonly strikeAt: number;
+  /**
+   * The PoW checker's audit share outside disputes: each verdict is recomputed with this
+   * probability (in a dispute or a widened call, always). A verdict that was never computed
+   * (lazy, lazy-verifiers) fails its audit and its verifier is liquidated. Default: the checker's
+   * own rule at this run's fee and minimum stake (defaultAuditShare).
+   */
+  readonly auditShare: number;
+}
+
+/**
+ * The share the PoW checker derives by default (pow-checker audit.share.ts, DEFAULT_AUDIT_SHARE_POLICY):
+ * max(2 * fee / minStake, 1 - 1e-6^(1/100)), at most 1: 0.2 at the default fee and minimum stake.
+ */
+export function defaultAuditShare(fee: bigint, minStake: bigint): number {
+  const deterrence = (2 * Number(fee)) / Number(minStake);
+  const detection = -Math.expm1(Math.log(1e-6) / 100);
+  return Math.min(1, Math.max(deterrence, detection));
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -71,6 +88,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   fee: 1_000n,
   submitterShareBps: 7_000,
   strikeAt: 0.5,
+  auditShare: defaultAuditShare(1_000n, 10_000n),
 };
 
 export class SimOptionError extends AegisError<'INVALID_OPTION'> {
@@ -84,7 +102,11 @@ export class SimOptionError extends AegisError<'INVALID_OPTION'> {
 
 /** Validates every field, naming the first bad one; returns a complete options object. */
 export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
-  const o: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...input };
+  const merged = { ...DEFAULT_SIM_OPTIONS, ...input };
+  // The audit share follows the run's fee and stake unless given, as the checker's does.
+  const o: SimOptions = input.auditShare === undefined && typeof merged.fee === 'bigint' && typeof merged.minStake === 'bigint' && merged.minStake > 0n
+    ? { ...merged, auditShare: defaultAuditShare(merged.fee, merged.minStake) }
+    : merged;
   intIn(o, 'nodes', 2, 100_000);
   intIn(o, 'tasks', 1, 10_000_000);
   fraction(o, 'cheaters', 0, 0.99);
@@ -94,6 +116,7 @@ export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
   intIn(o, 'k', 1, 1_000);
   fraction(o, 'catchRate', 0, 1);
   fraction(o, 'strikeAt', 0, 1);
+  fraction(o, 'auditShare', 0, 1);
   intIn(o, 'windowSeconds', 1, 10_000_000);
   intIn(o, 'taskIntervalSeconds', 1, 10_000_000);
   intIn(o, 'maxExtensions', 0, 100);

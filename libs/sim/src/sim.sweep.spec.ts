@@ -1,6 +1,7 @@
 import { enableFastKeccak } from '@aegis/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderSweepMarkdown, renderSweepSvg, runSweep, type SweepData, sweepPoint, SWEEP_SHARES } from './sim.sweep';
+import { renderSweepSummary, summarise } from './sim.summary';
+import { renderSweepMarkdown, renderSweepSvg, runSweep, type SweepData, type SweepPoint, sweepPoint, SWEEP_SHARES } from './sim.sweep';
 
 describe('sweep', () => {
   beforeAll(enableFastKeccak);
@@ -28,5 +29,45 @@ describe('sweep', () => {
     const polylines = [...svg.matchAll(/<polyline points="([^"]+)"[^>]*>/g)];
     expect(polylines.map((m) => (m[1] ?? '').split(' ').length)).toEqual(Array(10).fill(2));
     expect(polylines.filter((m) => m[0].includes('stroke-dasharray'))).toHaveLength(5);
+  });
+});
+
+describe('sweep summary', () => {
+  const point = (share: number, over: Partial<SweepPoint> = {}): SweepPoint => ({
+    attackerStakeShare: share,
+    honestSlashed: 0,
+    wrongFinalised: 0,
+    undecided: 0,
+    cheatersActed: 1,
+    cheatersLiquidated: 1,
+    attackerProfit: -10,
+    operatorShare: share,
+    attackerAddressShare: share,
+    attackerStake: 100,
+    attackerReturn: -0.1,
+    wrongSubmitted: 4,
+    wrongFinalisedUndisputed: 0,
+    honestRejected: 0,
+    cheaters: 1,
+    disputes: 1,
+    uncomputedVerdicts: 0,
+    auditCaught: 0,
+    tasks: 1_000,
+    nodes: 10,
+    stakeConserved: true,
+    elapsedMs: 1,
+    ...over,
+  });
+
+  it('sums below 0.5, reads the rate near 0.33 and finds the first share that breaks', () => {
+    const data: SweepData = {
+      strategy: 'colluding',
+      tally: 'stake',
+      command: 'x',
+      points: [point(0.3, { wrongFinalised: 2, wrongFinalisedUndisputed: 2 }), point(0.34, { wrongFinalised: 1, wrongFinalisedUndisputed: 1 }), point(0.55, { honestSlashed: 3, attackerProfit: 50 })],
+    };
+    const r = summarise(data);
+    expect(r).toMatchObject({ honestSlashed: 0, wrongFinalised: 3, wrongFinalisedUndisputed: 3, undisputedPerTaskNearGoal: 0.001, goalPointShare: 0.34, maxUndisputedPerTaskToGoal: 0.002, maxAttackerProfit: -10, firstBreak: 0.55 });
+    expect(renderSweepSummary([data]).split('\n').filter((l) => l.startsWith('| colluding | stake |'))).toHaveLength(1);
   });
 });

@@ -31,6 +31,9 @@ export interface SweepPoint {
   readonly honestRejected: number;
   readonly cheaters: number;
   readonly disputes: number;
+  /** Verdicts never computed (lazy attackers), and how many of them the PoW checker's audit caught. */
+  readonly uncomputedVerdicts: number;
+  readonly auditCaught: number;
   readonly tasks: number;
   readonly nodes: number;
   readonly stakeConserved: boolean;
@@ -74,6 +77,8 @@ export function sweepPoint(share: number, r: SimResult): SweepPoint {
     honestRejected: r.honestRejected,
     cheaters: r.cheaters,
     disputes: r.disputes,
+    uncomputedVerdicts: r.uncomputedVerdicts,
+    auditCaught: r.auditCaught,
     tasks: r.tasks,
     nodes: r.nodes,
     stakeConserved: r.stakeConserved,

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_COMMITTEE_SIZE, DEFAULT_MAX_EXTENSIONS, TALLY_RULES, type TallyRule } from '@aegis/consensus';
 import {
   renderSweepMarkdown,
+  renderSweepSummary,
   renderSweepSvg,
   runSimulation,
   runSweep,
@@ -32,6 +33,7 @@ interface SimulateFlags {
   taskIntervalSeconds: number;
   maxExtensions: number;
   tally: TallyRule;
+  auditShare?: number;
   sweep?: boolean;
   out: string;
   json?: boolean;
@@ -42,6 +44,7 @@ const FLAG_OF: Partial<Record<keyof SimOptions, string>> = {
   windowSeconds: '--window-seconds',
   taskIntervalSeconds: '--task-interval-seconds',
   maxExtensions: '--max-extensions',
+  auditShare: '--audit-share',
 };
 
 /** `aegis simulate`: a Monte Carlo of the protocol; `--sweep` plots attack success vs attacker share. */
@@ -61,6 +64,7 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     .option('--task-interval-seconds <s>', 'simulated seconds between tasks', integer('--task-interval-seconds'), 30)
     .option('--max-extensions <n>', 'undecided closes extended before the larger side decides', integer('--max-extensions'), DEFAULT_MAX_EXTENSIONS)
     .addOption(new Option('--tally <rule>', 'tally rule: stake-weighted (default) or the spec as written').choices([...TALLY_RULES]).default('stake'))
+    .option('--audit-share <p>', "PoW checker's audit share outside disputes (default: its own rule at the fee and min stake, 0.2)", number('--audit-share'))
     .option('--sweep', 'vary the attacker share 0.05..0.60 and write an SVG plot and a Markdown table to --out')
     .option('--out <dir>', 'output folder for --sweep', 'docs/sim')
     .option('--json', 'progress on stderr; the last stdout line is one JSON object')
@@ -86,12 +90,18 @@ function sweep(options: SimOptions, flags: SimulateFlags): void {
   const dir = resolve(flags.out);
   mkdirSync(dir, { recursive: true });
   const base = join(dir, `${options.strategy}-sweep`);
-  const command = `npx aegis simulate --sweep --strategy ${options.strategy} --tally ${options.tally} --nodes ${options.nodes} --tasks ${options.tasks} --k ${options.k} --rate ${options.rate} --seed ${options.seed}`;
+  const command = `npx aegis simulate --sweep --strategy ${options.strategy} --tally ${options.tally} --nodes ${options.nodes} --tasks ${options.tasks} --k ${options.k} --rate ${options.rate} --audit-share ${options.auditShare} --seed ${options.seed}`;
   const data: SweepData = { strategy: options.strategy, tally: options.tally, command, points: rows.map((r) => sweepPoint(r.share, r.result)) };
   writeFileSync(join(dir, `${options.strategy}-${options.tally}-sweep.json`), `${JSON.stringify(data, null, 1)}\n`);
   const all = TALLY_RULES.flatMap((rule) => (rule === options.tally ? [data] : readSweep(join(dir, `${options.strategy}-${rule}-sweep.json`), options.strategy, rule)));
   writeFileSync(`${base}.svg`, renderSweepSvg(all));
   writeFileSync(`${base}.md`, renderSweepMarkdown(all));
+  // The table over every strategy's sweeps in the folder, redrawn after each one.
+  const everySweep = readdirSync(dir).flatMap((f) => {
+    const m = /^(.+)-(stake|spec)-sweep\.json$/.exec(f);
+    return m && (SIM_STRATEGIES as readonly string[]).includes(m[1] ?? '') ? readSweep(join(dir, f), m[1] as SimStrategy, m[2] as TallyRule) : [];
+  });
+  writeFileSync(join(dir, 'summary.md'), renderSweepSummary(everySweep));
   const result = { strategy: options.strategy, tally: options.tally, points: data.points, svg: `${base}.svg`, table: `${base}.md` };
   if (flags.json) return printJsonResult(result);
   process.stdout.write(`wrote ${base}.svg and ${base}.md\n`);
@@ -140,6 +150,7 @@ function toOptions(flags: SimulateFlags): SimOptions {
       taskIntervalSeconds: flags.taskIntervalSeconds,
       maxExtensions: flags.maxExtensions,
       tally: flags.tally,
+      ...(flags.auditShare === undefined ? {} : { auditShare: flags.auditShare }),
     });
   } catch (e) {
     if (e instanceof Error && 'field' in e && typeof e.field === 'string') {
