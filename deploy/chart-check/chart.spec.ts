@@ -389,7 +389,7 @@ describe('values.schema.json', () => {
 
 describe('hooks, exposure and tests', () => {
   it('migrates and creates topics in hook Jobs, after install when the dependency is bundled', () => {
-    for (const [set, when] of [['default', 'pre-install,pre-upgrade'], ['bundled', 'post-install,pre-upgrade']] as const) {
+    for (const [set, when] of [['default', 'pre-install,pre-upgrade'], ['bundled', 'post-install,pre-upgrade,post-upgrade']] as const) {
       const migrate = find(objects(set), 'Job', 'migrate');
       const topics = find(objects(set), 'Job', 'create-topics');
       expect(migrate?.metadata.annotations?.['helm.sh/hook'], set).toBe(when);

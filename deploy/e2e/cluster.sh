@@ -73,7 +73,8 @@ t0=$SECONDS
 kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # No --wait: migrations, topics and the bootstrap run as post-install hooks, after which the
 # services become Ready (helm waits for the hook Jobs themselves).
-helm upgrade --install "$REL" "$ROOT/helm/aegis" -n "$NS" "${VALUES[@]}" --timeout 20m >/dev/null
+helm upgrade --install "$REL" "$ROOT/helm/aegis" -n "$NS" "${VALUES[@]}" --timeout 20m >"$WORK/install.log" 2>&1 ||
+  { log "helm install failed:"; tail -n 20 "$WORK/install.log" >&2; }
 if K wait --for=condition=Available deploy -l app.kubernetes.io/instance=$REL --timeout=10m >/dev/null; then ready=true; fi
 log "ready=$ready after $((SECONDS - t0)) s"
 K get pods -o wide >&2 || true
@@ -105,7 +106,7 @@ spec:
   containers:
     - name: load
       image: $REPO:$TAG
-      args: [bin/aegis.js, load, --ingress, $REL-ingress:50051, --key-file, /keys/key, --model, aegis-tiny-v1, --model-dir, /model,
+      args: [bin/aegis.js, load, --ingress, "$REL-ingress:50051", --key-file, /keys/key, --model, aegis-tiny-v1, --model-dir, /model,
              --rate, "$RATE", --duration, "$SECONDS_LOAD", --settle, "$SETTLE", --json]
       resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {cpu: "1", memory: 512Mi}}
       securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
@@ -160,7 +161,8 @@ if [ "$ready" = true ]; then
   stamp=$(date +%s)
   helm upgrade "$REL" "$ROOT/helm/aegis" -n "$NS" "${VALUES[@]}" --timeout 15m \
     --set inferenceWorker.replicaCount=3 \
-    $(for c in ingress inferenceWorker verifier powChecker tallier ledger; do printf -- '--set-string %s.podAnnotations.aegis-e2e/rollout=%s ' "$c" "$stamp"; done) >/dev/null
+    $(for c in ingress inferenceWorker verifier powChecker tallier ledger; do printf -- '--set-string %s.podAnnotations.aegis-e2e/rollout=%s ' "$c" "$stamp"; done) \
+    >"$WORK/upgrade.log" 2>&1 || { log "helm upgrade failed:"; tail -n 20 "$WORK/upgrade.log" >&2; }
   for d in $(K get deploy -l app.kubernetes.io/instance=$REL -o name); do K rollout status "$d" --timeout=10m >/dev/null || log "$d did not finish rolling"; done
   r=$(finish_load load-upgrade); add_accepted "$r"; upgrade_lost=$(field "$r" lost)
   log "upgrade: $r"

@@ -31,13 +31,11 @@ cp -a "$ROOT/dist/." "$W/app/"
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/.npmrc" "$W/app/"
 # Offline from npm's cache when it has every tarball, else from the registry.
 (cd "$W/app" && { npm ci --omit=dev --no-audit --no-fund --offline >/dev/null 2>&1 || npm ci --omit=dev --no-audit --no-fund >/dev/null; })
-# What production needs of onnxruntime-node is its linux/x64 CPU binary; the build and
-# dev-only tooling listed as dependencies is not loaded by the compiled services.
+# What production needs of onnxruntime-node is its linux/x64 CPU binary; the TypeScript tooling
+# listed as dependencies is not loaded by the compiled services.
 find "$W/app/node_modules/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -path '*/linux/x64' -exec rm -rf {} +
 rm -rf "$W/app/node_modules/@swc" "$W/app/node_modules/@swc-node" "$W/app/node_modules/typescript" \
   "$W/app/node_modules/.bin" "$W/app/node_modules/.package-lock.json"
-# A smoke test before packing: the CLI and one service entry load from the tree as it will ship.
-(cd "$W/app" && node bin/aegis.js --help >/dev/null && { node bin/service.js 2>&1 || true; } | grep -q 'known services: inference-worker')
 
 ilog "rootfs: Debian bookworm + node $(node -v)"
 debian_rootfs "$W/rootfs"
@@ -51,7 +49,10 @@ echo 'aegis:x:10001:' >> "$W/rootfs/etc/group"
 rm -f "$W/app/package-lock.json" "$W/app/.npmrc"
 mv "$W/app" "$W/rootfs/app"
 chown -R 0:0 "$W/rootfs/app"; chmod -R a+rX,go-w "$W/rootfs/app"
-chroot "$W/rootfs" /usr/local/bin/node /app/bin/aegis.js --help >/dev/null
+# A smoke test inside the image's own filesystem (nothing resolves from this checkout there): the
+# CLI loads every command, and the service launcher finds the compiled services.
+(cd "$W/rootfs" && env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp "$(command -v chroot)" . /bin/sh -c \
+  'cd /app && node bin/aegis.js --help >/dev/null && { node bin/service.js 2>&1 || true; } | grep -q "known services: inference-worker"')
 
 ilog "OCI archive $REF"
 oci_archive "$REF" "$W/rootfs" "$OUT" \
