@@ -1,7 +1,14 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { signStakeRequest, type StakeRequest } from '@aegis/ledger';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafkaTopics, deleteKafkaTopics } from '@aegis/bus';
+import { ALL_TOPICS } from '@aegis/contracts';
+import { migrateLedger, signStakeRequest, type StakeRequest } from '@aegis/ledger';
 import type { NodeKey } from '@aegis/protocol';
 import type { GrpcServiceClient } from '@aegis/service-kit';
+import { migrate as migrateIngress } from '@aegis/services/ingress';
+import { migrate as migrateTallier } from '@aegis/services/tallier';
 import { Client } from 'pg';
 
 /**
@@ -66,4 +73,27 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A clean slate for a multi-process network on real Kafka and Postgres: the aegis topics deleted
+ * and created again with `partitions` each, and every schema owner's migrations applied to
+ * `databaseUrl` (as `aegis db migrate` does). Used by `bench pipeline` and `chaos`.
+ */
+export async function resetNetwork(databaseUrl: string, connection: { brokers: string[]; clientId: string }, partitions: number): Promise<void> {
+  await deleteKafkaTopics(connection, ALL_TOPICS);
+  await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions, replicationFactor: 1 }), 60_000);
+  await migrateLedger({ url: databaseUrl });
+  await migrateIngress(databaseUrl);
+  await migrateTallier(databaseUrl);
+}
+
+/** Writes node-key files (one hex key per line, 0600) into a fresh temporary folder named by `prefix`. */
+export function keyFileWriter(prefix: string): (name: string, keys: readonly NodeKey[]) => string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return (name, keys) => {
+    const path = join(dir, name);
+    writeFileSync(path, `${keys.map((k) => k.privateKeyHex()).join('\n')}\n`, { mode: 0o600 });
+    return path;
+  };
 }

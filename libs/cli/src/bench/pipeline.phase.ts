@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createKafkaTopics, deleteKafkaTopics, KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
+import { KafkaEventBus, topicRecordCounts, type Subscription } from '@aegis/bus';
 import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
 import { DevnetMonitor, formatProgress, freePort, noopResult, startNoopWorker } from '@aegis/devnet';
-import { migrateLedger } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { ServiceFleet } from '@aegis/testing';
 import { Client } from 'pg';
-import { migrate as migrateIngress } from '@aegis/services/ingress';
-import { migrate as migrateTallier } from '@aegis/services/tallier';
 import { commandCpuSeconds, CpuMeter, processCpuSeconds } from './cpu.accounting';
-import { freshDatabase, fund, MIN_STAKE, retry } from './network.setup';
+import { freshDatabase, fund, keyFileWriter, MIN_STAKE, resetNetwork } from './network.setup';
 import { scrapeSum } from './metrics.scrape';
 import { recordsPerTask, type RecordsPerTask } from './records.count';
 import { StageClock, type StageFigures } from './stage.clock';
@@ -81,20 +77,11 @@ export interface PhaseResult {
 export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
   const databaseUrl = await freshDatabase(o.serverUrl);
   const connection = { brokers: [...o.brokers], clientId: 'aegis-bench' };
-  await deleteKafkaTopics(connection, ALL_TOPICS);
-  await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: o.partitions, replicationFactor: 1 }), 60_000);
-  o.progress('  migrating ledger, ingress, tallier schemas');
-  await migrateLedger({ url: databaseUrl });
-  await migrateIngress(databaseUrl);
-  await migrateTallier(databaseUrl);
+  o.progress('  fresh topics; migrating ledger, ingress, tallier schemas');
+  await resetNetwork(databaseUrl, connection, o.partitions);
 
   const model = ensureBuiltModel(TINY_MODEL_ID);
-  const keysDir = mkdtempSync(join(tmpdir(), 'aegis-bench-keys-'));
-  const keyFile = (name: string, keys: readonly NodeKey[]): string => {
-    const path = join(keysDir, name);
-    writeFileSync(path, `${keys.map((k) => k.privateKeyHex()).join('\n')}\n`, { mode: 0o600 });
-    return path;
-  };
+  const keyFile = keyFileWriter('aegis-bench-keys-');
   const control = NodeKey.generate();
   const clients = Array.from({ length: o.clients }, () => NodeKey.generate());
   const nodes = Array.from({ length: o.nodes }, () => NodeKey.generate());

@@ -1,20 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createKafkaTopics, deleteKafkaTopics } from '@aegis/bus';
-import { ALL_TOPICS, GRPC_SERVICES } from '@aegis/contracts';
+import { GRPC_SERVICES } from '@aegis/contracts';
 import { startLocalPostgres } from '@aegis/db';
-import { migrateLedger } from '@aegis/ledger';
 import { ensureBuiltModel, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { ServiceFleet } from '@aegis/testing';
-import { migrate as migrateIngress } from '@aegis/services/ingress';
-import { migrate as migrateTallier } from '@aegis/services/tallier';
-import { freePort, freshDatabase, fund, retry } from '../bench/network.setup';
+import { freePort, freshDatabase, fund, keyFileWriter, resetNetwork } from '../bench/network.setup';
 import { checkLedger } from '../ledger/ledger.check';
 import { SupervisedFleet } from './chaos.fleet';
 import { FINAL_STATUSES, readOutcome, taskStatus } from './chaos.outcome';
@@ -119,19 +114,10 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
   const serverUrl = await startLocalPostgres();
   const databaseUrl = await freshDatabase(serverUrl, CHAOS_DATABASE);
   const connection = { brokers, clientId: 'aegis-chaos' };
-  await deleteKafkaTopics(connection, ALL_TOPICS);
-  await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 3, replicationFactor: 1 }), 60_000);
-  await migrateLedger({ url: databaseUrl });
-  await migrateIngress(databaseUrl);
-  await migrateTallier(databaseUrl);
+  await resetNetwork(databaseUrl, connection, 3);
 
   const model = ensureBuiltModel(TINY_MODEL_ID);
-  const keysDir = mkdtempSync(join(tmpdir(), 'aegis-chaos-keys-'));
-  const keyFile = (name: string, keys: readonly NodeKey[]): string => {
-    const path = join(keysDir, name);
-    writeFileSync(path, `${keys.map((k) => k.privateKeyHex()).join('\n')}\n`, { mode: 0o600 });
-    return path;
-  };
+  const keyFile = keyFileWriter('aegis-chaos-keys-');
   const control = NodeKey.generate();
   const clients = Array.from({ length: 4 }, () => NodeKey.generate());
   const nodes = Array.from({ length: 3 }, () => NodeKey.generate());
