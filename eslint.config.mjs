@@ -7,8 +7,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const frameworkAndIo = [
-  '@nestjs/*', 'kafkajs', 'typeorm', 'pg', '@grpc/*', 'onnxruntime-node', 'pino', 'prom-client',
-  'node:fs', 'node:fs/promises', 'fs', 'node:net', 'node:http', 'node:child_process', 'child_process',
+  '@nestjs/*',
+  'kafkajs',
+  'typeorm',
+  'pg',
+  '@grpc/*',
+  'onnxruntime-node',
+  'pino',
+  'prom-client',
+  'node:fs',
+  'node:fs/promises',
+  'fs',
+  'node:net',
+  'node:http',
+  'node:child_process',
+  'child_process',
 ];
 
 export default tseslint.config(
@@ -28,11 +41,25 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:protocol'], bannedExternalImports: frameworkAndIo },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:protocol', 'type:contracts'] },
-            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:protocol'], bannedExternalImports: ['@nestjs/*', 'kafkajs', 'typeorm', 'pg'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:contracts'], bannedExternalImports: ['@nestjs/*', 'kafkajs'] },
+            {
+              sourceTag: 'type:runtime',
+              onlyDependOnLibsWithTags: ['type:protocol'],
+              bannedExternalImports: ['@nestjs/*', 'kafkajs', 'typeorm', 'pg'],
+            },
+            {
+              sourceTag: 'type:data',
+              onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:contracts'],
+              bannedExternalImports: ['@nestjs/*', 'kafkajs'],
+            },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:contracts'] },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:protocol', 'type:runtime', 'type:data', 'type:infra', 'type:contracts'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:data', 'type:contracts', 'type:runtime'] },
+            {
+              sourceTag: 'type:service',
+              onlyDependOnLibsWithTags: ['type:protocol', 'type:runtime', 'type:data', 'type:infra', 'type:contracts'],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:protocol', 'type:infra', 'type:data', 'type:contracts', 'type:runtime'],
+            },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
@@ -58,7 +85,10 @@ export default tseslint.config(
   {
     // Build scripts in plain CommonJS (they run before anything is compiled).
     files: ['deploy/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -12,7 +12,9 @@ const main = (ext) => name && path.join(root, 'services', name, 'src', `main${ex
 const compiled = main('.js');
 const entry = compiled && fs.existsSync(compiled) ? compiled : main('.ts');
 if (!name || !/^[a-z-]+$/.test(name) || !fs.existsSync(entry)) {
-  const known = fs.readdirSync(path.join(root, 'services')).filter((d) => ['.js', '.ts'].some((ext) => fs.existsSync(path.join(root, 'services', d, 'src', `main${ext}`))));
+  const known = fs
+    .readdirSync(path.join(root, 'services'))
+    .filter((d) => ['.js', '.ts'].some((ext) => fs.existsSync(path.join(root, 'services', d, 'src', `main${ext}`))));
   process.stderr.write(`usage: service.js <name>; known services: ${known.join(', ') || '(none)'}\n`);
   process.exit(2);
 }

@@ -9,7 +9,12 @@ import { component, find, isObject, parseManifests, podSpecOf, type Container, t
 
 const SERVICES = ['ingress', 'inference-worker', 'verifier', 'pow-checker', 'tallier', 'ledger'] as const;
 const GRPC_PORTS: Readonly<Record<(typeof SERVICES)[number], number>> = {
-  ingress: 50051, ledger: 50052, 'inference-worker': 50055, verifier: 50055, 'pow-checker': 50055, tallier: 50055,
+  ingress: 50051,
+  ledger: 50052,
+  'inference-worker': 50055,
+  verifier: 50055,
+  'pow-checker': 50055,
+  tallier: 50055,
 };
 const KEDA_API = 'keda.sh/v1alpha1/ScaledObject';
 const GPU = 'nvidia.com/gpu';
@@ -80,7 +85,14 @@ afterAll(() => rmSync(dirname(chart), { recursive: true, force: true }));
 
 describe('helm lint', () => {
   // KEDA's capability guard fails lint (lint cannot declare API versions), so that set is rendered only.
-  it.each(['', 'ci/cpu-hpa-values.yaml', 'ci/production-values.yaml', 'ci/minimal-values.yaml', 'ci/bundled-values.yaml', 'values-small.yaml'])('passes with %s', (file) => {
+  it.each([
+    '',
+    'ci/cpu-hpa-values.yaml',
+    'ci/production-values.yaml',
+    'ci/minimal-values.yaml',
+    'ci/bundled-values.yaml',
+    'values-small.yaml',
+  ])('passes with %s', (file) => {
     const args = ['lint', CHART_DIR, ...(file ? ['--values', `${CHART_DIR}/${file}`] : [])];
     const result = helm(args);
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -195,7 +207,11 @@ describe('GPU workers', () => {
     expect(env(container, 'AEGIS_EXECUTION_PROVIDER')).toBe('cuda');
     expect(podSpecOf(worker)?.tolerations?.map((t) => t.key)).toContain(GPU);
     // The model init container builds on CPU: it must not hold a GPU of its own.
-    expect(podSpecOf(worker)?.initContainers?.flatMap(gpuCount).filter((v) => v !== undefined)).toEqual([]);
+    expect(
+      podSpecOf(worker)
+        ?.initContainers?.flatMap(gpuCount)
+        .filter((v) => v !== undefined),
+    ).toEqual([]);
     expect(gpuCount(mainContainer(deployment('gpu-keda', 'verifier')))).toEqual([1, 1]);
     expect(gpuCount(mainContainer(deployment('gpu-keda', 'pow-checker')))).toEqual([undefined, undefined]);
     expect(gpuCount(mainContainer(deployment('deploy-gpu', 'inference-worker')))).toEqual([1, 1]);
@@ -215,7 +231,15 @@ describe('GPU workers', () => {
   it('mount the model from the init container, the PVC or the model image', () => {
     const volume = (set: string) => podSpecOf(deployment(set, 'verifier'))?.volumes?.find((v) => v['name'] === 'model');
     expect(volume('default')).toHaveProperty('emptyDir');
-    expect(podSpecOf(deployment('default', 'verifier'))?.initContainers?.[0]?.args).toEqual(['bin/aegis.js', 'model', 'build', '--model', 'aegis-tiny-v1', '--out', '/model-out']);
+    expect(podSpecOf(deployment('default', 'verifier'))?.initContainers?.[0]?.args).toEqual([
+      'bin/aegis.js',
+      'model',
+      'build',
+      '--model',
+      'aegis-tiny-v1',
+      '--out',
+      '/model-out',
+    ]);
     expect(volume('production')).toEqual({ name: 'model', persistentVolumeClaim: { claimName: 'aegis-models', readOnly: true } });
     expect(podSpecOf(deployment('production', 'verifier'))?.initContainers).toBeUndefined();
     expect(podSpecOf(deployment('minimal', 'verifier'))?.initContainers?.[0]?.image).toBe('ghcr.io/aegis-posw/models:tiny-gpt-v1');
@@ -229,14 +253,23 @@ describe('autoscaling', () => {
     expect(scaled).toBeDefined();
     expect(find(list, 'HorizontalPodAutoscaler', 'inference-worker')).toBeUndefined();
     expect(deployment('gpu-keda', 'inference-worker')['spec']).not.toHaveProperty('replicas');
-    const spec = scaled?.['spec'] as { minReplicaCount: number; maxReplicaCount: number; triggers: { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] };
+    const spec = scaled?.['spec'] as {
+      minReplicaCount: number;
+      maxReplicaCount: number;
+      triggers: { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[];
+    };
     expect([spec.minReplicaCount, spec.maxReplicaCount]).toEqual([0, 12]);
     const trigger = spec.triggers[0];
     expect(trigger?.type).toBe('kafka');
     // The chart's defaults must name the group and topic the worker really consumes.
     expect(trigger?.metadata['consumerGroup']).toBe(CONSUMER_GROUPS.inferenceWorker);
     expect(trigger?.metadata['topic']).toBe(TOPICS.tasks);
-    expect(trigger?.metadata).toMatchObject({ lagThreshold: '10', sasl: 'scram_sha512', tls: 'enable', bootstrapServers: 'b-1.kafka.example.internal:9096,b-2.kafka.example.internal:9096' });
+    expect(trigger?.metadata).toMatchObject({
+      lagThreshold: '10',
+      sasl: 'scram_sha512',
+      tls: 'enable',
+      bootstrapServers: 'b-1.kafka.example.internal:9096,b-2.kafka.example.internal:9096',
+    });
     const auth = find(list, 'TriggerAuthentication', 'inference-worker');
     expect(trigger?.authenticationRef?.name).toBe(auth?.metadata.name);
   });
@@ -245,7 +278,11 @@ describe('autoscaling', () => {
     const list = objects('cpu-hpa');
     expect(list.filter((o) => o.apiVersion.startsWith('keda.sh/'))).toEqual([]);
     const hpa = find(list, 'HorizontalPodAutoscaler', 'inference-worker');
-    expect(hpa?.['spec']).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: 'Deployment', name: deployment('cpu-hpa', 'inference-worker').metadata.name } });
+    expect(hpa?.['spec']).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 6,
+      scaleTargetRef: { kind: 'Deployment', name: deployment('cpu-hpa', 'inference-worker').metadata.name },
+    });
     expect(deployment('cpu-hpa', 'inference-worker')['spec']).not.toHaveProperty('replicas');
     expect(deployment('default', 'inference-worker')['spec']).toHaveProperty('replicas', 1);
   });
@@ -259,7 +296,10 @@ describe('autoscaling', () => {
 
 describe('secrets', () => {
   const keyLines = (secret: K8sObject, key: string) =>
-    Buffer.from(String((secret['data'] as Record<string, string>)[key]), 'base64').toString('utf8').trim().split('\n');
+    Buffer.from(String((secret['data'] as Record<string, string>)[key]), 'base64')
+      .toString('utf8')
+      .trim()
+      .split('\n');
 
   it('generates valid, random secp256k1 node keys only on the devnet path, kept on uninstall', () => {
     const first = find(objects('default'), 'Secret', 'node-keys') as K8sObject;
@@ -280,29 +320,45 @@ describe('secrets', () => {
   it('renders no Secret at all when every credential comes from an existing Secret', () => {
     expect(objects('production').filter((o) => o.kind === 'Secret')).toEqual([]);
     const tallier = mainContainer(deployment('production', 'tallier'));
-    expect(tallier.env?.find((e) => e.name === 'AEGIS_DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-database', key: 'database-url' });
+    expect(tallier.env?.find((e) => e.name === 'AEGIS_DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'aegis-database',
+      key: 'database-url',
+    });
     const volumes = podSpecOf(deployment('production', 'verifier'))?.volumes ?? [];
     expect(volumes.find((v) => v['name'] === 'node-keys')).toMatchObject({ secret: { secretName: 'aegis-node-keys' } });
   });
 
   it('only ever renders the generated key Secrets, whose data no value can set', () => {
     for (const set of Object.keys(VALUE_SETS)) {
-      const secrets = objects(set).filter((o) => o.kind === 'Secret').map(component);
+      const secrets = objects(set)
+        .filter((o) => o.kind === 'Secret')
+        .map(component);
       const generated = ['node-keys', 'control-key', 'audit-secret', 'client-key', 'postgresql'];
-      expect(secrets.every((c) => c !== undefined && generated.includes(c)), `${set}: ${secrets.join(',')}`).toBe(true);
+      expect(
+        secrets.every((c) => c !== undefined && generated.includes(c)),
+        `${set}: ${secrets.join(',')}`,
+      ).toBe(true);
     }
   });
 
   it('wires the in-cluster Postgres and Kafka: its generated, kept password and its Service', () => {
     const ledger = mainContainer(deployment('bundled', 'ledger'));
-    expect(ledger.env?.find((e) => e.name === 'AEGIS_DATABASE_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-postgresql', key: 'password' });
-    expect(env(ledger, 'AEGIS_DATABASE_URL')).toBe('postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@aegis-postgresql:5432/aegis?sslmode=disable');
+    expect(ledger.env?.find((e) => e.name === 'AEGIS_DATABASE_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'aegis-postgresql',
+      key: 'password',
+    });
+    expect(env(ledger, 'AEGIS_DATABASE_URL')).toBe(
+      'postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@aegis-postgresql:5432/aegis?sslmode=disable',
+    );
     expect(env(ledger, 'AEGIS_KAFKA_BROKERS')).toBe('aegis-kafka:9092');
     const list = objects('bundled');
     const password = find(list, 'Secret', 'postgresql') as K8sObject;
     expect(password.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
     expect(Buffer.from(String((password['data'] as Record<string, string>)['password']), 'base64').toString()).toMatch(/^[A-Za-z0-9]{32}$/);
-    for (const [name, port] of [['kafka', 9092], ['postgresql', 5432]] as const) {
+    for (const [name, port] of [
+      ['kafka', 9092],
+      ['postgresql', 5432],
+    ] as const) {
       const set = find(list, 'StatefulSet', name);
       expect(set, name).toBeDefined();
       expect(podSpecOf({ ...(set as K8sObject), kind: 'Deployment' })?.containers[0]?.ports?.[0]?.containerPort, name).toBe(port);
@@ -315,20 +371,41 @@ describe('secrets', () => {
 
   it('gives the PoW checkers a kept random audit secret, and verifiers and checkers the control address', () => {
     const checker = mainContainer(deployment('default', 'pow-checker'));
-    expect(checker.env?.find((e) => e.name === 'AEGIS_AUDIT_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'aegis-audit-secret', key: 'secret' });
+    expect(checker.env?.find((e) => e.name === 'AEGIS_AUDIT_SECRET')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'aegis-audit-secret',
+      key: 'secret',
+    });
     const audit = find(objects('default'), 'Secret', 'audit-secret') as K8sObject;
     expect(Buffer.from(String((audit['data'] as Record<string, string>)['secret']), 'base64').toString()).toMatch(/^[0-9a-f]{64}$/);
     expect(env(checker, 'AEGIS_TALLIER_URL')).toBe('aegis-tallier:50055');
     for (const name of ['verifier', 'pow-checker']) {
       // Generated key: an init container derives the address; the service reads it from a file.
       const spec = podSpecOf(deployment('default', name));
-      expect(env(mainContainer(deployment('default', name)), 'AEGIS_CONTROL_ADDRESS_FILE'), name).toBe('/var/run/aegis/control-address/address');
-      expect(spec?.initContainers?.find((c) => c.name === 'control-address')?.args, name).toEqual(['bin/aegis.js', 'keys', 'address', '--hex-file', '/var/run/aegis/control-key/key', '--out', '/var/run/aegis/control-address/address']);
-      expect(spec?.containers[0]?.env?.some((e) => e.name === 'AEGIS_CONTROL_KEY_FILE'), name).toBe(false);
+      expect(env(mainContainer(deployment('default', name)), 'AEGIS_CONTROL_ADDRESS_FILE'), name).toBe(
+        '/var/run/aegis/control-address/address',
+      );
+      expect(spec?.initContainers?.find((c) => c.name === 'control-address')?.args, name).toEqual([
+        'bin/aegis.js',
+        'keys',
+        'address',
+        '--hex-file',
+        '/var/run/aegis/control-key/key',
+        '--out',
+        '/var/run/aegis/control-address/address',
+      ]);
+      expect(
+        spec?.containers[0]?.env?.some((e) => e.name === 'AEGIS_CONTROL_KEY_FILE'),
+        name,
+      ).toBe(false);
       // Configured address: no init container and no key in the pod at all.
       const prod = podSpecOf(deployment('production', name));
-      expect(env(mainContainer(deployment('production', name)), 'AEGIS_CONTROL_ADDRESS'), name).toBe('0x6d6f6e6f6c697468696320636f6e74726f6c3031');
-      expect(prod?.volumes?.some((v) => v['name'] === 'control-key'), name).toBe(false);
+      expect(env(mainContainer(deployment('production', name)), 'AEGIS_CONTROL_ADDRESS'), name).toBe(
+        '0x6d6f6e6f6c697468696320636f6e74726f6c3031',
+      );
+      expect(
+        prod?.volumes?.some((v) => v['name'] === 'control-key'),
+        name,
+      ).toBe(false);
     }
   });
 
@@ -340,12 +417,17 @@ describe('secrets', () => {
     expect(env(mainContainer(deployment('default', 'ledger')), 'AEGIS_LEDGER_FAUCET')).toBeUndefined();
     expect(env(mainContainer(deployment('small', 'ledger')), 'AEGIS_LEDGER_FAUCET')).toBe('true');
     for (const name of SERVICES) {
-      expect(mainContainer(deployment('default', name)).env?.find((e) => e.name === 'AEGIS_INSTANCE_ID'), name).toHaveProperty('valueFrom');
+      expect(
+        mainContainer(deployment('default', name)).env?.find((e) => e.name === 'AEGIS_INSTANCE_ID'),
+        name,
+      ).toHaveProperty('valueFrom');
     }
   });
 
   it('defaults the external database to sslmode=prefer, which any server accepts', () => {
-    expect(env(mainContainer(deployment('default', 'ledger')), 'AEGIS_DATABASE_URL')).toBe('postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@postgres:5432/aegis?sslmode=prefer');
+    expect(env(mainContainer(deployment('default', 'ledger')), 'AEGIS_DATABASE_URL')).toBe(
+      'postgres://aegis:$(AEGIS_DATABASE_PASSWORD)@postgres:5432/aegis?sslmode=prefer',
+    );
   });
 
   it('passes consumer fetch batching to every Kafka client only when set, keeping the client defaults otherwise', () => {
@@ -389,20 +471,33 @@ describe('values.schema.json', () => {
 
 describe('hooks, exposure and tests', () => {
   it('migrates and creates topics in hook Jobs, after install when the dependency is bundled', () => {
-    for (const [set, when] of [['default', 'pre-install,pre-upgrade'], ['bundled', 'post-install,pre-upgrade,post-upgrade']] as const) {
+    for (const [set, when] of [
+      ['default', 'pre-install,pre-upgrade'],
+      ['bundled', 'post-install,pre-upgrade,post-upgrade'],
+    ] as const) {
       const migrate = find(objects(set), 'Job', 'migrate');
       const topics = find(objects(set), 'Job', 'create-topics');
       expect(migrate?.metadata.annotations?.['helm.sh/hook'], set).toBe(when);
       expect(topics?.metadata.annotations?.['helm.sh/hook'], set).toBe(when);
       expect(mainContainer(migrate as K8sObject).args).toEqual(['bin/aegis.js', 'db', 'migrate']);
-      expect(mainContainer(topics as K8sObject).args).toEqual(['bin/aegis.js', 'kafka', 'create-topics', '--brokers', '$(AEGIS_KAFKA_BROKERS)', '--partitions', '12']);
+      expect(mainContainer(topics as K8sObject).args).toEqual([
+        'bin/aegis.js',
+        'kafka',
+        'create-topics',
+        '--brokers',
+        '$(AEGIS_KAFKA_BROKERS)',
+        '--partitions',
+        '12',
+      ]);
     }
   });
 
-  it('admits only the ledger\'s clients (ingress, inference workers, the bootstrap Job, the chart test) to its gRPC port', () => {
+  it("admits only the ledger's clients (ingress, inference workers, the bootstrap Job, the chart test) to its gRPC port", () => {
     const from = (set: string) => {
       const policy = find(objects(set), 'NetworkPolicy', 'ledger');
-      const ingress = (policy?.['spec'] as { ingress: { ports: { port: string }[]; from?: { podSelector?: { matchLabels: Record<string, string> } }[] }[] }).ingress;
+      const ingress = (
+        policy?.['spec'] as { ingress: { ports: { port: string }[]; from?: { podSelector?: { matchLabels: Record<string, string> } }[] }[] }
+      ).ingress;
       const grpc = ingress.find((rule) => rule.ports.some((p) => p.port === 'grpc'));
       return grpc?.from?.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']);
     };
@@ -426,7 +521,8 @@ describe('hooks, exposure and tests', () => {
   });
 
   it('fits the small value set on a 2-CPU node, with room for three workers', () => {
-    const cpu = (q: string | number | undefined): number => (typeof q === 'string' && q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q ?? 0));
+    const cpu = (q: string | number | undefined): number =>
+      typeof q === 'string' && q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q ?? 0);
     let total = 0;
     for (const o of objects('small')) {
       if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
@@ -456,7 +552,14 @@ describe('hooks, exposure and tests', () => {
     const submit = spec?.containers[0];
     expect(submit?.args?.slice(0, 4)).toEqual(['bin/aegis.js', 'submit', '--ingress', 'aegis-ingress:50051']);
     expect(submit?.args).toEqual(expect.arrayContaining(['--watch', '--json', '--key-file', '/var/run/aegis/client-key/key']));
-    const policy = find(renderOk({ valuesFiles: ['helm/aegis/values-small.yaml'], setJson: { 'networkPolicy.clients': '[{"ipBlock":{"cidr":"10.0.0.0/8"}}]' } }), 'NetworkPolicy', 'ingress');
+    const policy = find(
+      renderOk({
+        valuesFiles: ['helm/aegis/values-small.yaml'],
+        setJson: { 'networkPolicy.clients': '[{"ipBlock":{"cidr":"10.0.0.0/8"}}]' },
+      }),
+      'NetworkPolicy',
+      'ingress',
+    );
     expect(JSON.stringify(policy?.['spec'])).toContain('"app.kubernetes.io/component":"chart-test"');
   });
 

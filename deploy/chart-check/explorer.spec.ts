@@ -53,7 +53,11 @@ describe('the explorer in the chart (helm/aegis/templates/explorer-*.yaml)', () 
 
   it('lets only DNS and Postgres out, and the configured clients in', () => {
     const clients = [{ namespaceSelector: { matchLabels: { team: 'ops' } } }];
-    const policy = find(renderOk({ setJson: { 'explorer.networkPolicy.clients': JSON.stringify(clients) } }), 'NetworkPolicy', 'explorer') as K8sObject;
+    const policy = find(
+      renderOk({ setJson: { 'explorer.networkPolicy.clients': JSON.stringify(clients) } }),
+      'NetworkPolicy',
+      'explorer',
+    ) as K8sObject;
     const spec = policy['spec'] as { ingress: { from?: unknown[] }[]; egress: { ports: { port: number }[] }[] };
     expect(spec.ingress[0]?.from).toEqual(clients);
     expect(spec.egress.flatMap((e) => e.ports.map((p) => p.port)).sort()).toEqual([53, 53, 5432]);

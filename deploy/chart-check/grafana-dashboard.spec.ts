@@ -26,7 +26,11 @@ function registeredMetrics(): Set<string> {
 }
 
 describe('the Grafana dashboard (deploy/grafana)', () => {
-  const queried = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(aegis_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((m) => m[1] ?? ''))));
+  const queried = new Set(
+    dashboard.panels.flatMap((p) =>
+      p.targets.flatMap((t) => [...t.expr.matchAll(/\b(aegis_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((m) => m[1] ?? '')),
+    ),
+  );
   const registered = registeredMetrics();
 
   it('queries only metrics a service exports (a renamed metric would leave a panel empty)', () => {

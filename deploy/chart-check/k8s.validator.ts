@@ -33,42 +33,65 @@ const grpcRouteSchema = {
       additionalProperties: false,
       properties: {
         parentRefs: {
-          type: 'array', minItems: 1, maxItems: 32,
+          type: 'array',
+          minItems: 1,
+          maxItems: 32,
           items: {
-            type: 'object', required: ['name'], additionalProperties: false,
+            type: 'object',
+            required: ['name'],
+            additionalProperties: false,
             properties: {
-              group: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 253 },
-              namespace: { type: 'string', minLength: 1, maxLength: 63 }, sectionName: { type: 'string' },
+              group: { type: 'string' },
+              kind: { type: 'string' },
+              name: { type: 'string', minLength: 1, maxLength: 253 },
+              namespace: { type: 'string', minLength: 1, maxLength: 63 },
+              sectionName: { type: 'string' },
               port: { type: 'integer', minimum: 1, maximum: 65535 },
             },
           },
         },
         hostnames: { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 253 } },
         rules: {
-          type: 'array', maxItems: 16,
+          type: 'array',
+          maxItems: 16,
           items: {
-            type: 'object', additionalProperties: false,
+            type: 'object',
+            additionalProperties: false,
             properties: {
               matches: {
-                type: 'array', maxItems: 64,
+                type: 'array',
+                maxItems: 64,
                 items: {
-                  type: 'object', additionalProperties: false,
+                  type: 'object',
+                  additionalProperties: false,
                   properties: {
                     method: {
-                      type: 'object', additionalProperties: false,
-                      properties: { type: { enum: ['Exact', 'RegularExpression'] }, service: { type: 'string', maxLength: 1024 }, method: { type: 'string', maxLength: 1024 } },
+                      type: 'object',
+                      additionalProperties: false,
+                      properties: {
+                        type: { enum: ['Exact', 'RegularExpression'] },
+                        service: { type: 'string', maxLength: 1024 },
+                        method: { type: 'string', maxLength: 1024 },
+                      },
                     },
                     headers: { type: 'array' },
                   },
                 },
               },
               backendRefs: {
-                type: 'array', maxItems: 16,
+                type: 'array',
+                maxItems: 16,
                 items: {
-                  type: 'object', required: ['name'], additionalProperties: false,
+                  type: 'object',
+                  required: ['name'],
+                  additionalProperties: false,
                   properties: {
-                    name: { type: 'string', minLength: 1 }, namespace: { type: 'string' }, port: { type: 'integer', minimum: 1, maximum: 65535 },
-                    weight: { type: 'integer', minimum: 0 }, group: { type: 'string' }, kind: { type: 'string' },
+                    name: { type: 'string', minLength: 1 },
+                    namespace: { type: 'string' },
+                    port: { type: 'integer', minimum: 1, maximum: 65535 },
+                    weight: { type: 'integer', minimum: 0 },
+                    group: { type: 'string' },
+                    kind: { type: 'string' },
                   },
                 },
               },

@@ -46,8 +46,13 @@ export function parseManifests(text: string): K8sObject[] {
     if (doc.errors.length > 0) throw new Error(`invalid YAML in rendered output: ${doc.errors[0]?.message ?? ''}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    if (!isObject(value) || typeof value['apiVersion'] !== 'string' || typeof value['kind'] !== 'string' ||
-        !isObject(value['metadata']) || typeof value['metadata']['name'] !== 'string') {
+    if (
+      !isObject(value) ||
+      typeof value['apiVersion'] !== 'string' ||
+      typeof value['kind'] !== 'string' ||
+      !isObject(value['metadata']) ||
+      typeof value['metadata']['name'] !== 'string'
+    ) {
       throw new Error(`rendered document is not a Kubernetes object: ${JSON.stringify(value).slice(0, 200)}`);
     }
     objects.push(value as unknown as K8sObject);

@@ -60,10 +60,14 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
 
     const connection = { brokers: [BROKERS], clientId: 'aegis-e2e' };
     await deleteKafkaTopics(connection, ALL_TOPICS);
-    await waitFor('topics recreated', async () => {
-      await createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 6, replicationFactor: 1 });
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      'topics recreated',
+      async () => {
+        await createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 6, replicationFactor: 1 });
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
 
     const modelDir = ensureBuiltModel(TINY_MODEL_ID).dir;
     const keys = mkdtempSync(join(tmpdir(), 'aegis-e2e-keys-'));
@@ -72,7 +76,11 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
       writeFileSync(path, ks.map((k) => k.privateKeyHex()).join('\n') + '\n', { mode: 0o600 });
       return path;
     };
-    const common = async () => ({ AEGIS_KAFKA_BROKERS: BROKERS, AEGIS_GRPC_PORT: String(await freePort()), AEGIS_METRICS_PORT: String(await freePort()) });
+    const common = async () => ({
+      AEGIS_KAFKA_BROKERS: BROKERS,
+      AEGIS_GRPC_PORT: String(await freePort()),
+      AEGIS_METRICS_PORT: String(await freePort()),
+    });
     const db = { AEGIS_DATABASE_URL: url, AEGIS_MIN_STAKE: MIN_STAKE.toString() };
 
     const ledger = await fleet.start('ledger', 'ledger', { ...(await common()), ...db, AEGIS_LEDGER_FAUCET: 'true' });
@@ -130,7 +138,11 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     await fleet.start('verifier-cheater', 'verifier', await node([cheater], 'verifier-cheater'));
     await fleet.start('worker-honest', 'inference-worker', await node(honest, 'worker-honest'));
     // The cheater: the production worker factory with the wrong-tokens double in its result port.
-    cheaterWorker = await fleet.start('worker-cheater', 'inference-worker', await node([cheater], 'worker-cheater'), ['bin/cheater.js', 'inference-worker', 'wrong-tokens']);
+    cheaterWorker = await fleet.start('worker-cheater', 'inference-worker', await node([cheater], 'worker-cheater'), [
+      'bin/cheater.js',
+      'inference-worker',
+      'wrong-tokens',
+    ]);
   });
 
   afterAll(async () => {
@@ -152,7 +164,15 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     };
     const watched = new Map<string, Promise<Update[]>>();
     const submit = async (i: number): Promise<void> => {
-      const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [...utf8(`e2e task ${i}`)], maxNewTokens: 8, topK: 8, temperatureMilli: 800, stopTokens: [], nonce: BigInt(i) };
+      const spec: TaskSpec = {
+        modelId: TINY_MODEL_ID,
+        promptTokens: [...utf8(`e2e task ${i}`)],
+        maxNewTokens: 8,
+        topK: 8,
+        temperatureMilli: 800,
+        stopTokens: [],
+        nonce: BigInt(i),
+      };
       const hash = taskHash(spec);
       const res = await ingress.unary<{ taskHash: Buffer }>('SubmitTask', {
         spec: { ...spec, nonce: spec.nonce.toString() },
@@ -177,16 +197,28 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
       for (let i = 0; i < 6; i++) await submit(next++);
       const finals = (await Promise.all(watched.values())).map((u) => u.at(-1)?.status);
       // A REJECTED result means a dispute decided against the cheater: its liquidation follows.
-      if (finals.includes('TASK_STATUS_REJECTED')) await waitFor('the cheater liquidated', async () => (await account(cheater)).staked === '0', { timeoutMs: 60_000 });
+      if (finals.includes('TASK_STATUS_REJECTED'))
+        await waitFor('the cheater liquidated', async () => (await account(cheater)).staked === '0', { timeoutMs: 60_000 });
     }
     // The liquidated node's worker leaves the task group by itself; its partitions move to the honest worker.
-    await waitFor('the cheater worker out of the task group', async () => (await grpcHealthStatus(cheaterWorker.grpcPort)) === 'NOT_SERVING', { timeoutMs: 30_000 });
+    await waitFor(
+      'the cheater worker out of the task group',
+      async () => (await grpcHealthStatus(cheaterWorker.grpcPort)) === 'NOT_SERVING',
+      { timeoutMs: 30_000 },
+    );
     const histories = await Promise.all(watched.values());
     watcher.close();
     ingress.close();
 
     // The client saw every change, in order, from QUEUED to a final status, each once.
-    const order = ['TASK_STATUS_QUEUED', 'TASK_STATUS_SUBMITTED', 'TASK_STATUS_VERIFYING', 'TASK_STATUS_DISPUTED', 'TASK_STATUS_ACCEPTED', 'TASK_STATUS_REJECTED'];
+    const order = [
+      'TASK_STATUS_QUEUED',
+      'TASK_STATUS_SUBMITTED',
+      'TASK_STATUS_VERIFYING',
+      'TASK_STATUS_DISPUTED',
+      'TASK_STATUS_ACCEPTED',
+      'TASK_STATUS_REJECTED',
+    ];
     for (const updates of histories) {
       const statuses = updates.map((u) => u.status);
       expect(statuses[0]).toBe('TASK_STATUS_QUEUED');
@@ -199,7 +231,9 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     const finals = histories.map((u) => u.at(-1)?.status);
     expect(finals.filter((s) => s === 'TASK_STATUS_ACCEPTED').length).toBeGreaterThan(0);
     expect(finals.filter((s) => s === 'TASK_STATUS_REJECTED').length).toBeGreaterThan(0);
-    const rejectedNodes = histories.filter((u) => u.at(-1)?.status === 'TASK_STATUS_REJECTED').map((u) => `0x${u.at(-1)?.node.toString('hex')}`);
+    const rejectedNodes = histories
+      .filter((u) => u.at(-1)?.status === 'TASK_STATUS_REJECTED')
+      .map((u) => `0x${u.at(-1)?.node.toString('hex')}`);
     expect(new Set(rejectedNodes)).toEqual(new Set([cheater.address]));
 
     // The cheater lost its whole stake; honest nodes kept theirs and were paid (fees + the pool).
@@ -207,8 +241,11 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     expect(cheaterAccount).toMatchObject({ staked: '0', active: false });
     // Fees and the pool are paid by ledger commands after the decisions: wait for them to land.
     // The pool (the cheater's stake) is split over the winners, the remainder (< winners) to the treasury.
-    const gain = async (): Promise<bigint> => (await Promise.all(honest.map(account))).reduce((sum, a) => sum + BigInt(a.free) - MIN_STAKE, 0n);
-    await waitFor('honest nodes paid the pool and fees', async () => (await gain()) > MIN_STAKE - BigInt(honest.length), { timeoutMs: 30_000 });
+    const gain = async (): Promise<bigint> =>
+      (await Promise.all(honest.map(account))).reduce((sum, a) => sum + BigInt(a.free) - MIN_STAKE, 0n);
+    await waitFor('honest nodes paid the pool and fees', async () => (await gain()) > MIN_STAKE - BigInt(honest.length), {
+      timeoutMs: 30_000,
+    });
     for (const a of await Promise.all(honest.map(account))) expect(a).toMatchObject({ staked: MIN_STAKE.toString(), active: true });
     const ledger = await PgLedger.connect({ url, rules: { minStake: MIN_STAKE, unbondingSeconds: 604_800 }, poolSize: 1 });
     try {

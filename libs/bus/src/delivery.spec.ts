@@ -10,13 +10,18 @@ const record = { topic: 't', partition: 0, offset: 0n, key: 'k', value: new Uint
 describe('retry policy', () => {
   it('backs off exponentially, never past the cap, never decreasing', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 200 }), (initial, extra, attempt) => {
-        const policy = resolveRetryPolicy({ initialDelayMs: initial, maxDelayMs: initial + extra });
-        const d = backoffDelayMs(policy, attempt);
-        expect(d).toBeLessThanOrEqual(initial + extra);
-        expect(backoffDelayMs(policy, attempt + 1)).toBeGreaterThanOrEqual(d);
-        expect(backoffDelayMs(policy, 1)).toBe(initial);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 200 }),
+        (initial, extra, attempt) => {
+          const policy = resolveRetryPolicy({ initialDelayMs: initial, maxDelayMs: initial + extra });
+          const d = backoffDelayMs(policy, attempt);
+          expect(d).toBeLessThanOrEqual(initial + extra);
+          expect(backoffDelayMs(policy, attempt + 1)).toBeGreaterThanOrEqual(d);
+          expect(backoffDelayMs(policy, 1)).toBe(initial);
+        },
+      ),
     );
   });
 

@@ -16,7 +16,8 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRet
   if (!(maxAttempts === Number.POSITIVE_INFINITY || (Number.isInteger(maxAttempts) && maxAttempts >= 1))) {
     throw new RangeError(`retry.maxAttempts: must be an integer >= 1 or Infinity, got ${maxAttempts}`);
   }
-  if (!Number.isFinite(initialDelayMs) || initialDelayMs < 0) throw new RangeError(`retry.initialDelayMs: must be >= 0, got ${initialDelayMs}`);
+  if (!Number.isFinite(initialDelayMs) || initialDelayMs < 0)
+    throw new RangeError(`retry.initialDelayMs: must be >= 0, got ${initialDelayMs}`);
   if (!Number.isFinite(maxDelayMs) || maxDelayMs < initialDelayMs) {
     throw new RangeError(`retry.maxDelayMs: must be >= initialDelayMs, got ${maxDelayMs}`);
   }
@@ -49,11 +50,7 @@ export interface DeliveryContext {
 }
 
 /** Runs `handler` on one record until it succeeds, is poison, exhausts its retries, or is stopped. */
-export async function deliver(
-  record: Omit<BusRecord, 'attempt'>,
-  handler: RecordHandler,
-  ctx: DeliveryContext,
-): Promise<DeliveryOutcome> {
+export async function deliver(record: Omit<BusRecord, 'attempt'>, handler: RecordHandler, ctx: DeliveryContext): Promise<DeliveryOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
       await handler({ ...record, attempt });

@@ -61,7 +61,9 @@ export function describeEventBusConformance(adapter: string, setup: () => Promis
     it('delivers every record with its key, value and headers, in publish order per key', async () => {
       const topic = await h.freshTopic(3);
       const keys = ['0xaa', '0xbb', '0xcc', '0xdd'];
-      const sent = keys.flatMap((key) => Array.from({ length: 8 }, (_, i) => ({ topic, key, value: bytes(`${key}:${i}`), headers: { seq: String(i) } })));
+      const sent = keys.flatMap((key) =>
+        Array.from({ length: 8 }, (_, i) => ({ topic, key, value: bytes(`${key}:${i}`), headers: { seq: String(i) } })),
+      );
       // Interleave keys so per-key order is not an accident of batching.
       sent.sort((a, b) => Number(a.headers.seq) - Number(b.headers.seq));
       await h.bus.publishBatch(sent.slice(0, 16));
@@ -84,7 +86,7 @@ export function describeEventBusConformance(adapter: string, setup: () => Promis
       expect(got.every((r) => r.topic === topic && r.attempt === 1)).toBe(true);
     });
 
-    it('reports each partition\'s end offset: one past the last record delivered from it', async () => {
+    it("reports each partition's end offset: one past the last record delivered from it", async () => {
       const topic = await h.freshTopic(3);
       expect(await h.bus.endOffsets(topic)).toEqual([0n, 0n, 0n]);
       const sent = Array.from({ length: 12 }, (_, i) => ({ topic, key: `0x${i.toString(16).padStart(2, '0')}`, value: bytes(`r${i}`) }));
@@ -370,7 +372,9 @@ export function describeEventBusConformance(adapter: string, setup: () => Promis
 
     it('refuses an unknown ordering', async () => {
       const topic = await h.freshTopic(1);
-      await expect(h.bus.subscribe({ topics: [topic], groupId: h.freshGroup(), handler: async () => undefined, ordering: 'none' as 'key' })).rejects.toMatchObject({
+      await expect(
+        h.bus.subscribe({ topics: [topic], groupId: h.freshGroup(), handler: async () => undefined, ordering: 'none' as 'key' }),
+      ).rejects.toMatchObject({
         code: BusErrorCode.INVALID_ARGUMENT,
         field: 'ordering',
       });

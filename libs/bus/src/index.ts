@@ -10,7 +10,15 @@ export { DEFAULT_RETRY, backoffDelayMs, type ResolvedRetryPolicy } from './deliv
 export { decodingHandler, routeByTopic } from './decoding.handler';
 export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process.bus';
 export { DEFAULT_FETCH_MAX_WAIT_MS, DEFAULT_FETCH_MIN_BYTES, KafkaEventBus, type KafkaEventBusOptions } from './kafka/kafka.bus';
-export { type ConfigDrift, consumerGroupLag, createKafkaTopics, deleteKafkaTopics, topicRecordCounts, type CreateTopicsOptions, type CreateTopicsResult } from './kafka/kafka.admin';
+export {
+  type ConfigDrift,
+  consumerGroupLag,
+  createKafkaTopics,
+  deleteKafkaTopics,
+  topicRecordCounts,
+  type CreateTopicsOptions,
+  type CreateTopicsResult,
+} from './kafka/kafka.admin';
 export { parseBrokerList, type KafkaConnectionOptions, type KafkaSaslMechanism } from './kafka/kafka.options';
 // Generic: also merges concurrent database writes in the services (one statement per merged batch).
 export { SendCoalescer } from './kafka/send.coalescer';

@@ -16,7 +16,9 @@ export function recordKeyProblem(topic: string, key: string): string | undefined
       return HASH_OR_ADDRESS_KEY.test(key) ? undefined : `not a lowercase 0x address or 32-byte hex id: ${describe(key)}`;
     case TOPICS.ledgerEvents:
     case TOPICS.stakeEvents:
-      return key.length > 0 && key.length <= MAX_IDEMPOTENCY_KEY ? undefined : `not an idempotency key (1..${MAX_IDEMPOTENCY_KEY} characters)`;
+      return key.length > 0 && key.length <= MAX_IDEMPOTENCY_KEY
+        ? undefined
+        : `not an idempotency key (1..${MAX_IDEMPOTENCY_KEY} characters)`;
     case TOPICS.deadLetter:
       return undefined;
     default:

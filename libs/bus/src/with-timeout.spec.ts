@@ -13,7 +13,10 @@ describe('withTimeout', () => {
   it('rejects naming what did not happen and the limit, once the limit has passed', async () => {
     const never = new Promise<void>(() => undefined);
     const waiting = withTimeout(never, 500, 'group g did not join');
-    const outcome = waiting.then(() => 'resolved', (e: unknown) => (e as Error).message);
+    const outcome = waiting.then(
+      () => 'resolved',
+      (e: unknown) => (e as Error).message,
+    );
     await vi.advanceTimersByTimeAsync(499);
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(1);

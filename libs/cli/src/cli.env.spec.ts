@@ -32,6 +32,10 @@ describe('the CLI environment', () => {
     expect(() => kafkaEnvWithBrokers(['k:9092'])).toThrow(/AEGIS_KAFKA_USERNAME/);
     vi.stubEnv('AEGIS_KAFKA_USERNAME', 'svc');
     vi.stubEnv('AEGIS_KAFKA_PASSWORD', 'secret');
-    expect(kafkaEnvWithBrokers(['k:9092'])).toMatchObject({ AEGIS_KAFKA_BROKERS: ['k:9092'], AEGIS_KAFKA_SSL: true, AEGIS_KAFKA_SASL_MECHANISM: 'plain' });
+    expect(kafkaEnvWithBrokers(['k:9092'])).toMatchObject({
+      AEGIS_KAFKA_BROKERS: ['k:9092'],
+      AEGIS_KAFKA_SSL: true,
+      AEGIS_KAFKA_SASL_MECHANISM: 'plain',
+    });
   });
 });

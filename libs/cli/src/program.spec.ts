@@ -10,7 +10,11 @@ describe('buildProgram', () => {
   it('registers every command for help, no command, or a name it does not know', async () => {
     const all = [...COMMANDS.map((c) => c.name), 'bench'].sort();
     const benches = BENCH_COMMANDS.map((c) => c.name).sort();
-    for (const argv of [['node', 'aegis'], ['node', 'aegis', '--help'], ['node', 'aegis', 'devnt']]) {
+    for (const argv of [
+      ['node', 'aegis'],
+      ['node', 'aegis', '--help'],
+      ['node', 'aegis', 'devnt'],
+    ]) {
       const program = await buildProgram(argv);
       expect(names(program)).toEqual(all);
       expect(names(bench(program))).toEqual(benches);

@@ -30,7 +30,9 @@ describe('loadConfig', () => {
 describe('kafkaEnvSchema fetch batching', () => {
   it('leaves the fetch settings unset by default and reads them as integers when given', () => {
     expect(loadConfig(kafkaEnvSchema, { AEGIS_KAFKA_BROKERS: 'a:1' })).toEqual({ AEGIS_KAFKA_BROKERS: ['a:1'], AEGIS_KAFKA_SSL: false });
-    expect(loadConfig(kafkaEnvSchema, { AEGIS_KAFKA_BROKERS: 'a:1', AEGIS_KAFKA_FETCH_MAX_WAIT_MS: '5', AEGIS_KAFKA_FETCH_MIN_BYTES: '1' })).toMatchObject({
+    expect(
+      loadConfig(kafkaEnvSchema, { AEGIS_KAFKA_BROKERS: 'a:1', AEGIS_KAFKA_FETCH_MAX_WAIT_MS: '5', AEGIS_KAFKA_FETCH_MIN_BYTES: '1' }),
+    ).toMatchObject({
       AEGIS_KAFKA_FETCH_MAX_WAIT_MS: 5,
       AEGIS_KAFKA_FETCH_MIN_BYTES: 1,
     });
@@ -44,6 +46,9 @@ describe('kafkaEnvSchema fetch batching', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['AEGIS_KAFKA_FETCH_MAX_WAIT_MS', 'AEGIS_KAFKA_FETCH_MIN_BYTES']);
+    expect((caught as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      'AEGIS_KAFKA_FETCH_MAX_WAIT_MS',
+      'AEGIS_KAFKA_FETCH_MIN_BYTES',
+    ]);
   });
 });

@@ -16,8 +16,16 @@ export const env = {
   brokers: z
     .string()
     .min(1, 'must list at least one host:port')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b.length > 0))
-    .refine((list) => list.length > 0 && list.every((b) => /^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b)), 'must be comma-separated host:port entries'),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b.length > 0),
+    )
+    .refine(
+      (list) => list.length > 0 && list.every((b) => /^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b)),
+      'must be comma-separated host:port entries',
+    ),
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   executionProvider: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
 };

@@ -27,7 +27,10 @@ export function withFileVariables(
       problems.push({ variable: `${name}_FILE`, message: `cannot read ${file} (${err instanceof Error ? err.message : String(err)})` });
       continue;
     }
-    const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0);
+    const line = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l.length > 0);
     if (line === undefined) problems.push({ variable: `${name}_FILE`, message: `${file} is empty` });
     else out[name] = line;
   }

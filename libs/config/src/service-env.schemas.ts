@@ -18,7 +18,12 @@ export const kafkaEnvSchema = z
     // Consumer fetch batching (KafkaEventBusOptions.fetchMaxWaitMs / fetchMinBytes): unset keeps
     // the bus defaults, 100 ms / 1 byte.
     AEGIS_KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).optional(),
-    AEGIS_KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(16 * 1024 * 1024).optional(),
+    AEGIS_KAFKA_FETCH_MIN_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(16 * 1024 * 1024)
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.AEGIS_KAFKA_SASL_MECHANISM === undefined) return;

@@ -33,7 +33,9 @@ describe('gRPC contracts as @grpc/proto-loader (NestJS) sees them', () => {
 
   it('StakeLedger has the node-facing ledger calls', () => {
     const svc = loadService(GRPC_SERVICES.stakeLedger);
-    expect(Object.keys(svc)).toEqual(expect.arrayContaining(['Deposit', 'GetAccount', 'ListEntries', 'RequestUnstake', 'Stake', 'Withdraw']));
+    expect(Object.keys(svc)).toEqual(
+      expect.arrayContaining(['Deposit', 'GetAccount', 'ListEntries', 'RequestUnstake', 'Stake', 'Withdraw']),
+    );
   });
 
   it('decodes what the generated TypeScript encodes, 64-bit values as decimal strings', () => {
@@ -41,12 +43,28 @@ describe('gRPC contracts as @grpc/proto-loader (NestJS) sees them', () => {
     const bytes = toBinary(
       SubmitTaskRequestSchema,
       create(SubmitTaskRequestSchema, {
-        spec: { modelId: 'tiny', promptTokens: [1, 2, 3], maxNewTokens: 8, topK: 4, temperatureMilli: 700, stopTokens: [0], nonce: 2n ** 64n - 1n },
+        spec: {
+          modelId: 'tiny',
+          promptTokens: [1, 2, 3],
+          maxNewTokens: 8,
+          topK: 4,
+          temperatureMilli: 700,
+          stopTokens: [0],
+          nonce: 2n ** 64n - 1n,
+        },
       }),
     );
     const decoded = svc.SubmitTask?.requestDeserialize(Buffer.from(bytes));
     expect(decoded).toMatchObject({
-      spec: { modelId: 'tiny', promptTokens: [1, 2, 3], maxNewTokens: 8, topK: 4, temperatureMilli: 700, stopTokens: [0], nonce: '18446744073709551615' },
+      spec: {
+        modelId: 'tiny',
+        promptTokens: [1, 2, 3],
+        maxNewTokens: 8,
+        topK: 4,
+        temperatureMilli: 700,
+        stopTokens: [0],
+        nonce: '18446744073709551615',
+      },
     });
   });
 });

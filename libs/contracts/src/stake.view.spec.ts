@@ -17,11 +17,32 @@ function event(sequence: bigint, postings: Array<[string, string]>, outcome = Le
 describe('StakeView', () => {
   it('folds stake postings once per entry, whatever the redelivery', () => {
     const view = new StakeView(100n);
-    expect(view.apply(event(1n, [[`free:${NODE}`, '-150'], [`stake:${NODE}`, '150']]))).toBe(true);
-    expect(view.apply(event(1n, [[`free:${NODE}`, '-150'], [`stake:${NODE}`, '150']]))).toBe(false);
+    expect(
+      view.apply(
+        event(1n, [
+          [`free:${NODE}`, '-150'],
+          [`stake:${NODE}`, '150'],
+        ]),
+      ),
+    ).toBe(true);
+    expect(
+      view.apply(
+        event(1n, [
+          [`free:${NODE}`, '-150'],
+          [`stake:${NODE}`, '150'],
+        ]),
+      ),
+    ).toBe(false);
     expect(view.stakeOf(NODE)).toBe(150n);
     expect(view.isActive(NODE)).toBe(true);
-    expect(view.apply(event(2n, [[`stake:${NODE}`, '-60'], [`unbonding:${NODE}`, '60']]))).toBe(true);
+    expect(
+      view.apply(
+        event(2n, [
+          [`stake:${NODE}`, '-60'],
+          [`unbonding:${NODE}`, '60'],
+        ]),
+      ),
+    ).toBe(true);
     expect(view.stakeOf(NODE)).toBe(90n);
     expect(view.isActive(NODE)).toBe(false);
   });
@@ -48,7 +69,14 @@ describe('StakeView', () => {
   it('does not grow with entries that move no stake (a task fee escrowed and settled)', () => {
     const view = new StakeView(0n);
     for (let i = 10n; i < 1010n; i++) {
-      expect(view.apply(event(i, [[`free:${CLIENT}`, '-5'], [`escrow:task-${i}`, '5']]))).toBe(false);
+      expect(
+        view.apply(
+          event(i, [
+            [`free:${CLIENT}`, '-5'],
+            [`escrow:task-${i}`, '5'],
+          ]),
+        ),
+      ).toBe(false);
     }
     expect(view.rememberedEntries).toBe(0);
     view.apply(event(5000n, [[`stake:${NODE}`, '7']]));

@@ -14,7 +14,8 @@ export const SUBMISSION_QUERY = {
 let method: MethodDefinition<object, object> | undefined;
 function getSubmissionMethod(): MethodDefinition<object, object> {
   if (!method) {
-    const service = loadSync(SUBMISSION_QUERY.protoPath, PROTO_LOADER_OPTIONS)[SUBMISSION_QUERY.fullName] as Record<string, MethodDefinition<object, object>> | undefined;
+    const service = loadSync(SUBMISSION_QUERY.protoPath, PROTO_LOADER_OPTIONS)[SUBMISSION_QUERY.fullName] as
+      Record<string, MethodDefinition<object, object>> | undefined;
     method = service?.GetSubmission;
   }
   if (!method) throw new Error(`${SUBMISSION_QUERY.fullName}.GetSubmission: not in ${SUBMISSION_QUERY.protoPath}`);

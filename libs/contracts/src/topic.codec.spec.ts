@@ -71,7 +71,10 @@ describe('topic codec', () => {
 
   it('keeps a 256-bit amount exact (money never passes through a float)', () => {
     const amount = (2n ** 256n - 1n).toString();
-    const message = create(LedgerCommandSchema, { idempotencyKey: 'k', command: { case: 'stake', value: { address: new Uint8Array(20), amount } } });
+    const message = create(LedgerCommandSchema, {
+      idempotencyKey: 'k',
+      command: { case: 'stake', value: { address: new Uint8Array(20), amount } },
+    });
     const decoded = decodeTopicMessage(TOPICS.ledgerCommands, encodeTopicMessage(TOPICS.ledgerCommands, message));
     expect(decoded.command.case === 'stake' && decoded.command.value.amount).toBe(amount);
   });

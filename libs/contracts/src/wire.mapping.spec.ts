@@ -4,7 +4,13 @@ import { BeaconSchema } from './gen/aegis/events/v1/result_events_pb';
 import { beaconFromWire, WireError } from './wire.mapping';
 
 const beacon = (sealedBy: Uint8Array[]) =>
-  create(BeaconSchema, { height: 7n, value: new Uint8Array(32).fill(1), previous: new Uint8Array(32).fill(2), signature: new Uint8Array(65).fill(3), sealedBy });
+  create(BeaconSchema, {
+    height: 7n,
+    value: new Uint8Array(32).fill(1),
+    previous: new Uint8Array(32).fill(2),
+    signature: new Uint8Array(65).fill(3),
+    sealedBy,
+  });
 
 describe('beaconFromWire', () => {
   it('maps a sealed link with its path, and a self-signed one with none', () => {

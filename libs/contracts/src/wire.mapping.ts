@@ -205,6 +205,7 @@ export function beaconFromWire(b: Beacon | undefined, field = 'beacon'): WireBea
 }
 
 function sealedByFromWire(digests: readonly Uint8Array[], field: string): Uint8Array[] {
-  if (digests.length > MAX_SEALED_BY) throw new WireError(WireErrorCode.BAD_LENGTH, field, `holds ${digests.length} digests, at most ${MAX_SEALED_BY} allowed`);
+  if (digests.length > MAX_SEALED_BY)
+    throw new WireError(WireErrorCode.BAD_LENGTH, field, `holds ${digests.length} digests, at most ${MAX_SEALED_BY} allowed`);
   return digests.map((d, i) => hash32FromWire(d, `${field}[${i}]`));
 }

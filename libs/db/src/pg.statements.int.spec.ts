@@ -23,7 +23,8 @@ describe('inPipelinedTransaction (real Postgres, pipeline-mode pool)', () => {
     await admin.end();
   });
 
-  const ids = async (): Promise<number[]> => (await admin.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).rows.map((r) => r.id);
+  const ids = async (): Promise<number[]> =>
+    (await admin.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).rows.map((r) => r.id);
 
   it('commits queued writes, and a read sees the writes queued before it', async () => {
     const seen = await inPipelinedTransaction(pool, async (tx) => {

@@ -38,7 +38,9 @@ describe('the embedded devnet (one process, in-process bus, embedded Postgres)',
     for (let round = 0; round < 4 && devnet.monitor.counts().liquidated.length === 0; round++) {
       for (let i = 0; i < 8; i++) hashes.add(await devnet.submit(`round ${round} task ${i}`, 8));
       const settled = await devnet.waitSettled(hashes, Date.now() + 90_000);
-      expect({ settled, counts: devnet.monitor.counts(hashes), deadLetters: devnet.monitor.deadLetterReasons() }).toMatchObject({ settled: true });
+      expect({ settled, counts: devnet.monitor.counts(hashes), deadLetters: devnet.monitor.deadLetterReasons() }).toMatchObject({
+        settled: true,
+      });
     }
     const summary = await devnet.summary(hashes, (Date.now() - started) / 1000, true);
     expect(summary.completed).toBe(hashes.size);

@@ -45,7 +45,16 @@ export class DevnetMonitor {
 
   async start(bus: EventBus, groupSuffix: string): Promise<void> {
     this.subscription = await bus.subscribe({
-      topics: [TOPICS.taskStatus, TOPICS.results, TOPICS.verdicts, TOPICS.checkedVerdicts, TOPICS.disputes, TOPICS.ledgerCommands, TOPICS.ledgerEvents, TOPICS.deadLetter],
+      topics: [
+        TOPICS.taskStatus,
+        TOPICS.results,
+        TOPICS.verdicts,
+        TOPICS.checkedVerdicts,
+        TOPICS.disputes,
+        TOPICS.ledgerCommands,
+        TOPICS.ledgerEvents,
+        TOPICS.deadLetter,
+      ],
       groupId: `aegis.devnet.monitor.${groupSuffix}`,
       fromBeginning: true,
       // A fold of counts and per-task latest statuses (by sequence): order matters within a key only.
@@ -67,7 +76,10 @@ export class DevnetMonitor {
           if (m.event.case === 'resolved') this.resolved.add(hex(m.event.value.disputeId));
           this.changed();
         }),
-        [TOPICS.ledgerCommands]: decodingHandler(TOPICS.ledgerCommands, async (m) => void (this.commandKeys.add(m.idempotencyKey), this.changed())),
+        [TOPICS.ledgerCommands]: decodingHandler(
+          TOPICS.ledgerCommands,
+          async (m) => void (this.commandKeys.add(m.idempotencyKey), this.changed()),
+        ),
         [TOPICS.ledgerEvents]: decodingHandler(TOPICS.ledgerEvents, async (m) => {
           this.answeredKeys.add(m.idempotencyKey);
           if (m.kind === 'liquidate' && m.outcome === LedgerOutcome.APPLIED) {

@@ -158,7 +158,12 @@ export async function startTallierService(
 }
 
 /** One worker process's worth: the given keys, honest or with one misbehaviour. */
-export async function startWorkerService(ctx: DevnetContext, keys: readonly NodeKey[], behavior: 'honest' | CheatBehavior, instanceId: string): Promise<RunningWorker> {
+export async function startWorkerService(
+  ctx: DevnetContext,
+  keys: readonly NodeKey[],
+  behavior: 'honest' | CheatBehavior,
+  instanceId: string,
+): Promise<RunningWorker> {
   const cheat = behavior === 'honest' || behavior === 'lazy-verifier' ? undefined : cheatingProducer(behavior);
   return startWorker({
     ...adapters(ctx),
@@ -174,7 +179,12 @@ export async function startWorkerService(ctx: DevnetContext, keys: readonly Node
   });
 }
 
-export async function startVerifierService(ctx: DevnetContext, keys: readonly NodeKey[], lazy: boolean, instanceId: string): Promise<RunningService> {
+export async function startVerifierService(
+  ctx: DevnetContext,
+  keys: readonly NodeKey[],
+  lazy: boolean,
+  instanceId: string,
+): Promise<RunningService> {
   return startVerifier({
     ...adapters(ctx),
     ...(lazy ? { verdictMaker: lazyVerdicts() } : {}),
@@ -214,12 +224,23 @@ export type { RunningExplorer };
 export async function startExplorerService(ctx: DevnetContext, port: number): Promise<RunningExplorer> {
   try {
     return await startExplorer(
-      { databaseUrl: ctx.databaseUrl, port, host: '127.0.0.1', modelDir: ctx.modelDir, minStake: ctx.minStake, refreshMs: 500, logLevel: 'warn' },
+      {
+        databaseUrl: ctx.databaseUrl,
+        port,
+        host: '127.0.0.1',
+        modelDir: ctx.modelDir,
+        minStake: ctx.minStake,
+        refreshMs: 500,
+        logLevel: 'warn',
+      },
       ctx.logger,
     );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`explorer: port ${port} on 127.0.0.1 is in use (aegis devnet --explorer-port N, 0 for any free one, or --no-explorer)`, { cause: err });
+      throw new Error(
+        `explorer: port ${port} on 127.0.0.1 is in use (aegis devnet --explorer-port N, 0 for any free one, or --no-explorer)`,
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -235,16 +235,39 @@ export class Devnet {
       started.push(ledgerService);
       const ingress = await startIngressService(own('ingress'), options.ingressPort, ledgerService.grpcPort);
       started.push(ingress);
-      const tallier = await startTallierService(own('tallier'), { controlKeyFile, windowSeconds: options.windowSeconds, verifiersPerTask: options.verifiersPerTask });
+      const tallier = await startTallierService(own('tallier'), {
+        controlKeyFile,
+        windowSeconds: options.windowSeconds,
+        verifiersPerTask: options.verifiersPerTask,
+      });
       started.push(tallier);
       started.push(await startPowCheckerService(own('pow-checker'), options.auditShare, tallier.grpcPort));
       const gateway = await startGatewayService(own('gateway'), options.gatewayPort ?? 0, ingress.grpcPort, client);
       started.push(gateway.service);
-      ledger = await PgLedger.connect({ url: databaseUrl, rules: { minStake: options.minStake, unbondingSeconds: options.unbondingSeconds }, poolSize: 2 });
+      ledger = await PgLedger.connect({
+        url: databaseUrl,
+        rules: { minStake: options.minStake, unbondingSeconds: options.unbondingSeconds },
+        poolSize: 2,
+      });
       if (options.explorerPort !== null) explorer = await startExplorerService(ctx, options.explorerPort);
 
       const baseUrl = `http://127.0.0.1:${gateway.service.httpPort ?? 0}/v1`;
-      const devnet = new Devnet(options, client, nodes, monitor, started, bus, !infra, postgres, ledger, ingress.grpcPort, ledgerService.grpcPort, tokenizer, { baseUrl, apiKey: gateway.apiKey, createApiKey: gateway.createApiKey }, databaseUrl);
+      const devnet = new Devnet(
+        options,
+        client,
+        nodes,
+        monitor,
+        started,
+        bus,
+        !infra,
+        postgres,
+        ledger,
+        ingress.grpcPort,
+        ledgerService.grpcPort,
+        tokenizer,
+        { baseUrl, apiKey: gateway.apiKey, createApiKey: gateway.createApiKey },
+        databaseUrl,
+      );
       devnet.explorer = explorer;
       // For `aegis network status` and `aegis node status` run beside the devnet (removed on stop).
       writeFileSync(join(options.stateDir, DEVNET_DATABASE_URL_FILE), `${databaseUrl}\n`, { mode: 0o600 });
@@ -258,7 +281,9 @@ export class Devnet {
         progress('devnet: no-op inference (no workers, no verifiers): the control plane alone');
         noop = await startNoopWorker(bus, honest);
         devnet.noop = noop;
-        progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`);
+        progress(
+          `devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`,
+        );
         return devnet;
       }
       progress(`devnet: starting workers and verifiers (${honest.length} honest, ${cheating.length} ${options.behavior})`);
@@ -270,15 +295,26 @@ export class Devnet {
         const lazy = options.behavior === 'lazy-verifier';
         started.push(await startVerifierService(own('verifier-cheater'), cheating, lazy, 'devnet-cheater'));
         // Once every cheating key is liquidated this worker leaves the task group by itself.
-        const cheater = await startWorkerService(own('inference-worker-cheater'), cheating, lazy ? 'honest' : options.behavior, 'devnet-cheater');
+        const cheater = await startWorkerService(
+          own('inference-worker-cheater'),
+          cheating,
+          lazy ? 'honest' : options.behavior,
+          'devnet-cheater',
+        );
         started.push(cheater);
         workers.push([cheater, 'devnet-cheater']);
       }
       // "Up" means every node can be handed a task: tasks submitted while one worker was still
       // waiting to see its stake would all go to the others (a 10-task run then often showed no
       // cheater at all).
-      await Promise.all(workers.map(([worker, id]) => withTimeout(worker.joined, 60_000, `devnet: inference worker ${id} (are its keys staked?) did not join the task group`)));
-      progress(`devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`);
+      await Promise.all(
+        workers.map(([worker, id]) =>
+          withTimeout(worker.joined, 60_000, `devnet: inference worker ${id} (are its keys staked?) did not join the task group`),
+        ),
+      );
+      progress(
+        `devnet: up. TaskIngress on 127.0.0.1:${ingress.grpcPort}, StakeLedger on 127.0.0.1:${ledgerService.grpcPort}, OpenAI API on ${baseUrl}${explorerLine(explorer)}`,
+      );
       return devnet;
     } catch (err) {
       await explorer?.close().catch(() => undefined);
@@ -360,8 +396,14 @@ export class Devnet {
   async answers(hashes: ReadonlySet<string>): Promise<DevnetAnswer[]> {
     const out: DevnetAnswer[] = [];
     for (const hash of hashes) {
-      const view = await this.ingressApi.unary<{ task: { status: string; outputTokens: number[] } }>('GetTask', { taskHash: Buffer.from(hash.slice(2), 'hex') });
-      out.push({ taskHash: hash, status: view.task.status.replace('TASK_STATUS_', ''), text: this.tokenizer.decode(view.task.outputTokens) });
+      const view = await this.ingressApi.unary<{ task: { status: string; outputTokens: number[] } }>('GetTask', {
+        taskHash: Buffer.from(hash.slice(2), 'hex'),
+      });
+      out.push({
+        taskHash: hash,
+        status: view.task.status.replace('TASK_STATUS_', ''),
+        text: this.tokenizer.decode(view.task.outputTokens),
+      });
     }
     return out;
   }
@@ -466,7 +508,7 @@ function validateOptions(o: DevnetOptions): void {
   if (!Number.isInteger(o.verifiersPerTask) || o.verifiersPerTask < 1) fail('verifiersPerTask', 'must be a positive integer');
   if (!Number.isInteger(o.task.maxNewTokens) || o.task.maxNewTokens < 1) fail('task.maxNewTokens', 'must be a positive integer');
   if (!Number.isInteger(o.task.topK) || o.task.topK < 1) fail('task.topK', 'must be a positive integer');
-  if (!Number.isInteger(o.task.temperatureMilli) || o.task.temperatureMilli < 0) fail('task.temperatureMilli', 'must be a non-negative integer');
+  if (!Number.isInteger(o.task.temperatureMilli) || o.task.temperatureMilli < 0)
+    fail('task.temperatureMilli', 'must be a non-negative integer');
   if (o.task.prompt !== undefined && o.task.prompt.length === 0) fail('task.prompt', 'must not be empty');
 }
-

@@ -31,7 +31,18 @@ export async function startEmbeddedPostgres(onLog: (line: string) => void = () =
     persistent: false,
     createPostgresUser: userInfo().uid === 0,
     // fsync off: a devnet's database is disposable, and fsync is most of a commit's cost.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
     onLog,
     onError: (e: unknown) => onLog(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });

@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { noopResult, startNoopWorker } from './noop.worker';
 
 const keys = [NodeKey.fromHex(`0x${'a1'.repeat(32)}`), NodeKey.fromHex(`0x${'b2'.repeat(32)}`)];
-const spec = (nonce: bigint): TaskSpec => ({ modelId: 'aegis-tiny-v1', promptTokens: [1, 2, 3, 4], maxNewTokens: 2, topK: 4, temperatureMilli: 700, stopTokens: [], nonce });
+const spec = (nonce: bigint): TaskSpec => ({
+  modelId: 'aegis-tiny-v1',
+  promptTokens: [1, 2, 3, 4],
+  maxNewTokens: 2,
+  topK: 4,
+  temperatureMilli: 700,
+  stopTokens: [],
+  nonce,
+});
 
 describe('startNoopWorker', () => {
   const bus = new InProcessEventBus({ topics: ALL_TOPICS });
@@ -20,7 +28,10 @@ describe('startNoopWorker', () => {
     await startNoopWorker(bus, keys, prepared);
     for (const s of [fresh, ready]) {
       const hash = taskHash(s);
-      const task = createTopicMessage(TOPICS.tasks, { taskHash: hash, spec: { ...s, promptTokens: [...s.promptTokens], stopTokens: [...s.stopTokens] } });
+      const task = createTopicMessage(TOPICS.tasks, {
+        taskHash: hash,
+        spec: { ...s, promptTokens: [...s.promptTokens], stopTokens: [...s.stopTokens] },
+      });
       await bus.publish(TOPICS.tasks, toHex(hash), encodeTopicMessage(TOPICS.tasks, task));
     }
     await waitFor('both answered', () => results.size === 2);

@@ -79,5 +79,9 @@ export async function startOperatorNode(o: OperatorNodeOptions): Promise<Operato
 
 /** `serving`, or a rejection naming the node after `timeoutMs`. */
 export function waitServing(node: OperatorNode, timeoutMs: number): Promise<void> {
-  return withTimeout(node.serving, timeoutMs, `node ${node.address} did not join the task group within ${timeoutMs} ms (is its stake event on the brokers?)`);
+  return withTimeout(
+    node.serving,
+    timeoutMs,
+    `node ${node.address} did not join the task group within ${timeoutMs} ms (is its stake event on the brokers?)`,
+  );
 }

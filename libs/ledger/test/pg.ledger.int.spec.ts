@@ -38,7 +38,10 @@ describe('PgLedger: concurrency, crashes, replays', () => {
   afterEach(async () => {
     const check = await connect();
     const report = await check.checkInvariant();
-    expect(report.ok, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).toBe(true);
+    expect(
+      report.ok,
+      JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    ).toBe(true);
     expect(await check.unreconciledAccounts()).toEqual([]);
     await Promise.all(open.splice(0).map((l) => l.close()));
     await drop();
@@ -126,7 +129,14 @@ describe('PgLedger: concurrency, crashes, replays', () => {
         throw new Error('injected crash after writes');
       },
     });
-    const payout: LedgerCommand = { kind: 'payout-fee', key: 'pay', taskId: 'task-x', submitter: b, verifiers: [a], submitterShareBps: 5_000 };
+    const payout: LedgerCommand = {
+      kind: 'payout-fee',
+      key: 'pay',
+      taskId: 'task-x',
+      submitter: b,
+      verifiers: [a],
+      submitterShareBps: 5_000,
+    };
     await expect(crashing.apply(payout, at(1))).rejects.toThrow('injected crash');
     expect(await ok.entriesOf('pay')).toEqual([]);
     expect(await ok.balance(accountId.escrow('task-x'))).toBe(300n);
@@ -166,9 +176,12 @@ describe('PgLedger: concurrency, crashes, replays', () => {
     const b = addr(0xa7);
     const ledger = await connect();
     const outcomes = [];
-    for (const [i, cmd] of [deposit(a, 10n, 'seq-1'), deposit(b, 20n, 'seq-2'), stake(a, 5n, 'seq-3')].entries()) outcomes.push(await ledger.apply(cmd, at(i)));
+    for (const [i, cmd] of [deposit(a, 10n, 'seq-1'), deposit(b, 20n, 'seq-2'), stake(a, 5n, 'seq-3')].entries())
+      outcomes.push(await ledger.apply(cmd, at(i)));
     const stored = await admin((c) =>
-      c.query<{ key: string; first: string }>(`SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'seq-%' GROUP BY 1 ORDER BY 1`),
+      c.query<{ key: string; first: string }>(
+        `SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'seq-%' GROUP BY 1 ORDER BY 1`,
+      ),
     );
     expect(outcomes.map((o) => o.sequence)).toEqual(stored.rows.map((r) => BigInt(r.first)));
     expect(outcomes[0]!.sequence! < outcomes[1]!.sequence! && outcomes[1]!.sequence! < outcomes[2]!.sequence!).toBe(true);
@@ -230,7 +243,9 @@ describe('PgLedger: concurrency, crashes, replays', () => {
     expect(outcomes.map((o) => (o.ok ? o.outcome.applied : o.error.code))).toEqual([true, true, LedgerErrorCode.UNKNOWN_ACCOUNT]);
     expect(await ok.balance(accountId.free(a))).toBe(700n);
     const stored = await admin((c) =>
-      c.query<{ key: string; first: string }>(`SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'besc-%' GROUP BY 1 ORDER BY 1`),
+      c.query<{ key: string; first: string }>(
+        `SELECT command_key AS key, min(id)::text AS first FROM "${schema}".entries WHERE command_key LIKE 'besc-%' GROUP BY 1 ORDER BY 1`,
+      ),
     );
     const sequences = outcomes.slice(0, 2).map((o) => (o.ok ? o.outcome.sequence : undefined));
     expect(sequences).toEqual(stored.rows.map((r) => BigInt(r.first)));

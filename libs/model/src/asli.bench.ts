@@ -18,7 +18,14 @@ export interface AsliBenchOptions {
   onProgress?: (line: string) => void;
 }
 
-export const DEFAULT_ASLI_BENCH: AsliBenchOptions = { tokens: 128, promptTokens: 16, repetitions: 31, threads: 1, executionProvider: 'cpu', seed: 'aegis-bench' };
+export const DEFAULT_ASLI_BENCH: AsliBenchOptions = {
+  tokens: 128,
+  promptTokens: 16,
+  repetitions: 31,
+  threads: 1,
+  executionProvider: 'cpu',
+  seed: 'aegis-bench',
+};
 
 export interface RatioSpread {
   min: number;
@@ -131,7 +138,13 @@ export function bootstrapMedianCi95(xs: readonly number[], resamples = 2_000, se
 }
 
 function spread(xs: readonly number[]): RatioSpread {
-  return { min: round(quantile(xs, 0)), q1: round(quantile(xs, 0.25)), median: round(quantile(xs, 0.5)), q3: round(quantile(xs, 0.75)), max: round(quantile(xs, 1)) };
+  return {
+    min: round(quantile(xs, 0)),
+    q1: round(quantile(xs, 0.25)),
+    median: round(quantile(xs, 0.5)),
+    q3: round(quantile(xs, 0.75)),
+    max: round(quantile(xs, 1)),
+  };
 }
 
 /**
@@ -140,9 +153,14 @@ function spread(xs: readonly number[]): RatioSpread {
  * runs so drift (thermal, other load) hits all three alike; medians discard outliers.
  */
 export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, options: AsliBenchOptions): Promise<AsliBenchReport> {
-  if (!Number.isInteger(options.tokens) || options.tokens < 2) throw new ModelError(ModelErrorCode.InvalidOption, 'tokens', 'must be an integer >= 2');
-  if (!Number.isInteger(options.repetitions) || options.repetitions < 1) throw new ModelError(ModelErrorCode.InvalidOption, 'repetitions', 'must be a positive integer');
-  const runtime = await ModelRuntime.fromBytes(descriptor, onnx, { intraOpThreads: options.threads, executionProvider: options.executionProvider });
+  if (!Number.isInteger(options.tokens) || options.tokens < 2)
+    throw new ModelError(ModelErrorCode.InvalidOption, 'tokens', 'must be an integer >= 2');
+  if (!Number.isInteger(options.repetitions) || options.repetitions < 1)
+    throw new ModelError(ModelErrorCode.InvalidOption, 'repetitions', 'must be a positive integer');
+  const runtime = await ModelRuntime.fromBytes(descriptor, onnx, {
+    intraOpThreads: options.threads,
+    executionProvider: options.executionProvider,
+  });
   try {
     const sampler = new TaskSampler(options.seed, descriptor);
     const task: TaskSpec = {
@@ -191,7 +209,11 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       // A bench that measured a rejecting verifier (or a generator the verifier disagrees with)
       // would be measuring the wrong thing.
       if (report.verdict !== VerdictKind.ACCEPT) {
-        throw new ModelError(ModelErrorCode.Runtime, 'verify', `bench submission rejected: ${report.reasons.map((x) => x.detail).join('; ')}`);
+        throw new ModelError(
+          ModelErrorCode.Runtime,
+          'verify',
+          `bench submission rejected: ${report.reasons.map((x) => x.detail).join('; ')}`,
+        );
       }
       const pass = report.pass;
       if (pass === null) throw new ModelError(ModelErrorCode.Runtime, 'verify', 'accepted without a teacher-forced pass');
@@ -200,7 +222,9 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       const verifier = sampler.key(1 + r);
       const { layers, pow } = descriptor;
       const solution = await timed(times.pow, () =>
-        Promise.resolve(grindPow(verifier.address, signed.digest, pass.shape(layers), pow.positions, pow.difficultyBits, (p) => pass.valueAt(p))),
+        Promise.resolve(
+          grindPow(verifier.address, signed.digest, pass.shape(layers), pow.positions, pow.difficultyBits, (p) => pass.valueAt(p)),
+        ),
       );
       powTries.push(solution.tries);
     }
@@ -225,7 +249,9 @@ export async function benchAsli(descriptor: ModelDescriptor, onnx: Uint8Array, o
       powShareOfVerify: round(m.pow / m.verify),
       powMedianTries: median(powTries),
       powUsPerTry: round(median(times.pow.map((t, i) => (t * 1000) / (powTries[i] as number))), 1),
-      powExpectedShareOfVerify: round((2 ** descriptor.pow.difficultyBits * median(times.pow.map((t, i) => t / (powTries[i] as number)))) / m.verify),
+      powExpectedShareOfVerify: round(
+        (2 ** descriptor.pow.difficultyBits * median(times.pow.map((t, i) => t / (powTries[i] as number)))) / m.verify,
+      ),
       asliPhasesMs: {
         setup: round(median(phases.setup)),
         decode: round(median(phases.decode)),

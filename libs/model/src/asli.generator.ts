@@ -110,7 +110,8 @@ export async function generate(runtime: ModelRuntime, task: TaskSpec, key: NodeK
   }
   // The prompt's positions come out of the prefill: the layers probed at any of them, or all
   // layers while the probe space is not known yet.
-  const prefillLayers = probed === null ? true : new Set([...probed].filter(([position]) => position < prompt.length).flatMap(([, layers]) => [...layers]));
+  const prefillLayers =
+    probed === null ? true : new Set([...probed].filter(([position]) => position < prompt.length).flatMap(([, layers]) => [...layers]));
   // Every U_t up front (maxNewTokens keccaks, ~2 us each): drawn between decode steps, the same
   // hashes measured twice as slow and slowed the next forward pass (cold caches on both sides).
   const draws = Array.from({ length: task.maxNewTokens }, (_, t) => stepRandom(seed, t));

@@ -1,4 +1,16 @@
-import { asliDistribution, equalBytes, keccak256, NodeKey, signResult, type SignedResult, type TaskSpec, toHex, utf8, VerdictKind, signVerdict } from '@aegis/protocol';
+import {
+  asliDistribution,
+  equalBytes,
+  keccak256,
+  NodeKey,
+  signResult,
+  type SignedResult,
+  type TaskSpec,
+  toHex,
+  utf8,
+  VerdictKind,
+  signVerdict,
+} from '@aegis/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from './asli.generator';
 import { acceptedAlternatives, tieTolerantInterval, verifySubmission } from './asli.verifier';
@@ -102,7 +114,9 @@ describe('teacher-forced verification', () => {
     for (const t of [task(), task({ temperatureMilli: 0 }), task({ topK: 258, temperatureMilli: 1500 }), task({ topK: 1 })]) {
       const r = await honest(t);
       const alone = await verifySubmission(ver, t, r);
-      const batched = await verifySubmission(ver, t, r, { companions: [[256, 1, 2], gen.tokenizer.encode('a much longer companion prompt in the same batch')] });
+      const batched = await verifySubmission(ver, t, r, {
+        companions: [[256, 1, 2], gen.tokenizer.encode('a much longer companion prompt in the same batch')],
+      });
       for (const report of [alone, batched]) {
         expect(report.reasons).toEqual([]);
         expect(report.verdict).toBe(VerdictKind.ACCEPT);
@@ -179,7 +193,10 @@ describe('verifier proof of work', () => {
     // Same nonce, values invented: meets the target only by luck, and the audit recomputes them.
     const v = proven.verdict.verdict;
     const fake = signVerdict({ ...v, values: v.values.map((x) => x + 500) }, verifierKey);
-    expect(auditVerdictPow({ ...d, pow: { ...d.pow, difficultyBits: 0 } }, auditorPass, r, fake)).toMatchObject({ ok: false, problem: 'values' });
+    expect(auditVerdictPow({ ...d, pow: { ...d.pow, difficultyBits: 0 } }, auditorPass, r, fake)).toMatchObject({
+      ok: false,
+      problem: 'values',
+    });
     // A verdict on another submission is not audited against this one.
     const other = await honest(task({ nonce: 9n }));
     expect(auditVerdictPow(d, auditorPass, other, proven.verdict)).toMatchObject({ ok: false, problem: 'submission' });

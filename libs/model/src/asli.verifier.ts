@@ -121,7 +121,9 @@ export async function verifySubmission(
 
   const pass = await TeacherForcedPass.run(runtime, task.promptTokens, tokens, options.companions);
   report.pass = pass;
-  const steering: SteeringCount | undefined = options.measureSteering ? { sampledSteps: 0, steerableSteps: 0, steerableByEps: 0, steerable: [] } : undefined;
+  const steering: SteeringCount | undefined = options.measureSteering
+    ? { sampledSteps: 0, steerableSteps: 0, steerableByEps: 0, steerable: [] }
+    : undefined;
   report.steering = steering;
 
   for (let t = 0; t < n; t++) {
@@ -160,7 +162,11 @@ export async function verifySubmission(
     report.maxTokenDeviation = Math.max(report.maxTokenDeviation, dev);
     if (!(interval.lo - tolerance.eps <= u && u < interval.hi + tolerance.eps)) {
       report.misses++;
-      report.reasons.push({ kind: 'token', step: t, detail: `U_t=${u} outside [${interval.lo}, ${interval.hi}) of token ${claimed} by ${dev}` });
+      report.reasons.push({
+        kind: 'token',
+        step: t,
+        detail: `U_t=${u} outside [${interval.lo}, ${interval.hi}) of token ${claimed} by ${dev}`,
+      });
     }
   }
 
@@ -170,7 +176,11 @@ export async function verifySubmission(
     report.maxProbeDeviation = Math.max(report.maxProbeDeviation, dev);
     if (!(dev <= tolerance.tol)) {
       report.misses++;
-      report.reasons.push({ kind: 'probe', probe: i, detail: `value ${probes[i]?.value} vs ${values[i]} (|diff| ${dev} > tol ${tolerance.tol})` });
+      report.reasons.push({
+        kind: 'probe',
+        probe: i,
+        detail: `value ${probes[i]?.value} vs ${values[i]} (|diff| ${dev} > tol ${tolerance.tol})`,
+      });
     }
   }
 
@@ -223,7 +233,13 @@ export function tieTolerantInterval(
 }
 
 /** Whether the sampled-step check accepts `token` at U_t = `u` (the rule verifySubmission applies). */
-export function tokenPasses(dist: AsliDistribution, logits: Float32Array, token: number, u: number, tolerance: Pick<ToleranceConfig, 'eps' | 'epsLogit'>): boolean {
+export function tokenPasses(
+  dist: AsliDistribution,
+  logits: Float32Array,
+  token: number,
+  u: number,
+  tolerance: Pick<ToleranceConfig, 'eps' | 'epsLogit'>,
+): boolean {
   const interval = tieTolerantInterval(dist, logits, token, tolerance.epsLogit);
   return interval !== null && interval.lo - tolerance.eps <= u && u < interval.hi + tolerance.eps;
 }

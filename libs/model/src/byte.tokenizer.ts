@@ -9,7 +9,8 @@ export class ByteTokenizer {
     readonly bos: number,
     readonly eos: number,
   ) {
-    if (!Number.isInteger(bos) || bos < 256) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.bos', 'must be an integer >= 256');
+    if (!Number.isInteger(bos) || bos < 256)
+      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.bos', 'must be an integer >= 256');
     if (!Number.isInteger(eos) || eos < 256 || eos === bos) {
       throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.eos', 'must be an integer >= 256, distinct from bos');
     }

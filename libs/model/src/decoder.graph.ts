@@ -40,14 +40,14 @@ export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights, op
   let x = g.node('Add', [tok, pos]);
 
   const layerNorm = (input: string, prefix: string): string =>
-    g.node('LayerNormalization', [input, param(`${prefix}.weight`), param(`${prefix}.bias`)], [
-      int('axis', -1),
-      flt('epsilon', LN_EPSILON),
-    ]);
+    g.node(
+      'LayerNormalization',
+      [input, param(`${prefix}.weight`), param(`${prefix}.bias`)],
+      [int('axis', -1), flt('epsilon', LN_EPSILON)],
+    );
   const linear = (input: string, prefix: string): string =>
     g.node('Add', [g.node('MatMul', [input, param(`${prefix}.weight`)]), param(`${prefix}.bias`)]);
-  const splitHeads = (t: string): string =>
-    g.node('Transpose', [g.node('Reshape', [t, headsShape])], [ints('perm', [0, 2, 1, 3])]);
+  const splitHeads = (t: string): string => g.node('Transpose', [g.node('Reshape', [t, headsShape])], [ints('perm', [0, 2, 1, 3])]);
 
   for (let l = 0; l < config.layers; l++) {
     const p = `h.${l}`;
@@ -57,15 +57,9 @@ export function encodeDecoder(config: DecoderConfig, weights: DecoderWeights, op
     const q4 = g.node('Mul', [splitHeads(q), fScale]);
     const keys = g.node('Concat', [pastKey(l), splitHeads(k)], [int('axis', 2)], presentKey(l));
     const values = g.node('Concat', [pastValue(l), splitHeads(v)], [int('axis', 2)], presentValue(l));
-    const scores = g.node('Add', [
-      g.node('MatMul', [q4, g.node('Transpose', [keys], [ints('perm', [0, 1, 3, 2])])]),
-      bias,
-    ]);
+    const scores = g.node('Add', [g.node('MatMul', [q4, g.node('Transpose', [keys], [ints('perm', [0, 1, 3, 2])])]), bias]);
     const probs = g.node('Softmax', [scores], [int('axis', -1)]);
-    const context = g.node('Reshape', [
-      g.node('Transpose', [g.node('MatMul', [probs, values])], [ints('perm', [0, 2, 1, 3])]),
-      mergeShape,
-    ]);
+    const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, values])], [ints('perm', [0, 2, 1, 3])]), mergeShape]);
     x = g.node('Add', [x, linear(context, `${p}.attn.c_proj`)]);
     // Exact GELU, 0.5 x (1 + erf(x / sqrt 2)): the Gelu op itself only exists from opset 20.
     const fc = linear(layerNorm(x, `${p}.ln_2`), `${p}.mlp.c_fc`);

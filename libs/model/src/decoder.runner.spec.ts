@@ -85,10 +85,12 @@ describe('decoder runner', () => {
   });
 
   it('refuses bad options with the option named', async () => {
-    await expect(ModelRuntime.fromBytes(files.descriptor, files.onnx, { intraOpThreads: 0 })).rejects.toMatchObject({ field: 'intraOpThreads' });
-    await expect(
-      ModelRuntime.fromBytes(files.descriptor, files.onnx, { executionProvider: 'tpu' as 'cpu' }),
-    ).rejects.toMatchObject({ field: 'executionProvider' });
+    await expect(ModelRuntime.fromBytes(files.descriptor, files.onnx, { intraOpThreads: 0 })).rejects.toMatchObject({
+      field: 'intraOpThreads',
+    });
+    await expect(ModelRuntime.fromBytes(files.descriptor, files.onnx, { executionProvider: 'tpu' as 'cpu' })).rejects.toMatchObject({
+      field: 'executionProvider',
+    });
   });
 
   it('falls back to CPU under auto, and fails clearly when CUDA is demanded but missing', async () => {

@@ -1,17 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {
-  ATTENTION_MASK,
-  hiddenState,
-  INPUT_IDS,
-  LOGITS,
-  pastKey,
-  pastValue,
-  POSITION_IDS,
-  presentKey,
-  presentValue,
-} from './decoder.io';
+import { ATTENTION_MASK, hiddenState, INPUT_IDS, LOGITS, pastKey, pastValue, POSITION_IDS, presentKey, presentValue } from './decoder.io';
 import { kvHeadsOf, type ModelDescriptor } from './model.descriptor';
 import { ModelError, ModelErrorCode } from './model.errors';
 
@@ -96,7 +86,11 @@ export class DecoderRunner {
   static async create(onnx: Uint8Array, descriptor: ModelDescriptor, options: RunnerOptions = {}): Promise<DecoderRunner> {
     const choice = options.executionProvider ?? 'cpu';
     if (!EXECUTION_PROVIDERS.includes(choice)) {
-      throw new ModelError(ModelErrorCode.InvalidOption, 'executionProvider', `must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${String(choice)}`);
+      throw new ModelError(
+        ModelErrorCode.InvalidOption,
+        'executionProvider',
+        `must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${String(choice)}`,
+      );
     }
     const threads = options.intraOpThreads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
@@ -184,15 +178,25 @@ export class DecoderRunner {
    * Feeds `rows` (same length per row) after the cache. `leftPad[b]` leading entries of row b
    * are padding (masked, position 0), for a first call on an empty cache.
    */
-  async forward(cache: KvCache, rows: readonly (readonly number[])[], hidden: boolean | ReadonlySet<number>, leftPad?: readonly number[]): Promise<ForwardResult> {
+  async forward(
+    cache: KvCache,
+    rows: readonly (readonly number[])[],
+    hidden: boolean | ReadonlySet<number>,
+    leftPad?: readonly number[],
+  ): Promise<ForwardResult> {
     const { feeds, seq, total, mask, nextPosition } = this.feeds(cache, rows, leftPad);
     // A layer set fetches only those layers: every fetched output is one more tensor copied out
     // to JS (ASLI generation reads one or two layers at a probed step, not all of them).
     const layers = hidden === true ? null : hidden === false ? [] : [...hidden].sort((a, b) => a - b);
     if (layers?.some((l) => !Number.isInteger(l) || l < 0 || l >= this.dims.layers)) {
-      throw new ModelError(ModelErrorCode.InvalidOption, 'hidden', `layers must be integers in [0, ${this.dims.layers}), got ${layers.join(', ')}`);
+      throw new ModelError(
+        ModelErrorCode.InvalidOption,
+        'hidden',
+        `layers must be integers in [0, ${this.dims.layers}), got ${layers.join(', ')}`,
+      );
     }
-    const fetches = layers === null ? this.fetchAll : layers.length === 0 ? this.fetchNoHidden : [...this.fetchNoHidden, ...layers.map(hiddenState)];
+    const fetches =
+      layers === null ? this.fetchAll : layers.length === 0 ? this.fetchNoHidden : [...this.fetchNoHidden, ...layers.map(hiddenState)];
     const out = await this.run(feeds, fetches);
     const keys: ort.Tensor[] = [];
     const values: ort.Tensor[] = [];
@@ -301,7 +305,8 @@ function checkGraph(session: ort.InferenceSession, d: ModelDescriptor): DecoderD
     }
   };
   const hiddenOutputs = session.outputNames.filter((n) => n.startsWith('hidden_states.')).length;
-  if (hiddenOutputs !== d.layers) throw mismatch('layers', `descriptor says ${d.layers} but the model has ${hiddenOutputs} hidden_states outputs`);
+  if (hiddenOutputs !== d.layers)
+    throw mismatch('layers', `descriptor says ${d.layers} but the model has ${hiddenOutputs} hidden_states outputs`);
   for (const name of [INPUT_IDS, ATTENTION_MASK, POSITION_IDS]) {
     const m = meta(session.inputMetadata, name, 'file');
     if (m.type !== 'int64') throw mismatch('file', `${name} must be int64, is ${m.type}`);

@@ -26,13 +26,21 @@ export class GgufFile {
     try {
       size = statSync(path).size;
     } catch (e) {
-      throw new ModelError(ModelErrorCode.MalformedModel, 'file', `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new ModelError(
+        ModelErrorCode.MalformedModel,
+        'file',
+        `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      );
     }
     let parsed: GGUFParseOutput;
     try {
       parsed = await gguf(path, { allowLocalFile: true });
     } catch (e) {
-      throw new ModelError(ModelErrorCode.MalformedModel, 'file', `${path} is not a readable GGUF file (${e instanceof Error ? e.message : String(e)})`);
+      throw new ModelError(
+        ModelErrorCode.MalformedModel,
+        'file',
+        `${path} is not a readable GGUF file (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
     if (!parsed.littleEndian) throw new ModelError(ModelErrorCode.MalformedModel, 'file', 'big-endian GGUF files are not supported');
     const data = readFileSync(path);
@@ -45,7 +53,11 @@ export class GgufFile {
       const length = tensorByteLength(info.dtype, count, field);
       const start = base + Number(info.offset);
       if (start + length > size) {
-        throw new ModelError(ModelErrorCode.MalformedModel, field, `the file is truncated: the tensor ends at byte ${start + length} of ${size}`);
+        throw new ModelError(
+          ModelErrorCode.MalformedModel,
+          field,
+          `the file is truncated: the tensor ends at byte ${start + length} of ${size}`,
+        );
       }
       tensors.set(info.name, {
         name: info.name,
@@ -76,9 +88,18 @@ export class GgufFile {
   floats(name: string, shape: readonly number[]): Float32Array {
     const t = this.tensor(name);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new ModelError(ModelErrorCode.MalformedModel, `tensors.${name}`, `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+      throw new ModelError(
+        ModelErrorCode.MalformedModel,
+        `tensors.${name}`,
+        `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      );
     }
-    return dequantize(t.type, t.bytes, shape.reduce((a, b) => a * b, 1), `tensors.${name}`);
+    return dequantize(
+      t.type,
+      t.bytes,
+      shape.reduce((a, b) => a * b, 1),
+      `tensors.${name}`,
+    );
   }
 
   uint(key: string, min = 1, max = 1 << 30): number {
@@ -92,32 +113,37 @@ export class GgufFile {
 
   float(key: string): number {
     const v = this.metadata[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a number, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a number, got ${describe(v)}`);
     return v;
   }
 
   string(key: string): string {
     const v = this.metadata[key];
-    if (typeof v !== 'string') throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a string, got ${describe(v)}`);
+    if (typeof v !== 'string')
+      throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a string, got ${describe(v)}`);
     return v;
   }
 
   optionalBool(key: string): boolean | undefined {
     const v = this.metadata[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'boolean') throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a boolean, got ${describe(v)}`);
+    if (typeof v !== 'boolean')
+      throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, `must be a boolean, got ${describe(v)}`);
     return v;
   }
 
   strings(key: string): string[] {
     const v = this.metadata[key];
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, 'must be an array of strings');
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))
+      throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, 'must be an array of strings');
     return v as string[];
   }
 
   numbers(key: string): number[] {
     const v = this.metadata[key];
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'number')) throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, 'must be an array of numbers');
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'number'))
+      throw new ModelError(ModelErrorCode.MalformedModel, `metadata.${key}`, 'must be an array of numbers');
     return v as number[];
   }
 }

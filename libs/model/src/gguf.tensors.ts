@@ -14,13 +14,14 @@ import { ModelError, ModelErrorCode } from './model.errors';
  */
 export const QK = 32;
 
-export const SUPPORTED_TENSOR_TYPES: ReadonlyMap<GGMLQuantizationType, { name: string; blockBytes: number; blockWeights: number }> = new Map([
-  [GGMLQuantizationType.F32, { name: 'F32', blockBytes: 4, blockWeights: 1 }],
-  [GGMLQuantizationType.F16, { name: 'F16', blockBytes: 2, blockWeights: 1 }],
-  [GGMLQuantizationType.Q4_0, { name: 'Q4_0', blockBytes: 18, blockWeights: QK }],
-  [GGMLQuantizationType.Q4_1, { name: 'Q4_1', blockBytes: 20, blockWeights: QK }],
-  [GGMLQuantizationType.Q8_0, { name: 'Q8_0', blockBytes: 34, blockWeights: QK }],
-]);
+export const SUPPORTED_TENSOR_TYPES: ReadonlyMap<GGMLQuantizationType, { name: string; blockBytes: number; blockWeights: number }> =
+  new Map([
+    [GGMLQuantizationType.F32, { name: 'F32', blockBytes: 4, blockWeights: 1 }],
+    [GGMLQuantizationType.F16, { name: 'F16', blockBytes: 2, blockWeights: 1 }],
+    [GGMLQuantizationType.Q4_0, { name: 'Q4_0', blockBytes: 18, blockWeights: QK }],
+    [GGMLQuantizationType.Q4_1, { name: 'Q4_1', blockBytes: 20, blockWeights: QK }],
+    [GGMLQuantizationType.Q8_0, { name: 'Q8_0', blockBytes: 34, blockWeights: QK }],
+  ]);
 
 export function tensorTypeName(type: GGMLQuantizationType): string {
   return SUPPORTED_TENSOR_TYPES.get(type)?.name ?? GGMLQuantizationType[type] ?? `type ${type}`;
@@ -37,7 +38,11 @@ export function tensorByteLength(type: GGMLQuantizationType, count: number, fiel
     );
   }
   if (count % info.blockWeights !== 0) {
-    throw new ModelError(ModelErrorCode.MalformedModel, field, `${count} weights is not a whole number of ${info.name} blocks of ${info.blockWeights}`);
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      field,
+      `${count} weights is not a whole number of ${info.name} blocks of ${info.blockWeights}`,
+    );
   }
   return (count / info.blockWeights) * info.blockBytes;
 }
@@ -57,7 +62,8 @@ export function halfToFloat(h: number): number {
 /** The weights of one tensor as float32, in the file's order (row-major, ne0 fastest). */
 export function dequantize(type: GGMLQuantizationType, bytes: Uint8Array, count: number, field: string): Float32Array {
   const need = tensorByteLength(type, count, field);
-  if (bytes.length < need) throw new ModelError(ModelErrorCode.MalformedModel, field, `tensor data is truncated: ${bytes.length} of ${need} bytes`);
+  if (bytes.length < need)
+    throw new ModelError(ModelErrorCode.MalformedModel, field, `tensor data is truncated: ${bytes.length} of ${need} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, need);
   const out = new Float32Array(count);
   switch (type) {

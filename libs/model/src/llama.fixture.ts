@@ -98,7 +98,17 @@ export function writeLlamaFixture(path: string, spec: FixtureSpec): void {
   const hd = spec.hidden / spec.heads;
   const tensors: Tensor[] = [];
   const add = (name: string, shape: number[], type: GGMLQuantizationType, scale: number): void => {
-    tensors.push({ name, shape, type, data: quantised(type, shape.reduce((a, b) => a * b, 1), prng, scale) });
+    tensors.push({
+      name,
+      shape,
+      type,
+      data: quantised(
+        type,
+        shape.reduce((a, b) => a * b, 1),
+        prng,
+        scale,
+      ),
+    });
   };
   const vecType = GGMLQuantizationType.F32;
   add('token_embd.weight', [spec.hidden, vocab], GGMLQuantizationType.Q8_0, 1);
@@ -134,7 +144,11 @@ export function writeLlamaFixture(path: string, spec: FixtureSpec): void {
     'tokenizer.ggml.model': str('gpt2'),
     'tokenizer.ggml.pre': str('smollm'),
     'tokenizer.ggml.tokens': { value: tokens, type: GGUFValueType.ARRAY, subType: GGUFValueType.STRING },
-    'tokenizer.ggml.token_type': { value: tokens.map((_, i) => (i < FIXTURE_SPECIALS.length ? 3 : 1)), type: GGUFValueType.ARRAY, subType: GGUFValueType.INT32 },
+    'tokenizer.ggml.token_type': {
+      value: tokens.map((_, i) => (i < FIXTURE_SPECIALS.length ? 3 : 1)),
+      type: GGUFValueType.ARRAY,
+      subType: GGUFValueType.INT32,
+    },
     'tokenizer.ggml.merges': { value: merges, type: GGUFValueType.ARRAY, subType: GGUFValueType.STRING },
     'tokenizer.ggml.bos_token_id': u32(1),
     'tokenizer.ggml.eos_token_id': u32(2),

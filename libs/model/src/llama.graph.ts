@@ -58,7 +58,10 @@ export function encodeLlama(config: LlamaConfig, weights: LlamaWeights, options:
   // Rotary angles, shared by every layer: position p, pair i rotates by p * base^(-2i / headDim).
   const invFreq = new Float32Array(hd / 2).map((_, i) => config.ropeBase ** (-(2 * i) / hd));
   const positions = g.node('Cast', [POSITION_IDS], [int('to', T.FLOAT)]);
-  const angles = g.node('Mul', [g.node('Unsqueeze', [positions, g.int64('const.axes_last2', [2])]), g.float('rope.inv_freq', [hd / 2], invFreq)]);
+  const angles = g.node('Mul', [
+    g.node('Unsqueeze', [positions, g.int64('const.axes_last2', [2])]),
+    g.float('rope.inv_freq', [hd / 2], invFreq),
+  ]);
   const ropeAxes = g.int64('const.axes_rope', [2, 4]);
   const cos = g.node('Unsqueeze', [g.node('Cos', [angles]), ropeAxes]); // [batch, seq, 1, hd/2, 1]
   const sin = g.node('Unsqueeze', [g.node('Sin', [angles]), ropeAxes]);
@@ -94,7 +97,8 @@ export function encodeLlama(config: LlamaConfig, weights: LlamaWeights, options:
     const rotated = g.node('Reshape', [g.node('Concat', [r0, r1], [int('axis', -1)]), headShape]);
     return g.node('Transpose', [rotated], [ints('perm', [0, 2, 1, 3])]);
   };
-  const splitHeads = (x: string, headShape: string): string => g.node('Transpose', [g.node('Reshape', [x, headShape])], [ints('perm', [0, 2, 1, 3])]);
+  const splitHeads = (x: string, headShape: string): string =>
+    g.node('Transpose', [g.node('Reshape', [x, headShape])], [ints('perm', [0, 2, 1, 3])]);
 
   const embedding = weights.embedding();
   if (embedding.length !== vocab * h) throw new Error(`token embedding has ${embedding.length} weights, expected ${vocab * h}`);

@@ -11,7 +11,15 @@ import { ModelError } from './model.errors';
 import { ModelRuntime } from './model.runtime';
 import { sha256Hex } from './model.store';
 
-const SPEC: FixtureSpec = { layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 96, matrixType: GGMLQuantizationType.Q4_1, seed: 'llama-import-spec' };
+const SPEC: FixtureSpec = {
+  layers: 2,
+  hidden: 64,
+  heads: 4,
+  kvHeads: 2,
+  ffn: 96,
+  matrixType: GGMLQuantizationType.Q4_1,
+  seed: 'llama-import-spec',
+};
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'aegis-llama-'));
 
 /**
@@ -61,7 +69,12 @@ async function referenceLogits(path: string, tokens: number[]): Promise<Float64A
   const xs = tokens.map((tok) => Float64Array.from(emb.subarray(tok * h, (tok + 1) * h)));
   for (let l = 0; l < layers; l++) {
     const p = `blk.${l}`;
-    const [wq, wk, wv, wo] = [t(`${p}.attn_q.weight`, [h, h]), t(`${p}.attn_k.weight`, [h, nkv * hd]), t(`${p}.attn_v.weight`, [h, nkv * hd]), t(`${p}.attn_output.weight`, [h, h])];
+    const [wq, wk, wv, wo] = [
+      t(`${p}.attn_q.weight`, [h, h]),
+      t(`${p}.attn_k.weight`, [h, nkv * hd]),
+      t(`${p}.attn_v.weight`, [h, nkv * hd]),
+      t(`${p}.attn_output.weight`, [h, h]),
+    ];
     const an = t(`${p}.attn_norm.weight`, [h]);
     const qs: Float64Array[] = [];
     const ks: Float64Array[] = [];

@@ -58,23 +58,46 @@ const TOKEN_TYPE_CONTROL = 3;
 /** The architecture a Llama GGUF states; anything this importer cannot build is refused by name. */
 export function llamaConfigOf(file: GgufFile, options: ImportOptions): LlamaConfig {
   const arch = file.string('general.architecture');
-  if (arch !== 'llama') throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.general.architecture', `architecture ${JSON.stringify(arch)} is not supported (supported: llama)`);
+  if (arch !== 'llama')
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.general.architecture',
+      `architecture ${JSON.stringify(arch)} is not supported (supported: llama)`,
+    );
   const hidden = file.uint('llama.embedding_length');
   const heads = file.uint('llama.attention.head_count');
   const kvHeads = file.metadata['llama.attention.head_count_kv'] === undefined ? heads : file.uint('llama.attention.head_count_kv');
   const fileContext = file.uint('llama.context_length', 2);
   const contextLength = options.contextLength ?? Math.min(fileContext, DEFAULT_SERVED_CONTEXT);
   if (contextLength < 2 || contextLength > fileContext) {
-    throw new ModelError(ModelErrorCode.InvalidOption, 'contextLength', `must be in [2, ${fileContext}] (the file's context), got ${contextLength}`);
+    throw new ModelError(
+      ModelErrorCode.InvalidOption,
+      'contextLength',
+      `must be in [2, ${fileContext}] (the file's context), got ${contextLength}`,
+    );
   }
   const tokens = file.strings('tokenizer.ggml.tokens');
   const vocabSize = file.metadata['llama.vocab_size'] === undefined ? tokens.length : file.uint('llama.vocab_size');
-  if (vocabSize !== tokens.length) throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.llama.vocab_size', `is ${vocabSize} but the vocabulary has ${tokens.length} tokens`);
+  if (vocabSize !== tokens.length)
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.llama.vocab_size',
+      `is ${vocabSize} but the vocabulary has ${tokens.length} tokens`,
+    );
   if (hidden % heads !== 0 || heads % kvHeads !== 0) {
-    throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.llama.attention.head_count_kv', `${heads} heads over ${kvHeads} KV heads do not divide hidden ${hidden}`);
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.llama.attention.head_count_kv',
+      `${heads} heads over ${kvHeads} KV heads do not divide hidden ${hidden}`,
+    );
   }
   const ropeDims = file.metadata['llama.rope.dimension_count'] === undefined ? hidden / heads : file.uint('llama.rope.dimension_count');
-  if (ropeDims !== hidden / heads) throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.llama.rope.dimension_count', `partial rotary (${ropeDims} of ${hidden / heads}) is not supported`);
+  if (ropeDims !== hidden / heads)
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.llama.rope.dimension_count',
+      `partial rotary (${ropeDims} of ${hidden / heads}) is not supported`,
+    );
   if (file.metadata['llama.rope.scaling.type'] !== undefined) {
     throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.llama.rope.scaling.type', 'RoPE scaling is not supported');
   }
@@ -122,7 +145,11 @@ export interface LlamaVariant {
 export async function encodeGgufVariant(path: string, options: ImportOptions, variant: LlamaVariant): Promise<Uint8Array> {
   const file = await GgufFile.open(path);
   const config = llamaConfigOf(file, options);
-  return encodeLlama(config, weightsOf(file, config, variant.transform), variant.skipLastBlocks !== undefined ? { skipLastBlocks: variant.skipLastBlocks } : {});
+  return encodeLlama(
+    config,
+    weightsOf(file, config, variant.transform),
+    variant.skipLastBlocks !== undefined ? { skipLastBlocks: variant.skipLastBlocks } : {},
+  );
 }
 
 /**
@@ -171,25 +198,42 @@ export const requantizeInt8PerRow: MatrixTransform = (w, out, inDim) => {
  */
 export function tokenizerJsonOf(file: GgufFile): string {
   const model = file.string('tokenizer.ggml.model');
-  if (model !== 'gpt2') throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.model', `tokenizer ${JSON.stringify(model)} is not supported (supported: gpt2, byte-level BPE)`);
+  if (model !== 'gpt2')
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.tokenizer.ggml.model',
+      `tokenizer ${JSON.stringify(model)} is not supported (supported: gpt2, byte-level BPE)`,
+    );
   const pre = file.string('tokenizer.ggml.pre');
   const preTokenizer = SUPPORTED_PRE_TOKENIZERS[pre];
   if (preTokenizer === undefined) {
-    throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.pre', `pre-tokenizer ${JSON.stringify(pre)} is not supported (supported: ${Object.keys(SUPPORTED_PRE_TOKENIZERS).join(', ')})`);
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.tokenizer.ggml.pre',
+      `pre-tokenizer ${JSON.stringify(pre)} is not supported (supported: ${Object.keys(SUPPORTED_PRE_TOKENIZERS).join(', ')})`,
+    );
   }
   if (file.optionalBool('tokenizer.ggml.add_space_prefix') === true) {
     throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.add_space_prefix', 'a space prefix is not supported');
   }
   const tokens = file.strings('tokenizer.ggml.tokens');
   const types = file.numbers('tokenizer.ggml.token_type');
-  if (types.length !== tokens.length) throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.token_type', `has ${types.length} entries for ${tokens.length} tokens`);
+  if (types.length !== tokens.length)
+    throw new ModelError(
+      ModelErrorCode.MalformedModel,
+      'metadata.tokenizer.ggml.token_type',
+      `has ${types.length} entries for ${tokens.length} tokens`,
+    );
   const vocab: Record<string, number> = {};
   tokens.forEach((t, id) => {
-    if (Object.prototype.hasOwnProperty.call(vocab, t)) throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.tokens', `token ${JSON.stringify(t)} appears twice`);
+    if (Object.prototype.hasOwnProperty.call(vocab, t))
+      throw new ModelError(ModelErrorCode.MalformedModel, 'metadata.tokenizer.ggml.tokens', `token ${JSON.stringify(t)} appears twice`);
     vocab[t] = id;
   });
   const added = tokens.flatMap((content, id) =>
-    types[id] === TOKEN_TYPE_CONTROL ? [{ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] : [],
+    types[id] === TOKEN_TYPE_CONTROL
+      ? [{ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }]
+      : [],
   );
   const json = {
     version: '1.0',
@@ -224,7 +268,12 @@ export function tokenizerJsonOf(file: GgufFile): string {
  * same bytes.
  */
 export async function importGguf(path: string, dir: string, options: ImportOptions): Promise<ImportedModel> {
-  if (!MODEL_ID_PATTERN.test(options.modelId)) throw new ModelError(ModelErrorCode.InvalidOption, 'modelId', `must match ${MODEL_ID_PATTERN.source}, got ${JSON.stringify(options.modelId)}`);
+  if (!MODEL_ID_PATTERN.test(options.modelId))
+    throw new ModelError(
+      ModelErrorCode.InvalidOption,
+      'modelId',
+      `must match ${MODEL_ID_PATTERN.source}, got ${JSON.stringify(options.modelId)}`,
+    );
   const file = await GgufFile.open(path);
   const config = llamaConfigOf(file, options);
   const tensorTypes: Record<string, number> = {};

@@ -19,8 +19,7 @@ describe('aegis audit (small)', () => {
         expect(report.tamper[cls].tries).toBe(report.steering.tasksWithSteerableStep);
         expect(report.tamper[cls].caught).toBe(0);
         continue;
-      }
-      else expect(report.tamper[cls].tries, cls).toBe(24);
+      } else expect(report.tamper[cls].tries, cls).toBe(24);
       expect(report.tamper[cls].caught, cls).toBe(report.tamper[cls].tries);
     }
     expect(report.steering.sampledSteps).toBeGreaterThan(0);

@@ -1,4 +1,14 @@
-import { type NodeKey, type SignedResult, signResult, signVerdict, type TaskSpec, VerdictKind, meetsDifficulty, powHash, asliDistribution } from '@aegis/protocol';
+import {
+  type NodeKey,
+  type SignedResult,
+  signResult,
+  signVerdict,
+  type TaskSpec,
+  VerdictKind,
+  meetsDifficulty,
+  powHash,
+  asliDistribution,
+} from '@aegis/protocol';
 import { generate } from './asli.generator';
 import { verifySubmission, type VerificationReport } from './asli.verifier';
 import { builtinModelConfig } from './decoder.config';
@@ -116,8 +126,14 @@ export async function ggufAuditVariants(gguf: string, descriptor: ModelDescripto
  * tamper class is caught. The tampered models come from `variants` (a real model's from its GGUF),
  * by default the built-in model's own.
  */
-export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, options: AuditOptions, variants?: AuditVariants): Promise<AuditReport> {
-  if (!Number.isInteger(options.tasks) || options.tasks < 1) throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
+export async function runAudit(
+  descriptor: ModelDescriptor,
+  onnx: Uint8Array,
+  options: AuditOptions,
+  variants?: AuditVariants,
+): Promise<AuditReport> {
+  if (!Number.isInteger(options.tasks) || options.tasks < 1)
+    throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
   if (!Number.isInteger(options.powBits) || options.powBits < 0 || options.powBits > 20) {
     throw new ModelError(ModelErrorCode.InvalidOption, 'powBits', 'must be an integer in [0, 20]');
   }
@@ -127,8 +143,16 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
 
   const generator = await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 });
   const verifiers = [
-    { name: 'threads=2 batch=1 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 2 }), companions: 0 },
-    { name: 'threads=1 batch=4 separate session', runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 }), companions: 3 },
+    {
+      name: 'threads=2 batch=1 separate session',
+      runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 2 }),
+      companions: 0,
+    },
+    {
+      name: 'threads=1 batch=4 separate session',
+      runtime: await ModelRuntime.fromBytes(auditDescriptor, onnx, { intraOpThreads: 1 }),
+      companions: 3,
+    },
   ];
   const otherWeights = await ModelRuntime.fromBytes(auditDescriptor, tampered.otherWeights, {});
   const quantized = await ModelRuntime.fromBytes(auditDescriptor, tampered.quantized, {});
@@ -160,7 +184,10 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       const verifierKey = sampler.key(2 * i + 1);
       const v = verifiers[i % verifiers.length] as (typeof verifiers)[number];
       const check = (signed: SignedResult, t: TaskSpec = task, measureSteering = false): Promise<VerificationReport> =>
-        verifySubmission(v.runtime, t, signed, { companions: Array.from({ length: v.companions }, () => sampler.prompt()), measureSteering });
+        verifySubmission(v.runtime, t, signed, {
+          companions: Array.from({ length: v.companions }, () => sampler.prompt()),
+          measureSteering,
+        });
       const caught = async (cls: TamperClass, signed: SignedResult): Promise<void> => {
         const r = await check(signed);
         tamper[cls].tries++;
@@ -196,7 +223,10 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
       await caught('other-weights', (await generate(otherWeights, task, node)).signed);
       await caught('quantized', (await generate(quantized, task, node)).signed);
       await caught('skipped-last-block', (await generate(skipped, task, node)).signed);
-      await caught('altered-prompt', (await generate(generator, task, node, { promptForModel: alterPrompt(task.promptTokens, noise) })).signed);
+      await caught(
+        'altered-prompt',
+        (await generate(generator, task, node, { promptForModel: alterPrompt(task.promptTokens, noise) })).signed,
+      );
       await caught('altered-tokens', await alterToken(honest, task, auditorPass, noise, node));
       await caught('copied-output', signResult({ ...honest.result, node: sampler.key(2 * i + 2).address }, sampler.key(2 * i + 2)));
       await caught('fabricated-probes', fabricateProbes(honest, node, noise, descriptor.probe.q));
@@ -219,7 +249,10 @@ export async function runAudit(descriptor: ModelDescriptor, onnx: Uint8Array, op
         if (forged.fromHeldValues) report.powGrind.proofsFromHeldValues++;
         tamper[cls].tries++;
         if (!auditVerdictPow(auditDescriptor, auditorPass, honest, forged.verdict).ok) tamper[cls].caught++;
-        else log(`audit: ${cls} NOT caught on task ${i} (${forged.fromHeldValues ? 'walk inside the partial pass' : 'invented values within tol'})`);
+        else
+          log(
+            `audit: ${cls} NOT caught on task ${i} (${forged.fromHeldValues ? 'walk inside the partial pass' : 'invented values within tol'})`,
+          );
       }
 
       // A node running the honest model that steers one step within the tolerance.
@@ -252,7 +285,13 @@ function alterPrompt(prompt: readonly number[], prng: WeightPrng): number[] {
  * honest distribution at that step), the hardest single substitution to spot; re-signed by the
  * node, since a cheating node signs what it sends.
  */
-async function alterToken(honest: SignedResult, task: TaskSpec, pass: TeacherForcedPass, prng: WeightPrng, node: NodeKey): Promise<SignedResult> {
+async function alterToken(
+  honest: SignedResult,
+  task: TaskSpec,
+  pass: TeacherForcedPass,
+  prng: WeightPrng,
+  node: NodeKey,
+): Promise<SignedResult> {
   const tokens = [...honest.result.tokens];
   const t = prng.nextUint32() % tokens.length;
   const original = tokens[t] as number;

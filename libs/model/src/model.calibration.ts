@@ -51,7 +51,8 @@ interface Config {
  * teacher-forced prefill: 2 threads, a batch of 4 with other prompts, and so on.
  */
 export async function calibrate(descriptor: ModelDescriptor, onnx: Uint8Array, options: CalibrationOptions): Promise<CalibrationReport> {
-  if (!Number.isInteger(options.tasks) || options.tasks < 1) throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
+  if (!Number.isInteger(options.tasks) || options.tasks < 1)
+    throw new ModelError(ModelErrorCode.InvalidOption, 'tasks', 'must be a positive integer');
   if (!(options.margin >= 1)) throw new ModelError(ModelErrorCode.InvalidOption, 'margin', 'must be >= 1');
   const reference = await ModelRuntime.fromBytes(descriptor, onnx, { intraOpThreads: 1 });
   const configs: Config[] = [
@@ -91,7 +92,13 @@ export async function calibrate(descriptor: ModelDescriptor, onnx: Uint8Array, o
       const report = await verifySubmission(c.runtime, r.task, r.signed, { tolerance, companions });
       if (report.verdict !== VerdictKind.ACCEPT) honestRejected++;
     }
-    return { tasks: options.tasks, configurations: ['kv-decode threads=1 batch=1 (reference)', ...configs.map((c) => c.name)], deviation, honestRejected, tolerance };
+    return {
+      tasks: options.tasks,
+      configurations: ['kv-decode threads=1 batch=1 (reference)', ...configs.map((c) => c.name)],
+      deviation,
+      honestRejected,
+      tolerance,
+    };
   } finally {
     await reference.release();
     for (const c of configs) await c.runtime.release();
@@ -110,7 +117,10 @@ async function decodeTrace(runtime: ModelRuntime, prompt: readonly number[], tok
   const { vocab, hidden: h, layers } = runtime.runner.dims;
   let out = await runtime.runner.prefill([prompt], true);
   const trace: Trace = { logits: [], hidden: [] };
-  for (let p = 0; p < prompt.length; p++) trace.hidden.push(Array.from({ length: layers }, (_, l) => (out.hidden as Float32Array[])[l]?.slice(p * h, (p + 1) * h) as Float32Array));
+  for (let p = 0; p < prompt.length; p++)
+    trace.hidden.push(
+      Array.from({ length: layers }, (_, l) => (out.hidden as Float32Array[])[l]?.slice(p * h, (p + 1) * h) as Float32Array),
+    );
   trace.logits.push(out.logits.slice((prompt.length - 1) * vocab, prompt.length * vocab));
   for (let t = 0; t < tokens.length - 1; t++) {
     out = await runtime.runner.forward(out.cache, [[tokens[t] as number]], true);

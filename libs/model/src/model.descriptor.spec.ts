@@ -55,9 +55,15 @@ describe('model descriptor', () => {
     delete without.hidden;
     expect(errorOf(() => parseDescriptor(without)).field).toBe('hidden');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, layers: '4' })).field).toBe('layers');
-    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tolerance: { ...files.descriptor.tolerance, tol: 1.5 } })).field).toBe('tolerance.tol');
-    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'sentencepiece', bos: 256, eos: 257 } })).field).toBe('tokenizer.kind');
-    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'bpe', bos: 1, eos: 2 } })).field).toBe('tokenizer.vocabulary');
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tolerance: { ...files.descriptor.tolerance, tol: 1.5 } })).field).toBe(
+      'tolerance.tol',
+    );
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'sentencepiece', bos: 256, eos: 257 } })).field).toBe(
+      'tokenizer.kind',
+    );
+    expect(errorOf(() => parseDescriptor({ ...files.descriptor, tokenizer: { kind: 'bpe', bos: 1, eos: 2 } })).field).toBe(
+      'tokenizer.vocabulary',
+    );
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, heads: 4, kvHeads: 3 })).field).toBe('kvHeads');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, file: '../escape.onnx' })).field).toBe('file');
     expect(errorOf(() => parseDescriptor({ ...files.descriptor, heads: 3 })).field).toBe('heads');
@@ -74,13 +80,17 @@ describe('model descriptor', () => {
       ['tolerance.missBudget', 'tolerance.missBudget'],
     ];
     fc.assert(
-      fc.property(fc.constantFrom(...numeric), fc.oneof(fc.constant(-1), fc.constant(0.5), fc.string(), fc.constant(null)), ([path, field], bad) => {
-        const d = JSON.parse(JSON.stringify(files.descriptor)) as Record<string, Record<string, unknown> | unknown>;
-        const [a, b] = path.split('.') as [string, string | undefined];
-        if (b === undefined) d[a] = bad;
-        else (d[a] as Record<string, unknown>)[b] = bad;
-        expect(errorOf(() => parseDescriptor(d)).field).toBe(field);
-      }),
+      fc.property(
+        fc.constantFrom(...numeric),
+        fc.oneof(fc.constant(-1), fc.constant(0.5), fc.string(), fc.constant(null)),
+        ([path, field], bad) => {
+          const d = JSON.parse(JSON.stringify(files.descriptor)) as Record<string, Record<string, unknown> | unknown>;
+          const [a, b] = path.split('.') as [string, string | undefined];
+          if (b === undefined) d[a] = bad;
+          else (d[a] as Record<string, unknown>)[b] = bad;
+          expect(errorOf(() => parseDescriptor(d)).field).toBe(field);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -96,10 +106,21 @@ describe('model descriptor', () => {
 
   it('rejects a descriptor whose dimensions do not match the graph, naming the dimension', async () => {
     const load = (d: ModelDescriptor): Promise<ModelRuntime> => ModelRuntime.fromBytes(d, files.onnx);
-    expect(await asyncErrorOf(() => load({ ...files.descriptor, layers: 3 }))).toMatchObject({ code: ModelErrorCode.ModelFileMismatch, field: 'layers' });
-    expect(await asyncErrorOf(() => load({ ...files.descriptor, hidden: 256, heads: 8 }))).toMatchObject({ code: ModelErrorCode.ModelFileMismatch });
-    expect(await asyncErrorOf(() => load({ ...files.descriptor, vocabSize: 300 }))).toMatchObject({ code: ModelErrorCode.ModelFileMismatch, field: 'vocabSize' });
-    expect(await asyncErrorOf(() => load({ ...files.descriptor, heads: 8 }))).toMatchObject({ code: ModelErrorCode.ModelFileMismatch, field: 'heads' });
+    expect(await asyncErrorOf(() => load({ ...files.descriptor, layers: 3 }))).toMatchObject({
+      code: ModelErrorCode.ModelFileMismatch,
+      field: 'layers',
+    });
+    expect(await asyncErrorOf(() => load({ ...files.descriptor, hidden: 256, heads: 8 }))).toMatchObject({
+      code: ModelErrorCode.ModelFileMismatch,
+    });
+    expect(await asyncErrorOf(() => load({ ...files.descriptor, vocabSize: 300 }))).toMatchObject({
+      code: ModelErrorCode.ModelFileMismatch,
+      field: 'vocabSize',
+    });
+    expect(await asyncErrorOf(() => load({ ...files.descriptor, heads: 8 }))).toMatchObject({
+      code: ModelErrorCode.ModelFileMismatch,
+      field: 'heads',
+    });
   });
 
   it('rejects a file that is not an ONNX model', async () => {

@@ -28,8 +28,7 @@ export interface PinnedFile {
  * ends generation.
  */
 export type TokenizerDescriptor =
-  | { kind: 'byte'; bos: number; eos: number }
-  | { kind: 'bpe'; bos: number; eos: number; vocabulary: PinnedFile; chatTemplate: PinnedFile };
+  { kind: 'byte'; bos: number; eos: number } | { kind: 'bpe'; bos: number; eos: number; vocabulary: PinnedFile; chatTemplate: PinnedFile };
 
 /** model.json: everything a node needs to run, verify and audit a model besides the ONNX file. */
 export interface ModelDescriptor {
@@ -152,7 +151,13 @@ function parseTokenizer(tok: Record<string, unknown>, vocabSize: number): Tokeni
   if (kind === 'bpe') {
     const bos = int(tok, 'bos', 'tokenizer.bos', 0, vocabSize - 1);
     const eos = int(tok, 'eos', 'tokenizer.eos', 0, vocabSize - 1);
-    return { kind, bos, eos, vocabulary: pinned(tok, 'vocabulary', 'tokenizer.vocabulary'), chatTemplate: pinned(tok, 'chatTemplate', 'tokenizer.chatTemplate') };
+    return {
+      kind,
+      bos,
+      eos,
+      vocabulary: pinned(tok, 'vocabulary', 'tokenizer.vocabulary'),
+      chatTemplate: pinned(tok, 'chatTemplate', 'tokenizer.chatTemplate'),
+    };
   }
   throw invalid('tokenizer.kind', `must be "byte" or "bpe", got ${JSON.stringify(kind)}`);
 }

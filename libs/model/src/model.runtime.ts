@@ -16,7 +16,11 @@ export class ModelRuntime {
   /** Text to ids and back; a runtime opened from bytes alone has it only for the byte models. */
   get tokenizer(): ModelTokenizer {
     if (this.textTokenizer === null) {
-      throw new ModelError(ModelErrorCode.InvalidOption, 'tokenizer', `${this.descriptor.modelId} was opened from its ONNX bytes alone; open its folder for the tokenizer`);
+      throw new ModelError(
+        ModelErrorCode.InvalidOption,
+        'tokenizer',
+        `${this.descriptor.modelId} was opened from its ONNX bytes alone; open its folder for the tokenizer`,
+      );
     }
     return this.textTokenizer;
   }
@@ -26,7 +30,12 @@ export class ModelRuntime {
    * tokenizer lives in its folder: pass it (open() does); without it, generation and
    * verification work on token ids and only `tokenizer` refuses.
    */
-  static async fromBytes(descriptor: ModelDescriptor, onnx: Uint8Array, options: RunnerOptions = {}, tokenizer?: ModelTokenizer): Promise<ModelRuntime> {
+  static async fromBytes(
+    descriptor: ModelDescriptor,
+    onnx: Uint8Array,
+    options: RunnerOptions = {},
+    tokenizer?: ModelTokenizer,
+  ): Promise<ModelRuntime> {
     const tok = tokenizer ?? (descriptor.tokenizer.kind === 'byte' ? loadTokenizer(descriptor, null) : null);
     // Generation hashes once per token (U_t) and verification once per claimed token: take the
     // WebAssembly Keccak (same outputs, checked against the same vectors) before the hot loops.
@@ -59,7 +68,11 @@ export class ModelRuntime {
 /** The task checks of the protocol core, against this model's limits, as ModelErrors. */
 export function validateTaskFor(d: ModelDescriptor, task: TaskSpec): void {
   if (task.modelId !== d.modelId) {
-    throw new ModelError(ModelErrorCode.UnknownModel, 'modelId', `task is for ${JSON.stringify(task.modelId)} but this node serves ${JSON.stringify(d.modelId)}`);
+    throw new ModelError(
+      ModelErrorCode.UnknownModel,
+      'modelId',
+      `task is for ${JSON.stringify(task.modelId)} but this node serves ${JSON.stringify(d.modelId)}`,
+    );
   }
   try {
     validateTaskSpec(task, { vocabSize: d.vocabSize, contextLength: d.contextLength, maxNewTokensCap: d.contextLength - 1 });

@@ -107,7 +107,11 @@ export function readModelDir(dir: string): LoadedModelFiles {
   try {
     text = readFileSync(descriptorPath, 'utf8');
   } catch (e) {
-    throw new ModelError(ModelErrorCode.InvalidDescriptor, 'descriptor', `cannot read ${descriptorPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new ModelError(
+      ModelErrorCode.InvalidDescriptor,
+      'descriptor',
+      `cannot read ${descriptorPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   const descriptor = parseDescriptorText(text);
   const onnxPath = join(dir, descriptor.file);
@@ -115,11 +119,19 @@ export function readModelDir(dir: string): LoadedModelFiles {
   try {
     onnx = readFileSync(onnxPath);
   } catch (e) {
-    throw new ModelError(ModelErrorCode.ModelFileMismatch, 'file', `cannot read ${onnxPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new ModelError(
+      ModelErrorCode.ModelFileMismatch,
+      'file',
+      `cannot read ${onnxPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   const actual = sha256Hex(onnx);
   if (actual !== descriptor.sha256) {
-    throw new ModelError(ModelErrorCode.ModelFileMismatch, 'sha256', `descriptor says ${descriptor.sha256} but ${descriptor.file} hashes to ${actual}`);
+    throw new ModelError(
+      ModelErrorCode.ModelFileMismatch,
+      'sha256',
+      `descriptor says ${descriptor.sha256} but ${descriptor.file} hashes to ${actual}`,
+    );
   }
   return { dir: resolve(dir), descriptor, onnx };
 }

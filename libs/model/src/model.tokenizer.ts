@@ -92,7 +92,11 @@ export class BpeTokenizer implements ModelTokenizer {
     try {
       json = JSON.parse(tokenizerJson);
     } catch (e) {
-      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.vocabulary', `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      throw new ModelError(
+        ModelErrorCode.InvalidDescriptor,
+        'tokenizer.vocabulary',
+        `is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
     const withSpecials = new Tokenizer(json as object, {});
     // tokenizers.js matches added tokens in any text (its split_special_tokens option does not
@@ -100,13 +104,19 @@ export class BpeTokenizer implements ModelTokenizer {
     const textOnly = new Tokenizer({ ...(json as object), added_tokens: [] }, {});
     const bosText = withSpecials.id_to_token(bos);
     const eosText = withSpecials.id_to_token(eos);
-    if (bosText === undefined) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.bos', `id ${bos} is not in the vocabulary`);
-    if (eosText === undefined) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.eos', `id ${eos} is not in the vocabulary`);
+    if (bosText === undefined)
+      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.bos', `id ${bos} is not in the vocabulary`);
+    if (eosText === undefined)
+      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.eos', `id ${eos} is not in the vocabulary`);
     let template: Template;
     try {
       template = new Template(chatTemplate);
     } catch (e) {
-      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.chatTemplate', `is not a valid Jinja template (${e instanceof Error ? e.message : String(e)})`);
+      throw new ModelError(
+        ModelErrorCode.InvalidDescriptor,
+        'tokenizer.chatTemplate',
+        `is not a valid Jinja template (${e instanceof Error ? e.message : String(e)})`,
+      );
     }
     return new BpeTokenizer(withSpecials, textOnly, template, bos, eos, { bos: bosText, eos: eosText });
   }
@@ -135,12 +145,18 @@ export class BpeTokenizer implements ModelTokenizer {
     for (const match of rendered.matchAll(SLOT_PATTERN)) {
       const i = Number(match[1]);
       const message = messages[i];
-      if (message === undefined || seen.has(i)) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.chatTemplate', 'writes a message twice or one that does not exist');
+      if (message === undefined || seen.has(i))
+        throw new ModelError(
+          ModelErrorCode.InvalidDescriptor,
+          'tokenizer.chatTemplate',
+          'writes a message twice or one that does not exist',
+        );
       seen.add(i);
       ids.push(...this.scaffold(rendered.slice(at, match.index)), ...this.encode(message.content));
       at = match.index + match[0].length;
     }
-    if (seen.size !== messages.length) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.chatTemplate', 'does not write every message content verbatim');
+    if (seen.size !== messages.length)
+      throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer.chatTemplate', 'does not write every message content verbatim');
     ids.push(...this.scaffold(rendered.slice(at)));
     return ids;
   }
@@ -162,10 +178,18 @@ export function readPinned(dir: string, pin: PinnedFile, field: string): string 
   try {
     file = sha256File(path);
   } catch (e) {
-    throw new ModelError(ModelErrorCode.ModelFileMismatch, `${field}.file`, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new ModelError(
+      ModelErrorCode.ModelFileMismatch,
+      `${field}.file`,
+      `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   if (file.sha256 !== pin.sha256) {
-    throw new ModelError(ModelErrorCode.ModelFileMismatch, `${field}.sha256`, `descriptor says ${pin.sha256} but ${pin.file} hashes to ${file.sha256}`);
+    throw new ModelError(
+      ModelErrorCode.ModelFileMismatch,
+      `${field}.sha256`,
+      `descriptor says ${pin.sha256} but ${pin.file} hashes to ${file.sha256}`,
+    );
   }
   return file.bytes.toString('utf8');
 }
@@ -175,5 +199,10 @@ export function loadTokenizer(descriptor: ModelDescriptor, dir: string | null): 
   const t = descriptor.tokenizer;
   if (t.kind === 'byte') return new ByteModelTokenizer(t.bos, t.eos);
   if (dir === null) throw new ModelError(ModelErrorCode.InvalidDescriptor, 'tokenizer', 'a BPE tokenizer needs its model folder');
-  return BpeTokenizer.fromFiles(readPinned(dir, t.vocabulary, 'tokenizer.vocabulary'), readPinned(dir, t.chatTemplate, 'tokenizer.chatTemplate'), t.bos, t.eos);
+  return BpeTokenizer.fromFiles(
+    readPinned(dir, t.vocabulary, 'tokenizer.vocabulary'),
+    readPinned(dir, t.chatTemplate, 'tokenizer.chatTemplate'),
+    t.bos,
+    t.eos,
+  );
 }

@@ -73,7 +73,8 @@ export function forgePowWithPartialPass(
       values.push(v);
       c = powChainNext(c, v);
     }
-    if (values.length === count && meetsDifficulty(c, bits)) return { verdict: sign(nonce, values), tries: Number(nonce) + 1, fromHeldValues: true };
+    if (values.length === count && meetsDifficulty(c, bits))
+      return { verdict: sign(nonce, values), tries: Number(nonce) + 1, fromHeldValues: true };
   }
   for (; ; nonce++) {
     let c = powChainStart(key.address, submission.digest, nonce);

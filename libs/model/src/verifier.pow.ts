@@ -80,6 +80,7 @@ export function auditVerdictPow(
   const positions = powPositions(v.verifier, v.submissionDigest, v.nonce, v.values, pass.shape(descriptor.layers));
   const expected = pass.valuesAt(positions);
   let maxDeviation = 0;
-  for (let i = 0; i < expected.length; i++) maxDeviation = Math.max(maxDeviation, Math.abs((v.values[i] as number) - (expected[i] as number)));
+  for (let i = 0; i < expected.length; i++)
+    maxDeviation = Math.max(maxDeviation, Math.abs((v.values[i] as number) - (expected[i] as number)));
   return maxDeviation <= descriptor.tolerance.tol ? { ok: true, maxDeviation } : { ok: false, problem: 'values', maxDeviation };
 }

@@ -11,7 +11,13 @@ class SampleError extends AegisError<'A' | 'B'> {
 describe('AegisError', () => {
   it('carries code, kind, field and a retryable flag that defaults from the kind', () => {
     const invalid = new SampleError('A', 'invalid');
-    expect([invalid.code, invalid.kind, invalid.field, invalid.retryable, invalid.message]).toEqual(['A', 'invalid', 'x.y', false, 'x.y: went wrong']);
+    expect([invalid.code, invalid.kind, invalid.field, invalid.retryable, invalid.message]).toEqual([
+      'A',
+      'invalid',
+      'x.y',
+      false,
+      'x.y: went wrong',
+    ]);
     expect(new SampleError('B', 'unavailable').retryable).toBe(true);
     expect(new SampleError('B', 'unavailable', false).retryable).toBe(false);
     expect(isAegisError(invalid)).toBe(true);

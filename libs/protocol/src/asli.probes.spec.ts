@@ -70,10 +70,15 @@ describe('quantize', () => {
 describe('u64Mod', () => {
   it('equals the BigInt u64be(h[at..at+8]) mod m for every modulus up to 2^32', () => {
     fc.assert(
-      fc.property(seedArb, fc.integer({ min: 0, max: 24 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 2 ** 32 })), (h, at, m) => {
-        const big = Number(readU64be(h, at) % BigInt(m));
-        expect(u64Mod(h, at, m)).toBe(big);
-      }),
+      fc.property(
+        seedArb,
+        fc.integer({ min: 0, max: 24 }),
+        fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 2 ** 32 })),
+        (h, at, m) => {
+          const big = Number(readU64be(h, at) % BigInt(m));
+          expect(u64Mod(h, at, m)).toBe(big);
+        },
+      ),
     );
     const ones = new Uint8Array(32).fill(255);
     expect(u64Mod(ones, 0, 2 ** 32)).toBe(2 ** 32 - 1);

@@ -133,7 +133,13 @@ describe('asliDistribution', () => {
 
   it('rejects topK outside [1, logits.length] and bad temperatures, naming the field', () => {
     const logits = Float32Array.from([1, 2, 3]);
-    for (const [k, t, field] of [[0, 1000, 'topK'], [4, 1000, 'topK'], [1.5, 1000, 'topK'], [2, -1, 'temperatureMilli'], [2, 0.5, 'temperatureMilli']] as const) {
+    for (const [k, t, field] of [
+      [0, 1000, 'topK'],
+      [4, 1000, 'topK'],
+      [1.5, 1000, 'topK'],
+      [2, -1, 'temperatureMilli'],
+      [2, 0.5, 'temperatureMilli'],
+    ] as const) {
       expect(() => asliDistribution(logits, k, t)).toThrow(expect.objectContaining({ field }));
     }
   });
@@ -143,13 +149,11 @@ describe('sampleToken', () => {
   const distArb = fc
     .array(fc.integer({ min: 0, max: 2 ** 33 }), { minLength: 1, maxLength: 50 })
     .filter((ws) => ws.some((w) => w > 0))
-    .map(
-      (ws): AsliDistribution => ({
-        tokens: Int32Array.from(ws, (_, i) => 1000 + i * 7),
-        weights: Float64Array.from(ws),
-        total: ws.reduce((a, b) => a + b, 0),
-      }),
-    );
+    .map((ws): AsliDistribution => ({
+      tokens: Int32Array.from(ws, (_, i) => 1000 + i * 7),
+      weights: Float64Array.from(ws),
+      total: ws.reduce((a, b) => a + b, 0),
+    }));
 
   it('always returns a top-K token with non-zero weight', () => {
     fc.assert(
@@ -179,7 +183,7 @@ describe('sampleToken', () => {
     );
   });
 
-  it('agrees with tokenInterval: U lies in the sampled token\'s [lo, hi) up to float64 rounding', () => {
+  it("agrees with tokenInterval: U lies in the sampled token's [lo, hi) up to float64 rounding", () => {
     fc.assert(
       fc.property(logitsArb, fc.integer({ min: 1, max: 10_000 }), u64, (logits, temp, u) => {
         const dist = asliDistribution(logits, logits.length, temp);

@@ -16,7 +16,12 @@ describe('hex', () => {
   });
 
   it('rejects odd length, non-hex characters and wrong lengths, naming the field', () => {
-    for (const [s, n] of [['0x123', undefined], ['0xzz', undefined], ['0x1234', 3], ['0x 12', undefined]] as const) {
+    for (const [s, n] of [
+      ['0x123', undefined],
+      ['0xzz', undefined],
+      ['0x1234', 3],
+      ['0x 12', undefined],
+    ] as const) {
       expect(() => fromHex(s, n, 'digest')).toThrow(expect.objectContaining({ code: ProtocolErrorCode.INVALID_HEX, field: 'digest' }));
     }
   });

@@ -25,11 +25,7 @@ export function fromHex(s: string, expectedBytes?: number, field = 'hex'): Uint8
     throw new ProtocolError(ProtocolErrorCode.INVALID_HEX, 'not an even-length hex string', field);
   }
   if (expectedBytes !== undefined && body.length !== expectedBytes * 2) {
-    throw new ProtocolError(
-      ProtocolErrorCode.INVALID_HEX,
-      `expected ${expectedBytes} bytes, got ${body.length / 2}`,
-      field,
-    );
+    throw new ProtocolError(ProtocolErrorCode.INVALID_HEX, `expected ${expectedBytes} bytes, got ${body.length / 2}`, field);
   }
   return hexToBytes(body);
 }

@@ -47,7 +47,9 @@ describe('the PoW walk', () => {
       if (i % 4 !== 0) expect(p.layer).toBe(shape.layers - 1);
     });
     // Even reads spread over the layers.
-    const layers = new Set(Array.from({ length: 64 }, (_, n) => powPositions(verifier, digest, BigInt(n), valuesOf(BigInt(n), 5), shape)[4]?.layer));
+    const layers = new Set(
+      Array.from({ length: 64 }, (_, n) => powPositions(verifier, digest, BigInt(n), valuesOf(BigInt(n), 5), shape)[4]?.layer),
+    );
     expect(layers.size).toBe(shape.layers);
   });
 
@@ -75,7 +77,9 @@ describe('the PoW walk', () => {
     expect(() => powPositions(verifier, digest, 0n, [], shape)).toThrow(expect.objectContaining({ field: 'count' }));
     expect(() => powPositions(verifier, digest, 0n, [2 ** 31], shape)).toThrow(expect.objectContaining({ field: 'values' }));
     expect(() => powPositions(verifier, digest, -1n, [1], shape)).toThrow(expect.objectContaining({ field: 'nonce' }));
-    expect(() => powPositions(verifier, digest.subarray(1), 0n, [1], shape)).toThrow(expect.objectContaining({ field: 'submissionDigest' }));
+    expect(() => powPositions(verifier, digest.subarray(1), 0n, [1], shape)).toThrow(
+      expect.objectContaining({ field: 'submissionDigest' }),
+    );
     expect(verifyPow(verifier, digest, 0n, [], 0)).toBe(false);
   });
 });
@@ -106,7 +110,9 @@ describe('grindPow', () => {
   });
 
   it('gives up after maxTries and checks what valueAt returns', () => {
-    expect(() => grindPow(verifier, digest, shape, 2, 256, hidden, 5)).toThrow(expect.objectContaining({ code: ProtocolErrorCode.POW_EXHAUSTED }));
+    expect(() => grindPow(verifier, digest, shape, 2, 256, hidden, 5)).toThrow(
+      expect.objectContaining({ code: ProtocolErrorCode.POW_EXHAUSTED }),
+    );
     expect(() => grindPow(verifier, digest, shape, 2, 1, () => 2 ** 31)).toThrow(expect.objectContaining({ field: 'valueAt' }));
     expect(() => grindPow(verifier, digest, shape, 2, 1, () => 0.5)).toThrow(expect.objectContaining({ field: 'valueAt' }));
   });

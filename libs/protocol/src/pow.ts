@@ -125,7 +125,7 @@ export function meetsDifficulty(hash: Uint8Array, bits: number): boolean {
   const full = bits >> 3;
   for (let i = 0; i < full; i++) if (hash[i] !== 0) return false;
   const rest = bits & 7;
-  return rest === 0 || ((hash[full] as number) >> (8 - rest)) === 0;
+  return rest === 0 || (hash[full] as number) >> (8 - rest) === 0;
 }
 
 /** The PoW check on a verdict's (nonce, values); the audit of the values themselves is separate. */

@@ -23,9 +23,7 @@ const resultArb: fc.Arbitrary<AsliResult> = fc.record({
 
 function sameResult(a: AsliResult, b: AsliResult): boolean {
   return (
-    equalBytes(a.taskHash, b.taskHash) &&
-    a.node === b.node &&
-    JSON.stringify([a.tokens, a.probes]) === JSON.stringify([b.tokens, b.probes])
+    equalBytes(a.taskHash, b.taskHash) && a.node === b.node && JSON.stringify([a.tokens, a.probes]) === JSON.stringify([b.tokens, b.probes])
   );
 }
 
@@ -53,8 +51,12 @@ describe('result encoding', () => {
   it('rejects probe fields outside their wire types', () => {
     const base: AsliResult = { taskHash: new Uint8Array(32), node: node.address, tokens: [], probes: [] };
     const probe: Probe = { layer: 0, position: 0, index: 0, value: 0 };
-    expect(() => encodeResult({ ...base, probes: [{ ...probe, layer: 65536 }] })).toThrow(expect.objectContaining({ field: 'probes.layer' }));
-    expect(() => encodeResult({ ...base, probes: [{ ...probe, value: 2 ** 31 }] })).toThrow(expect.objectContaining({ field: 'probes.value' }));
+    expect(() => encodeResult({ ...base, probes: [{ ...probe, layer: 65536 }] })).toThrow(
+      expect.objectContaining({ field: 'probes.layer' }),
+    );
+    expect(() => encodeResult({ ...base, probes: [{ ...probe, value: 2 ** 31 }] })).toThrow(
+      expect.objectContaining({ field: 'probes.value' }),
+    );
     expect(() => encodeResult({ ...base, tokens: [-1] })).toThrow(expect.objectContaining({ field: 'tokens' }));
   });
 });
@@ -87,7 +89,12 @@ describe('signed results', () => {
         const sig = Uint8Array.from(s.signature);
         sig[pos] = (sig[pos] as number) ^ 0x40;
         const thief = r.node === node.address ? other.address : node.address;
-        for (const candidate of [s, { ...s, signature: sig }, { ...s, result: { ...r, node: thief } }, { ...s, result: { ...r, tokens: [...r.tokens, 1] } }]) {
+        for (const candidate of [
+          s,
+          { ...s, signature: sig },
+          { ...s, result: { ...r, node: thief } },
+          { ...s, result: { ...r, tokens: [...r.tokens, 1] } },
+        ]) {
           expect(verifySignedResult(candidate, signers)).toBe(verifySignedResult(candidate));
         }
         expect(verifySignedResult(s, signers)).toBe(true);

@@ -61,7 +61,10 @@ export function signResult(r: AsliResult, key: NodeKey): SignedResult {
 export function verifySignedResult(s: SignedResult, signers?: SignerCache): boolean {
   try {
     const digest = resultDigest(s.result);
-    return equalBytes(digest, s.digest) && (signers ? signers.verify(digest, s.signature, s.result.node) : verifySignature(digest, s.signature, s.result.node));
+    return (
+      equalBytes(digest, s.digest) &&
+      (signers ? signers.verify(digest, s.signature, s.result.node) : verifySignature(digest, s.signature, s.result.node))
+    );
   } catch {
     return false;
   }

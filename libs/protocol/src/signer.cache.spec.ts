@@ -13,7 +13,8 @@ const toBig = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('he
 const to32 = (x: bigint): Uint8Array => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
 
 /** Ways a signature can be wrong (or right) for the claimed address and digest. */
-type Mutation = 'none' | 'flip-v' | 'high-s-twin' | 'other-digest' | 'other-signer' | 'bit-flip' | 'v-out-of-range' | 'zero-r' | 'truncated';
+type Mutation =
+  'none' | 'flip-v' | 'high-s-twin' | 'other-digest' | 'other-signer' | 'bit-flip' | 'v-out-of-range' | 'zero-r' | 'truncated';
 
 function mutate(sig: Uint8Array, digest: Uint8Array, m: Mutation, bit: number): { sig: Uint8Array; digest: Uint8Array } {
   const out = Uint8Array.from(sig);
@@ -48,11 +49,14 @@ function mutate(sig: Uint8Array, digest: Uint8Array, m: Mutation, bit: number): 
 }
 
 describe('multiplyPublic (the table walk signature checks use)', () => {
-  it('equals noble\'s multiplication for G, a tabled key and a bare key, edge scalars included', () => {
+  it("equals noble's multiplication for G, a tabled key and a bare key, edge scalars included", () => {
     const G = secp256k1.ProjectivePoint.BASE;
     const tabled = secp256k1.ProjectivePoint.fromHex(secp256k1.getPublicKey(alice.privateKeyHex().slice(2), false)).precompute(6);
     const bare = secp256k1.ProjectivePoint.fromHex(secp256k1.getPublicKey(bob.privateKeyHex().slice(2), false));
-    const scalar = fc.oneof(fc.bigInt({ min: 1n, max: N - 1n }), fc.constantFrom(0n, 1n, 2n, N - 1n, N - 2n, (N - 1n) / 2n, 1n << 128n, (1n << 128n) - 1n));
+    const scalar = fc.oneof(
+      fc.bigInt({ min: 1n, max: N - 1n }),
+      fc.constantFrom(0n, 1n, 2n, N - 1n, N - 2n, (N - 1n) / 2n, 1n << 128n, (1n << 128n) - 1n),
+    );
     fc.assert(
       fc.property(scalar, fc.constantFrom(G, tabled, bare), (k, point) => {
         const expected = k === 0n ? secp256k1.ProjectivePoint.ZERO : point.multiply(k);
@@ -65,18 +69,34 @@ describe('multiplyPublic (the table walk signature checks use)', () => {
 
 describe('SignerCache', () => {
   it('answers exactly as verifySignature does, on the slow (first) path and the cached path', () => {
-    const mutations: Mutation[] = ['none', 'flip-v', 'high-s-twin', 'other-digest', 'other-signer', 'bit-flip', 'v-out-of-range', 'zero-r', 'truncated'];
+    const mutations: Mutation[] = [
+      'none',
+      'flip-v',
+      'high-s-twin',
+      'other-digest',
+      'other-signer',
+      'bit-flip',
+      'v-out-of-range',
+      'zero-r',
+      'truncated',
+    ];
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...mutations), fc.nat(511), fc.constantFrom('cold', 'key', 'table'), (digest, m, bit, path) => {
-        // cold: recovery; key: alice's bare key is held; table: and its precomputed table.
-        const sut = new SignerCache({ promoteAfter: 2 });
-        for (let i = 0; i < (path === 'cold' ? 0 : path === 'key' ? 1 : 2); i++) {
-          expect(sut.verify(keccak256(digest), alice.sign(keccak256(digest)), alice.address)).toBe(true);
-        }
-        expect(sut.size.tables).toBe(path === 'table' ? 1 : 0);
-        const { sig, digest: d } = mutate(alice.sign(digest), digest, m, bit);
-        expect(sut.verify(d, sig, alice.address)).toBe(verifySignature(d, sig, alice.address));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.constantFrom(...mutations),
+        fc.nat(511),
+        fc.constantFrom('cold', 'key', 'table'),
+        (digest, m, bit, path) => {
+          // cold: recovery; key: alice's bare key is held; table: and its precomputed table.
+          const sut = new SignerCache({ promoteAfter: 2 });
+          for (let i = 0; i < (path === 'cold' ? 0 : path === 'key' ? 1 : 2); i++) {
+            expect(sut.verify(keccak256(digest), alice.sign(keccak256(digest)), alice.address)).toBe(true);
+          }
+          expect(sut.size.tables).toBe(path === 'table' ? 1 : 0);
+          const { sig, digest: d } = mutate(alice.sign(digest), digest, m, bit);
+          expect(sut.verify(d, sig, alice.address)).toBe(verifySignature(d, sig, alice.address));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -94,7 +94,8 @@ describe('encodeTask / taskHash', () => {
   it('is injective: distinct specs have distinct encodings and hashes', () => {
     fc.assert(
       fc.property(specArb, specArb, (a, b) => {
-        const same = JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ===
+        const same =
+          JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ===
           JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
         expect(equalBytes(encodeTask(a), encodeTask(b))).toBe(same);
         expect(equalBytes(taskHash(a), taskHash(b))).toBe(same);

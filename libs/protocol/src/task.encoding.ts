@@ -36,7 +36,8 @@ export function validateTaskSpec(spec: TaskSpec, limits: TaskLimits): void {
   const { vocabSize, contextLength, maxNewTokensCap, maxPromptTokens } = limits;
   if (!isUint(vocabSize, 0xffff_ffff) || vocabSize < 1) throw invalidField('limits.vocabSize', 'must be a positive integer');
   if (!isUint(contextLength, 0xffff_ffff) || contextLength < 2) throw invalidField('limits.contextLength', 'must be an integer >= 2');
-  if (!isUint(maxNewTokensCap, 0xffff_ffff) || maxNewTokensCap < 1) throw invalidField('limits.maxNewTokensCap', 'must be a positive integer');
+  if (!isUint(maxNewTokensCap, 0xffff_ffff) || maxNewTokensCap < 1)
+    throw invalidField('limits.maxNewTokensCap', 'must be a positive integer');
 
   if (typeof spec.modelId !== 'string' || !MODEL_ID_PATTERN.test(spec.modelId)) {
     throw invalidField('modelId', `must match ${MODEL_ID_PATTERN.source}`);
@@ -80,7 +81,11 @@ function checkTokenIds(field: string, ids: readonly number[], vocabSize: number)
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!isUint(id, vocabSize - 1)) {
-      throw invalidField(field, `token at index ${i} (${String(id)}) is not an integer in [0, ${vocabSize})`, ProtocolErrorCode.OUT_OF_RANGE);
+      throw invalidField(
+        field,
+        `token at index ${i} (${String(id)}) is not an integer in [0, ${vocabSize})`,
+        ProtocolErrorCode.OUT_OF_RANGE,
+      );
     }
   }
 }

@@ -52,8 +52,11 @@ describe('signed verdicts', () => {
       }),
       { numRuns: 40 },
     );
-    expect(() => signVerdict({ submissionDigest: new Uint8Array(32), verifier: key.address, kind: VerdictKind.ACCEPT, nonce: 0n, values: [] }, stranger)).toThrow(
-      expect.objectContaining({ field: 'verifier' }),
-    );
+    expect(() =>
+      signVerdict(
+        { submissionDigest: new Uint8Array(32), verifier: key.address, kind: VerdictKind.ACCEPT, nonce: 0n, values: [] },
+        stranger,
+      ),
+    ).toThrow(expect.objectContaining({ field: 'verifier' }));
   });
 });

@@ -76,7 +76,10 @@ export function signVerdict(v: Verdict, key: NodeKey): SignedVerdict {
 export function verifySignedVerdict(s: SignedVerdict, signers?: SignerCache): boolean {
   try {
     const digest = verdictDigest(s.verdict);
-    return equalBytes(digest, s.digest) && (signers ? signers.verify(digest, s.signature, s.verdict.verifier) : verifySignature(digest, s.signature, s.verdict.verifier));
+    return (
+      equalBytes(digest, s.digest) &&
+      (signers ? signers.verify(digest, s.signature, s.verdict.verifier) : verifySignature(digest, s.signature, s.verdict.verifier))
+    );
   } catch {
     return false;
   }

@@ -1,7 +1,15 @@
 import { type ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
-import { type BusRecord, type DeliveryOrdering, type EventBus, PoisonMessageError, recordKeyProblem, type RetryPolicy, type Subscription } from '@aegis/bus';
+import {
+  type BusRecord,
+  type DeliveryOrdering,
+  type EventBus,
+  PoisonMessageError,
+  recordKeyProblem,
+  type RetryPolicy,
+  type Subscription,
+} from '@aegis/bus';
 
 /**
  * A NestJS transport over the project's EventBus port, so handlers are plain

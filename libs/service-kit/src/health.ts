@@ -92,7 +92,9 @@ export async function grpcHealthStatus(port: number, host = '127.0.0.1', service
   };
   const client = new pkg.grpc.health.v1.Health(`${host}:${port}`, credentials.createInsecure()) as unknown as HealthCheckClient;
   try {
-    return await new Promise((resolve) => client.check({ service }, { deadline: Date.now() + 3000 }, (err, res) => resolve(err ? 'UNREACHABLE' : (res?.status ?? 'UNKNOWN'))));
+    return await new Promise((resolve) =>
+      client.check({ service }, { deadline: Date.now() + 3000 }, (err, res) => resolve(err ? 'UNREACHABLE' : (res?.status ?? 'UNKNOWN'))),
+    );
   } finally {
     client.close();
   }

@@ -3,7 +3,14 @@ export { grpcHealthStatus, LIVENESS_SERVICE, READINESS_SERVICE, ServiceHealth, s
 export { busProbe, postgresProbe, ReadinessMonitor, type ReadinessMonitorOptions, type ReadinessProbe } from './readiness';
 export { createMetrics, serveMetrics } from './metrics';
 export { EventBusServer, RethrowToTransportFilter } from './event-bus.server';
-export { bootstrapService, DEFAULT_NOT_READY_EXIT_MS, readinessFromEnv, type RunningService, type ServiceBootstrapOptions, type ServiceReadinessOptions } from './bootstrap/service.bootstrap';
+export {
+  bootstrapService,
+  DEFAULT_NOT_READY_EXIT_MS,
+  readinessFromEnv,
+  type RunningService,
+  type ServiceBootstrapOptions,
+  type ServiceReadinessOptions,
+} from './bootstrap/service.bootstrap';
 export { ServiceContextModule, type ServiceContext } from './bootstrap/service-context.module';
 export { EVENT_BUS, METRICS_REGISTRY, SERVICE_HEALTH, SERVICE_LOGGER } from './bootstrap/service-kit.constants';
 export { TransportExceptionFilter } from './bootstrap/transport-exception.filter';

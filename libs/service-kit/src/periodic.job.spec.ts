@@ -37,10 +37,13 @@ describe('PeriodicJob', () => {
 
   it('logs a failed run instead of rejecting, and runs again on the next trigger', async () => {
     let calls = 0;
-    const job = new PeriodicJob(async () => {
-      calls++;
-      if (calls === 1) throw new Error('database down');
-    }, { name: 'test', intervalMs: 0, logger: silent });
+    const job = new PeriodicJob(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('database down');
+      },
+      { name: 'test', intervalMs: 0, logger: silent },
+    );
     await expect(job.trigger()).resolves.toBeUndefined();
     await job.trigger();
     expect(calls).toBe(2);

@@ -60,7 +60,10 @@ export class PeriodicJob {
           try {
             await this.run();
           } catch (err) {
-            this.options.logger[this.options.failureLevel ?? 'warn']({ job: this.options.name, err: err instanceof Error ? err.message : String(err) }, `${this.options.name} failed; the next run retries`);
+            this.options.logger[this.options.failureLevel ?? 'warn'](
+              { job: this.options.name, err: err instanceof Error ? err.message : String(err) },
+              `${this.options.name} failed; the next run retries`,
+            );
           }
         } while (this.again && !this.stopped);
       } finally {

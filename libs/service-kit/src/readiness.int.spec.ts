@@ -30,7 +30,13 @@ describe('readiness against real Postgres and Kafka', () => {
       metricsPort: null,
       handleSignals: false,
       // A short watchdog bound that the Postgres outage outlasts: giveUp records instead of exiting.
-      readiness: { databaseUrl: testDatabaseUrl(), intervalMs: 200, deadlineMs: 1_000, exitAfterNotReadyMs: 3_000, giveUp: (p) => gaveUp.push(p) },
+      readiness: {
+        databaseUrl: testDatabaseUrl(),
+        intervalMs: 200,
+        deadlineMs: 1_000,
+        exitAfterNotReadyMs: 3_000,
+        giveUp: (p) => gaveUp.push(p),
+      },
     });
   });
   afterAll(async () => {

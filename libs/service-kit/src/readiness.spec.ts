@@ -18,7 +18,14 @@ function setup(exitAfterMs: number | null, probes: ReadinessProbe[]) {
   const gaveUp: (readonly string[])[] = [];
   const health = new ServiceHealth();
   health.set('SERVING');
-  const monitor = new ReadinessMonitor(health, { probes, exitAfterMs, logger, now: () => now, deadlineMs: 50, giveUp: (p) => gaveUp.push(p) });
+  const monitor = new ReadinessMonitor(health, {
+    probes,
+    exitAfterMs,
+    logger,
+    now: () => now,
+    deadlineMs: 50,
+    giveUp: (p) => gaveUp.push(p),
+  });
   return { health, monitor, gaveUp, advance: (ms: number) => (now += ms) };
 }
 

@@ -99,7 +99,10 @@ export class ReadinessMonitor {
     this.failingSince ??= now;
     const bound = this.options.exitAfterMs;
     if (bound === null || now - this.failingSince < bound) return;
-    this.options.logger.fatal({ problems, notReadyMs: now - this.failingSince, boundMs: bound }, 'not ready for longer than the bound: exiting so the supervisor restarts the service');
+    this.options.logger.fatal(
+      { problems, notReadyMs: now - this.failingSince, boundMs: bound },
+      'not ready for longer than the bound: exiting so the supervisor restarts the service',
+    );
     // A giveUp that returns (tests) sees the next outage of the same length again.
     this.failingSince = undefined;
     (this.options.giveUp ?? (() => process.exit(1)))(problems);

@@ -32,7 +32,10 @@ function brokerLike(bus: EventBus): EventBus {
     endOffsets: (topic) => bus.endOffsets(topic),
     close: () => bus.close(),
     subscribe: (options) =>
-      bus.subscribe({ ...options, handler: async (record) => options.handler(await new Promise<BusRecord>((resolve) => setImmediate(() => resolve(record)))) }),
+      bus.subscribe({
+        ...options,
+        handler: async (record) => options.handler(await new Promise<BusRecord>((resolve) => setImmediate(() => resolve(record)))),
+      }),
   };
 }
 
@@ -83,10 +86,14 @@ describe('stake view feed', () => {
     await feed.subscription.stop();
   });
 
-  it('holds a Nest module\'s start until its stake view has caught up', async () => {
+  it("holds a Nest module's start until its stake view has caught up", async () => {
     bus = new InProcessEventBus({ topics: ALL_TOPICS });
-    await bus.publishBatch([1, 2, 3].map((n) => ({ topic: TOPICS.stakeEvents, key: `k${n}`, value: stakeEvent(BigInt(n), address(n), 10n) })));
-    @Module({ providers: [{ provide: EVENT_BUS, useValue: brokerLike(bus) }, ...stakeViewProviders(VIEW, { minStake: 10n }, 'test.module')] })
+    await bus.publishBatch(
+      [1, 2, 3].map((n) => ({ topic: TOPICS.stakeEvents, key: `k${n}`, value: stakeEvent(BigInt(n), address(n), 10n) })),
+    );
+    @Module({
+      providers: [{ provide: EVENT_BUS, useValue: brokerLike(bus) }, ...stakeViewProviders(VIEW, { minStake: 10n }, 'test.module')],
+    })
     class FeedModule {}
     const app = await NestFactory.createApplicationContext(FeedModule, { logger: false });
     try {

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { OnApplicationBootstrap, OnModuleDestroy, Provider } from '@nestjs/common';
-import { type BusRecord, decodingHandler, type EventBus, PoisonMessageError, recordKeyProblem, type Subscription, withTimeout } from '@aegis/bus';
+import {
+  type BusRecord,
+  decodingHandler,
+  type EventBus,
+  PoisonMessageError,
+  recordKeyProblem,
+  type Subscription,
+  withTimeout,
+} from '@aegis/bus';
 import { LedgerOutcome, StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS } from './bootstrap/service-kit.constants';
 
@@ -42,7 +50,8 @@ export async function feedStakeView(
     const keyProblem = recordKeyProblem(TOPICS.stakeEvents, record.key);
     if (keyProblem !== undefined) throw new PoisonMessageError('invalid', 'key', keyProblem);
     // docs/events.md: UNSPECIFIED (or a value this build does not know) is invalid, not ignorable.
-    if (!KNOWN_OUTCOMES.has(event.outcome)) throw new PoisonMessageError('invalid', 'outcome', `not a known LedgerOutcome: ${event.outcome}`);
+    if (!KNOWN_OUTCOMES.has(event.outcome))
+      throw new PoisonMessageError('invalid', 'outcome', `not a known LedgerOutcome: ${event.outcome}`);
     view.apply(event);
   });
   const subscription = await bus.subscribe({
@@ -63,7 +72,9 @@ export async function feedStakeView(
   return { subscription, caughtUp };
 }
 
-const KNOWN_OUTCOMES = new Set<number>(Object.values(LedgerOutcome).filter((v): v is number => typeof v === 'number' && v !== LedgerOutcome.UNSPECIFIED));
+const KNOWN_OUTCOMES = new Set<number>(
+  Object.values(LedgerOutcome).filter((v): v is number => typeof v === 'number' && v !== LedgerOutcome.UNSPECIFIED),
+);
 
 /** How long a service start waits for its stake view (a failed start restarts the pod, which retries). */
 export const STAKE_VIEW_CATCH_UP_TIMEOUT_MS = 120_000;
@@ -116,6 +127,10 @@ export function stakeViewProviders(token: symbol, source: StakeViewSource, group
   const prefix = source.stakeView === undefined ? groupPrefix : undefined;
   return [
     { provide: token, useValue: view },
-    { provide: Symbol(`${token.description ?? 'stake-view'}.feed`), useFactory: (bus: EventBus) => new StakeViewFeed(bus, view, prefix), inject: [EVENT_BUS] },
+    {
+      provide: Symbol(`${token.description ?? 'stake-view'}.feed`),
+      useFactory: (bus: EventBus) => new StakeViewFeed(bus, view, prefix),
+      inject: [EVENT_BUS],
+    },
   ];
 }

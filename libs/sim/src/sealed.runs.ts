@@ -23,7 +23,8 @@ export class SealedRunVerifier {
     let run: BeaconLink[] = [];
     for (const link of links) {
       const prev = fromHex(link.prev, 32, 'prev');
-      if (link.index !== this.head.index + 1 || toHex(prev) !== toHex(this.head.beacon)) fail('prev', `link ${link.index} does not extend the chain`);
+      if (link.index !== this.head.index + 1 || toHex(prev) !== toHex(this.head.beacon))
+        fail('prev', `link ${link.index} does not extend the chain`);
       const beacon = nextBeacon(prev, fromHex(link.submissionDigest, 32, 'submissionDigest'));
       if (toHex(beacon) !== link.beacon) fail('beacon', `link ${link.index} is not keccak256(prev || submissionDigest)`);
       this.head = { index: link.index, beacon };
@@ -33,7 +34,8 @@ export class SealedRunVerifier {
         run.forEach((l, i) => {
           const expected = run.slice(i + 1).map((later) => later.submissionDigest);
           const got = l.sealedBy ?? [];
-          if (got.length !== expected.length || got.some((d, j) => d !== expected[j])) fail('sealedBy', `link ${l.index} does not lead to its seal`);
+          if (got.length !== expected.length || got.some((d, j) => d !== expected[j]))
+            fail('sealedBy', `link ${l.index} does not lead to its seal`);
           if (l.signature !== link.signature) fail('signature', `link ${l.index} carries another signature than its seal`);
         });
         assertBeaconLink(link, this.control, { index: link.index - 1, beacon: prev });

@@ -21,8 +21,7 @@ import { SimRng } from './sim.rng';
 import { SealedRunVerifier } from './sealed.runs';
 
 /** Where the money lives in a run: stated in every result so nobody mistakes it for Postgres. */
-export const SIM_LEDGER =
-  'InMemoryLedger: the in-memory twin of the Postgres ledger, applying the same planTransition rules';
+export const SIM_LEDGER = 'InMemoryLedger: the in-memory twin of the Postgres ledger, applying the same planTransition rules';
 
 export interface SimResult {
   readonly strategy: SimOptions['strategy'];
@@ -161,7 +160,15 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
   const subs = new Map<string, Tracked>();
   const liquidated = new Set<string>();
   const acted = new Set<string>();
-  const counters = { wrongSubmitted: 0, disputes: 0, fastAccepted: 0, unverified: 0, skippedTasks: 0, uncomputedVerdicts: 0, auditCaught: 0 };
+  const counters = {
+    wrongSubmitted: 0,
+    disputes: 0,
+    fastAccepted: 0,
+    unverified: 0,
+    skippedTasks: 0,
+    uncomputedVerdicts: 0,
+    auditCaught: 0,
+  };
   let verifierRewards = 0n;
   const halfWindow = Math.max(1, Math.floor(config.windowMs / 2));
 
@@ -169,7 +176,8 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
   let activeCache: string[] | undefined;
   let activeStakeCache: bigint | undefined;
   const activeNodes = (): string[] => (activeCache ??= ledger.activeNodesSync());
-  const activeStake = (): bigint => (activeStakeCache ??= activeNodes().reduce((sum, a) => sum + ledger.balanceSync(accountId.stake(a)), 0n));
+  const activeStake = (): bigint =>
+    (activeStakeCache ??= activeNodes().reduce((sum, a) => sum + ledger.balanceSync(accountId.stake(a)), 0n));
 
   const fanOut = (tracked: Tracked, now: number): void => {
     for (const address of activeNodes()) {
@@ -291,7 +299,13 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
     if (item.kind === 'verdict') {
       // A node liquidated since it was drawn has nothing at stake: the PoW checker drops its verdict.
       if (!ledger.isActiveSync(item.verifier.address)) continue;
-      const kind = verdictOf(item.verifier, { wrong: tracked.wrong, submitterCheater: tracked.submitter.cheater }, tracked.phase, o.catchRate, rng);
+      const kind = verdictOf(
+        item.verifier,
+        { wrong: tracked.wrong, submitterCheater: tracked.submitter.cheater },
+        tracked.phase,
+        o.catchRate,
+        rng,
+      );
       // Silence (a withholding attacker) is no verdict: it cannot be proven, forgoes the fee, and
       // its only effect is on the tally (undecided counts it); it is not counted as acting.
       if (kind === null) continue;
@@ -304,7 +318,11 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
         const state = tracked.state;
         if (state.disputeOpen || state.widened || rng.chance(o.auditShare)) {
           counters.auditCaught++;
-          step(tracked, { kind: 'verdict-failed', submissionId: item.submissionId, verifier: item.verifier.address, failure: 'audit-failed' }, now);
+          step(
+            tracked,
+            { kind: 'verdict-failed', submissionId: item.submissionId, verifier: item.verifier.address, failure: 'audit-failed' },
+            now,
+          );
           continue;
         }
       }
@@ -330,14 +348,16 @@ export function runSimulation(input: Partial<SimOptions>, onProgress?: (line: st
     else if (outcome === 'accepted' && t.wrong) {
       wrongFinalized++;
       if (!t.state.disputeOpen) wrongFinalizedUndisputed++;
-    }
-    else if (outcome === 'rejected' && !t.wrong) honestRejected++;
+    } else if (outcome === 'rejected' && !t.wrong) honestRejected++;
   }
   const invariant = ledger.checkInvariantSync();
   const cheaters = nodes.filter((n) => n.cheater);
   const holdings = (n: SimNode): bigint =>
-    ledger.balanceSync(accountId.free(n.address)) + ledger.balanceSync(accountId.stake(n.address)) + ledger.balanceSync(accountId.unbonding(n.address));
-  const profitOf = (group: readonly SimNode[]): bigint => group.reduce((sum, n) => sum + holdings(n) - (initialStake.get(n.address) ?? 0n), 0n);
+    ledger.balanceSync(accountId.free(n.address)) +
+    ledger.balanceSync(accountId.stake(n.address)) +
+    ledger.balanceSync(accountId.unbonding(n.address));
+  const profitOf = (group: readonly SimNode[]): bigint =>
+    group.reduce((sum, n) => sum + holdings(n) - (initialStake.get(n.address) ?? 0n), 0n);
   return {
     strategy: o.strategy,
     nodes: nodes.length,

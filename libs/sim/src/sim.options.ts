@@ -104,13 +104,15 @@ export class SimOptionError extends AegisError<'INVALID_OPTION'> {
 export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
   const merged = { ...DEFAULT_SIM_OPTIONS, ...input };
   // The audit share follows the run's fee and stake unless given, as the checker's does.
-  const o: SimOptions = input.auditShare === undefined && typeof merged.fee === 'bigint' && typeof merged.minStake === 'bigint' && merged.minStake > 0n
-    ? { ...merged, auditShare: defaultAuditShare(merged.fee, merged.minStake) }
-    : merged;
+  const o: SimOptions =
+    input.auditShare === undefined && typeof merged.fee === 'bigint' && typeof merged.minStake === 'bigint' && merged.minStake > 0n
+      ? { ...merged, auditShare: defaultAuditShare(merged.fee, merged.minStake) }
+      : merged;
   intIn(o, 'nodes', 2, 100_000);
   intIn(o, 'tasks', 1, 10_000_000);
   fraction(o, 'cheaters', 0, 0.99);
-  if (!(SIM_STRATEGIES as readonly string[]).includes(o.strategy)) throw new SimOptionError('strategy', `must be one of ${SIM_STRATEGIES.join(', ')}`);
+  if (!(SIM_STRATEGIES as readonly string[]).includes(o.strategy))
+    throw new SimOptionError('strategy', `must be one of ${SIM_STRATEGIES.join(', ')}`);
   fraction(o, 'rate', 0, 1);
   if (typeof o.seed !== 'string' || o.seed.length === 0) throw new SimOptionError('seed', 'must be a non-empty string');
   intIn(o, 'k', 1, 1_000);
@@ -130,10 +132,12 @@ export function validateSimOptions(input: Partial<SimOptions>): SimOptions {
 
 function intIn(o: SimOptions, field: keyof SimOptions, lo: number, hi: number): void {
   const v = o[field];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new SimOptionError(field, `must be an integer in ${lo}..${hi}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new SimOptionError(field, `must be an integer in ${lo}..${hi}`);
 }
 
 function fraction(o: SimOptions, field: keyof SimOptions, lo: number, hi: number): void {
   const v = o[field];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new SimOptionError(field, `must be a number in [${lo}, ${hi}]`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+    throw new SimOptionError(field, `must be a number in [${lo}, ${hi}]`);
 }

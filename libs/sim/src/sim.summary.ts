@@ -28,7 +28,9 @@ export function summarise(d: SweepData): SweepSummaryRow {
   const below = d.points.filter((p) => p.attackerStakeShare < 0.5);
   const sum = (f: (p: SweepPoint) => number): number => below.reduce((s, p) => s + f(p), 0);
   const perTask = (p: SweepPoint): number => (p.tasks > 0 ? p.wrongFinalisedUndisputed / p.tasks : 0);
-  const nearest = [...d.points].sort((a, b) => Math.abs(a.attackerStakeShare - GOAL_SHARE) - Math.abs(b.attackerStakeShare - GOAL_SHARE))[0];
+  const nearest = [...d.points].sort(
+    (a, b) => Math.abs(a.attackerStakeShare - GOAL_SHARE) - Math.abs(b.attackerStakeShare - GOAL_SHARE),
+  )[0];
   const upToGoal = d.points.filter((p) => p.attackerStakeShare <= GOAL_SHARE + 0.03);
   const broken = d.points.find(
     (p) => p.honestSlashed > 0 || p.undecided > 0 || p.wrongFinalised > p.wrongFinalisedUndisputed || p.attackerProfit > 0,
@@ -53,7 +55,9 @@ export function summarise(d: SweepData): SweepSummaryRow {
 
 /** One Markdown table over every strategy and tally, sorted by strategy then tally (stake first). */
 export function renderSweepSummary(data: readonly SweepData[]): string {
-  const rows = data.map(summarise).sort((a, b) => (a.strategy === b.strategy ? (a.tally === 'stake' ? -1 : 1) : a.strategy < b.strategy ? -1 : 1));
+  const rows = data
+    .map(summarise)
+    .sort((a, b) => (a.strategy === b.strategy ? (a.tally === 'stake' ? -1 : 1) : a.strategy < b.strategy ? -1 : 1));
   const lines = [
     '| strategy | tally | size | honest slashed, shares < 0.5 | undecided, shares < 0.5 | wrong finalised (undisputed), shares < 0.5 | undisputed wrong-final per task near 0.33 | max of that up to 0.36 | audits caught, shares < 0.5 | max attacker profit, shares < 0.5 | first share with an honest node slashed, an undecided, a disputed wrong result finalised or a profit |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -64,10 +64,27 @@ describe('sweep summary', () => {
       strategy: 'colluding',
       tally: 'stake',
       command: 'x',
-      points: [point(0.3, { wrongFinalised: 2, wrongFinalisedUndisputed: 2 }), point(0.34, { wrongFinalised: 1, wrongFinalisedUndisputed: 1 }), point(0.55, { honestSlashed: 3, attackerProfit: 50 })],
+      points: [
+        point(0.3, { wrongFinalised: 2, wrongFinalisedUndisputed: 2 }),
+        point(0.34, { wrongFinalised: 1, wrongFinalisedUndisputed: 1 }),
+        point(0.55, { honestSlashed: 3, attackerProfit: 50 }),
+      ],
     };
     const r = summarise(data);
-    expect(r).toMatchObject({ honestSlashed: 0, wrongFinalised: 3, wrongFinalisedUndisputed: 3, undisputedPerTaskNearGoal: 0.001, goalPointShare: 0.34, maxUndisputedPerTaskToGoal: 0.002, maxAttackerProfit: -10, firstBreak: 0.55 });
-    expect(renderSweepSummary([data]).split('\n').filter((l) => l.startsWith('| colluding | stake |'))).toHaveLength(1);
+    expect(r).toMatchObject({
+      honestSlashed: 0,
+      wrongFinalised: 3,
+      wrongFinalisedUndisputed: 3,
+      undisputedPerTaskNearGoal: 0.001,
+      goalPointShare: 0.34,
+      maxUndisputedPerTaskToGoal: 0.002,
+      maxAttackerProfit: -10,
+      firstBreak: 0.55,
+    });
+    expect(
+      renderSweepSummary([data])
+        .split('\n')
+        .filter((l) => l.startsWith('| colluding | stake |')),
+    ).toHaveLength(1);
   });
 });

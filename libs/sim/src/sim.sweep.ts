@@ -142,7 +142,9 @@ export function renderSweepSvg(data: readonly SweepData[]): string {
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(data[0]?.strategy ?? '')}: solid = tally stake, dashed = tally spec</text>`,
   ];
   for (let t = -1; t <= 1.0001; t += 0.25) {
-    out.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${f(y(t))}" y2="${f(y(t))}" stroke="${Math.abs(t) < 1e-9 ? '#999' : '#e6e6e6'}"/>`);
+    out.push(
+      `<line x1="${m.left}" x2="${m.left + pw}" y1="${f(y(t))}" y2="${f(y(t))}" stroke="${Math.abs(t) < 1e-9 ? '#999' : '#e6e6e6'}"/>`,
+    );
     out.push(`<text x="${m.left - 8}" y="${f(y(t) + 4)}" text-anchor="end">${t.toFixed(2)}</text>`);
   }
   for (let t = 0; t <= xMax + 1e-9; t += 0.1) {
@@ -162,7 +164,8 @@ export function renderSweepSvg(data: readonly SweepData[]): string {
     for (const metric of METRICS) {
       const pts = d.points.map((p) => `${f(x(p.attackerStakeShare))},${f(y(metric.value(p)))}`).join(' ');
       out.push(`<polyline points="${pts}" fill="none" stroke="${metric.color}" stroke-width="2"${DASH[d.tally]}/>`);
-      for (const p of d.points) out.push(`<circle cx="${f(x(p.attackerStakeShare))}" cy="${f(y(metric.value(p)))}" r="2.5" fill="${metric.color}"/>`);
+      for (const p of d.points)
+        out.push(`<circle cx="${f(x(p.attackerStakeShare))}" cy="${f(y(metric.value(p)))}" r="2.5" fill="${metric.color}"/>`);
     }
   }
   METRICS.forEach((metric, i) => {

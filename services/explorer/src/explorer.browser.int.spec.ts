@@ -96,7 +96,9 @@ describe('the explorer in a real headless browser, over a devnet run with a chea
     await page.evaluate('window.marker = 42');
     const before = Number(await counter('tasks'));
     const hash = await devnet.submit('Live counter task', 8);
-    await page.waitForFunction(`Number(document.querySelector('[data-counter="tasks"]').textContent) === ${before + 1}`, { timeout: 30_000 });
+    await page.waitForFunction(`Number(document.querySelector('[data-counter="tasks"]').textContent) === ${before + 1}`, {
+      timeout: 30_000,
+    });
     // htmx re-reads the latest tasks too: the new one appears in the table without a reload.
     await page.waitForSelector(`#tasks a[href="/tasks/${hash}"]`, { timeout: 30_000 });
     expect(await page.evaluate('window.marker')).toBe(42);

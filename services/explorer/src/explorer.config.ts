@@ -11,7 +11,12 @@ export const explorerEnvSchema = z.object({
   AEGIS_MODEL_DIR: z.string().min(1, 'must name a folder holding model.json (or one folder per model)').optional(),
   AEGIS_MIN_STAKE: env.amount(10_000n),
   /** How often the live counters are re-read for the server-sent event stream. */
-  AEGIS_EXPLORER_REFRESH_MS: z.coerce.number().int().min(100, 'must be at least 100 ms').max(60_000, 'must be at most 60000 ms').default(1_000),
+  AEGIS_EXPLORER_REFRESH_MS: z.coerce
+    .number()
+    .int()
+    .min(100, 'must be at least 100 ms')
+    .max(60_000, 'must be at most 60000 ms')
+    .default(1_000),
 });
 
 export type ExplorerEnv = z.infer<typeof explorerEnvSchema>;

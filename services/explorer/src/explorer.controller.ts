@@ -99,7 +99,10 @@ export class ExplorerController {
 
   /** A search redirects to the page of what it names (303), or answers 400 / 404. */
   @Get('search')
-  async search(@Query('q', new SearchTermPipe()) term: string, @Res() res: HttpResponse & { redirect(status: number, url: string): void }): Promise<void> {
+  async search(
+    @Query('q', new SearchTermPipe()) term: string,
+    @Res() res: HttpResponse & { redirect(status: number, url: string): void },
+  ): Promise<void> {
     const hit = await this.repository.search(term);
     if (!hit) throw new NotFoundException(`nothing found for ${term}`);
     res.redirect(303, `/${hit.kind === 'task' ? 'tasks' : hit.kind === 'node' ? 'nodes' : 'disputes'}/${hit.id}`);

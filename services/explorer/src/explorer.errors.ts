@@ -26,6 +26,9 @@ export class HtmlErrorFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    res.status(status).type('html').send(renderPage(createElement(ErrorPage, { status, message })));
+    res
+      .status(status)
+      .type('html')
+      .send(renderPage(createElement(ErrorPage, { status, message })));
   }
 }

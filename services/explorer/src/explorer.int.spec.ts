@@ -19,7 +19,9 @@ function get(url: string): Promise<Reply> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers['content-type'], body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers['content-type'], body }),
+      );
     })
       .on('error', reject)
       .end();
@@ -127,7 +129,10 @@ describe('the explorer over a devnet run (HTTP)', () => {
     const hash = hashes[1] ?? '';
     expect(await get(`${base}search?q=${hash}`)).toMatchObject({ status: 303, location: `/tasks/${hash}` });
     const address = devnet.nodes[1]?.key.address ?? '';
-    expect(await get(`${base}search?q=${address.toUpperCase().replace('0X', '0x')}`)).toMatchObject({ status: 303, location: `/nodes/${address}` });
+    expect(await get(`${base}search?q=${address.toUpperCase().replace('0X', '0x')}`)).toMatchObject({
+      status: 303,
+      location: `/nodes/${address}`,
+    });
     expect((await get(`${base}search?q=0x${'cd'.repeat(32)}`)).status).toBe(404);
   });
 

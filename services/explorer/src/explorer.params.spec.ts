@@ -26,7 +26,9 @@ describe('explorer parameters', () => {
   ] as const)('refuses a %s of %j with a 400 naming the field', (shape, value) => {
     const pipe = new HexParamPipe(shape === 'hash' ? 'task hash' : 'node address', shape);
     expect(() => pipe.transform(value)).toThrow(BadRequestException);
-    expect(() => pipe.transform(value)).toThrow(shape === 'hash' ? /^task hash: expected 0x followed by 64/ : /^node address: expected 0x followed by 40/);
+    expect(() => pipe.transform(value)).toThrow(
+      shape === 'hash' ? /^task hash: expected 0x followed by 64/ : /^node address: expected 0x followed by 40/,
+    );
   });
 
   it('takes a search term that is a hash or an address, trimmed, and nothing else', () => {

@@ -32,7 +32,9 @@ export class SearchTermPipe implements PipeTransform<unknown, string> {
     if (Array.isArray(value)) throw new BadRequestException('q: give one search term');
     if (v === '') throw new BadRequestException('q: give a task hash, dispute id or node address');
     if (!HASH.test(v) && !ADDRESS.test(v)) {
-      throw new BadRequestException(`q: expected a task hash or dispute id (0x + 64 hex digits) or a node address (0x + 40 hex digits), got ${JSON.stringify(v.slice(0, 80))}`);
+      throw new BadRequestException(
+        `q: expected a task hash or dispute id (0x + 64 hex digits) or a node address (0x + 40 hex digits), got ${JSON.stringify(v.slice(0, 80))}`,
+      );
     }
     return v;
   }

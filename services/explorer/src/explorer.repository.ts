@@ -70,7 +70,16 @@ export interface SubmissionStateJson {
   readonly closesAt?: number;
   readonly disputeOpen?: boolean;
   readonly failedAudits?: { verifier: string; failure: string; at: number; disputeId: string }[];
-  readonly decision?: { outcome: string; winners: string[]; losers: string[]; n: number; m: number; activeNodes: number; decidedAt: number; final: boolean } | null;
+  readonly decision?: {
+    outcome: string;
+    winners: string[];
+    losers: string[];
+    n: number;
+    m: number;
+    activeNodes: number;
+    decidedAt: number;
+    final: boolean;
+  } | null;
 }
 
 export interface VerdictRow {
@@ -291,16 +300,20 @@ export class ExplorerRepository {
         [[`escrow:${taskHash}`, `refund-escrow/escrow:${taskHash}`], ids.map((id) => `${id}/%`)],
       );
       const disputeIds = [...ids, ...submissions.flatMap((s) => (s.state.failedAudits ?? []).map((a) => a.disputeId))];
-      const disputes = await q<DisputeRow>(`SELECT ${DISPUTE_COLUMNS} FROM ${T}.disputes WHERE dispute_id = ANY($1::text[]) ORDER BY opened_at`, [disputeIds]);
+      const disputes = await q<DisputeRow>(
+        `SELECT ${DISPUTE_COLUMNS} FROM ${T}.disputes WHERE dispute_id = ANY($1::text[]) ORDER BY opened_at`,
+        [disputeIds],
+      );
       return { task, timeline, submissions, verdicts, refused, entries, disputes };
     });
   }
 
   node(address: string): Promise<NodeDetail | null> {
     return this.snapshot(async (q) => {
-      const accounts = await q<{ id: string; balance: string }>(`SELECT id, balance::text AS balance FROM ${L}.accounts WHERE id = ANY($1::text[])`, [
-        [`free:${address}`, `stake:${address}`, `unbonding:${address}`],
-      ]);
+      const accounts = await q<{ id: string; balance: string }>(
+        `SELECT id, balance::text AS balance FROM ${L}.accounts WHERE id = ANY($1::text[])`,
+        [[`free:${address}`, `stake:${address}`, `unbonding:${address}`]],
+      );
       const seen = await q<{ n: string }>(
         `SELECT ((SELECT count(*) FROM ${T}.submissions WHERE submitter = $1) + (SELECT count(*) FROM ${T}.verdicts WHERE verifier = $1))::text AS n`,
         [address],
@@ -351,7 +364,9 @@ export class ExplorerRepository {
       const [dispute] = await q<DisputeRow>(`SELECT ${DISPUTE_COLUMNS} FROM ${T}.disputes WHERE dispute_id = $1`, [disputeId]);
       if (!dispute) return null;
       const [ledger] = await q<{ open: boolean }>(`SELECT open FROM ${L}.disputes WHERE id = $1`, [disputeId]);
-      const parties = await q<{ address: string }>(`SELECT address FROM ${L}.dispute_parties WHERE dispute_id = $1 ORDER BY address`, [disputeId]);
+      const parties = await q<{ address: string }>(`SELECT address FROM ${L}.dispute_parties WHERE dispute_id = $1 ORDER BY address`, [
+        disputeId,
+      ]);
       // A result dispute has the submission's id; an audit dispute is listed in its submission's failedAudits.
       const [submission] = await q<SubmissionRow>(
         `SELECT ${SUBMISSION_COLUMNS} FROM ${T}.submissions
@@ -369,7 +384,14 @@ export class ExplorerRepository {
          WHERE e.command_key IN (SELECT command_key FROM ${L}.entries WHERE account = $1) ORDER BY e.id`,
         [`pool:${disputeId}`],
       );
-      return { dispute, ledgerOpen: ledger?.open ?? null, parties: parties.map((p) => p.address), submission: submission ?? null, verdicts, poolEntries };
+      return {
+        dispute,
+        ledgerOpen: ledger?.open ?? null,
+        parties: parties.map((p) => p.address),
+        submission: submission ?? null,
+        verdicts,
+        poolEntries,
+      };
     });
   }
 

@@ -56,7 +56,9 @@ export class TokenizerCatalog {
     if (dir === undefined) return TokenizerCatalog.empty();
     const folders = existsSync(join(dir, DESCRIPTOR_FILE))
       ? [dir]
-      : readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, DESCRIPTOR_FILE))).map((d) => join(dir, d.name));
+      : readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, DESCRIPTOR_FILE)))
+          .map((d) => join(dir, d.name));
     const byModel = new Map<string, ModelTokenizer>();
     for (const folder of folders) {
       const descriptor = parseDescriptorText(readFileSync(join(folder, DESCRIPTOR_FILE), 'utf8'));

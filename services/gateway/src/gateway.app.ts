@@ -28,7 +28,11 @@ export interface GatewayAppLaunch {
 /** The gateway on any key store: start.ts (env) and the specs use it. */
 export async function startGatewayApp(launch: GatewayAppLaunch): Promise<RunningService> {
   const ingress = new IngressClient(launch.ingressUrl);
-  const auth = new ApiKeyAuth(launch.store, new KeyCustody(launch.masterKeyHex), new TokenBuckets(launch.config.ratePerSecond, launch.config.rateBurst));
+  const auth = new ApiKeyAuth(
+    launch.store,
+    new KeyCustody(launch.masterKeyHex),
+    new TokenBuckets(launch.config.ratePerSecond, launch.config.rateBurst),
+  );
   const runner = new TaskRunner(ingress, launch.config.taskTimeoutMs, launch.logger);
   let running: RunningService;
   try {

@@ -69,7 +69,14 @@ describe('the OpenAI-compatible gateway on a devnet (official openai SDK, plain 
 
   it('streams chat.completion.chunk events ending with the verification status, the same greedy text', async () => {
     const whole = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages, max_tokens: 6, temperature: 0 });
-    const stream = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages, max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: TINY_MODEL_ID,
+      messages,
+      max_tokens: 6,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const c of stream) chunks.push(c);
     expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
@@ -118,11 +125,19 @@ describe('the OpenAI-compatible gateway on a devnet (official openai SDK, plain 
 
   it('plain fetch: a text completion, and a raw SSE stream ending in data: [DONE]', async () => {
     const headers = { authorization: `Bearer ${devnet.gateway.apiKey}`, 'content-type': 'application/json' };
-    const res = await fetch(`${devnet.gateway.baseUrl}/completions`, { method: 'POST', headers, body: JSON.stringify({ model: TINY_MODEL_ID, prompt: 'Once upon', max_tokens: 4, temperature: 0 }) });
+    const res = await fetch(`${devnet.gateway.baseUrl}/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: TINY_MODEL_ID, prompt: 'Once upon', max_tokens: 4, temperature: 0 }),
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { object: string; choices: { text: string; finish_reason: string }[]; aegis: AegisFacts };
     expect(body).toMatchObject({ object: 'text_completion', choices: [{ finish_reason: 'length' }], aegis: { status: 'ACCEPTED' } });
-    const streamed = await fetch(`${devnet.gateway.baseUrl}/completions`, { method: 'POST', headers, body: JSON.stringify({ model: TINY_MODEL_ID, prompt: 'Once upon', max_tokens: 4, temperature: 0, stream: true }) });
+    const streamed = await fetch(`${devnet.gateway.baseUrl}/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: TINY_MODEL_ID, prompt: 'Once upon', max_tokens: 4, temperature: 0, stream: true }),
+    });
     expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const raw = await streamed.text();
     const events = raw.split('\n\n').filter((e) => e.length > 0);
@@ -161,7 +176,12 @@ describe('streaming before verification (no-op inference devnet, 8 s window)', (
 
   it('sends the content when the result is SUBMITTED and the ACCEPTED status a window later', async () => {
     const openai = new OpenAI({ baseURL: devnet.gateway.baseUrl, apiKey: devnet.gateway.apiKey, maxRetries: 0 });
-    const stream = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages: [{ role: 'user', content: 'echo me' }], max_tokens: 4, stream: true });
+    const stream = await openai.chat.completions.create({
+      model: TINY_MODEL_ID,
+      messages: [{ role: 'user', content: 'echo me' }],
+      max_tokens: 4,
+      stream: true,
+    });
     let contentAt: number | undefined;
     let finalAt: number | undefined;
     let text = '';
@@ -218,7 +238,12 @@ describe('a task that draws a cheater (tiny model, one wrong-tokens node)', () =
     let rejected: APIError | undefined;
     // Tasks reach the cheater only through its share of partitions: ask until one does.
     for (let i = 0; i < 24 && !rejected; i++) {
-      const stream = await openai.chat.completions.create({ model: TINY_MODEL_ID, messages: [{ role: 'user', content: `task ${i}` }], max_tokens: 4, stream: true });
+      const stream = await openai.chat.completions.create({
+        model: TINY_MODEL_ID,
+        messages: [{ role: 'user', content: `task ${i}` }],
+        max_tokens: 4,
+        stream: true,
+      });
       try {
         for await (const c of stream) void c;
       } catch (err) {

@@ -1,7 +1,15 @@
 import { CLIENT_IDS } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, readNodeKeys, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import {
+  bootstrapService,
+  createLogger,
+  kafkaBusFromEnv,
+  readinessFromEnv,
+  readNodeKeys,
+  type RunningService,
+  type ServiceLaunch,
+} from '@aegis/service-kit';
 import { TaskIntake } from './inference/task.intake';
 import type { ResultProducerFactory } from './inference/result.producer';
 import { InferenceWorkerModule } from './inference-worker.module';
@@ -20,7 +28,9 @@ export interface RunningWorker extends RunningService {
 /** The inference worker from its environment: pods (main.ts), the devnet and tests alike. */
 export async function start(launch: WorkerLaunch): Promise<RunningWorker> {
   const env = loadConfig(workerEnvSchema, launch.env);
-  const logger = launch.logger?.child({ service: 'inference-worker', instance: env.AEGIS_INSTANCE_ID }) ?? createLogger('inference-worker', env.AEGIS_LOG_LEVEL);
+  const logger =
+    launch.logger?.child({ service: 'inference-worker', instance: env.AEGIS_INSTANCE_ID }) ??
+    createLogger('inference-worker', env.AEGIS_LOG_LEVEL);
   const keys = readNodeKeys(env.AEGIS_NODE_KEY_FILE);
   const runner = { executionProvider: env.AEGIS_EXECUTION_PROVIDER };
   const runtime = await ModelRuntime.open(env.AEGIS_MODEL_DIR, runner);

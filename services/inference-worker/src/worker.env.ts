@@ -7,5 +7,8 @@ export const workerEnvSchema = commonEnvSchema.extend({
   AEGIS_MODEL_DIR: z.string().min(1, 'must name the model folder'),
   AEGIS_EXECUTION_PROVIDER: env.executionProvider,
   AEGIS_MIN_STAKE: env.amount(10_000n),
-  AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('inference-worker-0'),
+  AEGIS_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
+    .default('inference-worker-0'),
 });

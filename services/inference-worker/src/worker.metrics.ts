@@ -20,8 +20,17 @@ export class WorkerMetrics {
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
-    this.tasksGenerated = new Counter({ name: 'aegis_worker_tasks_generated_total', help: 'Results published', labelNames: ['behavior'], registers });
-    this.tasksFailed = new Counter({ name: 'aegis_worker_tasks_failed_total', help: 'Tasks answered FAILED (model cannot run them)', registers });
+    this.tasksGenerated = new Counter({
+      name: 'aegis_worker_tasks_generated_total',
+      help: 'Results published',
+      labelNames: ['behavior'],
+      registers,
+    });
+    this.tasksFailed = new Counter({
+      name: 'aegis_worker_tasks_failed_total',
+      help: 'Tasks answered FAILED (model cannot run them)',
+      registers,
+    });
     this.generationSeconds = new Histogram({
       name: 'aegis_worker_generation_seconds',
       help: 'Time to generate one result',

@@ -26,7 +26,11 @@ export function startIngressApp(launch: IngressAppLaunch): Promise<RunningServic
     bus: launch.bus,
     ownsBus: launch.ownsBus,
     ...(launch.host ? { host: launch.host } : {}),
-    grpc: { port: launch.grpcPort, services: [GRPC_SERVICES.taskIngress], ...(launch.maxInFlight ? { maxInFlight: launch.maxInFlight } : {}) },
+    grpc: {
+      port: launch.grpcPort,
+      services: [GRPC_SERVICES.taskIngress],
+      ...(launch.maxInFlight ? { maxInFlight: launch.maxInFlight } : {}),
+    },
     metricsPort: launch.metricsPort,
     // Only changes from now on: history comes from the database, not from replaying the topic.
     // Key-ordered: a task's changes stay in order, and the changes of a fetch are appended

@@ -13,7 +13,10 @@ export const ingressEnvSchema = z.object({
   AEGIS_TASK_REQUEUE_SECONDS: z.coerce.number().int().positive('must be a positive integer').default(120),
   /** SubmitTask/GetTask calls handled at once; more are answered RESOURCE_EXHAUSTED. */
   AEGIS_GRPC_MAX_IN_FLIGHT: z.coerce.number().int('must be an integer').min(1).max(100_000).default(256),
-  AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label (e.g. the pod name)').default('ingress-0'),
+  AEGIS_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label (e.g. the pod name)')
+    .default('ingress-0'),
 });
 
 export type IngressEnv = z.infer<typeof ingressEnvSchema>;
@@ -32,5 +35,11 @@ export interface IngressConfig {
 
 export function ingressConfigFromEnv(e: IngressEnv): IngressConfig {
   return {
-    taskFee: e.AEGIS_TASK_FEE, maxPromptTokens: e.AEGIS_MAX_PROMPT_TOKENS, instanceId: e.AEGIS_INSTANCE_ID, relayIntervalMs: 5_000, relayMinAgeMs: 2_000, requeueAfterMs: e.AEGIS_TASK_REQUEUE_SECONDS * 1000 };
+    taskFee: e.AEGIS_TASK_FEE,
+    maxPromptTokens: e.AEGIS_MAX_PROMPT_TOKENS,
+    instanceId: e.AEGIS_INSTANCE_ID,
+    relayIntervalMs: 5_000,
+    relayMinAgeMs: 2_000,
+    requeueAfterMs: e.AEGIS_TASK_REQUEUE_SECONDS * 1000,
+  };
 }

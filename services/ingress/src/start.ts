@@ -14,7 +14,11 @@ import { ModelCatalog } from './models/model.catalog';
 export const start: ServiceStarter = async (launch) => {
   const env = loadConfig(ingressEnvSchema, launch.env);
   const logger = launch.logger?.child({ service: 'ingress' }) ?? createLogger('ingress', env.AEGIS_LOG_LEVEL);
-  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ingress, logger, { partitionsConsumedConcurrently: STATUS_PARTITIONS_CONCURRENTLY });
+  const bus =
+    launch.bus ??
+    kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ingress, logger, {
+      partitionsConsumedConcurrently: STATUS_PARTITIONS_CONCURRENTLY,
+    });
   const catalog = ModelCatalog.fromDir(env.AEGIS_MODEL_DIR);
   const dataSource = ingressDataSource(env.AEGIS_DATABASE_URL);
   if (launch.migrate) await runMigrations(dataSource);

@@ -106,7 +106,11 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     });
     const ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
     const deposit = { method: 'deposit' as const, address: client.address, amount: '5000', idempotencyKey: 'faucet' };
-    await ledgerApi.unary('Deposit', { ...deposit, address: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(signStakeRequest(deposit, client)) });
+    await ledgerApi.unary('Deposit', {
+      ...deposit,
+      address: Buffer.from(client.address.slice(2), 'hex'),
+      signature: Buffer.from(signStakeRequest(deposit, client)),
+    });
     ledgerApi.close();
 
     dataSource = ingressDataSource(url, { schema, poolSize: 4 });
@@ -138,7 +142,8 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     await bus?.close();
   });
 
-  const rows = async (table: string): Promise<number> => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`))[0].n);
+  const rows = async (table: string): Promise<number> =>
+    Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`))[0].n);
   const refusal = async (method: string, request: Wire): Promise<{ code: GrpcStatus | undefined; message: string }> => {
     try {
       await api.unary(method, request);
@@ -152,16 +157,31 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const cases: [string, Wire, GrpcStatus, string][] = [
       ['missing spec', { spec: null, client: Buffer.alloc(20), signature: Buffer.alloc(65) }, GrpcStatus.INVALID_ARGUMENT, 'spec'],
       ['empty prompt', submitRequest(specWire({ promptTokens: [] })), GrpcStatus.INVALID_ARGUMENT, 'spec.prompt_tokens'],
-      ['oversized prompt', submitRequest(specWire({ promptTokens: Array.from({ length: 17 }, () => 65) })), GrpcStatus.RESOURCE_EXHAUSTED, 'spec.prompt_tokens'],
+      [
+        'oversized prompt',
+        submitRequest(specWire({ promptTokens: Array.from({ length: 17 }, () => 65) })),
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        'spec.prompt_tokens',
+      ],
       ['token outside the vocabulary', submitRequest(specWire({ promptTokens: [999] })), GrpcStatus.INVALID_ARGUMENT, 'spec.prompt_tokens'],
       ['unknown model', submitRequest(specWire({ modelId: 'no-such-model' })), GrpcStatus.NOT_FOUND, 'spec.model_id'],
       ['malformed model id', submitRequest(specWire({ modelId: 'Bad Model!' })), GrpcStatus.INVALID_ARGUMENT, 'spec.model_id'],
       ['zero max tokens', submitRequest(specWire({ maxNewTokens: 0 })), GrpcStatus.INVALID_ARGUMENT, 'spec.max_new_tokens'],
       ['max tokens past the context', submitRequest(specWire({ maxNewTokens: 63 })), GrpcStatus.INVALID_ARGUMENT, 'spec.max_new_tokens'],
       ['zero top-k', submitRequest(specWire({ topK: 0 })), GrpcStatus.INVALID_ARGUMENT, 'spec.top_k'],
-      ['temperature too high', submitRequest(specWire({ temperatureMilli: 10_001 })), GrpcStatus.INVALID_ARGUMENT, 'spec.temperature_milli'],
+      [
+        'temperature too high',
+        submitRequest(specWire({ temperatureMilli: 10_001 })),
+        GrpcStatus.INVALID_ARGUMENT,
+        'spec.temperature_milli',
+      ],
       ['short client address', { ...submitRequest(specWire()), client: Buffer.alloc(19) }, GrpcStatus.INVALID_ARGUMENT, 'client'],
-      ['signature by another key', { ...submitRequest(specWire(), poor), client: Buffer.from(client.address.slice(2), 'hex') }, GrpcStatus.UNAUTHENTICATED, 'signature'],
+      [
+        'signature by another key',
+        { ...submitRequest(specWire(), poor), client: Buffer.from(client.address.slice(2), 'hex') },
+        GrpcStatus.UNAUTHENTICATED,
+        'signature',
+      ],
       ['client cannot pay', submitRequest(specWire(), poor), GrpcStatus.FAILED_PRECONDITION, 'fee'],
     ];
     for (const [what, request, code, field] of cases) {
@@ -181,7 +201,10 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const first = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
     const again = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request);
     // The stored task is answered by ingress alone, so ingress checks that signature itself.
-    const forged = await refusal('SubmitTask', { ...submitRequest(specWire({ nonce: '42' }), poor), client: Buffer.from(client.address.slice(2), 'hex') });
+    const forged = await refusal('SubmitTask', {
+      ...submitRequest(specWire({ nonce: '42' }), poor),
+      client: Buffer.from(client.address.slice(2), 'hex'),
+    });
     expect(forged.code).toBe(GrpcStatus.UNAUTHENTICATED);
     expect(forged.message).toContain('signature');
     const expected = Buffer.from(taskHash(toSpec(specWire({ nonce: '42' })))).toString('hex');
@@ -194,8 +217,13 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     expect(task.spec?.nonce).toBe(42n);
     expect(await rows('tasks')).toBe(1);
     // Marked sent after the answer, by the publish that runs on without the caller.
-    await waitFor('every outbox row marked sent', async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0);
-    const account = await new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`).unary<{ account: { free: string } }>('GetAccount', {
+    await waitFor(
+      'every outbox row marked sent',
+      async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0,
+    );
+    const account = await new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`).unary<{
+      account: { free: string };
+    }>('GetAccount', {
       address: Buffer.from(client.address.slice(2), 'hex'),
     });
     expect(account.account.free).toBe(String(5_000n - FEE));
@@ -205,9 +233,19 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const rich = NodeKey.fromHex('0x' + 'c3'.repeat(32));
     const ledgerApi = new GrpcServiceClient(GRPC_SERVICES.stakeLedger, `127.0.0.1:${ledger.grpcPort}`);
     const deposit = { method: 'deposit' as const, address: rich.address, amount: String(10n * FEE), idempotencyKey: 'faucet' };
-    await ledgerApi.unary('Deposit', { ...deposit, address: Buffer.from(rich.address.slice(2), 'hex'), signature: Buffer.from(signStakeRequest(deposit, rich)) });
-    const inserts = vi.spyOn(PgTasksRepository.prototype as unknown as { insertMany: (batch: readonly unknown[]) => Promise<unknown> }, 'insertMany');
-    const escrowCalls = vi.spyOn(GrpcLedgerClient.prototype as unknown as { escrowBatch: (batch: readonly unknown[]) => Promise<unknown> }, 'escrowBatch');
+    await ledgerApi.unary('Deposit', {
+      ...deposit,
+      address: Buffer.from(rich.address.slice(2), 'hex'),
+      signature: Buffer.from(signStakeRequest(deposit, rich)),
+    });
+    const inserts = vi.spyOn(
+      PgTasksRepository.prototype as unknown as { insertMany: (batch: readonly unknown[]) => Promise<unknown> },
+      'insertMany',
+    );
+    const escrowCalls = vi.spyOn(
+      GrpcLedgerClient.prototype as unknown as { escrowBatch: (batch: readonly unknown[]) => Promise<unknown> },
+      'escrowBatch',
+    );
     const before = published.length;
     const specs = Array.from({ length: 8 }, (_, i) => specWire({ nonce: String(1_000 + i) }));
     const calls: [string, Wire][] = [
@@ -242,13 +280,25 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     // Each task stored, published and charged once.
     const hashes = specs.map((spec) => `0x${Buffer.from(taskHash(toSpec(spec))).toString('hex')}`);
     await waitFor('the eight tasks on aegis.tasks.v1', () => published.length >= before + 8);
-    expect(published.slice(before).map((r) => r.key).sort()).toEqual([...hashes].sort());
+    expect(
+      published
+        .slice(before)
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual([...hashes].sort());
     for (const hash of hashes) {
-      expect(await dataSource.query(`SELECT status FROM "${schema}".task_status WHERE task_hash = $1`, [hash])).toEqual([{ status: TaskStatus.QUEUED }]);
+      expect(await dataSource.query(`SELECT status FROM "${schema}".task_status WHERE task_hash = $1`, [hash])).toEqual([
+        { status: TaskStatus.QUEUED },
+      ]);
     }
     // Marked sent after the answer, by the publish that runs on without the caller.
-    await waitFor('every outbox row marked sent', async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0);
-    const account = await ledgerApi.unary<{ account: { free: string } }>('GetAccount', { address: Buffer.from(rich.address.slice(2), 'hex') });
+    await waitFor(
+      'every outbox row marked sent',
+      async () => Number((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`))[0].n) === 0,
+    );
+    const account = await ledgerApi.unary<{ account: { free: string } }>('GetAccount', {
+      address: Buffer.from(rich.address.slice(2), 'hex'),
+    });
     expect(account.account.free).toBe(String(2n * FEE));
     ledgerApi.close();
   });
@@ -258,7 +308,16 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const now = new Date();
     const insert = (hash: string, taskClient = client.address) =>
       repository.insertTask(
-        { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array([1]), client: taskClient, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+        {
+          taskHash: hash,
+          modelId: 'test-model-v1',
+          spec: new Uint8Array([1]),
+          client: taskClient,
+          fee: FEE,
+          status: TaskStatus.QUEUED,
+          outputTokens: [],
+          submittedAt: now,
+        },
         { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
         [TOPICS.tasks, TOPICS.taskStatus].map((topic) => ({ topic, key: hash, value: new Uint8Array(Buffer.from(`${topic}/${hash}`)) })),
       );
@@ -271,13 +330,22 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
       insert(hashes[3]!),
     ]);
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.created : 'failed'))).toEqual([true, true, false, 'failed', true]);
-    for (const [i, hash] of [[0, hashes[0]!], [1, hashes[1]!], [4, hashes[3]!]] as const) {
-      const { pending } = (results[i] as PromiseFulfilledResult<{ pending: { id: string; topic: string; key: string; value: Uint8Array }[] }>).value;
+    for (const [i, hash] of [
+      [0, hashes[0]!],
+      [1, hashes[1]!],
+      [4, hashes[3]!],
+    ] as const) {
+      const { pending } = (
+        results[i] as PromiseFulfilledResult<{ pending: { id: string; topic: string; key: string; value: Uint8Array }[] }>
+      ).value;
       expect(pending.map((p) => [p.topic, p.key, Buffer.from(p.value).toString()])).toEqual([
         [TOPICS.tasks, hash, `${TOPICS.tasks}/${hash}`],
         [TOPICS.taskStatus, hash, `${TOPICS.taskStatus}/${hash}`],
       ]);
-      const stored = await dataSource.query(`SELECT key, topic, convert_from(value, 'UTF8') AS value FROM "${schema}".outbox WHERE id = ANY($1::bigint[]) ORDER BY id`, [pending.map((p) => p.id)]);
+      const stored = await dataSource.query(
+        `SELECT key, topic, convert_from(value, 'UTF8') AS value FROM "${schema}".outbox WHERE id = ANY($1::bigint[]) ORDER BY id`,
+        [pending.map((p) => p.id)],
+      );
       expect(stored).toEqual(pending.map((p) => ({ key: p.key, topic: p.topic, value: Buffer.from(p.value).toString() })));
     }
     expect(await repository.find(hashes[2]!)).toBeUndefined();
@@ -311,7 +379,17 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
       bus.publish(
         TOPICS.taskStatus,
         `0x${hash.toString('hex')}`,
-        encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, node, sequence, outputTokens, changedAt: timestampFromDate(new Date()) })),
+        encodeTopicMessage(
+          TOPICS.taskStatus,
+          createTopicMessage(TOPICS.taskStatus, {
+            taskHash: hash,
+            status,
+            node,
+            sequence,
+            outputTokens,
+            changedAt: timestampFromDate(new Date()),
+          }),
+        ),
       );
     // SUBMITTED carries the node's (unverified) tokens: watchers see them, the task's output does not take them.
     await change(TaskStatus.SUBMITTED, 2n, [1, 2, 3]);
@@ -325,7 +403,9 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     watcher.close();
     expect(seen).toEqual(['TASK_STATUS_QUEUED', 'TASK_STATUS_SUBMITTED', 'TASK_STATUS_VERIFYING', 'TASK_STATUS_ACCEPTED']);
     expect(liveTokens).toEqual([[], [1, 2, 3], [], [1, 2, 3]]);
-    const view = await api.unary<{ task: { status: string; outputTokens: number[]; history: { status: string; outputTokens: number[] }[] } }>('GetTask', { taskHash: hash });
+    const view = await api.unary<{
+      task: { status: string; outputTokens: number[]; history: { status: string; outputTokens: number[] }[] };
+    }>('GetTask', { taskHash: hash });
     expect(view.task.status).toBe('TASK_STATUS_ACCEPTED');
     expect(view.task.outputTokens).toEqual([1, 2, 3]);
     // The stored history keeps each change's tokens: a watcher that starts late still gets them.
@@ -342,7 +422,16 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const hash = `0x${'cd'.repeat(32)}`;
     const now = new Date();
     await repository.insertTask(
-      { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      {
+        taskHash: hash,
+        modelId: 'test-model-v1',
+        spec: new Uint8Array(),
+        client: client.address,
+        fee: FEE,
+        status: TaskStatus.QUEUED,
+        outputTokens: [],
+        submittedAt: now,
+      },
       { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
       [],
     );
@@ -376,7 +465,16 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     // A SUBMITTED change's tokens are unverified: they never become the task's output.
     const other = `0x${'cf'.repeat(32)}`;
     await repository.insertTask(
-      { taskHash: other, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      {
+        taskHash: other,
+        modelId: 'test-model-v1',
+        spec: new Uint8Array(),
+        client: client.address,
+        fee: FEE,
+        status: TaskStatus.QUEUED,
+        outputTokens: [],
+        submittedAt: now,
+      },
       { taskHash: other, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
       [],
     );
@@ -391,9 +489,24 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const before = published.length;
     const now = new Date();
     await repository.insertTask(
-      { taskHash: hash, modelId: 'test-model-v1', spec: new Uint8Array(), client: client.address, fee: FEE, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: now },
+      {
+        taskHash: hash,
+        modelId: 'test-model-v1',
+        spec: new Uint8Array(),
+        client: client.address,
+        fee: FEE,
+        status: TaskStatus.QUEUED,
+        outputTokens: [],
+        submittedAt: now,
+      },
       { taskHash: hash, sequence: 1n, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now },
-      [{ topic: TOPICS.tasks, key: hash, value: encodeTopicMessage(TOPICS.tasks, createTopicMessage(TOPICS.tasks, { taskHash: Buffer.from(hash.slice(2), 'hex') })) }],
+      [
+        {
+          topic: TOPICS.tasks,
+          key: hash,
+          value: encodeTopicMessage(TOPICS.tasks, createTopicMessage(TOPICS.tasks, { taskHash: Buffer.from(hash.slice(2), 'hex') })),
+        },
+      ],
     );
     expect(published.length).toBe(before);
     await sut.app.get(OutboxRelay).runOnce(0);
@@ -408,7 +521,9 @@ describe('ingress on real Postgres (ledger in-process, in-process bus)', () => {
     const publishBatch = bus.publishBatch.bind(bus);
     const hang = vi
       .spyOn(bus, 'publishBatch')
-      .mockImplementation((records) => (records.some((r) => r.topic === TOPICS.tasks) ? new Promise(() => undefined) : publishBatch(records)));
+      .mockImplementation((records) =>
+        records.some((r) => r.topic === TOPICS.tasks) ? new Promise(() => undefined) : publishBatch(records),
+      );
     const request = submitRequest(specWire({ nonce: '4242' }));
     const answer = await api.unary<{ taskHash: Buffer; status: string }>('SubmitTask', request, 3_000).finally(() => hang.mockRestore());
     expect(answer.status).toBe('TASK_STATUS_QUEUED');

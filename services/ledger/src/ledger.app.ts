@@ -25,7 +25,11 @@ export interface LedgerAppLaunch {
 export function startLedgerApp(launch: LedgerAppLaunch): Promise<RunningService> {
   return bootstrapService({
     name: 'ledger',
-    module: LedgerAppModule.forRoot({ config: launch.config, repository: launch.repository, ...(launch.clock ? { clock: launch.clock } : {}) }),
+    module: LedgerAppModule.forRoot({
+      config: launch.config,
+      repository: launch.repository,
+      ...(launch.clock ? { clock: launch.clock } : {}),
+    }),
     logger: launch.logger,
     bus: launch.bus,
     ownsBus: launch.ownsBus,

@@ -32,5 +32,10 @@ export interface LedgerConfig {
 }
 
 export function ledgerConfigFromEnv(e: LedgerEnv): LedgerConfig {
-  return { minStake: e.AEGIS_MIN_STAKE, unbondingSeconds: e.AEGIS_UNBONDING_SECONDS, faucet: e.AEGIS_LEDGER_FAUCET, maxEscrowFee: e.AEGIS_MAX_ESCROW_FEE };
+  return {
+    minStake: e.AEGIS_MIN_STAKE,
+    unbondingSeconds: e.AEGIS_UNBONDING_SECONDS,
+    faucet: e.AEGIS_LEDGER_FAUCET,
+    maxEscrowFee: e.AEGIS_MAX_ESCROW_FEE,
+  };
 }

@@ -11,7 +11,11 @@ import { startLedgerApp } from './ledger.app';
 export const start: ServiceStarter = async (launch) => {
   const env = loadConfig(ledgerEnvSchema, launch.env);
   const logger = launch.logger?.child({ service: 'ledger' }) ?? createLogger('ledger', env.AEGIS_LOG_LEVEL);
-  const bus = launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ledger, logger, { partitionsConsumedConcurrently: COMMAND_PARTITIONS_CONCURRENTLY });
+  const bus =
+    launch.bus ??
+    kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.ledger, logger, {
+      partitionsConsumedConcurrently: COMMAND_PARTITIONS_CONCURRENTLY,
+    });
   const config = ledgerConfigFromEnv(env);
   if (launch.migrate) await migrateLedger({ url: env.AEGIS_DATABASE_URL });
   const repository = await PgLedgerRepository.connect({

@@ -19,7 +19,10 @@ export const checkerEnvSchema = commonEnvSchema.extend({
     .gt(0, 'must be in (0, 1)')
     .lt(1, 'must be in (0, 1)')
     .default(DEFAULT_AUDIT_SHARE_POLICY.missProbability),
-  AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('pow-checker-0'),
+  AEGIS_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
+    .default('pow-checker-0'),
   // Keys the audit choice so verifiers cannot predict it (see checking/audit.sampler.ts); shared by replicas.
   AEGIS_AUDIT_SECRET: z.string().transform((v, ctx) => {
     try {

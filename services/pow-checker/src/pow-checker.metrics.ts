@@ -14,8 +14,23 @@ export class PowCheckerMetrics {
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
-    this.verdicts = new Counter({ name: 'aegis_pow_checker_verdicts_total', help: 'Checked verdicts by outcome', labelNames: ['outcome'], registers });
-    this.audits = new Counter({ name: 'aegis_pow_checker_audits_total', help: 'Verdicts audited by recomputation', labelNames: ['dispute'], registers });
-    this.lookups = new Counter({ name: 'aegis_pow_checker_submission_lookups_total', help: 'SubmissionQuery lookups on a cache miss', labelNames: ['found'], registers });
+    this.verdicts = new Counter({
+      name: 'aegis_pow_checker_verdicts_total',
+      help: 'Checked verdicts by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.audits = new Counter({
+      name: 'aegis_pow_checker_audits_total',
+      help: 'Verdicts audited by recomputation',
+      labelNames: ['dispute'],
+      registers,
+    });
+    this.lookups = new Counter({
+      name: 'aegis_pow_checker_submission_lookups_total',
+      help: 'SubmissionQuery lookups on a cache miss',
+      labelNames: ['found'],
+      registers,
+    });
   }
 }

@@ -1,4 +1,12 @@
-import { type DynamicModule, Inject, Injectable, Module, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { decodingHandler, type EventBus, routeByTopic, type Subscription } from '@aegis/bus';
 import { type StakeView, TOPICS } from '@aegis/contracts';
 import { EVENT_BUS, stakeViewProviders } from '@aegis/service-kit';

@@ -1,7 +1,14 @@
 import { CLIENT_IDS, CONSUMER_GROUPS } from '@aegis/contracts';
 import { ConfigError, kafkaEnvSchema, loadConfig, withFileVariables } from '@aegis/config';
 import { ModelRuntime } from '@aegis/model';
-import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import {
+  bootstrapService,
+  createLogger,
+  kafkaBusFromEnv,
+  readinessFromEnv,
+  type RunningService,
+  type ServiceLaunch,
+} from '@aegis/service-kit';
 import { chooseAuditShare, requiredAuditShare } from './checking/audit.share';
 import { TallierSubmissionLookup } from './checking/tallier-submission.lookup';
 import { checkerEnvSchema } from './pow-checker.env';
@@ -29,7 +36,8 @@ export async function start(launch: ServiceLaunch): Promise<RunningService> {
   const runtime = await ModelRuntime.open(cfg.AEGIS_MODEL_DIR, { executionProvider: cfg.AEGIS_EXECUTION_PROVIDER });
   return bootstrapService({
     name: 'pow-checker',
-    module: PowCheckerModule.forRoot({ options: {
+    module: PowCheckerModule.forRoot({
+      options: {
         runtime,
         auditShare,
         instanceId: cfg.AEGIS_INSTANCE_ID,

@@ -1,6 +1,13 @@
 import { CLIENT_IDS, SUBMISSION_QUERY } from '@aegis/contracts';
 import { kafkaEnvSchema, loadConfig } from '@aegis/config';
-import { bootstrapService, createLogger, kafkaBusFromEnv, readinessFromEnv, type RunningService, type ServiceLaunch } from '@aegis/service-kit';
+import {
+  bootstrapService,
+  createLogger,
+  kafkaBusFromEnv,
+  readinessFromEnv,
+  type RunningService,
+  type ServiceLaunch,
+} from '@aegis/service-kit';
 import { migrateTallier, tallierDataSource } from './persistence/tallier.data-source';
 import { TALLIER_CONSUMER, TALLIER_PARTITIONS_CONCURRENTLY } from './tallier.constants';
 import { TallierModule } from './tallier.module';
@@ -20,9 +27,17 @@ export async function start(launch: ServiceLaunch): Promise<RunningService> {
   }
   return bootstrapService({
     name: 'tallier',
-    module: TallierModule.forRoot({ options: { ...options, ...(launch.now ? { clock: { now: launch.now } } : {}) }, dataSource, ownsDataSource: true }),
+    module: TallierModule.forRoot({
+      options: { ...options, ...(launch.now ? { clock: { now: launch.now } } : {}) },
+      dataSource,
+      ownsDataSource: true,
+    }),
     logger,
-    bus: launch.bus ?? kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.tallier, logger, { partitionsConsumedConcurrently: TALLIER_PARTITIONS_CONCURRENTLY }),
+    bus:
+      launch.bus ??
+      kafkaBusFromEnv(loadConfig(kafkaEnvSchema, launch.env), CLIENT_IDS.tallier, logger, {
+        partitionsConsumedConcurrently: TALLIER_PARTITIONS_CONCURRENTLY,
+      }),
     ownsBus: launch.bus === undefined,
     ...(launch.host === undefined ? {} : { host: launch.host }),
     // SubmissionQuery plus health and reflection on one port.

@@ -128,7 +128,12 @@ describe('tallier on Postgres and the in-process bus', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toHaveLength(1 + 4 + 1 + 1 + 1);
 
-    expect(seen.statuses.map((s) => s.status)).toEqual([TaskStatus.SUBMITTED, TaskStatus.VERIFYING, TaskStatus.DISPUTED, TaskStatus.REJECTED]);
+    expect(seen.statuses.map((s) => s.status)).toEqual([
+      TaskStatus.SUBMITTED,
+      TaskStatus.VERIFYING,
+      TaskStatus.DISPUTED,
+      TaskStatus.REJECTED,
+    ]);
     expect(seen.statuses.map((s) => s.sequence)).toEqual([2n, 3n, 4n, 5n]);
     expect(seen.disputes).toEqual(['opened', 'resolved']);
     const [row] = await ds.query(`SELECT phase FROM tallier.submissions WHERE task_hash = $1`, [key]);
@@ -141,7 +146,8 @@ describe('tallier on Postgres and the in-process bus', () => {
     const key = toHex(result.taskHash);
     await bus.publish(TOPICS.results, key, encodeResult(result));
     await waitFor('submission published', () => seen.submissions === 1);
-    for (const v of verifiers) await bus.publish(TOPICS.checkedVerdicts, key, encodeChecked(checkedVerdictMessage(v, result, VerdictKind.ACCEPT)));
+    for (const v of verifiers)
+      await bus.publish(TOPICS.checkedVerdicts, key, encodeChecked(checkedVerdictMessage(v, result, VerdictKind.ACCEPT)));
     await waitFor('accepted status', () => seen.statuses.some((s) => s.status === TaskStatus.ACCEPTED));
 
     clock.advance(WINDOW_MS);
@@ -167,14 +173,21 @@ describe('tallier on Postgres and the in-process bus', () => {
     expect(await tallier.tick()).toBe(1);
     await waitFor('widening announced', () => seen.disputes.length === 1);
     expect(seen.disputes).toEqual(['opened']);
-    const [row] = (await ds.query('SELECT phase, state FROM tallier.submissions WHERE task_hash = $1', [key])) as { phase: string; state: { widened: boolean; extensions: number } }[];
+    const [row] = (await ds.query('SELECT phase, state FROM tallier.submissions WHERE task_hash = $1', [key])) as {
+      phase: string;
+      state: { widened: boolean; extensions: number };
+    }[];
     expect(row).toMatchObject({ phase: 'undecided-extended', state: { widened: true, extensions: 1 } });
     expect(seen.commands).toEqual([]);
     // Every active key verifies now; all four reject (4 000 of the 5 000 active stake: over 0.66), the submitter is liquidated once.
-    for (const v of verifiers) await bus.publish(TOPICS.checkedVerdicts, key, encodeChecked(checkedVerdictMessage(v, result, VerdictKind.REJECT)));
+    for (const v of verifiers)
+      await bus.publish(TOPICS.checkedVerdicts, key, encodeChecked(checkedVerdictMessage(v, result, VerdictKind.REJECT)));
     await waitFor('dispute opened', () => seen.disputes.length === 2);
     // Every verdict recorded (and its row lock released) before the close: the tick skips locked rows.
-    await waitFor('four verdicts recorded', async () => Number(((await ds.query('SELECT count(*) AS n FROM tallier.verdicts')) as { n: string }[])[0]?.n) === 4);
+    await waitFor(
+      'four verdicts recorded',
+      async () => Number(((await ds.query('SELECT count(*) AS n FROM tallier.verdicts')) as { n: string }[])[0]?.n) === 4,
+    );
     clock.advance(WINDOW_MS);
     expect(await tallier.tick()).toBe(1);
     await waitFor('dispute resolved', () => seen.disputes.includes('resolved'));
@@ -191,7 +204,10 @@ describe('tallier on Postgres and the in-process bus', () => {
     // All at once, as partitions consumed concurrently would (they are recorded in batches, one
     // transaction each); a second result for the first task, from another node, comes with them.
     const late = resultMessage(testKey(3), taskSpec(100n), [9, 9, 9, 9]);
-    expect(await Promise.all([...results, late].map((r) => tallier.onResult(r, 1)))).toEqual([...results.map(() => 'recorded'), 'duplicate']);
+    expect(await Promise.all([...results, late].map((r) => tallier.onResult(r, 1)))).toEqual([
+      ...results.map(() => 'recorded'),
+      'duplicate',
+    ]);
     // Redelivered: no-ops.
     expect(await Promise.all(results.map((r) => tallier.onResult(r, 2)))).toEqual(results.map(() => 'duplicate'));
     const links: { index: string; prev: string; beacon: string; submission_digest: string }[] = await ds.query(
@@ -212,7 +228,11 @@ describe('tallier on Postgres and the in-process bus', () => {
   it('republishes outbox rows left unsent by a crash after commit', async () => {
     await service.close();
     const result = resultMessage(submitter, taskSpec(3n));
-    await ds.query(`INSERT INTO tallier.outbox (topic, key, value) VALUES ($1, $2, $3)`, [TOPICS.results, toHex(result.taskHash), Buffer.from(encodeResult(result))]);
+    await ds.query(`INSERT INTO tallier.outbox (topic, key, value) VALUES ($1, $2, $3)`, [
+      TOPICS.results,
+      toHex(result.taskHash),
+      Buffer.from(encodeResult(result)),
+    ]);
     const before = seen.submissions;
     const relayed: string[] = [];
     await bus.subscribe({ topics: [TOPICS.results], groupId: 'test.results', handler: async (r) => void relayed.push(r.key) });

@@ -27,15 +27,29 @@ export class TallierMetrics {
     const registers = [registry];
     this.results = new Counter({ name: 'aegis_tallier_results_total', help: 'Results by outcome', labelNames: ['outcome'], registers });
     this.submissions = new Counter({ name: 'aegis_tallier_submissions_total', help: 'Submissions recorded', registers });
-    this.decisions = new Counter({ name: 'aegis_tallier_decisions_total', help: 'Submission decisions by outcome', labelNames: ['outcome'], registers });
+    this.decisions = new Counter({
+      name: 'aegis_tallier_decisions_total',
+      help: 'Submission decisions by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.liquidations = new Counter({ name: 'aegis_tallier_liquidations_total', help: 'Liquidate commands issued', registers });
-    this.verdicts = new Counter({ name: 'aegis_tallier_verdicts_total', help: 'Checked verdicts by outcome', labelNames: ['outcome'], registers });
+    this.verdicts = new Counter({
+      name: 'aegis_tallier_verdicts_total',
+      help: 'Checked verdicts by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.resultBatch = new Histogram({
       name: 'aegis_tallier_result_batch_size',
       help: 'Results recorded per transaction (one beacon-head lock each)',
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     });
-    this.beaconSignatures = new Counter({ name: 'aegis_tallier_beacon_signatures_total', help: 'Beacon link signatures made (one per sealed run of links)', registers });
+    this.beaconSignatures = new Counter({
+      name: 'aegis_tallier_beacon_signatures_total',
+      help: 'Beacon link signatures made (one per sealed run of links)',
+      registers,
+    });
   }
 }

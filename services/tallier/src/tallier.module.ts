@@ -58,7 +58,11 @@ export class TallierModule {
         { provide: TALLIER_STORE, useValue: store },
         { provide: TALLIER_CLOCK, useValue: config.options.clock ?? systemClock },
         // Absent a view from the caller, one fed from aegis.stake-events.v1 by a group of this start's own.
-        ...stakeViewProviders(TALLIER_STAKE_VIEW, { stakeView: config.stakeView, minStake: config.options.minStake }, `aegis.tallier.v1.${config.options.instanceId}`),
+        ...stakeViewProviders(
+          TALLIER_STAKE_VIEW,
+          { stakeView: config.stakeView, minStake: config.options.minStake },
+          `aegis.tallier.v1.${config.options.instanceId}`,
+        ),
         { provide: OWNED_DATA_SOURCE, useValue: config.ownsDataSource && config.dataSource ? config.dataSource : null },
         TallierLifecycle,
         TallierMetrics,

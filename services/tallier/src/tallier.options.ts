@@ -49,11 +49,27 @@ export const tallierEnvSchema = commonEnvSchema.extend({
   AEGIS_TASK_FEE: env.amount(1_000n),
   AEGIS_TALLY: z.enum(TALLY_RULES).default('stake'),
   AEGIS_MAX_EXTENSIONS: z.coerce.number().int('must be an integer').min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
-  AEGIS_CHAIN_ID: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 of [a-z0-9-]').default(DEFAULT_CHAIN_ID),
-  AEGIS_INSTANCE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label').default('tallier-0'),
+  AEGIS_CHAIN_ID: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 of [a-z0-9-]')
+    .default(DEFAULT_CHAIN_ID),
+  AEGIS_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a DNS label')
+    .default('tallier-0'),
   // The window clock's tick and the outbox relay's period: seconds-long windows (devnet) want short ones.
-  AEGIS_TICK_INTERVAL_MS: z.coerce.number().int('must be an integer').min(10, 'must be >= 10').max(60_000, 'must be <= 60000').default(1_000),
-  AEGIS_RELAY_INTERVAL_MS: z.coerce.number().int('must be an integer').min(100, 'must be >= 100').max(600_000, 'must be <= 600000').default(5_000),
+  AEGIS_TICK_INTERVAL_MS: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(10, 'must be >= 10')
+    .max(60_000, 'must be <= 60000')
+    .default(1_000),
+  AEGIS_RELAY_INTERVAL_MS: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(100, 'must be >= 100')
+    .max(600_000, 'must be <= 600000')
+    .default(5_000),
 });
 
 export type TallierEnv = z.infer<typeof tallierEnvSchema>;
@@ -66,7 +82,10 @@ export function readKeyFile(path: string, variable: string): NodeKey {
   } catch (e) {
     throw new Error(`${variable}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith('#'));
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0 && !l.startsWith('#'));
   if (line === undefined) throw new Error(`${variable}: ${path} holds no key`);
   try {
     return NodeKey.fromHex(line);

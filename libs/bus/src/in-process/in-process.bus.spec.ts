@@ -24,7 +24,10 @@ describeEventBusConformance('InProcessEventBus', async () => {
 describe('InProcessEventBus', () => {
   it('refuses topics that do not exist, naming the argument', async () => {
     const sut = new InProcessEventBus({ topics: ['a.v1'] });
-    await expect(sut.publish('b.v1', 'k', new Uint8Array(1))).rejects.toMatchObject({ code: BusErrorCode.UNKNOWN_TOPIC, field: 'records[0].topic' });
+    await expect(sut.publish('b.v1', 'k', new Uint8Array(1))).rejects.toMatchObject({
+      code: BusErrorCode.UNKNOWN_TOPIC,
+      field: 'records[0].topic',
+    });
     await expect(sut.subscribe({ topics: ['b.v1'], groupId: 'g', handler: async () => undefined })).rejects.toMatchObject({
       code: BusErrorCode.UNKNOWN_TOPIC,
       field: 'topics[0]',
@@ -33,7 +36,10 @@ describe('InProcessEventBus', () => {
 
   it('refuses an empty key and a batch with one bad record, appending nothing', async () => {
     const sut = new InProcessEventBus({ topics: ['a.v1'] });
-    await expect(sut.publish('a.v1', '', new Uint8Array(1))).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT, field: 'records[0].key' });
+    await expect(sut.publish('a.v1', '', new Uint8Array(1))).rejects.toMatchObject({
+      code: BusErrorCode.INVALID_ARGUMENT,
+      field: 'records[0].key',
+    });
     await expect(
       sut.publishBatch([
         { topic: 'a.v1', key: 'k', value: new Uint8Array(1) },

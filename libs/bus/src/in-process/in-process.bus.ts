@@ -87,7 +87,11 @@ export class InProcessEventBus implements EventBus {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
       throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'partitions', `must be an integer in [1, 1024], got ${partitions}`);
     }
-    if (!this.logs.has(topic)) this.logs.set(topic, Array.from({ length: partitions }, () => new PartitionLog()));
+    if (!this.logs.has(topic))
+      this.logs.set(
+        topic,
+        Array.from({ length: partitions }, () => new PartitionLog()),
+      );
   }
 
   async publish(topic: string, key: string, value: Uint8Array, headers?: RecordHeaders): Promise<void> {
@@ -245,8 +249,16 @@ export class InProcessEventBus implements EventBus {
    * Ordering 'key': the records from `offset` on that are there now (up to KEY_ORDERED_WINDOW)
    * through deliverByKey, then the committed offset moved past those done in a row.
    */
-  private async deliverWindowByKey(group: Group, member: Member, topic: string, p: number, log: PartitionLog, offset: number, ctx: DeliveryContext): Promise<void> {
-    const records: (Omit<BusRecord, 'attempt'>)[] = [];
+  private async deliverWindowByKey(
+    group: Group,
+    member: Member,
+    topic: string,
+    p: number,
+    log: PartitionLog,
+    offset: number,
+    ctx: DeliveryContext,
+  ): Promise<void> {
+    const records: Omit<BusRecord, 'attempt'>[] = [];
     for (let at = offset; records.length < KEY_ORDERED_WINDOW; at++) {
       const stored = log.at(at);
       if (!stored) break;

@@ -101,7 +101,11 @@ export async function topicRecordCounts(connection: KafkaConnectionOptions, topi
     const missing = topics.find((t) => !present.has(t));
     if (missing !== undefined) throw new BusError(BusErrorCode.INVALID_ARGUMENT, 'topics', `topic ${missing} does not exist`);
     const counts = new Map<string, bigint>();
-    for (const topic of topics) counts.set(topic, (await partitionEndOffsets(admin, topic)).reduce((sum, end) => sum + end, 0n));
+    for (const topic of topics)
+      counts.set(
+        topic,
+        (await partitionEndOffsets(admin, topic)).reduce((sum, end) => sum + end, 0n),
+      );
     return counts;
   });
 }

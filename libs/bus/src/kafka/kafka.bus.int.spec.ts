@@ -96,7 +96,10 @@ describe('KafkaEventBus against a real broker', () => {
       const after = await topicRecordCounts(connection, [topic]);
       expect(before.get(topic)).toBe(0n);
       expect(after.get(topic)).toBe(5n);
-      await expect(topicRecordCounts(connection, [topic, `absent.${run}`])).rejects.toMatchObject({ code: BusErrorCode.INVALID_ARGUMENT, field: 'topics' });
+      await expect(topicRecordCounts(connection, [topic, `absent.${run}`])).rejects.toMatchObject({
+        code: BusErrorCode.INVALID_ARGUMENT,
+        field: 'topics',
+      });
     } finally {
       await sut.close();
       await deleteKafkaTopics(connection, [topic]);

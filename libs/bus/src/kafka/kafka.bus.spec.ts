@@ -15,7 +15,9 @@ describe('KafkaEventBus options', () => {
     ['producerStallMs', { producerStallMs: 0 }],
     ['consumerStallMs', { consumerStallMs: 1.5 }],
   ])('rejects a bad %s, naming it', (field, bad) => {
-    expect(() => new KafkaEventBus({ ...connection, ...bad })).toThrow(expect.objectContaining({ code: BusErrorCode.INVALID_ARGUMENT, field }));
+    expect(() => new KafkaEventBus({ ...connection, ...bad })).toThrow(
+      expect.objectContaining({ code: BusErrorCode.INVALID_ARGUMENT, field }),
+    );
   });
 
   it('accepts fetch settings in range', async () => {

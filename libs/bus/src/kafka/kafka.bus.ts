@@ -132,7 +132,10 @@ export class KafkaEventBus implements EventBus {
     this.producer = this.newProducer();
     this.producerReady = undefined;
     this.producerRecreations += 1;
-    this.logger.warn({ err: errorText(err), recreations: this.producerRecreations }, 'kafka producer wedged; replaced it with a new producer id');
+    this.logger.warn(
+      { err: errorText(err), recreations: this.producerRecreations },
+      'kafka producer wedged; replaced it with a new producer id',
+    );
     await old.disconnect().catch(() => undefined);
   }
 
@@ -169,9 +172,14 @@ export class KafkaEventBus implements EventBus {
       this.sendFailingSince ??= this.now();
       this.lastSendError = errorText(err);
       if (isFatalProducerError(err) && !this.closed) await this.recreateProducer(err);
-      throw new BusError(BusErrorCode.PUBLISH_FAILED, 'topic', `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`, {
-        cause: err,
-      });
+      throw new BusError(
+        BusErrorCode.PUBLISH_FAILED,
+        'topic',
+        `publishing to ${[...byTopic.keys()].join(', ')} failed: ${errorText(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -179,7 +187,8 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) throw new BusError(BusErrorCode.CLOSED, 'bus', 'the bus is closed');
     return withAdmin(this.kafka, async (admin) => {
       // Asked first: for a missing topic kafkajs would retry the offset request until it times out.
-      if (!(await admin.listTopics()).includes(topic)) throw new BusError(BusErrorCode.UNKNOWN_TOPIC, 'topic', `topic ${topic} does not exist`);
+      if (!(await admin.listTopics()).includes(topic))
+        throw new BusError(BusErrorCode.UNKNOWN_TOPIC, 'topic', `topic ${topic} does not exist`);
       return partitionEndOffsets(admin, topic);
     });
   }
@@ -221,9 +230,14 @@ export class KafkaEventBus implements EventBus {
       abort.abort();
       this.watches.delete(watch);
       await consumer.disconnect().catch(() => undefined);
-      throw new BusError(BusErrorCode.SUBSCRIBE_FAILED, 'topics', `subscribing ${options.groupId} to ${options.topics.join(', ')} failed: ${errorText(err)}`, {
-        cause: err,
-      });
+      throw new BusError(
+        BusErrorCode.SUBSCRIBE_FAILED,
+        'topics',
+        `subscribing ${options.groupId} to ${options.topics.join(', ')} failed: ${errorText(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
 
     let stopped: Promise<void> | undefined;
@@ -261,7 +275,11 @@ export class KafkaEventBus implements EventBus {
     const now = this.now();
     const found: string[] = [];
     try {
-      await withTimeout(this.adminForProbe().then((admin) => admin.describeCluster()), deadlineMs, 'the broker did not answer');
+      await withTimeout(
+        this.adminForProbe().then((admin) => admin.describeCluster()),
+        deadlineMs,
+        'the broker did not answer',
+      );
     } catch (err) {
       // A fresh admin next time: this one may hold a dead connection.
       const admin = this.probeAdmin;
@@ -277,7 +295,9 @@ export class KafkaEventBus implements EventBus {
     for (const watch of this.watches) {
       if (watch.deadReason !== undefined) found.push(`kafka consumer ${watch.groupId}: crashed and will not restart (${watch.deadReason})`);
       else if (now - watch.lastActivityAt > stallMs) {
-        found.push(`kafka consumer ${watch.groupId}: no fetch, heartbeat or batch for ${Math.round((now - watch.lastActivityAt) / 1000)} s`);
+        found.push(
+          `kafka consumer ${watch.groupId}: no fetch, heartbeat or batch for ${Math.round((now - watch.lastActivityAt) / 1000)} s`,
+        );
       }
     }
     return found;
@@ -298,7 +318,13 @@ export class KafkaEventBus implements EventBus {
     const alive = (): void => {
       watch.lastActivityAt = this.now();
     };
-    for (const event of [consumer.events.FETCH_START, consumer.events.HEARTBEAT, consumer.events.START_BATCH_PROCESS, consumer.events.END_BATCH_PROCESS, consumer.events.GROUP_JOIN]) {
+    for (const event of [
+      consumer.events.FETCH_START,
+      consumer.events.HEARTBEAT,
+      consumer.events.START_BATCH_PROCESS,
+      consumer.events.END_BATCH_PROCESS,
+      consumer.events.GROUP_JOIN,
+    ]) {
       consumer.on(event, alive);
     }
     consumer.on(consumer.events.CRASH, (event) => {
@@ -404,9 +430,16 @@ export class KafkaEventBus implements EventBus {
   }
 
   /** Publishes `record` to aegis.dead-letter.v1 with the reason; the caller moves past it only if this resolves. */
-  private async deadLetter(record: Omit<BusRecord, 'attempt'>, groupId: string, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>): Promise<void> {
+  private async deadLetter(
+    record: Omit<BusRecord, 'attempt'>,
+    groupId: string,
+    outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>,
+  ): Promise<void> {
     await this.publishBatch([deadLetterRecord(record, groupId, outcome.reason, outcome.detail, Date.now())]);
-    this.logger.warn({ groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail }, 'record dead-lettered');
+    this.logger.warn(
+      { groupId, topic: record.topic, partition: record.partition, offset: record.offset.toString(), detail: outcome.detail },
+      'record dead-lettered',
+    );
   }
 }
 

@@ -5,7 +5,9 @@ import { isFatalProducerError } from './producer-fatal';
 
 /** kafkajs builds its protocol errors from the broker's code: 45 is OUT_OF_ORDER_SEQUENCE_NUMBER. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exposes the code table only here
-const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error & { type: string } };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as {
+  createErrorFromCode: (code: number) => Error & { type: string };
+};
 
 describe('isFatalProducerError', () => {
   it('recognises the broker answers that wedge an idempotent producer, however kafkajs wraps them', () => {

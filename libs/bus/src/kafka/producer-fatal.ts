@@ -5,7 +5,13 @@
  * same producer id and sequence, so every later send fails the same way ("The broker received
  * an out of order sequence number", forever). The only cure is a new producer: a new id.
  */
-const FATAL_TYPES = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'DUPLICATE_SEQUENCE_NUMBER']);
+const FATAL_TYPES = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'DUPLICATE_SEQUENCE_NUMBER',
+]);
 
 /** Whether `err` (or what it wraps: kafkajs's retry errors carry `cause` or `originalError`) is such an answer. */
 export function isFatalProducerError(err: unknown, depth = 0): boolean {

@@ -53,28 +53,32 @@ describe('SendCoalescer', () => {
 
   it('keeps one request in flight and FIFO order for any interleaving of sends and completions', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean()), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 8 }), async (steps, maxItems) => {
-        const f = controlledFlush();
-        const sut = new SendCoalescer(f.flush, maxItems);
-        let next = 0;
-        const sends: Promise<void>[] = [];
-        let completed = 0;
-        for (const [size, complete] of steps) {
-          sends.push(sut.send(Array.from({ length: size }, () => next++)));
-          await tick();
-          if (complete && f.requests[completed]) f.requests[completed++]?.done();
-          await tick();
-        }
-        while (completed < f.requests.length || f.requests.length === 0) {
-          f.requests[completed++]?.done();
-          await tick();
-        }
-        await Promise.all(sends);
-        expect(f.maxInFlight()).toBe(1);
-        expect(f.requests.flatMap((r) => r.items)).toEqual(Array.from({ length: next }, (_, i) => i));
-        // A merged request exceeds maxItems only when a single caller's list does.
-        for (const r of f.requests) expect(r.items.length <= maxItems || steps.some(([s]) => s === r.items.length)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (steps, maxItems) => {
+          const f = controlledFlush();
+          const sut = new SendCoalescer(f.flush, maxItems);
+          let next = 0;
+          const sends: Promise<void>[] = [];
+          let completed = 0;
+          for (const [size, complete] of steps) {
+            sends.push(sut.send(Array.from({ length: size }, () => next++)));
+            await tick();
+            if (complete && f.requests[completed]) f.requests[completed++]?.done();
+            await tick();
+          }
+          while (completed < f.requests.length || f.requests.length === 0) {
+            f.requests[completed++]?.done();
+            await tick();
+          }
+          await Promise.all(sends);
+          expect(f.maxInFlight()).toBe(1);
+          expect(f.requests.flatMap((r) => r.items)).toEqual(Array.from({ length: next }, (_, i) => i));
+          // A merged request exceeds maxItems only when a single caller's list does.
+          for (const r of f.requests) expect(r.items.length <= maxItems || steps.some(([s]) => s === r.items.length)).toBe(true);
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -55,7 +55,11 @@ function figures(samples: readonly Sample[], seconds: number, cpuMs: number): Pa
 }
 
 /** `count` calls of `one`, `concurrency` in flight, client i % clients each. */
-async function drive(count: number, concurrency: number, one: (i: number) => Promise<Sample>): Promise<{ samples: Sample[]; seconds: number; cpuMs: number }> {
+async function drive(
+  count: number,
+  concurrency: number,
+  one: (i: number) => Promise<Sample>,
+): Promise<{ samples: Sample[]; seconds: number; cpuMs: number }> {
   const samples: Sample[] = [];
   let next = 0;
   const started = performance.now();
@@ -81,7 +85,18 @@ function httpOnce(agent: Agent, baseUrl: URL, client: ApiClient, model: string, 
   return new Promise((resolve) => {
     const fail = (): void => resolve({ ok: false, totalMs: 0, firstMs: 0 });
     const req = request(
-      { agent, host: baseUrl.hostname, port: baseUrl.port, path: `${baseUrl.pathname}/chat/completions`, method: 'POST', headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: baseUrl.hostname,
+        port: baseUrl.port,
+        path: `${baseUrl.pathname}/chat/completions`,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${client.apiKey}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         if (res.statusCode !== 200) {
           res.resume();
@@ -115,7 +130,14 @@ function httpOnce(agent: Agent, baseUrl: URL, client: ApiClient, model: string, 
 }
 
 /** The same task straight over TaskIngress: sign, SubmitTask, WatchTask to ACCEPTED (the tokens ride on it). */
-async function grpcOnce(ingress: IngressClient, devnet: Devnet, client: ApiClient, model: string, maxTokens: number, nonce: bigint): Promise<Sample> {
+async function grpcOnce(
+  ingress: IngressClient,
+  devnet: Devnet,
+  client: ApiClient,
+  model: string,
+  maxTokens: number,
+  nonce: bigint,
+): Promise<Sample> {
   const started = performance.now();
   let firstMs = -1;
   try {
@@ -154,7 +176,11 @@ export interface ApiBenchOptions {
  * in rounds of alternating order (gRPC-HTTP, HTTP-gRPC, ...) so that drift on a shared machine
  * and the tail of the previous phase fall on both paths alike.
  */
-export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[], o: ApiBenchOptions): Promise<{ http: PathFigures; grpc: PathFigures }> {
+export async function runApiBench(
+  devnet: Devnet,
+  clients: readonly ApiClient[],
+  o: ApiBenchOptions,
+): Promise<{ http: PathFigures; grpc: PathFigures }> {
   const model = devnet.options.model;
   const ingress = new IngressClient(`127.0.0.1:${devnet.ingressPort}`);
   let nonce = BigInt(Date.now()) << 20n;
@@ -174,13 +200,24 @@ export async function runApiBench(devnet: Devnet, clients: readonly ApiClient[],
     for (let round = 0; round < o.rounds; round++) {
       // ABBA order: a phase also pays for the previous phase's settling (ledger commands, audits
       // after ACCEPTED) and for drift in the machine's load; alternating who goes first spreads both.
-      const order = round % 2 === 0 ? ([['grpc', grpc], ['http', http]] as const) : ([['http', http], ['grpc', grpc]] as const);
+      const order =
+        round % 2 === 0
+          ? ([
+              ['grpc', grpc],
+              ['http', http],
+            ] as const)
+          : ([
+              ['http', http],
+              ['grpc', grpc],
+            ] as const);
       for (const [name, one] of order) {
         const r = await drive(per, o.concurrency, one);
         all[name].push(...r.samples);
         seconds[name] += r.seconds;
         cpuMs[name] += r.cpuMs;
-        o.progress(`bench api: round ${round + 1}/${o.rounds} ${name}: ${per} requests in ${r.seconds.toFixed(2)} s (${(per / r.seconds).toFixed(1)}/s, ${(r.cpuMs / per).toFixed(2)} ms CPU each)`);
+        o.progress(
+          `bench api: round ${round + 1}/${o.rounds} ${name}: ${per} requests in ${r.seconds.toFixed(2)} s (${(per / r.seconds).toFixed(1)}/s, ${(r.cpuMs / per).toFixed(2)} ms CPU each)`,
+        );
       }
     }
     return { http: figures(all.http, seconds.http, cpuMs.http), grpc: figures(all.grpc, seconds.grpc, cpuMs.grpc) };

@@ -5,7 +5,6 @@
  */
 import type { ControlledEvaluateInputItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 
-
 /**
  * node-llama-cpp is ESM with top-level await, so a CommonJS require() (what the CLI's compiled
  * `import()` becomes) cannot load it: the CLI imports it through a function the compiler leaves
@@ -13,7 +12,9 @@ import type { ControlledEvaluateInputItem, Llama, LlamaContext, LlamaContextSequ
  * import() (which vitest transforms) is the one that works.
  */
 async function importNodeLlamaCpp(): Promise<typeof import('node-llama-cpp')> {
-  const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<typeof import('node-llama-cpp')>;
+  const nativeImport = new Function('specifier', 'return import(specifier)') as (
+    specifier: string,
+  ) => Promise<typeof import('node-llama-cpp')>;
   try {
     return await nativeImport('node-llama-cpp');
   } catch (e) {
@@ -42,7 +43,9 @@ export class LlamaReference {
     try {
       lib = await importNodeLlamaCpp();
     } catch (e) {
-      throw new Error(`node-llama-cpp is not installed (it is a dev dependency: run npm ci): ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(
+        `node-llama-cpp is not installed (it is a dev dependency: run npm ci): ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     // CPU build from the registry's prebuilt binaries; never compile, never download.
     const llama = await lib.getLlama({ gpu: false, build: 'never', logLevel: lib.LlamaLogLevel.error });
@@ -65,7 +68,9 @@ export class LlamaReference {
     try {
       // node-llama-cpp's defaults are top-k 40 and top-p 0.95: turn both off for the raw distribution.
       const raw = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-      const out = await sequence.controlledEvaluate(tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options: raw } }]));
+      const out = await sequence.controlledEvaluate(
+        tokens.map((t) => [t as Token, { generateNext: { probabilities: true, options: raw } }]),
+      );
       return tokens.map((_, i) => {
         const probs = out[i]?.next.probabilities;
         if (probs === undefined) throw new Error(`llama.cpp returned no probabilities at position ${i}`);

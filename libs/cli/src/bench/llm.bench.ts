@@ -69,7 +69,8 @@ export async function benchLlm(options: LlmBenchOptions): Promise<LlmBenchReport
   const aegisRun = async (): Promise<number> => {
     const t0 = performance.now();
     const g = await generate(ours, task, key);
-    if (g.signed.result.tokens.length !== options.tokens) throw new Error(`generated ${g.signed.result.tokens.length} tokens, expected ${options.tokens}`);
+    if (g.signed.result.tokens.length !== options.tokens)
+      throw new Error(`generated ${g.signed.result.tokens.length} tokens, expected ${options.tokens}`);
     return performance.now() - t0;
   };
   await aegisRun(); // warm-up
@@ -96,7 +97,9 @@ export async function benchLlm(options: LlmBenchOptions): Promise<LlmBenchReport
         llamaMs.push((await llamaRun()).totalMs);
         aegisMs.push(await aegisRun());
       }
-      log(`bench llm: generation ${r + 1}/${options.repetitions}: aegis ${aegisMs.at(-1)?.toFixed(0)} ms, llama.cpp ${llamaMs.at(-1)?.toFixed(0)} ms`);
+      log(
+        `bench llm: generation ${r + 1}/${options.repetitions}: aegis ${aegisMs.at(-1)?.toFixed(0)} ms, llama.cpp ${llamaMs.at(-1)?.toFixed(0)} ms`,
+      );
     }
     const aegisPrefill: number[] = [];
     const llamaPrefill: number[] = [];

@@ -46,7 +46,12 @@ export interface TeacherForcedComparison {
  * Top-1 agreement: the share of positions where their most likely tokens are the same.
  * Perplexity: exp of the mean negative log-likelihood of the true next token.
  */
-export async function compareTeacherForced(ours: ModelRuntime, ref: LlamaReference, tokens: readonly number[], window = 512): Promise<TeacherForcedComparison> {
+export async function compareTeacherForced(
+  ours: ModelRuntime,
+  ref: LlamaReference,
+  tokens: readonly number[],
+  window = 512,
+): Promise<TeacherForcedComparison> {
   const vocab = ours.descriptor.vocabSize;
   let positions = 0;
   let agree = 0;
@@ -79,5 +84,9 @@ export async function compareTeacherForced(ours: ModelRuntime, ref: LlamaReferen
       positions++;
     }
   }
-  return { positions, top1Agreement: agree / positions, perplexity: { aegis: Math.exp(nllOurs / positions), llamaCpp: Math.exp(nllRef / positions) } };
+  return {
+    positions,
+    top1Agreement: agree / positions,
+    perplexity: { aegis: Math.exp(nllOurs / positions), llamaCpp: Math.exp(nllRef / positions) },
+  };
 }

@@ -80,7 +80,11 @@ export function freePort(): Promise<number> {
  * and created again with `partitions` each, and every schema owner's migrations applied to
  * `databaseUrl` (as `aegis db migrate` does). Used by `bench pipeline` and `chaos`.
  */
-export async function resetNetwork(databaseUrl: string, connection: { brokers: string[]; clientId: string }, partitions: number): Promise<void> {
+export async function resetNetwork(
+  databaseUrl: string,
+  connection: { brokers: string[]; clientId: string },
+  partitions: number,
+): Promise<void> {
   await deleteKafkaTopics(connection, ALL_TOPICS);
   await retry(() => createKafkaTopics(connection, { topics: ALL_TOPICS, partitions, replicationFactor: 1 }), 60_000);
   await migrateLedger({ url: databaseUrl });

@@ -93,7 +93,11 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
     ...(o.cpuProfileDir ? { cpuProfileDir: join(resolve(o.cpuProfileDir), o.inference) } : {}),
   });
   const bus = new KafkaEventBus({ ...connection, partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
-  const workerBus = new KafkaEventBus({ ...connection, clientId: 'aegis-bench-noop-worker', partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY });
+  const workerBus = new KafkaEventBus({
+    ...connection,
+    clientId: 'aegis-bench-noop-worker',
+    partitionsConsumedConcurrently: BENCH_PARTITIONS_CONCURRENTLY,
+  });
   const monitor = new DevnetMonitor();
   const stages = new StageClock();
   let noop: Subscription | undefined;
@@ -199,7 +203,11 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
         const hash = taskHash(spec);
         const client = clients[i % clients.length] as NodeKey;
         if (o.inference === 'noop') answers.set(toHex(hash), noopResult(hash, spec, nodes[i % nodes.length] as NodeKey));
-        const request = { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(client.sign(hash)) };
+        const request = {
+          spec: { ...spec, nonce: spec.nonce.toString() },
+          client: Buffer.from(client.address.slice(2), 'hex'),
+          signature: Buffer.from(client.sign(hash)),
+        };
         return { hash: toHex(hash), request };
       });
     /** Sends `requests`, `o.concurrency` SubmitTask calls in flight; resolves when all were accepted. */
@@ -262,7 +270,9 @@ export async function runPipelinePhase(o: PhaseOptions): Promise<PhaseResult> {
       checkedVerdicts: counts.checkedVerdicts,
       deadLetters: counts.deadLetters,
       stages: stages.figures(hashes),
-      cpuMsPerTask: Object.fromEntries(Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))])),
+      cpuMsPerTask: Object.fromEntries(
+        Object.entries(cpu.perParty).map(([k, s]) => [k, round((s * 1000) / Math.max(1, counts.completed))]),
+      ),
       machineBusyShare: cpu.machineBusyShare,
       kafkaRecordsPerTask: recordsPerTask(recordsBefore, recordsAfter, counts.completed),
       beaconSignaturesPerTask: round((signaturesAfter - signaturesBefore) / Math.max(1, counts.completed)),

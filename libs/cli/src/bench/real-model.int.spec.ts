@@ -31,7 +31,7 @@ describe('SmolLM2-135M-Instruct, imported from its GGUF', () => {
     await verifier?.release();
   });
 
-  it("tokenizes a sample of the parity strings exactly as llama.cpp (every fifth of them)", () => {
+  it('tokenizes a sample of the parity strings exactly as llama.cpp (every fifth of them)', () => {
     const sample = tokenizerTestStrings().filter((_, i) => i % 5 === 0);
     expect(sample.length).toBeGreaterThanOrEqual(100);
     const mismatches = sample.filter((s) => generator.tokenizer.encode(s).join() !== ref.tokenize(s).join());

@@ -53,7 +53,11 @@ describe('StageClock', () => {
     const hash = Buffer.alloc(32, 7);
     const key = `0x${hash.toString('hex')}`;
     const publish = (status: TaskStatus, sequence: bigint) =>
-      bus.publish(TOPICS.taskStatus, key, encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, sequence })));
+      bus.publish(
+        TOPICS.taskStatus,
+        key,
+        encodeTopicMessage(TOPICS.taskStatus, createTopicMessage(TOPICS.taskStatus, { taskHash: hash, status, sequence })),
+      );
     await publish(TaskStatus.QUEUED, 1n);
     await publish(TaskStatus.SUBMITTED, 2n);
     await waitFor('both changes folded', () => Object.keys(sut.figures()).length === 1);

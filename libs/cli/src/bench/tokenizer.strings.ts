@@ -35,7 +35,23 @@ const CODE = [
   '```python\nprint("hi")\n```',
   '// comment\n/* block */\n# hash\n-- dash',
 ];
-const WHITESPACE = [' ', '  ', '   ', '\t', '\t\t', '\n', '\n\n', '\n\n\n', '\r\n', ' \n ', '\t \t', '    \n    ', '\u00a0', '\u3000', 'a\u2003b'];
+const WHITESPACE = [
+  ' ',
+  '  ',
+  '   ',
+  '\t',
+  '\t\t',
+  '\n',
+  '\n\n',
+  '\n\n\n',
+  '\r\n',
+  ' \n ',
+  '\t \t',
+  '    \n    ',
+  '\u00a0',
+  '\u3000',
+  'a\u2003b',
+];
 const DIGITS = [
   '0',
   '7',

@@ -43,7 +43,12 @@ export async function readOutcome(databaseUrl: string): Promise<RunOutcome> {
 
 /** The status of one task now, or undefined (not stored, or Postgres not answering). */
 export async function taskStatus(databaseUrl: string, taskHash: string): Promise<number | undefined> {
-  const client = new Client({ connectionString: databaseUrl, application_name: 'aegis-chaos', connectionTimeoutMillis: 2_000, query_timeout: 2_000 });
+  const client = new Client({
+    connectionString: databaseUrl,
+    application_name: 'aegis-chaos',
+    connectionTimeoutMillis: 2_000,
+    query_timeout: 2_000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -10,13 +10,24 @@ describe('chaosPlan', () => {
 
   it('covers every kind of the issue, each service killed both ways, repeated on request', () => {
     const plan = chaosPlan({ short: false, repeat: 2, stopMs: 15_000, seed: 1 });
-    const count = (kind: string, target?: string): number => plan.filter((f) => f.kind === kind && (target === undefined || f.target === target)).length;
+    const count = (kind: string, target?: string): number =>
+      plan.filter((f) => f.kind === kind && (target === undefined || f.target === target)).length;
     for (const target of ['ledger', 'ingress', 'tallier', 'pow-checker', 'worker-a', 'verifier-a']) {
       expect(count('kill-9', target)).toBe(2);
       expect(count('sigterm-restart', target)).toBe(2);
     }
-    expect(plan.filter((f) => f.kind === 'broker-stop').map((f) => f.durationMs).sort()).toEqual([5_000, 5_000, 60_000, 60_000]);
-    expect(plan.filter((f) => f.kind === 'postgres-stop').map((f) => f.durationMs).sort()).toEqual([5_000, 5_000, 60_000, 60_000]);
+    expect(
+      plan
+        .filter((f) => f.kind === 'broker-stop')
+        .map((f) => f.durationMs)
+        .sort(),
+    ).toEqual([5_000, 5_000, 60_000, 60_000]);
+    expect(
+      plan
+        .filter((f) => f.kind === 'postgres-stop')
+        .map((f) => f.durationMs)
+        .sort(),
+    ).toEqual([5_000, 5_000, 60_000, 60_000]);
     expect(count('replica-kill', 'worker-b')).toBe(2);
     expect(count('replica-kill', 'verifier-b')).toBe(2);
     expect(plan.filter((f) => f.kind === 'sigstop').every((f) => f.durationMs === 15_000)).toBe(true);

@@ -71,7 +71,13 @@ export interface ChaosReport {
     readonly lostTasks: string[];
     readonly unpaidTasks: string[];
     readonly supervisorRestarts: Record<string, number>;
-    readonly ledger: { readonly minted: string; readonly balances: string; readonly negative: number; readonly unreconciled: number; readonly orphanEscrows: number };
+    readonly ledger: {
+      readonly minted: string;
+      readonly balances: string;
+      readonly negative: number;
+      readonly unreconciled: number;
+      readonly orphanEscrows: number;
+    };
     readonly setup: string;
   };
 }
@@ -224,7 +230,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const injected: { fault: Fault; at: number; recoverySeconds: number | null; durationSeconds: number }[] = [];
     for (const [i, fault] of plan.entries()) {
       await new Promise((r) => setTimeout(r, fault.delayMs));
-      o.progress(`chaos: fault ${i + 1}/${plan.length}: ${fault.kind} ${fault.target}${fault.durationMs ? ` for ${fault.durationMs / 1000} s` : ''}`);
+      o.progress(
+        `chaos: fault ${i + 1}/${plan.length}: ${fault.kind} ${fault.target}${fault.durationMs ? ` for ${fault.durationMs / 1000} s` : ''}`,
+      );
       const at = Date.now();
       const after = await inject(fleet, fault);
       const endedAt = Date.now();
@@ -274,7 +282,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       tasksFinal: accepted.length - lost.length,
       tasksLost: lost.length,
       duplicateEntries: outcome.duplicated.size,
-      ledgerInvariant: report.balances === report.minted && report.negative.length === 0 && report.unreconciled.length === 0 && report.orphanEscrows.length === 0,
+      ledgerInvariant:
+        report.balances === report.minted &&
+        report.negative.length === 0 &&
+        report.unreconciled.length === 0 &&
+        report.orphanEscrows.length === 0,
       honestSlashed: outcome.liquidations,
       unpaidEscrows: report.unpaidEscrows.length,
       details: {

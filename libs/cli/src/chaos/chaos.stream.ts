@@ -4,7 +4,14 @@ import { NodeKey, taskHash, toHex, utf8, type TaskSpec } from '@aegis/protocol';
 import { grpcStatusOf, type GrpcServiceClient } from '@aegis/service-kit';
 
 /** Answers a client retries: the server was down, busy, or could not reach what it needs. */
-const RETRYABLE = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED, GrpcStatus.CANCELLED, GrpcStatus.UNKNOWN, GrpcStatus.INTERNAL]);
+const RETRYABLE = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.UNKNOWN,
+  GrpcStatus.INTERNAL,
+]);
 
 export interface StreamedTask {
   readonly hash: string;
@@ -59,7 +66,11 @@ export class TaskStream {
     };
     const hash = taskHash(spec);
     const client = this.clients[i % this.clients.length] as NodeKey;
-    const request = { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(client.address.slice(2), 'hex'), signature: Buffer.from(client.sign(hash)) };
+    const request = {
+      spec: { ...spec, nonce: spec.nonce.toString() },
+      client: Buffer.from(client.address.slice(2), 'hex'),
+      signature: Buffer.from(client.sign(hash)),
+    };
     const task: StreamedTask = { hash: toHex(hash), offeredAt: Date.now(), acceptedAt: undefined, refused: undefined };
     this.tasks.set(task.hash, task);
     const run = this.untilAccepted(task, request);

@@ -10,7 +10,7 @@ describe('soak figures', () => {
     expect(percentile([], 0.5)).toBeNull();
   });
 
-  it('reads this process\'s resident memory, and null for a pid that is not there', () => {
+  it("reads this process's resident memory, and null for a pid that is not there", () => {
     const mine = residentMiB(process.pid);
     expect(mine).toBeGreaterThan(10);
     expect(residentMiB(2 ** 30)).toBeNull();

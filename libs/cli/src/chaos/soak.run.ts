@@ -64,7 +64,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       await new Promise((r) => setTimeout(r, Math.max(0, started + (i + 1) * o.intervalSeconds * 1000 - Date.now())));
       const lag = await consumerGroupLag(connection, 'aegis.').then(Number, () => null);
       lags.push(lag);
-      o.progress(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${stream.accepted().length} tasks accepted, consumer lag ${String(lag)}`);
+      o.progress(
+        `soak: ${Math.round((Date.now() - started) / 1000)} s, ${stream.accepted().length} tasks accepted, consumer lag ${String(lag)}`,
+      );
     }
     const endRss = rss();
     stream.stopOffering();
@@ -85,7 +87,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         const at = finals.get(t.hash);
         return at === undefined ? [] : [at - t.offeredAt];
       });
-      return { startSecond: i * o.intervalSeconds, tasks: mine.length, final: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), kafkaLag };
+      return {
+        startSecond: i * o.intervalSeconds,
+        tasks: mine.length,
+        final: latencies.length,
+        p50Ms: percentile(latencies, 0.5),
+        p99Ms: percentile(latencies, 0.99),
+        kafkaLag,
+      };
     });
     const final = accepted.filter((t) => finals.has(t.hash)).length;
     return {

@@ -36,17 +36,22 @@ async function withStore<T>(opts: DbOpts, run: (store: PgApiKeyStore) => Promise
 /** The master key: --master-key-file, else AEGIS_GATEWAY_MASTER_KEY (the gateway's own variable). */
 function custodyFrom(opts: CreateOpts): KeyCustody {
   const hex = opts.masterKeyFile !== undefined ? readFileSync(opts.masterKeyFile, 'utf8').trim() : process.env['AEGIS_GATEWAY_MASTER_KEY'];
-  if (!hex) throw new InvalidArgumentError('--master-key-file or AEGIS_GATEWAY_MASTER_KEY is required (the gateway seals client keys with it)');
+  if (!hex)
+    throw new InvalidArgumentError('--master-key-file or AEGIS_GATEWAY_MASTER_KEY is required (the gateway seals client keys with it)');
   try {
     return new KeyCustody(hex);
   } catch (err) {
-    throw new InvalidArgumentError(`${opts.masterKeyFile !== undefined ? '--master-key-file' : 'AEGIS_GATEWAY_MASTER_KEY'}: ${err instanceof Error ? err.message.replace(/^master key: /, '') : String(err)}`);
+    throw new InvalidArgumentError(
+      `${opts.masterKeyFile !== undefined ? '--master-key-file' : 'AEGIS_GATEWAY_MASTER_KEY'}: ${err instanceof Error ? err.message.replace(/^master key: /, '') : String(err)}`,
+    );
   }
 }
 
 /** `aegis api-keys create|list|revoke`: the gateway's API keys, each mapped to a custodial client account. */
 export const registerApiKeysCommand: RegisterCommand = (parent: Command) => {
-  const keys = parent.command('api-keys').description("the HTTP gateway's API keys (stored as sha256; each maps to a client account whose key the gateway holds)");
+  const keys = parent
+    .command('api-keys')
+    .description("the HTTP gateway's API keys (stored as sha256; each maps to a client account whose key the gateway holds)");
   keys
     .command('create')
     .description('create an API key for a new client account (or --client-key-file: an existing one); prints the secret once')
@@ -62,7 +67,9 @@ export const registerApiKeysCommand: RegisterCommand = (parent: Command) => {
         try {
           key = NodeKey.fromHex(readFileSync(opts.clientKeyFile, 'utf8').trim());
         } catch (err) {
-          throw new InvalidArgumentError(`--client-key-file: cannot use ${opts.clientKeyFile} (${err instanceof Error ? err.message : String(err)})`);
+          throw new InvalidArgumentError(
+            `--client-key-file: cannot use ${opts.clientKeyFile} (${err instanceof Error ? err.message : String(err)})`,
+          );
         }
       }
       const created = await withStore(opts, (store) =>
@@ -83,7 +90,9 @@ export const registerApiKeysCommand: RegisterCommand = (parent: Command) => {
     .action(async (opts: DbOpts) => {
       const views = await withStore(opts, async (store) => (await store.list()).map(viewOf));
       if (opts.json) printJsonResult({ keys: views });
-      else for (const v of views) process.stdout.write(`${v.id}  ${v.account}  ${v.revokedAt ? `revoked ${v.revokedAt}` : 'active'}  ${v.name}\n`);
+      else
+        for (const v of views)
+          process.stdout.write(`${v.id}  ${v.account}  ${v.revokedAt ? `revoked ${v.revokedAt}` : 'active'}  ${v.name}\n`);
     });
   keys
     .command('revoke')
@@ -92,7 +101,8 @@ export const registerApiKeysCommand: RegisterCommand = (parent: Command) => {
     .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL)')
     .option('--json', 'print the result as one JSON line')
     .action(async (id: string, opts: DbOpts) => {
-      if (!/^key_[0-9a-f]{16}$/.test(id)) throw new InvalidArgumentError('<id>: expected key_ and 16 hex digits (see `aegis api-keys list`)');
+      if (!/^key_[0-9a-f]{16}$/.test(id))
+        throw new InvalidArgumentError('<id>: expected key_ and 16 hex digits (see `aegis api-keys list`)');
       const found = await withStore(opts, (store) => store.revoke(id, new Date()));
       if (!found) throw new InvalidArgumentError(`<id>: no API key ${id}`);
       if (opts.json) printJsonResult({ id, revoked: true });

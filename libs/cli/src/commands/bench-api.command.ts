@@ -33,9 +33,24 @@ export const registerBenchApiCommand: RegisterCommand = (parent: Command) => {
     .option('--requests <n>', 'measured requests per path', intOption('--requests', 1, 1_000_000), 1200)
     .option('--concurrency <n>', 'requests in flight per path', intOption('--concurrency', 1, 4096), 128)
     .option('--warmup <n>', 'requests per path before the clock starts', intOption('--warmup', 0, 100_000), 200)
-    .option('--rounds <n>', 'rounds of both paths, in alternating order (gRPC-HTTP, HTTP-gRPC, ...), each requests/rounds', intOption('--rounds', 1, 100), 4)
-    .option('--clients <n>', 'client accounts (each an API key; one account\'s escrows serialise on the ledger)', intOption('--clients', 1, 256), 8)
-    .option('--max-tokens <n>', 'max_tokens per request (the no-op worker echoes that many prompt tokens)', intOption('--max-tokens', 1, 64), 8)
+    .option(
+      '--rounds <n>',
+      'rounds of both paths, in alternating order (gRPC-HTTP, HTTP-gRPC, ...), each requests/rounds',
+      intOption('--rounds', 1, 100),
+      4,
+    )
+    .option(
+      '--clients <n>',
+      "client accounts (each an API key; one account's escrows serialise on the ledger)",
+      intOption('--clients', 1, 256),
+      8,
+    )
+    .option(
+      '--max-tokens <n>',
+      'max_tokens per request (the no-op worker echoes that many prompt tokens)',
+      intOption('--max-tokens', 1, 64),
+      8,
+    )
     .option('--window-seconds <s>', 'tally window: a request is verified when its window closes', intOption('--window-seconds', 1, 60), 1)
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (opts: ApiOpts) => {
@@ -75,7 +90,8 @@ export const registerBenchApiCommand: RegisterCommand = (parent: Command) => {
             http,
             grpc,
             setup: {
-              network: 'embedded devnet in this process (in-process bus, embedded Postgres), no-op inference, no verifiers: a result is ACCEPTED when its tally window closes',
+              network:
+                'embedded devnet in this process (in-process bus, embedded Postgres), no-op inference, no verifiers: a result is ACCEPTED when its tally window closes',
               http: 'POST /v1/chat/completions stream:true over node:http keep-alive; ttft = first content chunk (sent at SUBMITTED); total = [DONE] after ACCEPTED',
               grpc: 'SubmitTask signed by the client + WatchTask to ACCEPTED; ttft = the SUBMITTED update carrying the tokens',
               windowSeconds: opts.windowSeconds,

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { benchAsli, DEFAULT_ASLI_BENCH, ensureBuiltModel, EXECUTION_PROVIDERS, type ExecutionProviderChoice, MODELS_DIR, BASE_MODEL_ID } from '@aegis/model';
+import {
+  benchAsli,
+  DEFAULT_ASLI_BENCH,
+  ensureBuiltModel,
+  EXECUTION_PROVIDERS,
+  type ExecutionProviderChoice,
+  MODELS_DIR,
+  BASE_MODEL_ID,
+} from '@aegis/model';
 import { InvalidArgumentError } from 'commander';
 import { printJsonResult, progress } from '../output';
 import type { RegisterCommand } from './index';
@@ -23,18 +31,28 @@ export const registerBenchAsliCommand: RegisterCommand = (parent: Command) => {
     .option('--threads <n>', 'onnxruntime intra-op threads', intOption('--threads', 1, 256), DEFAULT_ASLI_BENCH.threads)
     .option('--provider <ep>', 'execution provider: auto, cpu, cuda', providerOption, DEFAULT_ASLI_BENCH.executionProvider)
     .option('--json', 'progress on stderr, the result as the last stdout line')
-    .action(async (opts: { model: string; modelsDir: string; tokens: number; reps: number; threads: number; provider: ExecutionProviderChoice; json?: boolean }) => {
-      const files = ensureBuiltModel(opts.model, opts.modelsDir);
-      const report = await benchAsli(files.descriptor, files.onnx, {
-        ...DEFAULT_ASLI_BENCH,
-        tokens: opts.tokens,
-        repetitions: opts.reps,
-        threads: opts.threads,
-        executionProvider: opts.provider,
-        onProgress: progress,
-      });
-      const out = { ...report, modelId: files.descriptor.modelId };
-      if (opts.json) printJsonResult(out);
-      else process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    });
+    .action(
+      async (opts: {
+        model: string;
+        modelsDir: string;
+        tokens: number;
+        reps: number;
+        threads: number;
+        provider: ExecutionProviderChoice;
+        json?: boolean;
+      }) => {
+        const files = ensureBuiltModel(opts.model, opts.modelsDir);
+        const report = await benchAsli(files.descriptor, files.onnx, {
+          ...DEFAULT_ASLI_BENCH,
+          tokens: opts.tokens,
+          repetitions: opts.reps,
+          threads: opts.threads,
+          executionProvider: opts.provider,
+          onProgress: progress,
+        });
+        const out = { ...report, modelId: files.descriptor.modelId };
+        if (opts.json) printJsonResult(out);
+        else process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      },
+    );
 };

@@ -54,7 +54,9 @@ export const registerBenchLedgerCommand: RegisterCommand = (parent: Command) => 
             await checkpoint(url);
             const p = await pgbench.measure(opts.seconds);
             pgbenchRounds.push(p.tps);
-            progress(`round ${r}: ledger ${l.tps.toFixed(1)}/s (${l.commands} committed, ${l.refused} refused, ${l.retries} retried), pgbench ${p.tps.toFixed(1)} tps`);
+            progress(
+              `round ${r}: ledger ${l.tps.toFixed(1)}/s (${l.commands} committed, ${l.refused} refused, ${l.retries} retried), pgbench ${p.tps.toFixed(1)} tps`,
+            );
           }
         } finally {
           await pgbench.drop();

@@ -56,10 +56,20 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
     // 6000: the run's clock also covers the last tasks' tally window (1 s) and settling, a fixed
     // ~1.5 s, which is ~7% of a 6000-task run at ~300 tasks/s (it was 15% of the old 1200).
     .option('--control-tasks <n>', 'tasks for the control-plane run (no-op inference)', intOption('--control-tasks', 1, 1_000_000), 6000)
-    .option('--warmup <n>', 'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start', intOption('--warmup', 0, 100_000), 300)
+    .option(
+      '--warmup <n>',
+      'tasks run and settled before the measured control-plane tasks (then ANALYZE): the steady state, not a cold start',
+      intOption('--warmup', 0, 100_000),
+      300,
+    )
     .option('--full-warmup <n>', 'the same before the full-pipeline run', intOption('--full-warmup', 0, 10_000), 4)
     .option('--nodes <n>', 'node identities (all in one worker and one verifier process)', intOption('--nodes', 2, 64), 3)
-    .option('--clients <n>', 'client identities submitting in turn (one client\'s escrows serialise on its ledger account)', intOption('--clients', 1, 1024), 8)
+    .option(
+      '--clients <n>',
+      "client identities submitting in turn (one client's escrows serialise on its ledger account)",
+      intOption('--clients', 1, 1024),
+      8,
+    )
     // The offered load. Each stage batches what arrives while its previous batch is in flight, so
     // the control plane's capacity shows only under enough concurrent submissions: with 32 in
     // flight and ~150 ms per SubmitTask the client itself capped the run near 200/s (Little's
@@ -80,14 +90,35 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
       // The machine is shared (other benches, tests): its load at the start is part of the figure.
       const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       const secp256k1 = measureSecp256k1();
-      const common = { serverUrl, brokers, partitions: opts.partitions, nodes: opts.nodes, clients: opts.clients, timeoutMs: 600_000, progress, ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}) };
+      const common = {
+        serverUrl,
+        brokers,
+        partitions: opts.partitions,
+        nodes: opts.nodes,
+        clients: opts.clients,
+        timeoutMs: 600_000,
+        progress,
+        ...(opts.cpuProf ? { cpuProfileDir: opts.cpuProf } : {}),
+      };
 
       progress(`bench: control plane, ${opts.controlTasks} tasks with no-op inference`);
-      const control = await runPipelinePhase({ ...common, inference: 'noop', tasks: opts.controlTasks, warmupTasks: opts.warmup, concurrency: opts.concurrency });
+      const control = await runPipelinePhase({
+        ...common,
+        inference: 'noop',
+        tasks: opts.controlTasks,
+        warmupTasks: opts.warmup,
+        concurrency: opts.concurrency,
+      });
       let full: PhaseResult | undefined;
       if (opts.full) {
         progress(`bench: full pipeline, ${opts.tasks} tasks with the small model`);
-        full = await runPipelinePhase({ ...common, inference: 'model', tasks: opts.tasks, warmupTasks: opts.fullWarmup, concurrency: Math.min(opts.concurrency, 8) });
+        full = await runPipelinePhase({
+          ...common,
+          inference: 'model',
+          tasks: opts.tasks,
+          warmupTasks: opts.fullWarmup,
+          concurrency: Math.min(opts.concurrency, 8),
+        });
       }
       const result = {
         tasksPerSecond: full?.tasksPerSecond ?? null,
@@ -98,8 +129,10 @@ export const registerBenchPipelineCommand: RegisterCommand = (parent: Command) =
           setup: {
             nodes: opts.nodes,
             clients: opts.clients,
-            processes: 'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
-            standInSignatures: 'clients\' tasks and the no-op worker\'s results are signed before the clock starts (in a deployment they sign on their own machines); every check is timed',
+            processes:
+              'ledger, ingress, tallier (+ pow-checker, verifier, inference-worker with the model) each `node bin/service.js <name>`; client, no-op worker and monitor in the bench process',
+            standInSignatures:
+              "clients' tasks and the no-op worker's results are signed before the clock starts (in a deployment they sign on their own machines); every check is timed",
             partitions: opts.partitions,
             concurrency: opts.concurrency,
             warmupTasks: { controlPlane: opts.warmup, full: opts.full ? opts.fullWarmup : 0 },

@@ -30,13 +30,26 @@ export const registerChaosCommand: RegisterCommand = (parent: Command) => {
     .option('--repeat <n>', 'times each fault of the full plan is injected', intOption('--repeat', 1, 20), 1)
     .option('--seed <n>', 'the fault order and pauses (default: random, printed)', intOption('--seed', 0, 2 ** 31 - 1))
     .option('--rate <n>', 'new tasks per second', intOption('--rate', 1, 100), 1)
-    .option('--recovery-timeout <s>', 'seconds a fault\'s canary task may take to be final', intOption('--recovery-timeout', 10, 3600), 180)
-    .option('--settle-timeout <s>', 'seconds after the last fault for every accepted task to be final', intOption('--settle-timeout', 10, 3600), 240)
-    .option('--not-ready-exit <s>', 'AEGIS_NOT_READY_EXIT_SECONDS of every service (30 puts the readiness watchdog inside the 60 s outages)', intOption('--not-ready-exit', 0, 86_400), 120)
+    .option('--recovery-timeout <s>', "seconds a fault's canary task may take to be final", intOption('--recovery-timeout', 10, 3600), 180)
+    .option(
+      '--settle-timeout <s>',
+      'seconds after the last fault for every accepted task to be final',
+      intOption('--settle-timeout', 10, 3600),
+      240,
+    )
+    .option(
+      '--not-ready-exit <s>',
+      'AEGIS_NOT_READY_EXIT_SECONDS of every service (30 puts the readiness watchdog inside the 60 s outages)',
+      intOption('--not-ready-exit', 0, 86_400),
+      120,
+    )
     .option('--only <kinds>', `only these fault kinds, comma-separated (${FAULT_KINDS.join(', ')})`)
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (opts: ChaosOpts) => {
-      const only = (opts.only ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+      const only = (opts.only ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0);
       const unknown = only.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
       if (unknown !== undefined) throw new Error(`--only: ${JSON.stringify(unknown)} is not a fault kind (${FAULT_KINDS.join(', ')})`);
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);

@@ -44,6 +44,11 @@ export const registerDbCommand: RegisterCommand = (parent: Command) => {
         progress(`  ${owner}: ${applied[owner].length === 0 ? 'up to date' : applied[owner].join(', ')}`);
       }
       if (opts.json) printJsonResult({ applied });
-      else process.stdout.write(`${Object.entries(applied).map(([o, m]) => `${o}: ${m.length} applied`).join('; ')}\n`);
+      else
+        process.stdout.write(
+          `${Object.entries(applied)
+            .map(([o, m]) => `${o}: ${m.length} applied`)
+            .join('; ')}\n`,
+        );
     });
 };

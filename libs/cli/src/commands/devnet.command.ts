@@ -23,9 +23,16 @@ const REAL_MODEL_WINDOW_SECONDS = 30;
  * The devnet's bus and database on real servers: the topics created (idempotent) and their
  * partitions led, one Kafka client per service as in pods; close() ends every client.
  */
-async function kafkaInfrastructure(brokerList: string, databaseUrl: string): Promise<{ infrastructure: NonNullable<DevnetOptions['infrastructure']>; close: () => Promise<void> }> {
-  const brokers = brokerList.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
-  if (brokers.length === 0 || !brokers.every((b) => /^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b))) throw new InvalidArgumentError('--brokers: expected host:port,...');
+async function kafkaInfrastructure(
+  brokerList: string,
+  databaseUrl: string,
+): Promise<{ infrastructure: NonNullable<DevnetOptions['infrastructure']>; close: () => Promise<void> }> {
+  const brokers = brokerList
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (brokers.length === 0 || !brokers.every((b) => /^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b)))
+    throw new InvalidArgumentError('--brokers: expected host:port,...');
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new InvalidArgumentError('--url: expected a postgres:// URL');
   const connection = kafkaConnectionFromEnv(kafkaEnvWithBrokers(brokers), 'aegis-devnet');
   // A devnet starts from nothing, its ledger's event sequence included: records a previous run
@@ -96,11 +103,13 @@ interface DevnetOpts {
   logLevel: string;
 }
 
-const int = (flag: string, min: number, max: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}]`);
-  return n;
-};
+const int =
+  (flag: string, min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag}: expected an integer in [${min}, ${max}]`);
+    return n;
+  };
 
 /**
  * `aegis devnet`: the whole network in this process: in-process bus, embedded Postgres, the six
@@ -110,30 +119,85 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
   parent
     .command('devnet')
     .description('run the whole network in one process (no Kafka, no Postgres server, no Java)')
-    .option('--model <id>', `model every node serves (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`, DEFAULT_DEVNET_OPTIONS.model)
+    .option(
+      '--model <id>',
+      `model every node serves (built-in: ${Object.keys(BUILTIN_MODELS).join(', ')}; fetchable: ${Object.keys(KNOWN_MODELS).join(', ')})`,
+      DEFAULT_DEVNET_OPTIONS.model,
+    )
     .option('--prompt <text>', 'with --tasks: the user message of every task (default: a few built-in prompts)')
-    .option('--max-tokens <n>', 'with --tasks: max new tokens per task', int('--max-tokens', 1, 4096), DEFAULT_DEVNET_OPTIONS.task.maxNewTokens)
+    .option(
+      '--max-tokens <n>',
+      'with --tasks: max new tokens per task',
+      int('--max-tokens', 1, 4096),
+      DEFAULT_DEVNET_OPTIONS.task.maxNewTokens,
+    )
     .option('--top-k <n>', 'with --tasks: top-K', int('--top-k', 1, 1_000_000), DEFAULT_DEVNET_OPTIONS.task.topK)
-    .option('--temperature <t>', 'with --tasks: sampling temperature, 0 = greedy (up to 3 decimals)', temperatureOption('--temperature'), DEFAULT_DEVNET_OPTIONS.task.temperatureMilli)
+    .option(
+      '--temperature <t>',
+      'with --tasks: sampling temperature, 0 = greedy (up to 3 decimals)',
+      temperatureOption('--temperature'),
+      DEFAULT_DEVNET_OPTIONS.task.temperatureMilli,
+    )
     .option('--nodes <n>', 'node identities (each a resource node and a verifier)', int('--nodes', 2, 64), DEFAULT_DEVNET_OPTIONS.nodes)
     .option('--cheaters <n>', 'how many of them misbehave', int('--cheaters', 0, 63), DEFAULT_DEVNET_OPTIONS.cheaters)
-    .option('--behavior <kind>', `the cheaters' misbehaviour: ${CHEAT_BEHAVIORS.join(', ')}`, (v: string) => {
-      if (!(CHEAT_BEHAVIORS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--behavior: expected one of ${CHEAT_BEHAVIORS.join(', ')}`);
-      return v as CheatBehavior;
-    }, DEFAULT_DEVNET_OPTIONS.behavior)
-    .option('--port <port>', 'TaskIngress port on 127.0.0.1 (0: any free port)', int('--port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ingressPort)
-    .option('--ledger-port <port>', 'StakeLedger port on 127.0.0.1 (0: any free port)', int('--ledger-port', 0, 65535), DEFAULT_DEVNET_OPTIONS.ledgerPort)
-    .option('--gateway-port <port>', 'OpenAI-compatible HTTP API port on 127.0.0.1 (0: any free port)', int('--gateway-port', 0, 65535), 8080)
-    .option('--inference <mode>', 'model: workers and verifiers run the model; noop: a stand-in worker echoes the prompt, no verifiers (the control plane alone)', (v: string) => {
-      if (v !== 'model' && v !== 'noop') throw new InvalidArgumentError('--inference: expected model or noop');
-      return v;
-    }, 'model')
+    .option(
+      '--behavior <kind>',
+      `the cheaters' misbehaviour: ${CHEAT_BEHAVIORS.join(', ')}`,
+      (v: string) => {
+        if (!(CHEAT_BEHAVIORS as readonly string[]).includes(v))
+          throw new InvalidArgumentError(`--behavior: expected one of ${CHEAT_BEHAVIORS.join(', ')}`);
+        return v as CheatBehavior;
+      },
+      DEFAULT_DEVNET_OPTIONS.behavior,
+    )
+    .option(
+      '--port <port>',
+      'TaskIngress port on 127.0.0.1 (0: any free port)',
+      int('--port', 0, 65535),
+      DEFAULT_DEVNET_OPTIONS.ingressPort,
+    )
+    .option(
+      '--ledger-port <port>',
+      'StakeLedger port on 127.0.0.1 (0: any free port)',
+      int('--ledger-port', 0, 65535),
+      DEFAULT_DEVNET_OPTIONS.ledgerPort,
+    )
+    .option(
+      '--gateway-port <port>',
+      'OpenAI-compatible HTTP API port on 127.0.0.1 (0: any free port)',
+      int('--gateway-port', 0, 65535),
+      8080,
+    )
+    .option(
+      '--inference <mode>',
+      'model: workers and verifiers run the model; noop: a stand-in worker echoes the prompt, no verifiers (the control plane alone)',
+      (v: string) => {
+        if (v !== 'model' && v !== 'noop') throw new InvalidArgumentError('--inference: expected model or noop');
+        return v;
+      },
+      'model',
+    )
     .option('--explorer-port <port>', 'the web explorer on 127.0.0.1 (0: any free port)', int('--explorer-port', 0, 65535), 8090)
     .option('--no-explorer', 'do not start the web explorer')
-    .option('--unbonding-seconds <s>', 'how long unstaked tokens wait before `aegis withdraw`', int('--unbonding-seconds', 0, 31_536_000), DEFAULT_DEVNET_OPTIONS.unbondingSeconds)
-    .option('--brokers <list>', 'run on these Kafka brokers (host:port,...) instead of the in-process bus, so `aegis node run` in another process can join; needs --url. A broker of its own: the aegis topics are deleted and recreated at start')
-    .option('--url <postgres-url>', 'with --brokers: a database of its own for the services (migrated at start) instead of embedded Postgres')
-    .option('--window-seconds <s>', `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`, int('--window-seconds', 1, 86_400))
+    .option(
+      '--unbonding-seconds <s>',
+      'how long unstaked tokens wait before `aegis withdraw`',
+      int('--unbonding-seconds', 0, 31_536_000),
+      DEFAULT_DEVNET_OPTIONS.unbondingSeconds,
+    )
+    .option(
+      '--brokers <list>',
+      'run on these Kafka brokers (host:port,...) instead of the in-process bus, so `aegis node run` in another process can join; needs --url. A broker of its own: the aegis topics are deleted and recreated at start',
+    )
+    .option(
+      '--url <postgres-url>',
+      'with --brokers: a database of its own for the services (migrated at start) instead of embedded Postgres',
+    )
+    .option(
+      '--window-seconds <s>',
+      `tally window (default ${DEFAULT_DEVNET_OPTIONS.windowSeconds} s for a built-in model, ${REAL_MODEL_WINDOW_SECONDS} s for a real one)`,
+      int('--window-seconds', 1, 86_400),
+    )
     .option('--verifiers <k>', 'verifiers per task (lottery target)', int('--verifiers', 1, 64), DEFAULT_DEVNET_OPTIONS.verifiersPerTask)
     .option('--tasks <n>', 'submit this many tasks', int('--tasks', 1, 100_000))
     .option('--exit-when-done', 'with --tasks: stop once every task, dispute and ledger effect has settled')
@@ -142,12 +206,18 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
     .option('--json', 'print the summary as one JSON line (last line of stdout)')
     .action(async (opts: DevnetOpts) => {
       if (opts.exitWhenDone && opts.tasks === undefined) throw new InvalidArgumentError('--exit-when-done needs --tasks');
-      if ((opts.brokers === undefined) !== (opts.url === undefined)) throw new InvalidArgumentError('--brokers and --url go together: a devnet on Kafka keeps its state in a Postgres server of yours');
+      if ((opts.brokers === undefined) !== (opts.url === undefined))
+        throw new InvalidArgumentError('--brokers and --url go together: a devnet on Kafka keeps its state in a Postgres server of yours');
       const kafka = opts.brokers !== undefined && opts.url !== undefined ? await kafkaInfrastructure(opts.brokers, opts.url) : undefined;
       const devnet = await Devnet.start({
         ...DEFAULT_DEVNET_OPTIONS,
         model: opts.model,
-        task: { ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}), maxNewTokens: opts.maxTokens, topK: opts.topK, temperatureMilli: opts.temperature },
+        task: {
+          ...(opts.prompt !== undefined ? { prompt: opts.prompt } : {}),
+          maxNewTokens: opts.maxTokens,
+          topK: opts.topK,
+          temperatureMilli: opts.temperature,
+        },
         nodes: opts.nodes,
         cheaters: opts.cheaters,
         behavior: opts.behavior,
@@ -157,7 +227,11 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         inference: opts.inference,
         explorerPort: opts.explorer ? opts.explorerPort : null,
         unbondingSeconds: opts.unbondingSeconds,
-        windowSeconds: opts.windowSeconds ?? (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model) ? DEFAULT_DEVNET_OPTIONS.windowSeconds : REAL_MODEL_WINDOW_SECONDS),
+        windowSeconds:
+          opts.windowSeconds ??
+          (Object.prototype.hasOwnProperty.call(BUILTIN_MODELS, opts.model)
+            ? DEFAULT_DEVNET_OPTIONS.windowSeconds
+            : REAL_MODEL_WINDOW_SECONDS),
         verifiersPerTask: opts.verifiers,
         stateDir: DEVNET_STATE_DIR,
         logLevel: opts.logLevel,
@@ -167,10 +241,12 @@ export const registerDevnetCommand: RegisterCommand = (parent: Command) => {
         await kafka?.close();
         throw err;
       });
-      if (kafka) progress(`devnet: on Kafka ${opts.brokers} (join with: npx aegis node run --key FILE --brokers ${opts.brokers} --model ${opts.model})`);
+      if (kafka)
+        progress(
+          `devnet: on Kafka ${opts.brokers} (join with: npx aegis node run --key FILE --brokers ${opts.brokers} --model ${opts.model})`,
+        );
       let stopping: Promise<void> | undefined;
-      const stop = (): Promise<void> =>
-        (stopping ??= devnet.stop().finally(() => kafka?.close()));
+      const stop = (): Promise<void> => (stopping ??= devnet.stop().finally(() => kafka?.close()));
       for (const node of devnet.nodes) progress(`  node ${node.key.address} ${node.behavior}`);
       progress(`  client ${devnet.client.address} (key in ${join(DEVNET_STATE_DIR, 'client.key')}; try: npx aegis submit "hello" --watch)`);
       for (const line of gatewayExamples(devnet.gateway.baseUrl, devnet.gateway.apiKey, opts.model)) progress(line);

@@ -24,7 +24,12 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
     .command('create-topics')
     .description('create every aegis topic that does not exist yet; existing topics are left as they are')
     .option('--brokers <list>', `host:port[,host:port] (default: env AEGIS_KAFKA_BROKERS, else ${LOCAL_BROKERS})`)
-    .option('--partitions <n>', 'partitions per created topic (same for all: task-keyed topics stay co-partitioned)', intOption('--partitions', 1, 10_000), 6)
+    .option(
+      '--partitions <n>',
+      'partitions per created topic (same for all: task-keyed topics stay co-partitioned)',
+      intOption('--partitions', 1, 10_000),
+      6,
+    )
     .option('--replication-factor <n>', 'replicas per partition', intOption('--replication-factor', 1, 32), 1)
     .option('--json', 'print the result as one JSON line')
     .action(async (opts: CreateTopicsOpts) => {
@@ -37,11 +42,17 @@ export const registerKafkaCommand: RegisterCommand = (parent: Command) => {
         replicationFactor: opts.replicationFactor,
       });
       const mismatched = result.existing.filter((t) => t.partitions !== opts.partitions);
-      for (const t of mismatched) progress(`note: ${t.topic} exists with ${t.partitions} partitions (asked ${opts.partitions}); left unchanged`);
+      for (const t of mismatched)
+        progress(`note: ${t.topic} exists with ${t.partitions} partitions (asked ${opts.partitions}); left unchanged`);
       for (const d of result.configDrift) {
-        progress(`warning: ${d.topic} has ${d.name}=${d.actual ?? '(unset)'}, expected ${d.expected}; left unchanged (kafka-configs.sh --alter --entity-type topics --entity-name ${d.topic} --add-config ${d.name}=${d.expected})`);
+        progress(
+          `warning: ${d.topic} has ${d.name}=${d.actual ?? '(unset)'}, expected ${d.expected}; left unchanged (kafka-configs.sh --alter --entity-type topics --entity-name ${d.topic} --add-config ${d.name}=${d.expected})`,
+        );
       }
       if (opts.json) printJsonResult(result);
-      else process.stdout.write(`created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`);
+      else
+        process.stdout.write(
+          `created ${result.created.length} (${result.created.join(', ') || 'none'}); ${result.existing.length} already existed\n`,
+        );
     });
 };

@@ -63,8 +63,13 @@ function readHexKey(file: string): string {
 
 /** `aegis keys new|import|address|show|list`: node operator keys in Web3 Secret Storage v3 keystores. */
 export const registerKeysCommand: RegisterCommand = (parent: Command) => {
-  const keys = parent.command('keys').description(`node operator keys: encrypted keystore files (default folder ${defaultKeyDir()}, or $AEGIS_KEY_DIR)`);
-  const passphraseFile = ['--passphrase-file <path>', 'read the passphrase from the first line of this file (else $AEGIS_KEY_PASSPHRASE, else a prompt)'] as const;
+  const keys = parent
+    .command('keys')
+    .description(`node operator keys: encrypted keystore files (default folder ${defaultKeyDir()}, or $AEGIS_KEY_DIR)`);
+  const passphraseFile = [
+    '--passphrase-file <path>',
+    'read the passphrase from the first line of this file (else $AEGIS_KEY_PASSPHRASE, else a prompt)',
+  ] as const;
 
   keys
     .command('new')
@@ -111,9 +116,13 @@ export const registerKeysCommand: RegisterCommand = (parent: Command) => {
       const json = readKeystoreFile(opts.key);
       const address = keystoreAddress(json, opts.key);
       const result: { address: string; file: string; privateKey?: string } = { address, file: resolve(opts.key) };
-      if (opts.showPrivateKey) result.privateKey = (await decryptKeystore(json, await readPassphrase(opts, false), opts.key)).privateKeyHex();
+      if (opts.showPrivateKey)
+        result.privateKey = (await decryptKeystore(json, await readPassphrase(opts, false), opts.key)).privateKeyHex();
       if (opts.json) printJsonResult(result);
-      else process.stdout.write(`${address}\n  keystore ${result.file}${result.privateKey !== undefined ? `\n  private key ${result.privateKey}` : ''}\n`);
+      else
+        process.stdout.write(
+          `${address}\n  keystore ${result.file}${result.privateKey !== undefined ? `\n  private key ${result.privateKey}` : ''}\n`,
+        );
     });
 
   keys
@@ -128,6 +137,7 @@ export const registerKeysCommand: RegisterCommand = (parent: Command) => {
         return;
       }
       if (found.length === 0) process.stdout.write(`no keystores in ${opts.dir} (make one: aegis keys new)\n`);
-      for (const k of found) process.stdout.write(`${k.address ?? '(unreadable)'}  ${k.file}${k.error !== undefined ? `  ${k.error}` : ''}\n`);
+      for (const k of found)
+        process.stdout.write(`${k.address ?? '(unreadable)'}  ${k.file}${k.error !== undefined ? `  ${k.error}` : ''}\n`);
     });
 };

@@ -31,21 +31,29 @@ function withSchemaOptions(command: Command): Command {
 export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
   const ledger = parent.command('ledger').description('ledger operations on Postgres');
   withSchemaOptions(
-    ledger.command('check').description('the invariant: balances sum to minted, none negative, entries reconcile, every escrow belongs to a task in flight'),
+    ledger
+      .command('check')
+      .description('the invariant: balances sum to minted, none negative, entries reconcile, every escrow belongs to a task in flight'),
   )
     .option('--json', 'print the report as one JSON line')
     .action(async (opts: SchemaOpts) => {
       const report = await checkLedger(urlOf(opts), { ledger: opts.ledgerSchema, ingress: opts.ingressSchema });
       if (opts.json) printJsonResult(report);
       else {
-        progress(`balances ${report.balances} / minted ${report.minted}; negative ${report.negative.length}; unreconciled ${report.unreconciled.length}`);
+        progress(
+          `balances ${report.balances} / minted ${report.minted}; negative ${report.negative.length}; unreconciled ${report.unreconciled.length}`,
+        );
         progress(`orphan escrows ${report.orphanEscrows.length}; unpaid escrows ${report.unpaidEscrows.length}`);
         process.stdout.write(`${report.ok ? 'ok' : 'VIOLATED'}\n`);
       }
       // A failed check is a failed command, so scripts and suites can gate on the exit status.
       if (!report.ok) process.exitCode = 1;
     });
-  withSchemaOptions(ledger.command('refund-escrows').description('give back every fee escrowed for a task ingress never stored (idempotent: one transaction per escrow)'))
+  withSchemaOptions(
+    ledger
+      .command('refund-escrows')
+      .description('give back every fee escrowed for a task ingress never stored (idempotent: one transaction per escrow)'),
+  )
     .option(
       '--min-age-seconds <n>',
       'only escrows at least this old (a submission in flight escrows before it stores its task)',
@@ -54,7 +62,11 @@ export const registerLedgerCommand: RegisterCommand = (parent: Command) => {
     )
     .option('--json', 'print the refunds as one JSON line')
     .action(async (opts: SchemaOpts & { minAgeSeconds: number }) => {
-      const refunds = await refundOrphanEscrows(urlOf(opts), { ledger: opts.ledgerSchema, ingress: opts.ingressSchema }, { minAgeSeconds: opts.minAgeSeconds });
+      const refunds = await refundOrphanEscrows(
+        urlOf(opts),
+        { ledger: opts.ledgerSchema, ingress: opts.ingressSchema },
+        { minAgeSeconds: opts.minAgeSeconds },
+      );
       const count = (o: string): number => refunds.filter((r) => r.outcome === o).length;
       const summary = { refunded: count('applied'), replayed: count('replayed'), refused: count('refused'), refunds };
       if (opts.json) printJsonResult(summary);

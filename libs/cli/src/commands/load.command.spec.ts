@@ -11,7 +11,11 @@ const task = (status: string, submittedAt: number, finalAt?: number) => ({
 
 describe('loadSummary', () => {
   it('counts every task the ingress took and did not accept as lost, refusals apart', () => {
-    const s = loadSummary([task('TASK_STATUS_ACCEPTED', 1_000, 3_000), task('TASK_STATUS_QUEUED', 1_500), task('TASK_STATUS_REJECTED', 1_600, 2_000)], 2, 1_000);
+    const s = loadSummary(
+      [task('TASK_STATUS_ACCEPTED', 1_000, 3_000), task('TASK_STATUS_QUEUED', 1_500), task('TASK_STATUS_REJECTED', 1_600, 2_000)],
+      2,
+      1_000,
+    );
     expect(s).toMatchObject({ submitted: 3, refused: 2, accepted: 1, lost: 2, byStatus: { ACCEPTED: 1, QUEUED: 1, REJECTED: 1 } });
   });
 

@@ -94,7 +94,11 @@ export const registerLoadCommand: RegisterCommand = (parent: Command) => {
           nonce: BigInt(startedAt) * 1_000_000n + BigInt(i),
         };
         const hash = Buffer.from(taskHash(spec));
-        const request = { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(key.address.slice(2), 'hex'), signature: Buffer.from(key.sign(hash)) };
+        const request = {
+          spec: { ...spec, nonce: spec.nonce.toString() },
+          client: Buffer.from(key.address.slice(2), 'hex'),
+          signature: Buffer.from(key.sign(hash)),
+        };
         // The same signed task on every retry: a repeat is the same task hash, never a second task.
         for (let attempt = 0; attempt < 20; attempt++) {
           try {
@@ -147,9 +151,15 @@ export const registerLoadCommand: RegisterCommand = (parent: Command) => {
       }
       api.close();
       const summary = { ingress: opts.ingress, rate: opts.rate, duration: opts.duration, ...loadSummary(tasks, refused, startedAt) };
-      const unfinished = tasks.filter((t) => t.status !== 'TASK_STATUS_ACCEPTED').slice(0, 5).map((t) => `${toHex(t.hash)} ${t.status}`);
+      const unfinished = tasks
+        .filter((t) => t.status !== 'TASK_STATUS_ACCEPTED')
+        .slice(0, 5)
+        .map((t) => `${toHex(t.hash)} ${t.status}`);
       if (unfinished.length > 0) progress(`load: not accepted (first 5): ${unfinished.join(', ')}`);
       if (opts.json) printJsonResult(summary);
-      else process.stdout.write(`${summary.accepted}/${summary.submitted} accepted, ${summary.tasksPerSecond} tasks/s, ${summary.lost} lost, ${summary.refused} refused\n`);
+      else
+        process.stdout.write(
+          `${summary.accepted}/${summary.submitted} accepted, ${summary.tasksPerSecond} tasks/s, ${summary.lost} lost, ${summary.refused} refused\n`,
+        );
     });
 };

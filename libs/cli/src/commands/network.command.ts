@@ -17,10 +17,12 @@ interface NetworkStatusOpts {
   json?: boolean;
 }
 
-const baseUnits = (flag: string) => (value: string): bigint => {
-  if (!/^[0-9]{1,78}$/.test(value)) throw new InvalidArgumentError(`${flag}: expected a whole number of base units`);
-  return BigInt(value);
-};
+const baseUnits =
+  (flag: string) =>
+  (value: string): bigint => {
+    if (!/^[0-9]{1,78}$/.test(value)) throw new InvalidArgumentError(`${flag}: expected a whole number of base units`);
+    return BigInt(value);
+  };
 
 const DEFAULT_MIN_STAKE = 10_000n;
 
@@ -30,8 +32,13 @@ export const registerNetworkCommand: RegisterCommand = (parent: Command) => {
   network
     .command('status')
     .description('active nodes and stake, tasks per minute by status, open disputes, recent liquidations, the ledger invariant')
-    .option('--url <postgres-url>', 'database (default: env AEGIS_DATABASE_URL, else the running devnet\'s)')
-    .option('--min-stake <base-units>', "the ledger's AEGIS_MIN_STAKE: stake at which a node is active", baseUnits('--min-stake'), DEFAULT_MIN_STAKE)
+    .option('--url <postgres-url>', "database (default: env AEGIS_DATABASE_URL, else the running devnet's)")
+    .option(
+      '--min-stake <base-units>',
+      "the ledger's AEGIS_MIN_STAKE: stake at which a node is active",
+      baseUnits('--min-stake'),
+      DEFAULT_MIN_STAKE,
+    )
     .option('--minutes <n>', 'rate window in minutes', intOption('--minutes', 1, 10_080), 10)
     .option('--liquidations <n>', 'how many of the latest liquidations to list', intOption('--liquidations', 0, 1_000), 10)
     .option('--ledger-schema <name>', 'the ledger schema', NETWORK_SCHEMAS.ledger)
@@ -40,7 +47,8 @@ export const registerNetworkCommand: RegisterCommand = (parent: Command) => {
     .option('--json', 'print the status as one JSON object, the last stdout line')
     .action(async (opts: NetworkStatusOpts) => {
       const url = readDatabaseUrl(opts.url);
-      if (url === undefined) throw new InvalidArgumentError('--url: give a database URL, set AEGIS_DATABASE_URL, or start `aegis devnet` in this folder');
+      if (url === undefined)
+        throw new InvalidArgumentError('--url: give a database URL, set AEGIS_DATABASE_URL, or start `aegis devnet` in this folder');
       const status = await networkStatus(
         url,
         { minStake: opts.minStake, windowMinutes: opts.minutes, liquidations: opts.liquidations },

@@ -37,24 +37,38 @@ interface RunOpts {
 /** The devnet's control address file (DEVNET_CONTROL_ADDRESS_FILE in @aegis/devnet, which this module loads only to run a node). */
 const DEVNET_CONTROL_ADDRESS = join('.cache', 'devnet', 'control.address');
 
-const baseUnits = (flag: string) => (value: string): bigint => {
-  if (!/^[0-9]{1,78}$/.test(value)) throw new InvalidArgumentError(`${flag}: expected a whole number of base units`);
-  return BigInt(value);
-};
+const baseUnits =
+  (flag: string) =>
+  (value: string): bigint => {
+    if (!/^[0-9]{1,78}$/.test(value)) throw new InvalidArgumentError(`${flag}: expected a whole number of base units`);
+    return BigInt(value);
+  };
 
 function controlAddressOf(opts: RunOpts): string {
-  const given = opts.controlAddress ?? (existsSync(DEVNET_CONTROL_ADDRESS) ? readFileSync(DEVNET_CONTROL_ADDRESS, 'utf8').trim() : undefined);
-  if (given === undefined) throw new InvalidArgumentError("--control-address: give the network's beacon signer (the devnet leaves it in .cache/devnet/control.address)");
-  if (!/^0x[0-9a-fA-F]{40}$/.test(given)) throw new InvalidArgumentError(`--control-address: expected 0x and 40 hex digits, got ${JSON.stringify(given.slice(0, 60))}`);
+  const given =
+    opts.controlAddress ?? (existsSync(DEVNET_CONTROL_ADDRESS) ? readFileSync(DEVNET_CONTROL_ADDRESS, 'utf8').trim() : undefined);
+  if (given === undefined)
+    throw new InvalidArgumentError(
+      "--control-address: give the network's beacon signer (the devnet leaves it in .cache/devnet/control.address)",
+    );
+  if (!/^0x[0-9a-fA-F]{40}$/.test(given))
+    throw new InvalidArgumentError(`--control-address: expected 0x and 40 hex digits, got ${JSON.stringify(given.slice(0, 60))}`);
   return given.toLowerCase();
 }
 
 function brokersOf(opts: RunOpts): string[] {
-  const list = opts.brokers?.split(',').map((b) => b.trim()).filter((b) => b.length > 0) ?? kafkaBrokersFromEnv();
+  const list =
+    opts.brokers
+      ?.split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0) ?? kafkaBrokersFromEnv();
   if (list === undefined || list.length === 0) {
-    throw new InvalidArgumentError('--brokers: give the network\'s Kafka brokers (host:port,...) or set AEGIS_KAFKA_BROKERS; the in-process `aegis devnet` has none to join');
+    throw new InvalidArgumentError(
+      "--brokers: give the network's Kafka brokers (host:port,...) or set AEGIS_KAFKA_BROKERS; the in-process `aegis devnet` has none to join",
+    );
   }
-  for (const b of list) if (!/^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b)) throw new InvalidArgumentError(`--brokers: not host:port: ${JSON.stringify(b)}`);
+  for (const b of list)
+    if (!/^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(b)) throw new InvalidArgumentError(`--brokers: not host:port: ${JSON.stringify(b)}`);
   return list;
 }
 
@@ -93,7 +107,9 @@ async function runNode(opts: RunOpts): Promise<void> {
   const modelDir = await ensureModelDir(model, { onProgress: (line) => progress(`node: ${line}`) });
   const logger = pino.default({ level: opts.logLevel, base: { node: key.address } }, pino.default.destination(2));
   const instanceId = opts.instanceId ?? `node-${key.address.slice(2, 10)}`;
-  progress(`node: ${key.address} staked ${account.tokens.staked} tokens; starting a worker and a verifier for ${model} on ${brokers.join(',')}`);
+  progress(
+    `node: ${key.address} staked ${account.tokens.staked} tokens; starting a worker and a verifier for ${model} on ${brokers.join(',')}`,
+  );
   const node = await startOperatorNode({
     key,
     kafkaEnv: kafkaServiceEnv(brokers),
@@ -142,7 +158,9 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
   const node = parent.command('node').description("a node operator's node");
   node
     .command('run')
-    .description("run an inference worker and a verifier for your key against a network (refuses while the key's stake is below the minimum)")
+    .description(
+      "run an inference worker and a verifier for your key against a network (refuses while the key's stake is below the minimum)",
+    )
     .requiredOption('--key <file>', 'keystore file of the node (aegis keys new)')
     .option('--passphrase-file <path>', 'keystore passphrase file (else $AEGIS_KEY_PASSPHRASE, else a prompt)')
     .option('--ledger <host:port>', 'StakeLedger gRPC address (default: the devnet)', DEFAULT_LEDGER)
@@ -151,10 +169,15 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
     .option('--min-stake <base-units>', "the network's AEGIS_MIN_STAKE", baseUnits('--min-stake'), 10_000n)
     .option('--control-address <0x>', "the network's beacon signer (default: the devnet's .cache/devnet/control.address)")
     .option('--instance-id <label>', 'names the consumer groups and logs (default: node-<address prefix>)')
-    .option('--execution-provider <ep>', 'auto, cpu or cuda', (v: string) => {
-      if (v !== 'auto' && v !== 'cpu' && v !== 'cuda') throw new InvalidArgumentError('--execution-provider: expected auto, cpu or cuda');
-      return v;
-    }, 'auto')
+    .option(
+      '--execution-provider <ep>',
+      'auto, cpu or cuda',
+      (v: string) => {
+        if (v !== 'auto' && v !== 'cpu' && v !== 'cuda') throw new InvalidArgumentError('--execution-provider: expected auto, cpu or cuda');
+        return v;
+      },
+      'auto',
+    )
     .option('--log-level <level>', 'service logs on stderr (pino level)', 'warn')
     .option('--json', 'print {"ok", "address", "serving"} as one JSON line once serving (or the refusal)')
     .action(runNode);
@@ -164,7 +187,10 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
     .argument('[ADDRESS]', "0x address (default: the --key file's)")
     .option('--key <file>', 'keystore file of the node')
     .option('--ledger <host:port>', 'StakeLedger gRPC address (default: the devnet)', DEFAULT_LEDGER)
-    .option('--url <postgres-url>', "database for tasks served and verdicts (default: env AEGIS_DATABASE_URL, else the running devnet's; none: those are left out)")
+    .option(
+      '--url <postgres-url>',
+      "database for tasks served and verdicts (default: env AEGIS_DATABASE_URL, else the running devnet's; none: those are left out)",
+    )
     .option('--json', 'print the result as one JSON object, the last stdout line')
     .action(async (address: string | undefined, opts: StatusOpts) => {
       let who: string | undefined = address?.toLowerCase();
@@ -181,7 +207,10 @@ export const registerNodeCommand: RegisterCommand = (parent: Command) => {
           printJsonResult({ ok: true, account, earnings, activity });
           return;
         }
-        const counts = (r: Record<string, number>): string => Object.entries(r).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ');
+        const counts = (r: Record<string, number>): string =>
+          Object.entries(r)
+            .map(([k, n]) => `${k.toLowerCase()} ${n}`)
+            .join(', ');
         process.stdout.write(
           [
             `${account.address}  ${account.active ? 'active' : 'inactive (staked below the minimum, or liquidated)'}${account.frozen ? ', frozen (party to an open dispute)' : ''}`,

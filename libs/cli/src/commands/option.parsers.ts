@@ -36,7 +36,8 @@ export function temperatureOption(name: string): (value: string) => number {
   return (value: string): number => {
     const m = /^(\d{1,2})(?:\.(\d{1,3}))?$/.exec(value);
     const milli = m === null ? NaN : Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
-    if (!Number.isInteger(milli) || milli > 10_000) throw new InvalidArgumentError(`${name} must be a number in [0, 10] with at most 3 decimals, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(milli) || milli > 10_000)
+      throw new InvalidArgumentError(`${name} must be a number in [0, 10] with at most 3 decimals, got ${JSON.stringify(value)}`);
     return milli;
   };
 }

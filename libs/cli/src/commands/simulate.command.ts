@@ -58,13 +58,31 @@ export const registerSimulate: RegisterCommand = (parent: Command) => {
     .addOption(new Option('--strategy <name>', 'what cheaters do').choices([...SIM_STRATEGIES]).default('wrong-results'))
     .option('--rate <p>', "probability that a cheater's own result is wrong", number('--rate'), 0.5)
     .option('--seed <s>', 'seed (a run is reproducible from it)', 'aegis')
-    .option('--k <n>', 'expected verifiers per task (lottery k; the default bounds undisputed wrong results at 1e-3 per task at a third of the stake)', integer('--k'), DEFAULT_COMMITTEE_SIZE)
+    .option(
+      '--k <n>',
+      'expected verifiers per task (lottery k; the default bounds undisputed wrong results at 1e-3 per task at a third of the stake)',
+      integer('--k'),
+      DEFAULT_COMMITTEE_SIZE,
+    )
     .option('--catch-rate <p>', 'probability an honest verifier detects a wrong result', number('--catch-rate'), 1)
     .option('--window-seconds <s>', 'tally window (simulated seconds)', integer('--window-seconds'), 3600)
     .option('--task-interval-seconds <s>', 'simulated seconds between tasks', integer('--task-interval-seconds'), 30)
-    .option('--max-extensions <n>', 'undecided closes extended before the larger side decides', integer('--max-extensions'), DEFAULT_MAX_EXTENSIONS)
-    .addOption(new Option('--tally <rule>', 'tally rule: stake-weighted (default) or the spec as written').choices([...TALLY_RULES]).default('stake'))
-    .option('--audit-share <p>', "PoW checker's audit share outside disputes (default: its own rule at the fee and min stake, 0.2)", number('--audit-share'))
+    .option(
+      '--max-extensions <n>',
+      'undecided closes extended before the larger side decides',
+      integer('--max-extensions'),
+      DEFAULT_MAX_EXTENSIONS,
+    )
+    .addOption(
+      new Option('--tally <rule>', 'tally rule: stake-weighted (default) or the spec as written')
+        .choices([...TALLY_RULES])
+        .default('stake'),
+    )
+    .option(
+      '--audit-share <p>',
+      "PoW checker's audit share outside disputes (default: its own rule at the fee and min stake, 0.2)",
+      number('--audit-share'),
+    )
     .option('--sweep', 'vary the attacker share 0.05..0.60 and write an SVG plot and a Markdown table to --out')
     .option('--out <dir>', 'output folder for --sweep', 'docs/sim')
     .option('--json', 'progress on stderr; the last stdout line is one JSON object')
@@ -91,15 +109,24 @@ function sweep(options: SimOptions, flags: SimulateFlags): void {
   mkdirSync(dir, { recursive: true });
   const base = join(dir, `${options.strategy}-sweep`);
   const command = `npx aegis simulate --sweep --strategy ${options.strategy} --tally ${options.tally} --nodes ${options.nodes} --tasks ${options.tasks} --k ${options.k} --rate ${options.rate} --audit-share ${options.auditShare} --seed ${options.seed}`;
-  const data: SweepData = { strategy: options.strategy, tally: options.tally, command, points: rows.map((r) => sweepPoint(r.share, r.result)) };
+  const data: SweepData = {
+    strategy: options.strategy,
+    tally: options.tally,
+    command,
+    points: rows.map((r) => sweepPoint(r.share, r.result)),
+  };
   writeFileSync(join(dir, `${options.strategy}-${options.tally}-sweep.json`), `${JSON.stringify(data, null, 1)}\n`);
-  const all = TALLY_RULES.flatMap((rule) => (rule === options.tally ? [data] : readSweep(join(dir, `${options.strategy}-${rule}-sweep.json`), options.strategy, rule)));
+  const all = TALLY_RULES.flatMap((rule) =>
+    rule === options.tally ? [data] : readSweep(join(dir, `${options.strategy}-${rule}-sweep.json`), options.strategy, rule),
+  );
   writeFileSync(`${base}.svg`, renderSweepSvg(all));
   writeFileSync(`${base}.md`, renderSweepMarkdown(all));
   // The table over every strategy's sweeps in the folder, redrawn after each one.
   const everySweep = readdirSync(dir).flatMap((f) => {
     const m = /^(.+)-(stake|spec)-sweep\.json$/.exec(f);
-    return m && (SIM_STRATEGIES as readonly string[]).includes(m[1] ?? '') ? readSweep(join(dir, f), m[1] as SimStrategy, m[2] as TallyRule) : [];
+    return m && (SIM_STRATEGIES as readonly string[]).includes(m[1] ?? '')
+      ? readSweep(join(dir, f), m[1] as SimStrategy, m[2] as TallyRule)
+      : [];
   });
   writeFileSync(join(dir, 'summary.md'), renderSweepSummary(everySweep));
   const result = { strategy: options.strategy, tally: options.tally, points: data.points, svg: `${base}.svg`, table: `${base}.md` };
@@ -122,8 +149,32 @@ function readSweep(path: string, strategy: SimStrategy, tally: TallyRule): Sweep
 
 /** The issue's JSON shape first, then the extra figures. */
 function summary(r: SimResult): Record<string, unknown> {
-  const { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, attackerProfit, ...rest } = r;
-  return { nodes, cheaters, cheatersLiquidated, honestSlashed, undecided, stakeConserved, verifierRewards, strategy, tasks, attackerProfit, ...rest };
+  const {
+    nodes,
+    cheaters,
+    cheatersLiquidated,
+    honestSlashed,
+    undecided,
+    stakeConserved,
+    verifierRewards,
+    strategy,
+    tasks,
+    attackerProfit,
+    ...rest
+  } = r;
+  return {
+    nodes,
+    cheaters,
+    cheatersLiquidated,
+    honestSlashed,
+    undecided,
+    stakeConserved,
+    verifierRewards,
+    strategy,
+    tasks,
+    attackerProfit,
+    ...rest,
+  };
 }
 
 function describe(r: SimResult): string {

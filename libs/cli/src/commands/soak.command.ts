@@ -21,7 +21,13 @@ export const registerSoakCommand: RegisterCommand = (parent: Command) => {
     .option('--interval <s>', 'seconds per reported interval', intOption('--interval', 10, 3600), 60)
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (opts: SoakOpts) => {
-      const report = await runSoak({ minutes: opts.minutes, rate: opts.rate, intervalSeconds: opts.interval, settleTimeoutMs: 120_000, progress });
+      const report = await runSoak({
+        minutes: opts.minutes,
+        rate: opts.rate,
+        intervalSeconds: opts.interval,
+        settleTimeoutMs: 120_000,
+        progress,
+      });
       if (opts.json) printJsonResult(report);
       else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       if (report.tasksLost > 0) process.exitCode = 1;

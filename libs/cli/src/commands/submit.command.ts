@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPC_SERVICES, PROTO_LOADER_OPTIONS } from '@aegis/contracts';
-import { type ChatMessage, ensureModelDir, loadTokenizer, ModelError, ModelErrorCode, type ModelTokenizer, readModelDir, SMOLLM2_MODEL_ID } from '@aegis/model';
+import {
+  type ChatMessage,
+  ensureModelDir,
+  loadTokenizer,
+  ModelError,
+  ModelErrorCode,
+  type ModelTokenizer,
+  readModelDir,
+  SMOLLM2_MODEL_ID,
+} from '@aegis/model';
 import { NodeKey, taskHash, toHex, type TaskSpec } from '@aegis/protocol';
 import { GrpcServiceClient } from '@aegis/service-kit';
 import { credentials, loadPackageDefinition, type ClientReadableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
@@ -41,11 +50,13 @@ export async function tokenizerFor(modelId: string, modelDir: string | undefined
   const dir =
     modelDir ??
     (await ensureModelDir(modelId, { onProgress: progress }).catch((e: unknown) => {
-      if (e instanceof ModelError && e.code === ModelErrorCode.UnknownModel) throw new InvalidArgumentError(`--model: ${e.message.replace(/^modelId: /, '')}; or pass --model-dir with its folder`);
+      if (e instanceof ModelError && e.code === ModelErrorCode.UnknownModel)
+        throw new InvalidArgumentError(`--model: ${e.message.replace(/^modelId: /, '')}; or pass --model-dir with its folder`);
       throw e;
     }));
   const files = readModelDir(dir);
-  if (files.descriptor.modelId !== modelId) throw new InvalidArgumentError(`--model-dir: ${dir} holds ${files.descriptor.modelId}, not ${modelId}`);
+  if (files.descriptor.modelId !== modelId)
+    throw new InvalidArgumentError(`--model-dir: ${dir} holds ${files.descriptor.modelId}, not ${modelId}`);
   return loadTokenizer(files.descriptor, files.dir);
 }
 
@@ -59,7 +70,7 @@ export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
     .option('--key-file <path>', 'client key (hex secp256k1); the devnet writes a funded one here', join('.cache', 'devnet', 'client.key'))
     .option('--model <id>', 'model id', SMOLLM2_MODEL_ID)
     .option('--model-dir <dir>', "the model's folder, for its tokenizer (default: .cache/models/<id>, fetched or built if missing)")
-    .option('--system <text>', 'a system message before the prompt (chat models; default: the template\'s own)')
+    .option('--system <text>', "a system message before the prompt (chat models; default: the template's own)")
     .option('--max-tokens <n>', 'max new tokens', intOption('--max-tokens', 1, 4096), 48)
     .option('--top-k <n>', 'top-K', intOption('--top-k', 1, 1_000_000), 40)
     .option('--temperature <t>', 'sampling temperature, 0 = greedy (up to 3 decimals)', temperatureOption('--temperature'), 700)
@@ -68,16 +79,22 @@ export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
     .option('--json', 'print the result as one JSON line (last line of stdout)')
     .action(async (prompt: string, opts: SubmitOpts) => {
       if (prompt.length === 0) throw new InvalidArgumentError('<prompt>: must not be empty');
-      if (opts.nonce !== undefined && !/^[0-9]{1,20}$/.test(opts.nonce)) throw new InvalidArgumentError('--nonce: expected an unsigned 64-bit integer');
+      if (opts.nonce !== undefined && !/^[0-9]{1,20}$/.test(opts.nonce))
+        throw new InvalidArgumentError('--nonce: expected an unsigned 64-bit integer');
       let key: NodeKey;
       try {
         key = NodeKey.fromHex(readFileSync(opts.keyFile, 'utf8').trim());
       } catch (err) {
-        throw new InvalidArgumentError(`--key-file: cannot use ${opts.keyFile} (${err instanceof Error ? err.message : String(err)}); start \`aegis devnet\` first or pass a funded key`);
+        throw new InvalidArgumentError(
+          `--key-file: cannot use ${opts.keyFile} (${err instanceof Error ? err.message : String(err)}); start \`aegis devnet\` first or pass a funded key`,
+        );
       }
       if (opts.system !== undefined && opts.system.length === 0) throw new InvalidArgumentError('--system: must not be empty');
       const tokenizer = await tokenizerFor(opts.model, opts.modelDir);
-      const messages: ChatMessage[] = [...(opts.system !== undefined ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: prompt }];
+      const messages: ChatMessage[] = [
+        ...(opts.system !== undefined ? [{ role: 'system' as const, content: opts.system }] : []),
+        { role: 'user', content: prompt },
+      ];
       const spec: TaskSpec = {
         modelId: opts.model,
         promptTokens: tokenizer.chatPrompt(messages),
@@ -111,9 +128,18 @@ export const registerSubmitCommand: RegisterCommand = (parent: Command) => {
           const view = await api.unary<{ task: { outputTokens: number[] } }>('GetTask', { taskHash: submitted.taskHash });
           answer = { text: tokenizer.decode(view.task.outputTokens), tokens: view.task.outputTokens };
         }
-        const result = { taskHash: toHex(hash), status: final ?? submitted.status, promptTokens: spec.promptTokens.length, ...(answer !== undefined ? answer : {}), updates };
+        const result = {
+          taskHash: toHex(hash),
+          status: final ?? submitted.status,
+          promptTokens: spec.promptTokens.length,
+          ...(answer !== undefined ? answer : {}),
+          updates,
+        };
         if (opts.json) printJsonResult(result);
-        else process.stdout.write(`${result.taskHash} ${result.status.replace('TASK_STATUS_', '')}${answer !== undefined ? `\n${answer.text}` : ''}\n`);
+        else
+          process.stdout.write(
+            `${result.taskHash} ${result.status.replace('TASK_STATUS_', '')}${answer !== undefined ? `\n${answer.text}` : ''}\n`,
+          );
         if (final !== undefined && final !== 'TASK_STATUS_ACCEPTED') process.exitCode = 1;
       } finally {
         api.close();

@@ -34,7 +34,10 @@ export async function refundOrphanEscrows(
     const refunds: EscrowRefund[] = [];
     for (const e of owed) {
       try {
-        const { applied } = await ledger.apply({ kind: 'refund-escrow', key: `refund-escrow/${e.escrowKey}`, taskId: e.taskHash, client: e.client, amount: e.amount }, now);
+        const { applied } = await ledger.apply(
+          { kind: 'refund-escrow', key: `refund-escrow/${e.escrowKey}`, taskId: e.taskHash, client: e.client, amount: e.amount },
+          now,
+        );
         refunds.push({ taskHash: e.taskHash, client: e.client, amount: e.amount, outcome: applied ? 'applied' : 'replayed' });
       } catch (err) {
         if (!isLedgerError(err)) throw err;

@@ -34,7 +34,10 @@ async function storeTask(schema: string, taskHash: string, status: TaskStatus): 
 }
 
 describe('checkLedger on real Postgres', () => {
-  const schemas: LedgerCheckSchemas = { ledger: `ledger_chk_${randomBytes(4).toString('hex')}`, ingress: `ingress_chk_${randomBytes(4).toString('hex')}` };
+  const schemas: LedgerCheckSchemas = {
+    ledger: `ledger_chk_${randomBytes(4).toString('hex')}`,
+    ingress: `ingress_chk_${randomBytes(4).toString('hex')}`,
+  };
   let ledger: PgLedger;
 
   beforeAll(async () => {
@@ -53,7 +56,8 @@ describe('checkLedger on real Postgres', () => {
     const payer = `0x${'c2'.repeat(20)}`;
     await ledger.apply({ kind: 'deposit', key: 'refund-d', address: payer, amount: 500n }, now);
     const [stored, lost] = [hash('b1'), hash('b2')];
-    for (const task of [stored, lost]) await ledger.apply({ kind: 'escrow-fee', key: `e-${task}`, taskId: task, client: payer, amount: 200n }, now);
+    for (const task of [stored, lost])
+      await ledger.apply({ kind: 'escrow-fee', key: `e-${task}`, taskId: task, client: payer, amount: 200n }, now);
     await storeTask(schemas.ingress, stored, TaskStatus.QUEUED);
     const young = await refundOrphanEscrows(url, schemas, { minAgeSeconds: 3_600 });
     expect(young).toEqual([]);
@@ -65,7 +69,10 @@ describe('checkLedger on real Postgres', () => {
     expect(await ledger.balance(`escrow:${stored}`)).toBe(200n);
     expect(await refundOrphanEscrows(url, schemas, { minAgeSeconds: 3_600, now: later })).toEqual([]);
     // Replaying the refund itself (a crash after COMMIT, before the report) changes nothing.
-    const replay = await ledger.apply({ kind: 'refund-escrow', key: `refund-escrow/e-${lost}`, taskId: lost, client: payer, amount: 200n }, later);
+    const replay = await ledger.apply(
+      { kind: 'refund-escrow', key: `refund-escrow/e-${lost}`, taskId: lost, client: payer, amount: 200n },
+      later,
+    );
     expect(replay.applied).toBe(false);
     expect(await ledger.balance(`free:${payer}`)).toBe(300n);
     const report = await checkLedger(url, schemas);
@@ -77,15 +84,30 @@ describe('checkLedger on real Postgres', () => {
     const now = new Date();
     await ledger.apply({ kind: 'deposit', key: 'd', address: client, amount: 1_000n }, now);
     const [queued, decided, paid, orphan] = [hash('a1'), hash('a2'), hash('a3'), hash('a4')];
-    for (const task of [queued, decided, paid]) await ledger.apply({ kind: 'escrow-fee', key: `e-${task}`, taskId: task, client, amount: 100n }, now);
+    for (const task of [queued, decided, paid])
+      await ledger.apply({ kind: 'escrow-fee', key: `e-${task}`, taskId: task, client, amount: 100n }, now);
     await storeTask(schemas.ingress, queued, TaskStatus.QUEUED);
     await storeTask(schemas.ingress, decided, TaskStatus.ACCEPTED);
     await storeTask(schemas.ingress, paid, TaskStatus.ACCEPTED);
-    await ledger.apply({ kind: 'payout-fee', key: `p-${paid}`, taskId: paid, submitter: node, verifiers: [], submitterShareBps: 10_000 }, now);
-    await ledger.apply({ kind: 'payout-fee', key: `p-${decided}`, taskId: decided, submitter: node, verifiers: [], submitterShareBps: 10_000 }, now);
+    await ledger.apply(
+      { kind: 'payout-fee', key: `p-${paid}`, taskId: paid, submitter: node, verifiers: [], submitterShareBps: 10_000 },
+      now,
+    );
+    await ledger.apply(
+      { kind: 'payout-fee', key: `p-${decided}`, taskId: decided, submitter: node, verifiers: [], submitterShareBps: 10_000 },
+      now,
+    );
 
     const sound = await checkLedger(url, schemas);
-    expect(sound).toEqual({ ok: true, minted: 1_500n, balances: 1_500n, negative: [], unreconciled: [], orphanEscrows: [], unpaidEscrows: [] });
+    expect(sound).toEqual({
+      ok: true,
+      minted: 1_500n,
+      balances: 1_500n,
+      negative: [],
+      unreconciled: [],
+      orphanEscrows: [],
+      unpaidEscrows: [],
+    });
 
     // An escrow with no task, and a decided task whose payout is missing (undone by hand here).
     await ledger.apply({ kind: 'escrow-fee', key: `e-${orphan}`, taskId: orphan, client, amount: 100n }, now);

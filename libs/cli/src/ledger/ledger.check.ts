@@ -76,7 +76,12 @@ export async function checkLedger(url: string, schemas: LedgerCheckSchemas = DEF
     const finding = (r: { task_hash: string; amount: string }): EscrowFinding => ({ taskHash: r.task_hash, amount: BigInt(r.amount) });
     const orphanEscrows = escrows.rows.filter((r) => r.status === null).map(finding);
     const unpaidEscrows = escrows.rows.filter((r) => r.status !== null && DECIDED.includes(r.status)).map(finding);
-    const ok = balances === minted && negative.length === 0 && unreconciled.rows.length === 0 && orphanEscrows.length === 0 && unpaidEscrows.length === 0;
+    const ok =
+      balances === minted &&
+      negative.length === 0 &&
+      unreconciled.rows.length === 0 &&
+      orphanEscrows.length === 0 &&
+      unpaidEscrows.length === 0;
     return { ok, minted, balances, negative, unreconciled: unreconciled.rows.map((r) => r.id), orphanEscrows, unpaidEscrows };
   } finally {
     await client.end();

@@ -44,7 +44,11 @@ describe('aegis network status and node status against a running devnet', () => 
     expect(summary).toMatchObject({ settled: true, accepted: 3 });
     // A dispute and a liquidation as the tallier would apply them (noop inference has no cheater).
     accused = devnet.nodes[0]?.key.address ?? '';
-    const ledger = await PgLedger.connect({ url: devnet.databaseUrl, rules: { minStake: DEFAULT_DEVNET_OPTIONS.minStake, unbondingSeconds: 60 }, poolSize: 1 });
+    const ledger = await PgLedger.connect({
+      url: devnet.databaseUrl,
+      rules: { minStake: DEFAULT_DEVNET_OPTIONS.minStake, unbondingSeconds: 60 },
+      poolSize: 1,
+    });
     try {
       await ledger.apply({ kind: 'open-dispute', key: `${disputeId}/open-dispute`, disputeId, accused }, new Date());
       await ledger.apply({ kind: 'liquidate', key: `${disputeId}/liquidate/${accused}`, disputeId, address: accused }, new Date());
@@ -76,15 +80,20 @@ describe('aegis network status and node status against a running devnet', () => 
 
   it('adds the tasks a node served and the verdicts it gave to node status', async () => {
     const served = await Promise.all(
-      devnet.nodes.map((n) => aegisJson('node', 'status', n.key.address, '--ledger', `127.0.0.1:${devnet.ledgerPort}`, '--url', devnet.databaseUrl)),
+      devnet.nodes.map((n) =>
+        aegisJson('node', 'status', n.key.address, '--ledger', `127.0.0.1:${devnet.ledgerPort}`, '--url', devnet.databaseUrl),
+      ),
     );
-    for (const s of served) expect(s).toMatchObject({ code: 0, json: { ok: true, activity: { verdictsTotal: 0, verdictsFailedCheck: 0 } } });
+    for (const s of served)
+      expect(s).toMatchObject({ code: 0, json: { ok: true, activity: { verdictsTotal: 0, verdictsFailedCheck: 0 } } });
     const total = served.reduce((sum, s) => sum + ((s.json['activity'] as { tasksServedTotal: number }).tasksServedTotal ?? 0), 0);
     expect(total).toBe(3);
   });
 
   it('refuses a bad option with the flag named', async () => {
-    const bad = await run(process.execPath, [AEGIS, 'network', 'status', '--url', devnet.databaseUrl, '--minutes', '0']).catch((e: unknown) => e as { code: number; stderr: string });
+    const bad = await run(process.execPath, [AEGIS, 'network', 'status', '--url', devnet.databaseUrl, '--minutes', '0']).catch(
+      (e: unknown) => e as { code: number; stderr: string },
+    );
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toMatch(/--minutes must be an integer/);
   });

@@ -71,7 +71,11 @@ export function statusName(status: number): string {
  * schemas) in one REPEATABLE READ snapshot, plus the ledger invariant (checkLedger, its own
  * snapshot). Read-only: it changes nothing.
  */
-export async function networkStatus(url: string, options: NetworkStatusOptions, schemas: NetworkSchemas = NETWORK_SCHEMAS): Promise<NetworkStatus> {
+export async function networkStatus(
+  url: string,
+  options: NetworkStatusOptions,
+  schemas: NetworkSchemas = NETWORK_SCHEMAS,
+): Promise<NetworkStatus> {
   checkSchemas(schemas);
   const l = `"${schemas.ledger}"`;
   const i = `"${schemas.ingress}"`;
@@ -84,7 +88,9 @@ export async function networkStatus(url: string, options: NetworkStatusOptions, 
        WHERE id LIKE 'stake:%' AND balance > 0 AND balance >= $1::numeric ORDER BY balance DESC, id`,
       [options.minStake.toString()],
     );
-    const tasks = await client.query<{ status: number; n: string }>(`SELECT status, count(*)::text AS n FROM ${i}.tasks GROUP BY status ORDER BY status`);
+    const tasks = await client.query<{ status: number; n: string }>(
+      `SELECT status, count(*)::text AS n FROM ${i}.tasks GROUP BY status ORDER BY status`,
+    );
     const moves = await client.query<{ status: number; n: string }>(
       `SELECT status, count(*)::text AS n FROM ${i}.task_status
        WHERE changed_at > now() - make_interval(mins => $1) GROUP BY status ORDER BY status`,
@@ -116,7 +122,12 @@ export async function networkStatus(url: string, options: NetworkStatusOptions, 
       windowMinutes: options.windowMinutes,
       tasksPerMinute: byStatus(moves.rows, (n) => Math.round((n / options.windowMinutes) * 100) / 100),
       openDisputes: disputes.rows.map((r) => ({ disputeId: r.id, accused: r.accused, parties: Number(r.parties) })),
-      recentLiquidations: liquidations.rows.map((r) => ({ disputeId: r.dispute_id, address: r.address, slashed: BigInt(r.slashed), at: r.at.toISOString() })),
+      recentLiquidations: liquidations.rows.map((r) => ({
+        disputeId: r.dispute_id,
+        address: r.address,
+        slashed: BigInt(r.slashed),
+        at: r.at.toISOString(),
+      })),
       ledger: await checkLedger(url, { ledger: schemas.ledger, ingress: schemas.ingress }),
     };
   } finally {

@@ -50,7 +50,11 @@ export function defaultKeyDir(env: NodeJS.ProcessEnv = process.env): string {
 export async function encryptKey(key: NodeKey, passphrase: string, scryptN = DEFAULT_SCRYPT_N): Promise<string> {
   const wallet = Wallet.fromPrivateKey(Buffer.from(key.privateKeyHex().slice(2), 'hex'));
   if (wallet.getAddressString() !== key.address) {
-    throw new KeystoreError(KeystoreErrorCode.ADDRESS_MISMATCH, 'key', `keystore address ${wallet.getAddressString()} is not the node address ${key.address}`);
+    throw new KeystoreError(
+      KeystoreErrorCode.ADDRESS_MISMATCH,
+      'key',
+      `keystore address ${wallet.getAddressString()} is not the node address ${key.address}`,
+    );
   }
   return `${await wallet.toV3String(passphrase, { kdf: 'scrypt', n: scryptN })}\n`;
 }
@@ -73,12 +77,17 @@ export async function decryptKeystore(json: string, passphrase: string, field = 
     wallet = await Wallet.fromV3(json, passphrase, true);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/wrong passphrase/i.test(message)) throw new KeystoreError(KeystoreErrorCode.WRONG_PASSPHRASE, field, 'wrong passphrase (the keystore MAC does not match)');
+    if (/wrong passphrase/i.test(message))
+      throw new KeystoreError(KeystoreErrorCode.WRONG_PASSPHRASE, field, 'wrong passphrase (the keystore MAC does not match)');
     throw new KeystoreError(KeystoreErrorCode.CORRUPT_FILE, field, `not a readable Web3 Secret Storage v3 keystore (${message})`);
   }
   const key = NodeKey.fromHex(Buffer.from(wallet.getPrivateKey()).toString('hex'));
   if (parsed['address'] !== undefined && keystoreAddress(json, field) !== key.address) {
-    throw new KeystoreError(KeystoreErrorCode.ADDRESS_MISMATCH, field, `the file says ${keystoreAddress(json, field)} but holds the key of ${key.address}`);
+    throw new KeystoreError(
+      KeystoreErrorCode.ADDRESS_MISMATCH,
+      field,
+      `the file says ${keystoreAddress(json, field)} but holds the key of ${key.address}`,
+    );
   }
   return key;
 }
@@ -90,7 +99,8 @@ function parseKeystoreJson(json: string, field: string): Record<string, unknown>
   } catch {
     throw new KeystoreError(KeystoreErrorCode.CORRUPT_FILE, field, 'not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KeystoreError(KeystoreErrorCode.CORRUPT_FILE, field, 'not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new KeystoreError(KeystoreErrorCode.CORRUPT_FILE, field, 'not a JSON object');
   const record = parsed as Record<string, unknown>;
   if (record['version'] !== 3) throw new KeystoreError(KeystoreErrorCode.CORRUPT_FILE, field, 'not a version 3 keystore');
   return record;

@@ -50,13 +50,20 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
     url = testDatabaseUrl().replace(/\/[^/]+$/, `/${DATABASE}`);
     // Topics of this run's own: nothing another suite left on the shared broker is read.
     await deleteKafkaTopics(connection, ALL_TOPICS);
-    await waitFor('topics recreated', async () => {
-      await createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 6, replicationFactor: 1 });
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      'topics recreated',
+      async () => {
+        await createKafkaTopics(connection, { topics: ALL_TOPICS, partitions: 6, replicationFactor: 1 });
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     // Reading every partition's end offset succeeds only once each has a leader (a fresh topic's
     // first subscribe otherwise fails with NOT_LEADER_FOR_PARTITION).
-    await waitFor('partition leaders', async () => (await topicRecordCounts(connection, ALL_TOPICS)).size === ALL_TOPICS.length, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor('partition leaders', async () => (await topicRecordCounts(connection, ALL_TOPICS)).size === ALL_TOPICS.length, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
     const bus = (clientId: string): EventBus => {
       const b = new KafkaEventBus({ ...connection, clientId, sessionTimeoutMs: 6_000 });
       buses.push(b);
@@ -99,7 +106,24 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
     const controlAddress = readFileSync(join(stateDir, DEVNET_CONTROL_ADDRESS_FILE), 'utf8').trim();
     node = spawn(
       process.execPath,
-      [AEGIS, 'node', 'run', '--key', file, '--ledger', ledger, '--brokers', brokers.join(','), '--model', TINY_MODEL_ID, '--control-address', controlAddress, '--execution-provider', 'cpu', '--json'],
+      [
+        AEGIS,
+        'node',
+        'run',
+        '--key',
+        file,
+        '--ledger',
+        ledger,
+        '--brokers',
+        brokers.join(','),
+        '--model',
+        TINY_MODEL_ID,
+        '--control-address',
+        controlAddress,
+        '--execution-provider',
+        'cpu',
+        '--json',
+      ],
       { env },
     );
     let stdout = '';
@@ -107,7 +131,10 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
     node.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     node.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => node?.once('exit', (code) => resolve(code)));
-    await waitFor(`node run serving (stderr: ${stderr.slice(-500)})`, () => stdout.includes('"serving":true'), { timeoutMs: 150_000, intervalMs: 200 });
+    await waitFor(`node run serving (stderr: ${stderr.slice(-500)})`, () => stdout.includes('"serving":true'), {
+      timeoutMs: 150_000,
+      intervalMs: 200,
+    });
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ ok: true, address, serving: true, model: TINY_MODEL_ID });
 
     // Tasks go to whichever worker holds their partition: submit until one is the operator's.
@@ -115,7 +142,9 @@ describe('aegis node run: an operator key serves tasks on a Kafka-backed devnet'
       const db = new Client({ connectionString: url });
       await db.connect();
       try {
-        const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tallier.submissions WHERE submitter = $1', [address]);
+        const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tallier.submissions WHERE submitter = $1', [
+          address,
+        ]);
         return Number(rows[0]?.n ?? 0);
       } finally {
         await db.end();

@@ -73,26 +73,55 @@ describe('a node operator at the CLI against a running devnet', () => {
     const minStake = DEFAULT_DEVNET_OPTIONS.minStake;
     const deposit = formatTokenAmount(3n * minStake);
     const funded = await aegis(env, 'deposit', deposit, '--key', file, '--ledger', ledger);
-    expect(funded).toMatchObject({ code: 0, json: { ok: true, account: { address, free: (3n * minStake).toString(), staked: '0', active: false } } });
+    expect(funded).toMatchObject({
+      code: 0,
+      json: { ok: true, account: { address, free: (3n * minStake).toString(), staked: '0', active: false } },
+    });
 
     // A node for this key is refused while nothing is staked, before any broker or model is touched.
-    const refused = await aegis(env, 'node', 'run', '--key', file, '--ledger', ledger, '--brokers', '127.0.0.1:9', '--control-address', address);
-    expect(refused).toMatchObject({ code: 1, json: { ok: false, error: 'stake below the minimum', account: { staked: '0', active: false } } });
+    const refused = await aegis(
+      env,
+      'node',
+      'run',
+      '--key',
+      file,
+      '--ledger',
+      ledger,
+      '--brokers',
+      '127.0.0.1:9',
+      '--control-address',
+      address,
+    );
+    expect(refused).toMatchObject({
+      code: 1,
+      json: { ok: false, error: 'stake below the minimum', account: { staked: '0', active: false } },
+    });
     expect(refused.stderr).toMatch(/at or above the network's minimum .*Stake first: aegis stake AMOUNT/);
 
     const staked = await aegis(env, 'stake', formatTokenAmount(2n * minStake), '--key', file, '--ledger', ledger);
-    expect(staked).toMatchObject({ code: 0, json: { account: { free: minStake.toString(), staked: (2n * minStake).toString(), active: true } } });
+    expect(staked).toMatchObject({
+      code: 0,
+      json: { account: { free: minStake.toString(), staked: (2n * minStake).toString(), active: true } },
+    });
 
     // Reading needs no passphrase: the address comes from the keystore file or the argument.
     const shown = await aegis({ ...process.env, AEGIS_KEY_PASSPHRASE: '' }, 'account', 'show', address, '--ledger', ledger);
     expect(shown).toMatchObject({ code: 0, json: { account: { address, staked: (2n * minStake).toString(), frozen: false } } });
 
     const status = await aegis(env, 'node', 'status', '--key', file, '--ledger', ledger);
-    expect(status).toMatchObject({ code: 0, json: { account: { active: true, staked: (2n * minStake).toString() }, earnings: { feePayouts: 0, slashed: '0', liquidations: 0 } } });
+    expect(status).toMatchObject({
+      code: 0,
+      json: { account: { active: true, staked: (2n * minStake).toString() }, earnings: { feePayouts: 0, slashed: '0', liquidations: 0 } },
+    });
 
     const unstaked = await aegis(env, 'unstake', formatTokenAmount(minStake), '--key', file, '--ledger', ledger);
-    expect(unstaked).toMatchObject({ code: 0, json: { account: { staked: minStake.toString(), unbonding: [{ amount: minStake.toString() }] } } });
-    const maturesAt = Date.parse(((unstaked.json['account'] as { unbonding: { maturesAt: string }[] }).unbonding[0] ?? { maturesAt: '' }).maturesAt);
+    expect(unstaked).toMatchObject({
+      code: 0,
+      json: { account: { staked: minStake.toString(), unbonding: [{ amount: minStake.toString() }] } },
+    });
+    const maturesAt = Date.parse(
+      ((unstaked.json['account'] as { unbonding: { maturesAt: string }[] }).unbonding[0] ?? { maturesAt: '' }).maturesAt,
+    );
     expect(maturesAt).toBeGreaterThan(Date.now());
 
     const early = await aegis(env, 'withdraw', '--key', file, '--ledger', ledger);
@@ -103,7 +132,10 @@ describe('a node operator at the CLI against a running devnet', () => {
     // Once the tranche has matured the same command succeeds: the unstaked tokens are free again.
     await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, maturesAt - Date.now()) + 250));
     const withdrawn = await aegis(env, 'withdraw', '--key', file, '--ledger', ledger);
-    expect(withdrawn).toMatchObject({ code: 0, json: { ok: true, account: { free: (2n * minStake).toString(), staked: minStake.toString(), unbonding: [] } } });
+    expect(withdrawn).toMatchObject({
+      code: 0,
+      json: { ok: true, account: { free: (2n * minStake).toString(), staked: minStake.toString(), unbonding: [] } },
+    });
 
     const entries = await aegis(env, 'entries', '--key', file, '--ledger', ledger);
     expect((entries.json['entries'] as { kind: string }[]).map((e) => e.kind)).toEqual(['deposit', 'stake', 'request-unstake', 'withdraw']);

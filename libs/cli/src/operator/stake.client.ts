@@ -58,7 +58,8 @@ export class LedgerRefusal extends Error {
   }
 }
 
-const isoOf = (t: TimestampWire | null): string => (t === null ? '' : new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString());
+const isoOf = (t: TimestampWire | null): string =>
+  t === null ? '' : new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6)).toISOString();
 
 function accountView(wire: AccountWire): AccountView {
   const unbonding = wire.unbonding.map((u) => ({ amount: BigInt(u.amount), maturesAt: isoOf(u.maturesAt) }));
@@ -82,8 +83,10 @@ function accountView(wire: AccountWire): AccountView {
  * (AEGIS_UNBONDING_SECONDS) has passed since its unstake.
  */
 export function explainWithdrawRefusal(account: AccountView, now: Date): string {
-  if (account.frozen) return 'this account is party to an open dispute: unstake and withdraw stay refused until the dispute is settled (its stake may still be liquidated)';
-  if (account.unbonding.length === 0) return 'nothing is unbonding: move stake out first with `aegis unstake AMOUNT`, then withdraw after the unbonding delay';
+  if (account.frozen)
+    return 'this account is party to an open dispute: unstake and withdraw stay refused until the dispute is settled (its stake may still be liquidated)';
+  if (account.unbonding.length === 0)
+    return 'nothing is unbonding: move stake out first with `aegis unstake AMOUNT`, then withdraw after the unbonding delay';
   const next = [...account.unbonding].sort((a, b) => a.maturesAt.localeCompare(b.maturesAt))[0];
   if (next === undefined) return '';
   const wait = Math.max(0, Math.ceil((Date.parse(next.maturesAt) - now.getTime()) / 1000));
@@ -106,15 +109,29 @@ export class StakeClient {
 
   async entries(address: Address, pageSize: number, pageToken: string): Promise<{ entries: EntryView[]; nextPageToken: string }> {
     assertAddress(address);
-    const res = await this.call<{ entries: EntryWire[]; nextPageToken: string }>('ListEntries', { address: Buffer.from(address.slice(2), 'hex'), pageSize, pageToken });
+    const res = await this.call<{ entries: EntryWire[]; nextPageToken: string }>('ListEntries', {
+      address: Buffer.from(address.slice(2), 'hex'),
+      pageSize,
+      pageToken,
+    });
     return {
-      entries: res.entries.map((e) => ({ sequence: e.sequence, kind: e.kind, appliedAt: isoOf(e.appliedAt), postings: e.postings.map((p) => ({ account: p.account, delta: BigInt(p.delta) })) })),
+      entries: res.entries.map((e) => ({
+        sequence: e.sequence,
+        kind: e.kind,
+        appliedAt: isoOf(e.appliedAt),
+        postings: e.postings.map((p) => ({ account: p.account, delta: BigInt(p.delta) })),
+      })),
       nextPageToken: res.nextPageToken,
     };
   }
 
   /** deposit (devnet faucet), stake or request-unstake of `amount` base units. */
-  async move(method: 'deposit' | 'stake' | 'request-unstake', key: NodeKey, amount: bigint, idempotencyKey = `cli-${randomUUID()}`): Promise<{ account: AccountView; replayed: boolean }> {
+  async move(
+    method: 'deposit' | 'stake' | 'request-unstake',
+    key: NodeKey,
+    amount: bigint,
+    idempotencyKey = `cli-${randomUUID()}`,
+  ): Promise<{ account: AccountView; replayed: boolean }> {
     const request: StakeRequest = { method, address: key.address, amount: amount.toString(), idempotencyKey };
     const rpc = { deposit: 'Deposit', stake: 'Stake', 'request-unstake': 'RequestUnstake' }[method];
     const res = await this.call<{ account: AccountWire; replayed: boolean }>(rpc, { ...this.wire(request, key), amount: request.amount });
@@ -122,7 +139,10 @@ export class StakeClient {
   }
 
   /** Every matured tranche -> free; a refusal comes back explained from the account's state. */
-  async withdraw(key: NodeKey, idempotencyKey = `cli-${randomUUID()}`): Promise<{ account: AccountView; replayed: boolean; withdrawn: bigint }> {
+  async withdraw(
+    key: NodeKey,
+    idempotencyKey = `cli-${randomUUID()}`,
+  ): Promise<{ account: AccountView; replayed: boolean; withdrawn: bigint }> {
     const request: StakeRequest = { method: 'withdraw', address: key.address, idempotencyKey };
     try {
       const res = await this.call<{ account: AccountWire; replayed: boolean; withdrawn: string }>('Withdraw', this.wire(request, key));
@@ -138,7 +158,11 @@ export class StakeClient {
   }
 
   private wire(request: StakeRequest, key: NodeKey): { address: Buffer; idempotencyKey: string; signature: Buffer } {
-    return { address: Buffer.from(key.address.slice(2), 'hex'), idempotencyKey: request.idempotencyKey, signature: Buffer.from(signStakeRequest(request, key)) };
+    return {
+      address: Buffer.from(key.address.slice(2), 'hex'),
+      idempotencyKey: request.idempotencyKey,
+      signature: Buffer.from(signStakeRequest(request, key)),
+    };
   }
 
   private async call<Res>(method: string, request: object): Promise<Res> {
@@ -146,12 +170,19 @@ export class StakeClient {
       return await this.api.unary<Res>(method, request);
     } catch (err) {
       const code = grpcStatusOf(err);
-      const details = typeof err === 'object' && err !== null && 'details' in err && typeof err.details === 'string' ? err.details : String(err);
+      const details =
+        typeof err === 'object' && err !== null && 'details' in err && typeof err.details === 'string' ? err.details : String(err);
       if (code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.DEADLINE_EXCEEDED) {
-        throw new LedgerRefusal(GrpcStatus[code], `--ledger: no StakeLedger answering at ${this.target} (${details}); is the devnet running (aegis devnet)?`);
+        throw new LedgerRefusal(
+          GrpcStatus[code],
+          `--ledger: no StakeLedger answering at ${this.target} (${details}); is the devnet running (aegis devnet)?`,
+        );
       }
       if (code !== undefined) {
-        const hint = method === 'Deposit' && code === GrpcStatus.FAILED_PRECONDITION ? 'deposit mints tokens and only a devnet ledger (AEGIS_LEDGER_FAUCET=true) takes it' : undefined;
+        const hint =
+          method === 'Deposit' && code === GrpcStatus.FAILED_PRECONDITION
+            ? 'deposit mints tokens and only a devnet ledger (AEGIS_LEDGER_FAUCET=true) takes it'
+            : undefined;
         throw new LedgerRefusal(GrpcStatus[code], `${method}: ${details}`, hint);
       }
       throw err;

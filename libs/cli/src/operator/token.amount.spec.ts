@@ -15,7 +15,22 @@ describe('token amounts', () => {
   });
 
   it('refuses too many decimals, signs, exponents, separators, garbage and zero', () => {
-    for (const bad of ['0.0000000000000000001', '-1', '+1', '1e18', '1,5', '1_000', '', '.5', '5.', 'abc', '0x10', 'NaN', 'Infinity', '1.2.3']) {
+    for (const bad of [
+      '0.0000000000000000001',
+      '-1',
+      '+1',
+      '1e18',
+      '1,5',
+      '1_000',
+      '',
+      '.5',
+      '5.',
+      'abc',
+      '0x10',
+      'NaN',
+      'Infinity',
+      '1.2.3',
+    ]) {
       expect(() => parseTokenAmount(bad), bad).toThrow(/AMOUNT: /);
     }
     expect(() => parseTokenAmount('0')).toThrow(/greater than zero/);

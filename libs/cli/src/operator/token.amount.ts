@@ -31,7 +31,10 @@ export function parseTokenAmount(text: string, field = 'AMOUNT', positive = true
   const whole = match[1] ?? '0';
   const fraction = match[2] ?? '';
   if (fraction.length > TOKEN_DECIMALS) {
-    throw new TokenAmountError(field, `at most ${TOKEN_DECIMALS} decimals (1 base unit is 0.${'0'.repeat(TOKEN_DECIMALS - 1)}1 tokens): ${text}`);
+    throw new TokenAmountError(
+      field,
+      `at most ${TOKEN_DECIMALS} decimals (1 base unit is 0.${'0'.repeat(TOKEN_DECIMALS - 1)}1 tokens): ${text}`,
+    );
   }
   const units = BigInt(whole) * SCALE + BigInt(fraction.padEnd(TOKEN_DECIMALS, '0') || '0');
   if (positive && units === 0n) throw new TokenAmountError(field, 'must be greater than zero');

@@ -1,7 +1,15 @@
 import { fromHex, keccak256, NodeKey, toHex, utf8 } from '@aegis/protocol';
 import { describe, expect, it } from 'vitest';
 import { ConsensusError, ConsensusErrorCode } from '../consensus.errors';
-import { assertBeaconChain, assertBeaconLink, BeaconChain, type BeaconLink, genesisBeacon, MAX_SEAL_SPAN, verifyBeaconLink } from './beacon.chain';
+import {
+  assertBeaconChain,
+  assertBeaconLink,
+  BeaconChain,
+  type BeaconLink,
+  genesisBeacon,
+  MAX_SEAL_SPAN,
+  verifyBeaconLink,
+} from './beacon.chain';
 
 const control = NodeKey.fromHex(`0x${'11'.repeat(32)}`);
 const other = NodeKey.fromHex(`0x${'22'.repeat(32)}`);
@@ -79,7 +87,9 @@ describe('beacon chain', () => {
     // The same values as links appended one by one.
     const reference = BeaconChain.fromGenesis(control, 'devnet');
     expect(sealed.map((l) => l.beacon)).toEqual([1, 2, 3, 4, 5].map((i) => reference.append(digest(i)).beacon));
-    expect(sealed.map(({ index, prev, submissionDigest, beacon, signer }) => ({ index, prev, submissionDigest, beacon, signer }))).toEqual(pending);
+    expect(sealed.map(({ index, prev, submissionDigest, beacon, signer }) => ({ index, prev, submissionDigest, beacon, signer }))).toEqual(
+      pending,
+    );
     // Runs of two: links 2, 4 and 5 signed; 1 and 3 point to the next.
     expect(sealed.map((l) => l.sealedBy ?? [])).toEqual([[toHex(digest(2))], [], [toHex(digest(4))], [], []]);
     expect(new Set(sealed.map((l) => l.signature)).size).toBe(3);

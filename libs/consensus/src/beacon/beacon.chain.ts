@@ -114,7 +114,13 @@ export class BeaconChain {
     const prev = this.current.beacon;
     const beacon = nextBeacon(prev, submissionDigest);
     this.current = { index, beacon };
-    const link: PendingLink = { index, prev: toHex(prev), submissionDigest: toHex(submissionDigest), beacon: toHex(beacon), signer: this.key.address };
+    const link: PendingLink = {
+      index,
+      prev: toHex(prev),
+      submissionDigest: toHex(submissionDigest),
+      beacon: toHex(beacon),
+      signer: this.key.address,
+    };
     this.pending.push({ link, prev, digest: submissionDigest.slice(), beacon });
     return link;
   }
@@ -175,7 +181,12 @@ export function assertBeaconLink(link: BeaconLink, controlPlane: Address, expect
   });
   if (!Number.isSafeInteger(sealing.index)) fail('index', 'is too large to be sealed');
   if (!verifySignature(linkSigningDigest(sealing.index, sealing.prev, sealing.digest, sealing.beacon), sig, controlPlane)) {
-    fail('signature', sealedBy.length > 0 ? 'is not the control plane signature of the link sealing this one' : 'is not the control plane signature of this link');
+    fail(
+      'signature',
+      sealedBy.length > 0
+        ? 'is not the control plane signature of the link sealing this one'
+        : 'is not the control plane signature of this link',
+    );
   }
   if (expectedPrev !== undefined) {
     if (link.index !== expectedPrev.index + 1) fail('index', `expected ${expectedPrev.index + 1}, got ${link.index}`);
@@ -221,5 +232,6 @@ function assert32(b: Uint8Array, field: string): void {
 }
 
 function assertIndex(i: number, field: string): void {
-  if (!Number.isSafeInteger(i) || i < 0) throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be a non-negative integer', field);
+  if (!Number.isSafeInteger(i) || i < 0)
+    throw new ConsensusError(ConsensusErrorCode.INVALID_BEACON, 'must be a non-negative integer', field);
 }

@@ -28,7 +28,12 @@ describe('drawCommittee (empty committees are redrawn)', () => {
         if (j < draw.links.length - 1) expect(c).toEqual([]);
         else expect(c).toEqual(draw.committee);
         expect(link.submissionDigest).toBe(`0x${Buffer.from(d).toString('hex')}`);
-        const announced = { height: BigInt(link.index), value: fromHex(link.beacon, 32), previous: fromHex(link.prev, 32), signature: fromHex(link.signature, 65) };
+        const announced = {
+          height: BigInt(link.index),
+          value: fromHex(link.beacon, 32),
+          previous: fromHex(link.prev, 32),
+          signature: fromHex(link.signature, 65),
+        };
         expect(verifyAnnouncedBeacon(announced, d, control.address)).toBe(true);
       });
       // The links form a valid chain from genesis.
@@ -67,6 +72,8 @@ describe('drawCommittee (empty committees are redrawn)', () => {
   });
 
   it('refuses a negative bound naming the field', () => {
-    expect(() => drawCommittee((x) => BeaconChain.fromGenesis(control, 'x').append(x), digest(1), SUBMITTER, nodes, 1, -1)).toThrow(/maxRedraws/);
+    expect(() => drawCommittee((x) => BeaconChain.fromGenesis(control, 'x').append(x), digest(1), SUBMITTER, nodes, 1, -1)).toThrow(
+      /maxRedraws/,
+    );
   });
 });

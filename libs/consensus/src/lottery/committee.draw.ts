@@ -37,7 +37,8 @@ export function drawCommittee<L extends DrawnLink = BeaconLink>(
   k: number,
   maxRedraws: number = DEFAULT_MAX_REDRAWS,
 ): CommitteeDraw<L> {
-  if (!Number.isSafeInteger(maxRedraws) || maxRedraws < 0) throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'maxRedraws', 'must be a non-negative integer');
+  if (!Number.isSafeInteger(maxRedraws) || maxRedraws < 0)
+    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'maxRedraws', 'must be a non-negative integer');
   const links: L[] = [];
   let committee: Address[] = [];
   for (let draw = 0; draw <= maxRedraws; draw++) {

@@ -23,7 +23,8 @@ import { ConsensusErrorCode, invalid } from '../consensus.errors';
  * often than a^k (at a = 1/3, a^k = e^{-1.10 k} against e^{-0.67 k}).
  */
 export function committeeSizeFor(bound: number, attackerShare: number): number {
-  if (!Number.isFinite(bound) || bound <= 0 || bound >= 1) throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'bound', 'must be a probability in (0, 1)');
+  if (!Number.isFinite(bound) || bound <= 0 || bound >= 1)
+    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'bound', 'must be a probability in (0, 1)');
   if (!Number.isFinite(attackerShare) || attackerShare < 0 || attackerShare >= 1) {
     throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'attackerShare', 'must be a share in [0, 1)');
   }

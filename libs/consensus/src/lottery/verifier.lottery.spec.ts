@@ -45,7 +45,12 @@ describe('verifier lottery', () => {
       committee += chosen.length;
       for (const a of chosen) counts.set(a, (counts.get(a) ?? 0) + 1);
     }
-    expect(expectedCommitteeSize(nodes.map((n) => n.stake), k)).toBeCloseTo(3, 10);
+    expect(
+      expectedCommitteeSize(
+        nodes.map((n) => n.stake),
+        k,
+      ),
+    ).toBeCloseTo(3, 10);
     // Mean committee size: sum of 40 independent Bernoullis, variance <= 3; 5 sigma over 4000 rounds.
     expect(Math.abs(committee / rounds - k)).toBeLessThan(5 * Math.sqrt(3 / rounds));
     nodes.forEach((n, i) => {

@@ -16,10 +16,20 @@ const V2 = addr(3);
 const V3 = addr(4);
 
 function open(selected: readonly string[] = [V1, V2], t = 0): SubmissionState {
-  return transition(undefined, { kind: 'submitted', submissionId: S, taskId: 't', submitter: A, fee: 100n, selectedVerifiers: selected }, t, config).state;
+  return transition(
+    undefined,
+    { kind: 'submitted', submissionId: S, taskId: 't', submitter: A, fee: 100n, selectedVerifiers: selected },
+    t,
+    config,
+  ).state;
 }
 const verdict = (verifier: string, v: VerdictKind): SubmissionEvent => ({ kind: 'verdict', submissionId: S, verifier, verdict: v });
-const failed = (verifier: string, failure: AuditFailure = 'audit-failed'): SubmissionEvent => ({ kind: 'verdict-failed', submissionId: S, verifier, failure });
+const failed = (verifier: string, failure: AuditFailure = 'audit-failed'): SubmissionEvent => ({
+  kind: 'verdict-failed',
+  submissionId: S,
+  verifier,
+  failure,
+});
 const close = (activeNodes = 10): SubmissionEvent => ({ kind: 'window-closed', submissionId: S, activeNodes });
 const ledger = (effects: readonly SubmissionEffect[]): LedgerEffect[] =>
   effects.filter((e): e is LedgerEffect => ['open-dispute', 'join-dispute', 'liquidate', 'distribute-pool', 'payout-fee'].includes(e.kind));
@@ -67,7 +77,9 @@ describe('verdict-failed: a verifier caught by the PoW checker is liquidated (DE
     s = transition(s, failed(V1), 2, config).state;
     const r = transition(s, close(), 100, config);
     const pool = ledger(r.effects).filter((e) => e.kind === 'distribute-pool');
-    expect(pool).toEqual([{ kind: 'distribute-pool', key: `${S}/audit/${V1}/distribute-pool`, disputeId: auditDisputeId(S, V1), winners: [A, V2] }]);
+    expect(pool).toEqual([
+      { kind: 'distribute-pool', key: `${S}/audit/${V1}/distribute-pool`, disputeId: auditDisputeId(S, V1), winners: [A, V2] },
+    ]);
     // No dispute on the result itself: nothing else is liquidated.
     expect(ledger(r.effects).filter((e) => e.kind === 'liquidate')).toEqual([]);
   });
@@ -85,7 +97,9 @@ describe('verdict-failed: a verifier caught by the PoW checker is liquidated (DE
 
   it('refuses an unknown failure kind naming the field', () => {
     const bad = { kind: 'verdict-failed', submissionId: S, verifier: V1, failure: 'not-eligible' } as unknown as SubmissionEvent;
-    expect(() => transition(open(), bad, 1, config)).toThrowError(expect.objectContaining({ code: ConsensusErrorCode.INVALID_EVENT, field: 'failure' }) as Error);
+    expect(() => transition(open(), bad, 1, config)).toThrowError(
+      expect.objectContaining({ code: ConsensusErrorCode.INVALID_EVENT, field: 'failure' }) as Error,
+    );
     expect(() => transition(open(), bad, 1, config)).toThrow(ConsensusError);
   });
 });
@@ -97,7 +111,15 @@ describe('verdict-failed: a verifier caught by the PoW checker is liquidated (DE
 const POOL = Array.from({ length: 10 }, (_, i) => addr(i + 2));
 type Step = { type: 'vote' | 'fail'; who: number; dt: number; failure: AuditFailure } | { type: 'close'; active: number; late: number };
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: fc.constantFrom('vote' as const, 'fail' as const), who: fc.nat(POOL.length - 1), dt: fc.nat(40), failure: fc.constantFrom<AuditFailure>('pow-failed', 'audit-failed') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      type: fc.constantFrom('vote' as const, 'fail' as const),
+      who: fc.nat(POOL.length - 1),
+      dt: fc.nat(40),
+      failure: fc.constantFrom<AuditFailure>('pow-failed', 'audit-failed'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('close' as const), active: fc.nat(12), late: fc.nat(20) }) },
 );
 const scheduleArb = fc.record({
@@ -113,7 +135,10 @@ describe('audit liquidation invariants (fast-check)', () => {
       fc.property(scheduleArb, ({ steps, lazy, lazyVotesReject, selected }) => {
         const lazySet = new Set(lazy.map((i) => POOL[i] ?? A));
         let now = 0;
-        let state = open(selected.map((i) => POOL[i] ?? A), now);
+        let state = open(
+          selected.map((i) => POOL[i] ?? A),
+          now,
+        );
         const effects: SubmissionEffect[] = [];
         const caught = new Set<string>();
         let caughtBeforeDecision = new Set<string>();
@@ -156,7 +181,8 @@ describe('audit liquidation invariants (fast-check)', () => {
           expect(mine).toHaveLength(1);
           const paid = effects.filter((e) => e.kind === 'distribute-pool' && e.disputeId === auditDisputeId(S, v));
           expect(paid).toHaveLength(state.decision ? 1 : 0);
-          for (const p of paid) if (p.kind === 'distribute-pool') for (const w of p.winners) expect(caughtBeforeDecision.has(w)).toBe(false);
+          for (const p of paid)
+            if (p.kind === 'distribute-pool') for (const w of p.winners) expect(caughtBeforeDecision.has(w)).toBe(false);
         }
         // Ledger idempotency keys never repeat within one submission's history.
         const keys = ledger(effects).map((e) => e.key);

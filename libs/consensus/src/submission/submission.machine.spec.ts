@@ -13,7 +13,14 @@ const [V1, V2, V3] = [addr(11), addr(12), addr(13)];
 const T0 = 10_000;
 
 function submit(selected = [V1, V2]): SubmissionState {
-  const event: SubmissionEvent = { kind: 'submitted', submissionId: S, taskId: 'task-1', submitter: A, fee: 100n, selectedVerifiers: selected };
+  const event: SubmissionEvent = {
+    kind: 'submitted',
+    submissionId: S,
+    taskId: 'task-1',
+    submitter: A,
+    fee: 100n,
+    selectedVerifiers: selected,
+  };
   return transition(undefined, event, T0, config).state;
 }
 const verdict = (verifier: string, kind: VerdictKind): SubmissionEvent => ({ kind: 'verdict', submissionId: S, verifier, verdict: kind });
@@ -104,7 +111,9 @@ describe('submission state machine', () => {
     // counted: claim (ACCEPT) vs V1 (REJECT) -> tie
     expect(undecided.state).toMatchObject({ phase: 'undecided-extended', extensions: 1, closesAt: closesAt + 5 + 1_000 });
     expect(undecided.state.widened).toBe(true);
-    expect(undecided.effects).toEqual([{ kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005, final: false, reason: 'undecided' }]);
+    expect(undecided.effects).toEqual([
+      { kind: 'window-extended', submissionId: S, closesAt: closesAt + 1_005, final: false, reason: 'undecided' },
+    ]);
 
     const decided = transition(undecided.state, close(2), undecided.state.closesAt, config);
     // now V2 counts: n = 2 REJECT, m = 1; 200 > 66 * 2 holds.
@@ -155,7 +164,12 @@ describe('submission state machine', () => {
 
   it('replays have one effect: same submission again, same verifier again, ticks after the decision', () => {
     const s = submit();
-    const again = transition(s, { kind: 'submitted', submissionId: S, taskId: 'task-1', submitter: A, fee: 100n, selectedVerifiers: [V1, V2] }, T0 + 1, config);
+    const again = transition(
+      s,
+      { kind: 'submitted', submissionId: S, taskId: 'task-1', submitter: A, fee: 100n, selectedVerifiers: [V1, V2] },
+      T0 + 1,
+      config,
+    );
     expect(again.state).toBe(s);
     const once = transition(s, verdict(V1, ACCEPT), T0 + 2, config).state;
     expect(transition(once, verdict(V1, REJECT), T0 + 3, config).state).toBe(once);
@@ -167,9 +181,19 @@ describe('submission state machine', () => {
   it('illegal transitions are errors with a code and a field', () => {
     const s = submit();
     expectCode(() => transition(undefined, verdict(V1, ACCEPT), T0, config), ConsensusErrorCode.UNKNOWN_SUBMISSION, 'submissionId');
-    expectCode(() => transition(s, { ...verdict(V1, ACCEPT), submissionId: 'other' }, T0, config), ConsensusErrorCode.SUBMISSION_MISMATCH, 'submissionId');
     expectCode(
-      () => transition(s, { kind: 'submitted', submissionId: S, taskId: 'task-1', submitter: A, fee: 99n, selectedVerifiers: [V1, V2] }, T0, config),
+      () => transition(s, { ...verdict(V1, ACCEPT), submissionId: 'other' }, T0, config),
+      ConsensusErrorCode.SUBMISSION_MISMATCH,
+      'submissionId',
+    );
+    expectCode(
+      () =>
+        transition(
+          s,
+          { kind: 'submitted', submissionId: S, taskId: 'task-1', submitter: A, fee: 99n, selectedVerifiers: [V1, V2] },
+          T0,
+          config,
+        ),
       ConsensusErrorCode.SUBMISSION_CONFLICT,
       'submissionId',
     );
@@ -180,7 +204,13 @@ describe('submission state machine', () => {
     expectCode(() => transition(s, close(-1), T0 + 1_000, config), ConsensusErrorCode.INVALID_EVENT, 'activeNodes');
     expectCode(() => transition(s, close(1), T0 + 1_000, { ...config, windowMs: 0 }), ConsensusErrorCode.INVALID_CONFIG, 'windowMs');
     expectCode(
-      () => transition(undefined, { kind: 'submitted', submissionId: S, taskId: 't', submitter: A, fee: -1n, selectedVerifiers: [] }, T0, config),
+      () =>
+        transition(
+          undefined,
+          { kind: 'submitted', submissionId: S, taskId: 't', submitter: A, fee: -1n, selectedVerifiers: [] },
+          T0,
+          config,
+        ),
       ConsensusErrorCode.INVALID_EVENT,
       'fee',
     );

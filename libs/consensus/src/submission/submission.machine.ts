@@ -34,7 +34,10 @@ export function validateConsensusConfig(config: ConsensusConfig): ConsensusConfi
   if (config.tally !== undefined && !TALLY_RULES.includes(config.tally)) {
     throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'tally', `must be one of ${TALLY_RULES.join(', ')}`);
   }
-  if (config.maxExtensions !== undefined && (!Number.isSafeInteger(config.maxExtensions) || config.maxExtensions < 0 || config.maxExtensions > MAX_EXTENSIONS_LIMIT)) {
+  if (
+    config.maxExtensions !== undefined &&
+    (!Number.isSafeInteger(config.maxExtensions) || config.maxExtensions < 0 || config.maxExtensions > MAX_EXTENSIONS_LIMIT)
+  ) {
     throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'maxExtensions', `must be an integer in 0..${MAX_EXTENSIONS_LIMIT}`);
   }
   return config;
@@ -60,17 +63,29 @@ export function transition(
 
   if (state === undefined) {
     if (event.kind !== 'submitted') {
-      throw invalid(ConsensusErrorCode.UNKNOWN_SUBMISSION, 'submissionId', `no submission ${event.submissionId} to apply '${event.kind}' to`);
+      throw invalid(
+        ConsensusErrorCode.UNKNOWN_SUBMISSION,
+        'submissionId',
+        `no submission ${event.submissionId} to apply '${event.kind}' to`,
+      );
     }
     return { state: open(event, now, config), effects: [] };
   }
   if (event.submissionId !== state.submissionId) {
-    throw invalid(ConsensusErrorCode.SUBMISSION_MISMATCH, 'submissionId', `event for ${event.submissionId} applied to ${state.submissionId}`);
+    throw invalid(
+      ConsensusErrorCode.SUBMISSION_MISMATCH,
+      'submissionId',
+      `event for ${event.submissionId} applied to ${state.submissionId}`,
+    );
   }
   const rule = config.tally ?? DEFAULT_TALLY_RULE;
   if (state.tally !== rule && state.phase !== 'decided') {
     // Two rules on one network would let a dispute be judged by whichever a replica runs.
-    throw invalid(ConsensusErrorCode.INVALID_CONFIG, 'tally', `submission ${state.submissionId} was opened under tally '${state.tally}', the config says '${rule}'`);
+    throw invalid(
+      ConsensusErrorCode.INVALID_CONFIG,
+      'tally',
+      `submission ${state.submissionId} was opened under tally '${state.tally}', the config says '${rule}'`,
+    );
   }
   if (now < state.lastEventAt) {
     throw invalid(ConsensusErrorCode.CLOCK_REGRESSION, 'now', `${now} is before the last event at ${state.lastEventAt}`);
@@ -203,7 +218,12 @@ function allSelectedAccepted(state: SubmissionState): boolean {
   return state.selectedVerifiers.every((v) => accepted.has(v));
 }
 
-function onWindowClosed(state: SubmissionState, event: Extract<SubmissionEvent, { kind: 'window-closed' }>, now: EpochMs, config: ConsensusConfig): TransitionResult {
+function onWindowClosed(
+  state: SubmissionState,
+  event: Extract<SubmissionEvent, { kind: 'window-closed' }>,
+  now: EpochMs,
+  config: ConsensusConfig,
+): TransitionResult {
   if (state.phase === 'decided') return unchanged(state);
   if (now < state.closesAt) {
     throw new ConsensusError(ConsensusErrorCode.WINDOW_OPEN, `window closes at ${state.closesAt}, now is ${now}`, 'now');
@@ -234,7 +254,13 @@ function onWindowClosed(state: SubmissionState, event: Extract<SubmissionEvent, 
     return {
       state: { ...state, phase: 'undecided-extended', closesAt, extensions, widened: true, lastEventAt: now },
       effects: [
-        { kind: 'window-extended', submissionId: state.submissionId, closesAt, final: extensions >= maxExtensions, reason: result.kind === 'undecided' ? 'undecided' : 'silent' },
+        {
+          kind: 'window-extended',
+          submissionId: state.submissionId,
+          closesAt,
+          final: extensions >= maxExtensions,
+          reason: result.kind === 'undecided' ? 'undecided' : 'silent',
+        },
       ],
     };
   }
@@ -314,7 +340,8 @@ function validateEvent(e: SubmissionEvent): void {
       return;
     case 'window-closed':
       if (!Number.isSafeInteger(e.activeNodes) || e.activeNodes < 0) throw bad('activeNodes', 'must be a non-negative integer');
-      if (e.activeStake !== undefined && (typeof e.activeStake !== 'bigint' || e.activeStake < 0n)) throw bad('activeStake', 'must be a non-negative bigint');
+      if (e.activeStake !== undefined && (typeof e.activeStake !== 'bigint' || e.activeStake < 0n))
+        throw bad('activeStake', 'must be a non-negative bigint');
       if (e.stakes !== undefined) {
         if (!(e.stakes instanceof Map)) throw bad('stakes', 'must be a Map of address to stake');
         for (const [address, stake] of e.stakes) {

@@ -19,7 +19,10 @@ const POOL = Array.from({ length: 12 }, (_, i) => addr(i + 1)); // includes the 
 type Step = { type: 'verdict'; who: number; roll: number; dt: number } | { type: 'close'; active: number; late: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: fc.constant('verdict' as const), who: fc.nat(POOL.length - 1), roll: fc.nat(99), dt: fc.nat(40) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ type: fc.constant('verdict' as const), who: fc.nat(POOL.length - 1), roll: fc.nat(99), dt: fc.nat(40) }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('close' as const), active: fc.nat(14), late: fc.nat(20) }) },
 );
 
@@ -51,11 +54,22 @@ function run(steps: readonly Step[], selected: readonly number[], acceptPercent:
     let event: SubmissionEvent;
     if (step.type === 'verdict') {
       now += step.dt;
-      event = { kind: 'verdict', submissionId: S, verifier: POOL[step.who] ?? SUBMITTER, verdict: step.roll < acceptPercent ? VerdictKind.ACCEPT : VerdictKind.REJECT };
+      event = {
+        kind: 'verdict',
+        submissionId: S,
+        verifier: POOL[step.who] ?? SUBMITTER,
+        verdict: step.roll < acceptPercent ? VerdictKind.ACCEPT : VerdictKind.REJECT,
+      };
     } else {
       now = Math.max(now, state.closesAt) + step.late;
       // The active stake scales with the active count, so both rules see a network of the same size.
-      event = { kind: 'window-closed', submissionId: S, activeNodes: step.active, activeStake: (TOTAL_STAKE * BigInt(step.active)) / 12n, stakes: STAKES };
+      event = {
+        kind: 'window-closed',
+        submissionId: S,
+        activeNodes: step.active,
+        activeStake: (TOTAL_STAKE * BigInt(step.active)) / 12n,
+        stakes: STAKES,
+      };
     }
     const r = transition(state, event, now, config);
     state = r.state;
@@ -67,7 +81,11 @@ function run(steps: readonly Step[], selected: readonly number[], acceptPercent:
 
 // A per-schedule bias towards ACCEPT or REJECT, so that clear majorities (and thus liquidations)
 // are common rather than the ties a fair coin produces.
-const scheduleArb = fc.tuple(fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'medium' }), fc.uniqueArray(fc.nat(POOL.length - 1), { minLength: 1, maxLength: 3 }), fc.nat(100));
+const scheduleArb = fc.tuple(
+  fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'medium' }),
+  fc.uniqueArray(fc.nat(POOL.length - 1), { minLength: 1, maxLength: 3 }),
+  fc.nat(100),
+);
 
 describe.each(['spec', 'stake'] as const)('submission machine invariants under tally: %s (fast-check)', (rule) => {
   const config = configs[rule];
@@ -188,7 +206,12 @@ describe.each(['spec', 'stake'] as const)('submission machine invariants under t
         let state = states[states.length - 1];
         if (!state) return;
         for (let i = 0; i <= DEFAULT_MAX_EXTENSIONS && state.phase !== 'decided'; i++) {
-          state = transition(state, { kind: 'window-closed', submissionId: S, activeNodes: 12, activeStake: TOTAL_STAKE, stakes: STAKES }, Math.max(state.closesAt, state.lastEventAt), config).state;
+          state = transition(
+            state,
+            { kind: 'window-closed', submissionId: S, activeNodes: 12, activeStake: TOTAL_STAKE, stakes: STAKES },
+            Math.max(state.closesAt, state.lastEventAt),
+            config,
+          ).state;
         }
         expect(state.phase).toBe('decided');
         expect(state.extensions).toBeLessThanOrEqual(DEFAULT_MAX_EXTENSIONS);
@@ -204,7 +227,12 @@ describe.each(['spec', 'stake'] as const)('submission machine invariants under t
         const last = states[states.length - 1];
         if (!last) return;
         try {
-          transition(last, { kind: 'window-closed', submissionId: S, activeNodes: 3, activeStake: 3_000n, stakes: STAKES }, last.closesAt + skew, config);
+          transition(
+            last,
+            { kind: 'window-closed', submissionId: S, activeNodes: 3, activeStake: 3_000n, stakes: STAKES },
+            last.closesAt + skew,
+            config,
+          );
         } catch (e) {
           expect(e).toBeInstanceOf(ConsensusError);
         }

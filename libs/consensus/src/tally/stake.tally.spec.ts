@@ -50,19 +50,33 @@ describe('tallyByStake', () => {
       [SUBMITTER, 6n],
       [addr(2), 4n],
     ]);
-    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes, activeStake: 10n, final: false })).toMatchObject({ kind: 'undecided', reason: 'threshold' });
-    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes, activeStake: 10n, final: true })).toMatchObject({ kind: 'decided', outcome: 'accepted', losers: [addr(2)] });
+    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes, activeStake: 10n, final: false })).toMatchObject({
+      kind: 'undecided',
+      reason: 'threshold',
+    });
+    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes, activeStake: 10n, final: true })).toMatchObject({
+      kind: 'decided',
+      outcome: 'accepted',
+      losers: [addr(2)],
+    });
   });
 
   it('a final tie rejects the result and liquidates nobody; an address absent from the stakes weighs 0', () => {
     const votes = [{ verifier: addr(2), kind: REJECT }];
     const tie = tallyByStake({ submitter: SUBMITTER, votes, stakes: new Map(), activeStake: 10n, final: true });
     expect(tie).toMatchObject({ kind: 'decided', outcome: 'rejected', winners: [addr(2)], losers: [] });
-    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes: new Map(), activeStake: 10n, final: false })).toMatchObject({ kind: 'undecided', reason: 'tie' });
+    expect(tallyByStake({ submitter: SUBMITTER, votes, stakes: new Map(), activeStake: 10n, final: false })).toMatchObject({
+      kind: 'undecided',
+      reason: 'tie',
+    });
   });
 
   it('nobody contradicting accepts at the close, whatever the stakes', () => {
-    expect(tallyByStake({ submitter: SUBMITTER, votes: [], stakes: new Map(), activeStake: 100n, final: false })).toMatchObject({ kind: 'decided', outcome: 'accepted', losers: [] });
+    expect(tallyByStake({ submitter: SUBMITTER, votes: [], stakes: new Map(), activeStake: 100n, final: false })).toMatchObject({
+      kind: 'decided',
+      outcome: 'accepted',
+      losers: [],
+    });
   });
 
   it('is exact at the 0.66 boundary: 66 of 100 does not decide, 67 does (with m too heavy for the 10m term)', () => {
@@ -86,7 +100,10 @@ describe('tallyByStake', () => {
           const victim = voters[pick % Math.max(1, voters.length)];
           if (!victim || victim.stake < BigInt(parts)) return;
           const share = victim.stake / BigInt(parts);
-          const split: Voter[] = Array.from({ length: parts }, (_, i) => ({ kind: victim.kind, stake: i === 0 ? victim.stake - share * BigInt(parts - 1) : share }));
+          const split: Voter[] = Array.from({ length: parts }, (_, i) => ({
+            kind: victim.kind,
+            stake: i === 0 ? victim.stake - share * BigInt(parts - 1) : share,
+          }));
           const others = voters.filter((v) => v !== victim);
           const after = tallyByStake(inputOf(submitterStake, [...others, ...split], total, final));
           expect(verdictOf(after)).toBe(verdictOf(before));
@@ -98,14 +115,20 @@ describe('tallyByStake', () => {
 
   it('monotone: more stake on the winning side never undoes or flips a decision (fast-check)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n, max: 90_000n }), fc.array(voterArb, { maxLength: 12 }), voterArb, fc.bigInt({ min: 0n, max: 400_000n }), (submitterStake, voters, extra, slack) => {
-        const active = voters.reduce((s, v) => s + v.stake, submitterStake) + slack;
-        const before = tallyByStake(inputOf(submitterStake, voters, active));
-        if (before.kind !== 'decided' || before.losers.length === 0) return;
-        const joining: Voter = { stake: extra.stake, kind: before.outcome === 'accepted' ? ACCEPT : REJECT };
-        const after = tallyByStake(inputOf(submitterStake, [...voters, joining], active + extra.stake));
-        expect(verdictOf(after)).toBe(before.outcome);
-      }),
+      fc.property(
+        fc.bigInt({ min: 1n, max: 90_000n }),
+        fc.array(voterArb, { maxLength: 12 }),
+        voterArb,
+        fc.bigInt({ min: 0n, max: 400_000n }),
+        (submitterStake, voters, extra, slack) => {
+          const active = voters.reduce((s, v) => s + v.stake, submitterStake) + slack;
+          const before = tallyByStake(inputOf(submitterStake, voters, active));
+          if (before.kind !== 'decided' || before.losers.length === 0) return;
+          const joining: Voter = { stake: extra.stake, kind: before.outcome === 'accepted' ? ACCEPT : REJECT };
+          const after = tallyByStake(inputOf(submitterStake, [...voters, joining], active + extra.stake));
+          expect(verdictOf(after)).toBe(before.outcome);
+        },
+      ),
       { numRuns: 1_000 },
     );
   });

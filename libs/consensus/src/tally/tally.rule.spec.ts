@@ -48,7 +48,14 @@ describe('tally', () => {
   });
 
   it('the submitter voting again, or verifying itself, is ignored', () => {
-    const sut = tally({ submitter: A, votes: [{ verifier: A, kind: REJECT }, { verifier: A, kind: ACCEPT }], activeNodes: 5 });
+    const sut = tally({
+      submitter: A,
+      votes: [
+        { verifier: A, kind: REJECT },
+        { verifier: A, kind: ACCEPT },
+      ],
+      activeNodes: 5,
+    });
     expect(sut).toMatchObject({ kind: 'decided', outcome: 'accepted', n: 1, m: 0, losers: [] });
   });
 
@@ -56,7 +63,11 @@ describe('tally', () => {
     const v = addr(7);
     const sut = tally({
       submitter: A,
-      votes: [{ verifier: v, kind: REJECT }, { verifier: v, kind: ACCEPT }, { verifier: v, kind: REJECT }],
+      votes: [
+        { verifier: v, kind: REJECT },
+        { verifier: v, kind: ACCEPT },
+        { verifier: v, kind: REJECT },
+      ],
       activeNodes: 1,
     });
     expect(sut).toEqual({ kind: 'undecided', reason: 'tie', n: 1, m: 1 });

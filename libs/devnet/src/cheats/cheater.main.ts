@@ -17,11 +17,13 @@ const [role, behaviorArg] = process.argv.slice(2);
 runServiceMain(`cheater/${role ?? '?'}`, async () => {
   const behavior = parseCheatBehavior(behaviorArg ?? '', 'behavior (second argument)');
   if (role === 'inference-worker') {
-    if (behavior === 'lazy-verifier') throw new RangeError('behavior: lazy-verifier is a verifier misbehaviour; run it as `verifier lazy-verifier`');
+    if (behavior === 'lazy-verifier')
+      throw new RangeError('behavior: lazy-verifier is a verifier misbehaviour; run it as `verifier lazy-verifier`');
     return startWorker({ env: process.env, producer: cheatingProducer(behavior) });
   }
   if (role === 'verifier') {
-    if (behavior !== 'lazy-verifier') throw new RangeError(`behavior: ${behavior} is a worker misbehaviour; run it as \`inference-worker ${behavior}\``);
+    if (behavior !== 'lazy-verifier')
+      throw new RangeError(`behavior: ${behavior} is a worker misbehaviour; run it as \`inference-worker ${behavior}\``);
     return startVerifier({ env: process.env, verdictMaker: lazyVerdicts() });
   }
   throw new RangeError(`role (first argument): must be inference-worker or verifier; got ${JSON.stringify(role ?? '')}`);

@@ -17,14 +17,22 @@ export function cheatingProducer(behavior: ResultCheat, random: () => number = M
         return { behavior, produce: async (spec, key) => (await generate(other, spec, key)).signed };
       }
       case 'wrong-tokens':
-        return { behavior, produce: async (spec, key) => alterTokens((await generate(runtime, spec, key)).signed, key, runtime.descriptor.vocabSize, spec.stopTokens) };
+        return {
+          behavior,
+          produce: async (spec, key) =>
+            alterTokens((await generate(runtime, spec, key)).signed, key, runtime.descriptor.vocabSize, spec.stopTokens),
+        };
       case 'fabricate-probes':
         return { behavior, produce: async (spec, key) => fabricateProbes((await generate(runtime, spec, key)).signed, key, random) };
       case 'copy':
         return {
           behavior,
           // Another node's honest output for this task (its seed, its probes), claimed as ours.
-          produce: async (spec, key) => claimAsOwn((await generate(runtime, spec, NodeKey.fromHex(toHex(taskHash({ ...spec, modelId: 'aegis-copy-donor' }))))).signed, key),
+          produce: async (spec, key) =>
+            claimAsOwn(
+              (await generate(runtime, spec, NodeKey.fromHex(toHex(taskHash({ ...spec, modelId: 'aegis-copy-donor' }))))).signed,
+              key,
+            ),
         };
       default: {
         const unreachable: never = behavior;

@@ -10,7 +10,15 @@ import { lazyVerdicts } from './lazy.verdicts';
 
 const node = NodeKey.fromHex('0'.repeat(63) + '7');
 const verifier = NodeKey.fromHex('0'.repeat(63) + '9');
-const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 72, 101, 108, 108, 111], maxNewTokens: 12, topK: 16, temperatureMilli: 800, stopTokens: [], nonce: 5n };
+const spec: TaskSpec = {
+  modelId: TINY_MODEL_ID,
+  promptTokens: [256, 72, 101, 108, 108, 111],
+  maxNewTokens: 12,
+  topK: 16,
+  temperatureMilli: 800,
+  stopTokens: [],
+  nonce: 5n,
+};
 
 describe('cheating nodes (test doubles for the worker and verifier ports)', () => {
   let dir: string;
@@ -26,16 +34,19 @@ describe('cheating nodes (test doubles for the worker and verifier ports)', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['wrong-tokens', 'other-model', 'copy', 'fabricate-probes'] as const)('%s: signed by the node, rejected by verification', async (behavior) => {
-    const producer = await cheatingProducer(behavior, () => 0.25)(runtime, {});
-    expect(producer.behavior).toBe(behavior);
-    const signed = await producer.produce(spec, node);
-    expect(signed.result.node).toBe(node.address);
-    expect(verifySignedResult(signed)).toBe(true);
-    const report = await verifySubmission(runtime, spec, signed);
-    expect(report.reasons.some((r) => r.kind === 'signature')).toBe(false);
-    expect(report.verdict).toBe(VerdictKind.REJECT);
-  });
+  it.each(['wrong-tokens', 'other-model', 'copy', 'fabricate-probes'] as const)(
+    '%s: signed by the node, rejected by verification',
+    async (behavior) => {
+      const producer = await cheatingProducer(behavior, () => 0.25)(runtime, {});
+      expect(producer.behavior).toBe(behavior);
+      const signed = await producer.produce(spec, node);
+      expect(signed.result.node).toBe(node.address);
+      expect(verifySignedResult(signed)).toBe(true);
+      const report = await verifySubmission(runtime, spec, signed);
+      expect(report.reasons.some((r) => r.kind === 'signature')).toBe(false);
+      expect(report.verdict).toBe(VerdictKind.REJECT);
+    },
+  );
 
   it('lazy-verifier accepts even a tampered result, with values meeting the PoW target but not from the model', async () => {
     const honest = (await generate(runtime, spec, node)).signed;

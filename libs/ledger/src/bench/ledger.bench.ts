@@ -151,7 +151,8 @@ export class LedgerBench {
         }),
       );
     }
-    for (const c of clients) await ledger.apply({ kind: 'deposit', key: `seed-c-${c.address}`, address: c.address, amount: CLIENT_FUNDS }, now);
+    for (const c of clients)
+      await ledger.apply({ kind: 'deposit', key: `seed-c-${c.address}`, address: c.address, amount: CLIENT_FUNDS }, now);
     return new LedgerBench(ledger, options, nodes, clients);
   }
 

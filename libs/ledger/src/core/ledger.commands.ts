@@ -16,23 +16,59 @@ interface Keyed {
 }
 
 /** Devnet faucet: mints `amount` into the node's free balance (the only way money enters). */
-export interface DepositCommand extends Keyed { kind: 'deposit'; address: string; amount: bigint }
+export interface DepositCommand extends Keyed {
+  kind: 'deposit';
+  address: string;
+  amount: bigint;
+}
 /** free -> stake. */
-export interface StakeCommand extends Keyed { kind: 'stake'; address: string; amount: bigint }
+export interface StakeCommand extends Keyed {
+  kind: 'stake';
+  address: string;
+  amount: bigint;
+}
 /** stake -> unbonding, withdrawable after the unbonding delay; refused while party to an open dispute. */
-export interface RequestUnstakeCommand extends Keyed { kind: 'request-unstake'; address: string; amount: bigint }
+export interface RequestUnstakeCommand extends Keyed {
+  kind: 'request-unstake';
+  address: string;
+  amount: bigint;
+}
 /** Every matured unbonding tranche -> free; refused while party to an open dispute. */
-export interface WithdrawCommand extends Keyed { kind: 'withdraw'; address: string }
+export interface WithdrawCommand extends Keyed {
+  kind: 'withdraw';
+  address: string;
+}
 /** Opens a dispute against `accused`, who may not unstake or withdraw until it closes. */
-export interface OpenDisputeCommand extends Keyed { kind: 'open-dispute'; disputeId: string; accused: string }
+export interface OpenDisputeCommand extends Keyed {
+  kind: 'open-dispute';
+  disputeId: string;
+  accused: string;
+}
 /** Makes `address` (e.g. a verifier that voted) a party to an open dispute: it is then frozen like the accused. */
-export interface JoinDisputeCommand extends Keyed { kind: 'join-dispute'; disputeId: string; address: string }
+export interface JoinDisputeCommand extends Keyed {
+  kind: 'join-dispute';
+  disputeId: string;
+  address: string;
+}
 /** The whole stake and unbonding balance of `address` -> the dispute's reward pool. */
-export interface LiquidateCommand extends Keyed { kind: 'liquidate'; disputeId: string; address: string }
+export interface LiquidateCommand extends Keyed {
+  kind: 'liquidate';
+  disputeId: string;
+  address: string;
+}
 /** The pool, split equally over the winners' free balances; the remainder -> treasury. Closes the dispute. */
-export interface DistributePoolCommand extends Keyed { kind: 'distribute-pool'; disputeId: string; winners: string[] }
+export interface DistributePoolCommand extends Keyed {
+  kind: 'distribute-pool';
+  disputeId: string;
+  winners: string[];
+}
 /** client free -> the task's fee escrow. */
-export interface EscrowFeeCommand extends Keyed { kind: 'escrow-fee'; taskId: string; client: string; amount: bigint }
+export interface EscrowFeeCommand extends Keyed {
+  kind: 'escrow-fee';
+  taskId: string;
+  client: string;
+  amount: bigint;
+}
 /**
  * The whole escrow: `submitterShareBps` of it to the submitter, the rest equally to the verifiers,
  * the remainder of that division to the treasury. With no verifiers, everything to the submitter.
@@ -50,7 +86,12 @@ export interface PayoutFeeCommand extends Keyed {
  * back to the client who paid it: `amount` of escrow -> client free. The operator's repair for
  * money that would otherwise stay locked (`aegis ledger refund-escrows`).
  */
-export interface RefundEscrowCommand extends Keyed { kind: 'refund-escrow'; taskId: string; client: string; amount: bigint }
+export interface RefundEscrowCommand extends Keyed {
+  kind: 'refund-escrow';
+  taskId: string;
+  client: string;
+  amount: bigint;
+}
 
 export type LedgerCommand =
   | DepositCommand
@@ -118,7 +159,13 @@ export function parseLedgerCommand(input: unknown): LedgerCommand {
         amount: amountField(f, 'amount'),
       };
     case 'refund-escrow':
-      return { kind, key, taskId: parseRef(f.taskId, 'taskId'), client: parseAddress(f.client, 'client'), amount: amountField(f, 'amount') };
+      return {
+        kind,
+        key,
+        taskId: parseRef(f.taskId, 'taskId'),
+        client: parseAddress(f.client, 'client'),
+        amount: amountField(f, 'amount'),
+      };
     case 'payout-fee':
       return {
         kind,

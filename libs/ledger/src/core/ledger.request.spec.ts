@@ -55,7 +55,9 @@ describe('signed ledger requests', () => {
     const sig = signStakeRequest(stake, alice);
     expect(refusal(() => verifyLedgerRequest({ ...stake, amount: '-1' }, sig))?.field).toBe('amount');
     expect(refusal(() => verifyLedgerRequest({ ...stake, amount: '0' }, sig))?.code).toBe(LedgerErrorCode.INVALID_AMOUNT);
-    expect(refusal(() => verifyLedgerRequest({ ...stake, address: alice.address.toUpperCase().replace('0X', '0x') }, sig))?.field).toBe('address');
+    expect(refusal(() => verifyLedgerRequest({ ...stake, address: alice.address.toUpperCase().replace('0X', '0x') }, sig))?.field).toBe(
+      'address',
+    );
     expect(refusal(() => verifyLedgerRequest({ ...stake, idempotencyKey: '' }, sig))?.field).toBe('idempotencyKey');
     const withdrawWithAmount = { method: 'withdraw', address: alice.address, amount: '5', idempotencyKey: 'w' } as unknown as StakeRequest;
     expect(refusal(() => verifyLedgerRequest(withdrawWithAmount, sig))?.field).toBe('amount');

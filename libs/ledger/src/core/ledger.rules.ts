@@ -159,7 +159,11 @@ function planValid(cmd: LedgerCommand, view: LedgerView, now: Date, rules: Ledge
       // Each amount fits NUMERIC(78,0) on its own; the balance it lands on must still fit after.
       const balance = view.balance(accountId.free(cmd.address)) ?? 0n;
       if (balance + cmd.amount > MAX_AMOUNT) {
-        throw new LedgerError(LedgerErrorCode.INVALID_AMOUNT, 'amount', `would take ${accountId.free(cmd.address)} (${balance}) past ${MAX_AMOUNT_DIGITS} digits`);
+        throw new LedgerError(
+          LedgerErrorCode.INVALID_AMOUNT,
+          'amount',
+          `would take ${accountId.free(cmd.address)} (${balance}) past ${MAX_AMOUNT_DIGITS} digits`,
+        );
       }
       out.add(accountId.free(cmd.address), cmd.amount);
       return { command: cmd, postings: out.list, minted: cmd.amount };

@@ -1,4 +1,13 @@
-import { buildDataSource, parseSchemaName, pipelinedPool, preparedQuery, type Row, runBatch, runMigrations, type Statement } from '@aegis/db';
+import {
+  buildDataSource,
+  parseSchemaName,
+  pipelinedPool,
+  preparedQuery,
+  type Row,
+  runBatch,
+  runMigrations,
+  type Statement,
+} from '@aegis/db';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { accountId, parseAddress, TREASURY } from '../core/ledger.accounts';
@@ -301,7 +310,10 @@ export class PgLedger implements LedgerStore {
       const firstId = firstEntryIds(written[0]?.rows ?? []);
       for (const { at, transition } of planned) {
         const sequence = firstId.get(transition.command.key);
-        outcomes[at] = { ok: true, outcome: { applied: true, entries: transition.postings, ...(sequence === undefined ? {} : { sequence }) } };
+        outcomes[at] = {
+          ok: true,
+          outcome: { applied: true, entries: transition.postings, ...(sequence === undefined ? {} : { sequence }) },
+        };
       }
       return outcomes;
     });
@@ -379,7 +391,12 @@ export class PgLedger implements LedgerStore {
    * Round trip 2 of a transaction: `writes` and COMMIT (with the test hook, `beforeCommit` runs
    * for each command in a gap of its own before COMMIT). Returns the writes' results.
    */
-  private async writeAndCommit(client: PoolClient, writes: Statement[], commands: readonly LedgerCommand[], what: string): Promise<Awaited<ReturnType<typeof runBatch>>> {
+  private async writeAndCommit(
+    client: PoolClient,
+    writes: Statement[],
+    commands: readonly LedgerCommand[],
+    what: string,
+  ): Promise<Awaited<ReturnType<typeof runBatch>>> {
     const hook = this.options.beforeCommit;
     let done: Awaited<ReturnType<typeof runBatch>>;
     let written: Awaited<ReturnType<typeof runBatch>>;
@@ -527,7 +544,8 @@ export class PgLedger implements LedgerStore {
     for (const t of transitions) {
       const key = t.command.key;
       const shard = shardOf(key);
-      for (const p of t.postings) rows.push({ key, account: p.account === TREASURY ? `${TREASURY_SHARD_PREFIX}${shard}` : p.account, amount: p.amount });
+      for (const p of t.postings)
+        rows.push({ key, account: p.account === TREASURY ? `${TREASURY_SHARD_PREFIX}${shard}` : p.account, amount: p.amount });
       if (t.minted !== 0n) minted.set(shard, (minted.get(shard) ?? 0n) + t.minted);
     }
     const out: Statement[] = [];
@@ -557,7 +575,16 @@ export class PgLedger implements LedgerStore {
               SELECT e.key, e.account, e.amount, $5 FROM unnest($6::text[], $7::text[], $8::numeric[]) WITH ORDINALITY AS e(key, account, amount, n)
               ORDER BY e.n
               RETURNING id, command_key`,
-        params: [held, amounts(held), fresh, amounts(fresh), now, rows.map((r) => r.key), rows.map((r) => r.account), rows.map((r) => r.amount.toString())],
+        params: [
+          held,
+          amounts(held),
+          fresh,
+          amounts(fresh),
+          now,
+          rows.map((r) => r.key),
+          rows.map((r) => r.account),
+          rows.map((r) => r.amount.toString()),
+        ],
       });
     }
     if (minted.size > 0) {
@@ -638,7 +665,11 @@ export class PgLedger implements LedgerStore {
    */
   async markAnnounced(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await preparedQuery(this.pool, `UPDATE ${this.schema}.commands SET announced_at = now() WHERE key = ANY($1::text[]) AND announced_at IS NULL`, [[...keys]]);
+    await preparedQuery(
+      this.pool,
+      `UPDATE ${this.schema}.commands SET announced_at = now() WHERE key = ANY($1::text[]) AND announced_at IS NULL`,
+      [[...keys]],
+    );
   }
 
   /**
@@ -668,7 +699,10 @@ export class PgLedger implements LedgerStore {
         kind: String(r.kind),
         appliedAt: r.applied_at as Date,
         sequence: ids.length > 0 ? BigInt(ids[0] as string) : 0n,
-        postings: ((r.accounts ?? []) as string[]).map((account, i) => ({ account: logicalAccount(account), amount: BigInt(amounts[i] as string) })),
+        postings: ((r.accounts ?? []) as string[]).map((account, i) => ({
+          account: logicalAccount(account),
+          amount: BigInt(amounts[i] as string),
+        })),
       };
     });
   }

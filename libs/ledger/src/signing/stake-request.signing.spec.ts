@@ -24,7 +24,7 @@ describe('stake request signing', () => {
     const sig = signStakeRequest(stake, alice);
     fc.assert(
       fc.property(
-        fc.constantFrom('deposit', 'stake', 'request-unstake') ,
+        fc.constantFrom('deposit', 'stake', 'request-unstake'),
         fc.bigInt({ min: 1n, max: 10n ** 30n }).map(String),
         fc.string({ minLength: 1, maxLength: 20 }),
         (method, amount, idempotencyKey) => {

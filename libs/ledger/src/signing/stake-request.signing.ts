@@ -9,7 +9,12 @@ export const STAKE_REQUEST_DOMAIN = 'aegis/ledger-request/v1';
  * re-formatting of them); withdraw has none.
  */
 export type StakeRequest =
-  | { readonly method: 'deposit' | 'stake' | 'request-unstake'; readonly address: Address; readonly amount: string; readonly idempotencyKey: string }
+  | {
+      readonly method: 'deposit' | 'stake' | 'request-unstake';
+      readonly address: Address;
+      readonly amount: string;
+      readonly idempotencyKey: string;
+    }
   | { readonly method: 'withdraw'; readonly address: Address; readonly idempotencyKey: string };
 
 /**

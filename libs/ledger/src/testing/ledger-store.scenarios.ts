@@ -105,8 +105,18 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
     it('refunds an escrow to its client, never more than it holds', async () => {
       await sut.apply(deposit(a, 1_000n), at(0));
       await sut.apply({ kind: 'escrow-fee', key: k(), taskId: 'r1', client: a, amount: 400n }, at(0));
-      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'r1', client: a, amount: 401n }, LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount');
-      await expectRefused(sut, { kind: 'refund-escrow', key: k(), taskId: 'none', client: a, amount: 1n }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'taskId');
+      await expectRefused(
+        sut,
+        { kind: 'refund-escrow', key: k(), taskId: 'r1', client: a, amount: 401n },
+        LedgerErrorCode.INSUFFICIENT_FUNDS,
+        'amount',
+      );
+      await expectRefused(
+        sut,
+        { kind: 'refund-escrow', key: k(), taskId: 'none', client: a, amount: 1n },
+        LedgerErrorCode.UNKNOWN_ACCOUNT,
+        'taskId',
+      );
       await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(1));
       await sut.apply({ kind: 'refund-escrow', key: 'refund-r1', taskId: 'r1', client: a, amount: 400n }, at(2));
       expect(await sut.balance(accountId.free(a))).toBe(1_000n);
@@ -119,8 +129,18 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       await expectRefused(sut, stake(a, 101n), LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount');
       await expectRefused(sut, { kind: 'request-unstake', key: k(), address: a, amount: 1n }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'address');
       await sut.apply(stake(a, 100n), at(0));
-      await expectRefused(sut, { kind: 'request-unstake', key: k(), address: a, amount: 101n }, LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount');
-      await expectRefused(sut, { kind: 'escrow-fee', key: k(), taskId: 't1', client: b, amount: 1n }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'client');
+      await expectRefused(
+        sut,
+        { kind: 'request-unstake', key: k(), address: a, amount: 101n },
+        LedgerErrorCode.INSUFFICIENT_FUNDS,
+        'amount',
+      );
+      await expectRefused(
+        sut,
+        { kind: 'escrow-fee', key: k(), taskId: 't1', client: b, amount: 1n },
+        LedgerErrorCode.UNKNOWN_ACCOUNT,
+        'client',
+      );
     });
 
     it('unbonds: withdraw only after the delay, each tranche on its own clock', async () => {
@@ -145,13 +165,23 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
     });
 
     it('freezes the parties of an open dispute, liquidates stake and unbonding, and splits the pool', async () => {
-      for (const [x, amount] of [[a, 1_000n], [b, 2_000n], [c, 2_000n], [d, 2_000n]] as const) {
+      for (const [x, amount] of [
+        [a, 1_000n],
+        [b, 2_000n],
+        [c, 2_000n],
+        [d, 2_000n],
+      ] as const) {
         await sut.apply(deposit(x, amount), at(0));
         await sut.apply(stake(x, amount), at(0));
       }
       await sut.apply({ kind: 'request-unstake', key: k(), address: a, amount: 400n }, at(0));
       await sut.apply({ kind: 'open-dispute', key: k(), disputeId: 'd1', accused: a }, at(1));
-      await expectRefused(sut, { kind: 'open-dispute', key: k(), disputeId: 'd1', accused: b }, LedgerErrorCode.DISPUTE_EXISTS, 'disputeId');
+      await expectRefused(
+        sut,
+        { kind: 'open-dispute', key: k(), disputeId: 'd1', accused: b },
+        LedgerErrorCode.DISPUTE_EXISTS,
+        'disputeId',
+      );
       await expectRefused(sut, { kind: 'request-unstake', key: k(), address: a, amount: 1n }, LedgerErrorCode.DISPUTE_OPEN, 'address');
       // Matured, but still frozen: the dispute may yet take it.
       await expectRefused(sut, { kind: 'withdraw', key: k(), address: a }, LedgerErrorCode.DISPUTE_OPEN, 'address', at(100));
@@ -178,9 +208,19 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       // Closed: parties are free again, the dispute takes nothing more.
       await sut.apply({ kind: 'request-unstake', key: k(), address: d, amount: 1n }, at(5));
       await expectRefused(sut, { kind: 'liquidate', key: k(), disputeId: 'd1', address: b }, LedgerErrorCode.DISPUTE_CLOSED, 'disputeId');
-      await expectRefused(sut, { kind: 'liquidate', key: k(), disputeId: 'nope', address: b }, LedgerErrorCode.UNKNOWN_DISPUTE, 'disputeId');
+      await expectRefused(
+        sut,
+        { kind: 'liquidate', key: k(), disputeId: 'nope', address: b },
+        LedgerErrorCode.UNKNOWN_DISPUTE,
+        'disputeId',
+      );
       await sut.apply({ kind: 'open-dispute', key: k(), disputeId: 'd2', accused: b }, at(6));
-      await expectRefused(sut, { kind: 'liquidate', key: k(), disputeId: 'd2', address: addr(0x99) }, LedgerErrorCode.UNKNOWN_ACCOUNT, 'address');
+      await expectRefused(
+        sut,
+        { kind: 'liquidate', key: k(), disputeId: 'd2', address: addr(0x99) },
+        LedgerErrorCode.UNKNOWN_ACCOUNT,
+        'address',
+      );
       // Withdraw of a's old (liquidated) tranche: nothing left.
       await expectRefused(sut, { kind: 'withdraw', key: k(), address: a }, LedgerErrorCode.NOTHING_TO_WITHDRAW, 'address', at(1_000));
     });
@@ -220,7 +260,11 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
     it('applies a replayed key once, refuses it with other content, and does not burn keys of refused commands', async () => {
       const first = await sut.apply(deposit(a, 100n, 'dep-1'), at(0));
       // `sequence` is only for stores that number their entries (the Postgres test checks its value).
-      expect({ ...first, sequence: undefined }).toEqual({ applied: true, entries: [{ account: accountId.free(a), amount: 100n }], sequence: undefined });
+      expect({ ...first, sequence: undefined }).toEqual({
+        applied: true,
+        entries: [{ account: accountId.free(a), amount: 100n }],
+        sequence: undefined,
+      });
       const replay = await sut.apply(deposit(a, 100n, 'dep-1'), at(5));
       expect(replay).toEqual({ applied: false, entries: first.entries });
       expect(await sut.totalMinted()).toBe(100n);
@@ -254,7 +298,8 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       await reference.apply(deposit(a, 1_000n, 'seed-a'), at(0));
       const expected = await reference.applyBatch(batch, at(1));
       const outcomes = await sut.applyBatch(batch, at(1));
-      const shape = (o: BatchItemOutcome) => (o.ok ? { applied: o.outcome.applied, entries: o.outcome.entries } : { code: o.error.code, field: o.error.field });
+      const shape = (o: BatchItemOutcome) =>
+        o.ok ? { applied: o.outcome.applied, entries: o.outcome.entries } : { code: o.error.code, field: o.error.field };
       expect(outcomes.map(shape)).toEqual(expected.map(shape));
       expect(outcomes.map((o) => (o.ok ? (o.outcome.applied ? 'applied' : 'replay') : o.error.code))).toEqual([
         'applied',
@@ -277,7 +322,9 @@ export function describeLedgerStoreScenarios(name: string, open: () => Promise<S
       expect(await sut.balance(accountId.free(a))).toBe(0n);
       // A batch of replays only changes nothing.
       const before = await snapshot(sut);
-      expect((await sut.applyBatch([batch[0] as LedgerCommand, batch[2] as LedgerCommand], at(4))).map((o) => o.ok && o.outcome.applied)).toEqual([false, false]);
+      expect(
+        (await sut.applyBatch([batch[0] as LedgerCommand, batch[2] as LedgerCommand], at(4))).map((o) => o.ok && o.outcome.applied),
+      ).toEqual([false, false]);
       expect(await snapshot(sut)).toEqual(before);
     });
   });

@@ -2,7 +2,12 @@ import { credentials, loadPackageDefinition, Metadata, type Client, type Service
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_LOADER_OPTIONS, type GrpcServiceContract } from '@aegis/contracts';
 
-type UnaryMethod = (request: object, metadata: Metadata, options: { deadline: Date }, callback: (err: Error | null, response?: unknown) => void) => void;
+type UnaryMethod = (
+  request: object,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (err: Error | null, response?: unknown) => void,
+) => void;
 
 /**
  * A grpc-js client for one of the project's services, loaded from proto/ with the same
@@ -24,7 +29,9 @@ export class GrpcServiceClient {
     const fn = (this.client as unknown as Record<string, UnaryMethod | undefined>)[method];
     if (typeof fn !== 'function') throw new Error(`${method}: not a method of this service`);
     return new Promise((resolve, reject) =>
-      fn.call(this.client, request, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+      fn.call(this.client, request, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+        err ? reject(err) : resolve(res as Res),
+      ),
     );
   }
 

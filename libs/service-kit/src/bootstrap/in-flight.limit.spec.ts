@@ -77,7 +77,8 @@ describe('InFlightLimit on a gRPC server', () => {
     });
     const gate = sut.app.get(Gate);
     client = new GrpcServiceClient(SUBMISSION_QUERY, `127.0.0.1:${sut.grpcPort}`);
-    const call = (): Promise<unknown> => client?.unary('GetSubmission', { submissionId: Buffer.alloc(32) }) ?? Promise.reject(new Error('no client'));
+    const call = (): Promise<unknown> =>
+      client?.unary('GetSubmission', { submissionId: Buffer.alloc(32) }) ?? Promise.reject(new Error('no client'));
 
     const held = [codeOf(call()), codeOf(call())];
     await waitFor('two calls in flight', () => gate.entered === 2);

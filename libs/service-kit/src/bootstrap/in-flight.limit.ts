@@ -37,11 +37,13 @@ export class InFlightLimit implements NestInterceptor {
     if (!pattern) return next.handle();
     const streaming = this.streamingMethods.has(`${pattern.service}/${pattern.rpc}`);
     if (streaming) {
-      if (this.streams >= this.limits.maxStreams) return refuse(`${this.streams} streams open, the bound (maxStreams ${this.limits.maxStreams})`);
+      if (this.streams >= this.limits.maxStreams)
+        return refuse(`${this.streams} streams open, the bound (maxStreams ${this.limits.maxStreams})`);
       this.streams += 1;
       return next.handle().pipe(finalize(() => (this.streams -= 1)));
     }
-    if (this.unary >= this.limits.maxInFlight) return refuse(`${this.unary} calls in flight, the bound (maxInFlight ${this.limits.maxInFlight})`);
+    if (this.unary >= this.limits.maxInFlight)
+      return refuse(`${this.unary} calls in flight, the bound (maxInFlight ${this.limits.maxInFlight})`);
     this.unary += 1;
     return next.handle().pipe(finalize(() => (this.unary -= 1)));
   }
@@ -51,7 +53,8 @@ export class InFlightLimit implements NestInterceptor {
     for (const [fullName, service] of Object.entries(definition)) {
       const shortName = fullName.slice(fullName.lastIndexOf('.') + 1);
       for (const [method, def] of Object.entries(service)) {
-        if (typeof def === 'object' && def !== null && 'responseStream' in def && def.responseStream === true) this.streamingMethods.add(`${shortName}/${method}`);
+        if (typeof def === 'object' && def !== null && 'responseStream' in def && def.responseStream === true)
+          this.streamingMethods.add(`${shortName}/${method}`);
       }
     }
   }

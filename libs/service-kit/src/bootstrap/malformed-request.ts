@@ -31,13 +31,13 @@ export class StrictDecodingServer extends Server {
         name,
         {
           ...method,
-        requestDeserialize: (bytes: Buffer): unknown => {
-          try {
-            return method.requestDeserialize(bytes);
-          } catch (err) {
-            return new MalformedRequest(err instanceof Error ? err.message : String(err));
-          }
-        },
+          requestDeserialize: (bytes: Buffer): unknown => {
+            try {
+              return method.requestDeserialize(bytes);
+            } catch (err) {
+              return new MalformedRequest(err instanceof Error ? err.message : String(err));
+            }
+          },
         },
       ]),
     ) as ServiceDefinition;

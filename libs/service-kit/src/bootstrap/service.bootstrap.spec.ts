@@ -96,7 +96,13 @@ describe('bootstrapService', () => {
     const client = new Client(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]);
     const failure = await new Promise<{ code?: number; details?: string }>((resolve) =>
-      client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, garbage, (err) => resolve(err ?? {})),
+      client.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        garbage,
+        (err) => resolve(err ?? {}),
+      ),
     );
     client.close();
     expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT);

@@ -76,7 +76,12 @@ export interface ServiceBootstrapOptions {
   /** Prometheus /metrics port; null serves none (the devnet, tests). */
   readonly metricsPort: number | null;
   /** Subscribes the module's @EventPattern handlers under this group; omit for no bus input. */
-  readonly consumer?: { readonly groupId: string; readonly retry?: RetryPolicy; readonly fromBeginning?: boolean; readonly ordering?: DeliveryOrdering };
+  readonly consumer?: {
+    readonly groupId: string;
+    readonly retry?: RetryPolicy;
+    readonly fromBeginning?: boolean;
+    readonly ordering?: DeliveryOrdering;
+  };
   /** Install SIGTERM/SIGINT handlers that close the service and exit (default true; false in the devnet and tests). */
   readonly handleSignals?: boolean;
   /**
@@ -141,7 +146,11 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   class ServiceRootModule {}
 
   // abortOnError false: a failed start must reach the caller (the devnet reports it), not exit.
-  const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: options.http === undefined });
+  const app = await NestFactory.create(ServiceRootModule, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+    bodyParser: options.http === undefined,
+  });
   app.useGlobalFilters(new TransportExceptionFilter(logger));
   const inFlight = new InFlightLimit({
     maxInFlight: options.grpc.maxInFlight ?? DEFAULT_GRPC_MAX_IN_FLIGHT,
@@ -227,7 +236,19 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     process.once('SIGINT', onSignal);
   }
 
-  return { name: options.name, app, health, readiness, inFlight, logger, metrics, grpcPort, metricsPort: boundMetricsPort, ...(httpPort !== undefined ? { httpPort } : {}), close };
+  return {
+    name: options.name,
+    app,
+    health,
+    readiness,
+    inFlight,
+    logger,
+    metrics,
+    grpcPort,
+    metricsPort: boundMetricsPort,
+    ...(httpPort !== undefined ? { httpPort } : {}),
+    close,
+  };
 }
 
 function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealth): ReadinessMonitor {
@@ -246,7 +267,13 @@ function readinessMonitor(options: ServiceBootstrapOptions, health: ServiceHealt
   });
 }
 
-function grpcApiServer(services: readonly GrpcServiceContract[], host: string, port: number, health: ServiceHealth, inFlight: InFlightLimit): BoundGrpcServer {
+function grpcApiServer(
+  services: readonly GrpcServiceContract[],
+  host: string,
+  port: number,
+  health: ServiceHealth,
+  inFlight: InFlightLimit,
+): BoundGrpcServer {
   return new BoundGrpcServer({
     url: `${host}:${port}`,
     package: services.map((s) => s.package),

@@ -40,9 +40,15 @@ describe('TransportExceptionFilter', () => {
     const funds = await statusFor(new LedgerError(LedgerErrorCode.INSUFFICIENT_FUNDS, 'amount', 'balance 5 < 7'));
     expect(funds.code).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect(funds.message).toMatch(/\(amount\): balance 5 < 7/);
-    expect(await statusFor(new ProtocolError(ProtocolErrorCode.BAD_SIGNATURE, 'does not recover', 'signature'))).toMatchObject({ code: GrpcStatus.UNAUTHENTICATED, message: 'signature: does not recover' });
+    expect(await statusFor(new ProtocolError(ProtocolErrorCode.BAD_SIGNATURE, 'does not recover', 'signature'))).toMatchObject({
+      code: GrpcStatus.UNAUTHENTICATED,
+      message: 'signature: does not recover',
+    });
     expect((await statusFor(new ModelError(ModelErrorCode.UnknownModel, 'modelId', 'not served here'))).code).toBe(GrpcStatus.NOT_FOUND);
     // Kind internal is a bug of ours: no detail leaves the service.
-    expect(await statusFor(new ModelError(ModelErrorCode.Runtime, 'session', 'onnxruntime crashed'))).toEqual({ code: GrpcStatus.INTERNAL, message: 'internal error' });
+    expect(await statusFor(new ModelError(ModelErrorCode.Runtime, 'session', 'onnxruntime crashed'))).toEqual({
+      code: GrpcStatus.INTERNAL,
+      message: 'internal error',
+    });
   });
 });

@@ -33,10 +33,16 @@ export class TransportExceptionFilter implements RpcExceptionFilter<unknown> {
       return throwError(() => ({ code: grpcStatusOfKind(exception.kind), message: exception.message, details: exception.message }));
     }
     if (isDependencyUnavailable(exception)) {
-      this.logger.warn({ err: exception instanceof Error ? exception.message : String(exception) }, 'dependency unavailable in gRPC handler');
+      this.logger.warn(
+        { err: exception instanceof Error ? exception.message : String(exception) },
+        'dependency unavailable in gRPC handler',
+      );
       return throwError(() => ({ code: GrpcStatus.UNAVAILABLE, message: 'a dependency is unavailable; retry with backoff' }));
     }
-    this.logger.error({ err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) }, 'unhandled error in gRPC handler');
+    this.logger.error(
+      { err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) },
+      'unhandled error in gRPC handler',
+    );
     return throwError(() => ({ code: GrpcStatus.INTERNAL, message: 'internal error' }));
   }
 }

@@ -15,7 +15,14 @@ const CASES: readonly Partial<SimOptions>[] = [
   { strategy: 'lazy-verifiers', cheaters: 0.3, k: 2, tally: 'spec' },
 ];
 
-export const DETERMINISM_CASES: readonly Partial<SimOptions>[] = CASES.map((c) => ({ nodes: 50, tasks: 250, windowSeconds: 600, taskIntervalSeconds: 10, seed: 'golden', ...c }));
+export const DETERMINISM_CASES: readonly Partial<SimOptions>[] = CASES.map((c) => ({
+  nodes: 50,
+  tasks: 250,
+  windowSeconds: 600,
+  taskIntervalSeconds: 10,
+  seed: 'golden',
+  ...c,
+}));
 
 /** A result as JSON (bigints as strings), without the wall time. */
 export function pinned(r: SimResult): Record<string, unknown> {

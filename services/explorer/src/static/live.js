@@ -4,10 +4,16 @@
 (function () {
   'use strict';
   var state = document.getElementById('live-state');
-  var group = function (digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ','); };
+  var group = function (digits) {
+    return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  };
   var source = new EventSource('/events');
-  source.addEventListener('open', function () { if (state) state.textContent = 'connected'; });
-  source.addEventListener('error', function () { if (state) state.textContent = 'reconnecting'; });
+  source.addEventListener('open', function () {
+    if (state) state.textContent = 'connected';
+  });
+  source.addEventListener('error', function () {
+    if (state) state.textContent = 'reconnecting';
+  });
   source.addEventListener('message', function (event) {
     var counters = JSON.parse(event.data);
     document.querySelectorAll('[data-counter]').forEach(function (el) {

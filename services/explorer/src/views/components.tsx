@@ -89,14 +89,16 @@ export function Account(props: { id: string }): ReactNode {
   if (kind === 'pool') {
     return (
       <span>
-        pool:<DisputeLink id={owner} />
+        pool:
+        <DisputeLink id={owner} />
       </span>
     );
   }
   if (kind === 'escrow') {
     return (
       <span>
-        escrow:<TaskLink hash={owner} />
+        escrow:
+        <TaskLink hash={owner} />
       </span>
     );
   }

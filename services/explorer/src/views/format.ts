@@ -27,7 +27,12 @@ export function units(amount: string): string {
 export function time(at: number | Date | null | undefined): string {
   if (at === null || at === undefined) return '—';
   const d = typeof at === 'number' ? new Date(at) : at;
-  return Number.isNaN(d.getTime()) ? '—' : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(d.getTime())
+    ? '—'
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** A ledger account id split for display: kind and owner. */

@@ -123,7 +123,11 @@ export function OverviewPage(props: { overview: Overview }): ReactNode {
 function TextBlock(props: { text: string | null; tokens: number[] }): ReactNode {
   return (
     <>
-      {props.text !== null ? <pre className="text">{props.text}</pre> : <p className="empty">(this explorer has no tokenizer for the model: token ids only)</p>}
+      {props.text !== null ? (
+        <pre className="text">{props.text}</pre>
+      ) : (
+        <p className="empty">(this explorer has no tokenizer for the model: token ids only)</p>
+      )}
       <details>
         <summary>{props.tokens.length} token ids</summary>
         <code className="tokens">{props.tokens.join(' ')}</code>
@@ -203,10 +207,21 @@ export function TaskPage(props: TaskPageProps): ReactNode {
                 ['result digest', <code key="d">{s.submissionId}</code>],
                 ['phase', s.phase],
                 ['tally rule', s.tally],
-                ['selected verifiers', <span key="v">{(s.state.selectedVerifiers ?? []).map((v) => <NodeLink key={v} address={v} />)}</span>],
+                [
+                  'selected verifiers',
+                  <span key="v">
+                    {(s.state.selectedVerifiers ?? []).map((v) => (
+                      <NodeLink key={v} address={v} />
+                    ))}
+                  </span>,
+                ],
                 [
                   'answer submitted',
-                  <TextBlock key="t" text={props.submitted.find((a) => a.submissionId === s.submissionId)?.text ?? null} tokens={props.submitted.find((a) => a.submissionId === s.submissionId)?.tokens ?? []} />,
+                  <TextBlock
+                    key="t"
+                    text={props.submitted.find((a) => a.submissionId === s.submissionId)?.text ?? null}
+                    tokens={props.submitted.find((a) => a.submissionId === s.submissionId)?.tokens ?? []}
+                  />,
                 ],
                 ['decision', s.state.decision ? `${s.state.decision.outcome} (${s.state.decision.n} to ${s.state.decision.m})` : 'pending'],
               ]}
@@ -327,7 +342,12 @@ export function DisputePage(props: { detail: DisputeDetail }): ReactNode {
           ['task', submission ? <TaskLink key="t" hash={submission.taskHash} full /> : '—'],
           ['opened', time(dispute.openedAt)],
           ['resolved', time(dispute.resolvedAt)],
-          ['outcome', <span key="o" className={`outcome outcome-${(dispute.outcome ?? 'open').toLowerCase()}`}>{dispute.outcome ?? 'open'}</span>],
+          [
+            'outcome',
+            <span key="o" className={`outcome outcome-${(dispute.outcome ?? 'open').toLowerCase()}`}>
+              {dispute.outcome ?? 'open'}
+            </span>,
+          ],
           ['ledger', ledgerOpen === null ? 'not in the ledger' : ledgerOpen ? 'open (parties frozen)' : 'closed'],
           ['parties', String(parties.length)],
         ]}
@@ -335,13 +355,28 @@ export function DisputePage(props: { detail: DisputeDetail }): ReactNode {
       <Section title="Both sides" id="sides">
         {audit ? (
           <div className="sides">
-            <Side title="Accused verifier" members={[dispute.accused]} verdicts={verdicts.filter((v) => v.verifier === dispute.accused)} note="Its verdict's proof of work did not check out." />
+            <Side
+              title="Accused verifier"
+              members={[dispute.accused]}
+              verdicts={verdicts.filter((v) => v.verifier === dispute.accused)}
+              note="Its verdict's proof of work did not check out."
+            />
             <Side title="The PoW checker" members={[]} verdicts={[]} note="Recomputed the verifier's work and found it wrong." />
           </div>
         ) : (
           <div className="sides">
-            <Side title="For the result" members={[dispute.accused, ...accepting.map((v) => v.verifier)]} verdicts={accepting} note="The node that served it and the verifiers who accepted it." />
-            <Side title="Against the result" members={rejecting.map((v) => v.verifier)} verdicts={rejecting} note="The verifiers who rejected it." />
+            <Side
+              title="For the result"
+              members={[dispute.accused, ...accepting.map((v) => v.verifier)]}
+              verdicts={accepting}
+              note="The node that served it and the verifiers who accepted it."
+            />
+            <Side
+              title="Against the result"
+              members={rejecting.map((v) => v.verifier)}
+              verdicts={rejecting}
+              note="The verifiers who rejected it."
+            />
           </div>
         )}
       </Section>
@@ -352,8 +387,22 @@ export function DisputePage(props: { detail: DisputeDetail }): ReactNode {
               ['outcome', decision.outcome],
               ['sides', `${decision.n} on the winning side, ${decision.m} on the losing side`],
               ['active nodes', String(decision.activeNodes)],
-              ['winners', <span key="w">{decision.winners.map((w) => <NodeLink key={w} address={w} />)}</span>],
-              ['losers', <span key="l">{decision.losers.map((l) => <NodeLink key={l} address={l} />)}</span>],
+              [
+                'winners',
+                <span key="w">
+                  {decision.winners.map((w) => (
+                    <NodeLink key={w} address={w} />
+                  ))}
+                </span>,
+              ],
+              [
+                'losers',
+                <span key="l">
+                  {decision.losers.map((l) => (
+                    <NodeLink key={l} address={l} />
+                  ))}
+                </span>,
+              ],
               ['decided', `${time(decision.decidedAt)}${decision.final ? ' (by the larger side, extensions spent)' : ''}`],
             ]}
           />
@@ -371,7 +420,14 @@ export function DisputePage(props: { detail: DisputeDetail }): ReactNode {
           <>
             <EntryTable entries={distribution} />
             <p>
-              Paid out: <Amount amount={distribution.filter((e) => !e.account.startsWith('pool:')).reduce((s, e) => s + BigInt(e.amount), 0n).toString()} /> base units.
+              Paid out:{' '}
+              <Amount
+                amount={distribution
+                  .filter((e) => !e.account.startsWith('pool:'))
+                  .reduce((s, e) => s + BigInt(e.amount), 0n)
+                  .toString()}
+              />{' '}
+              base units.
             </p>
           </>
         )}

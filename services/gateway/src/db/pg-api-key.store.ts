@@ -26,7 +26,15 @@ export class PgApiKeyStore implements ApiKeyStore {
   }
 
   async insert(r: ApiKeyRecord): Promise<void> {
-    await this.dataSource.query(`INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [r.id, r.name, r.keyHash, r.account, r.sealedKey, r.createdAt, r.revokedAt]);
+    await this.dataSource.query(`INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      r.id,
+      r.name,
+      r.keyHash,
+      r.account,
+      r.sealedKey,
+      r.createdAt,
+      r.revokedAt,
+    ]);
   }
 
   async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
@@ -41,7 +49,10 @@ export class PgApiKeyStore implements ApiKeyStore {
 
   async revoke(id: string, at: Date): Promise<boolean> {
     // Revoking twice keeps the first time.
-    const rows = (await this.dataSource.query(`UPDATE ${this.table} SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING id`, [id, at])) as unknown[];
+    const rows = (await this.dataSource.query(`UPDATE ${this.table} SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING id`, [
+      id,
+      at,
+    ])) as unknown[];
     return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length > 0;
   }
 
@@ -51,5 +62,13 @@ export class PgApiKeyStore implements ApiKeyStore {
 }
 
 function record(r: Row): ApiKeyRecord {
-  return { id: r.id, name: r.name, keyHash: r.key_hash, account: r.account, sealedKey: r.sealed_key, createdAt: r.created_at, revokedAt: r.revoked_at };
+  return {
+    id: r.id,
+    name: r.name,
+    keyHash: r.key_hash,
+    account: r.account,
+    sealedKey: r.sealed_key,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
 }

@@ -28,7 +28,11 @@ interface UpdateWire {
   readonly outputTokens?: readonly number[];
 }
 
-type WatchMethod = (request: { taskHash: Buffer }, metadata: Metadata, options: { deadline: Date }) => ClientReadableStream<{ update: UpdateWire }>;
+type WatchMethod = (
+  request: { taskHash: Buffer },
+  metadata: Metadata,
+  options: { deadline: Date },
+) => ClientReadableStream<{ update: UpdateWire }>;
 
 /**
  * TaskIngress as any outside client uses it (gRPC, proto/aegis/ingress/v1): the gateway holds no
@@ -41,7 +45,12 @@ export class IngressClient {
     this.grpc = new GrpcServiceClient(GRPC_SERVICES.taskIngress, address);
   }
 
-  async submit(spec: TaskSpec, client: string, signature: Uint8Array, timeoutMs = 10_000): Promise<{ taskHash: Buffer; status: TaskStatusName }> {
+  async submit(
+    spec: TaskSpec,
+    client: string,
+    signature: Uint8Array,
+    timeoutMs = 10_000,
+  ): Promise<{ taskHash: Buffer; status: TaskStatusName }> {
     const res = await this.grpc.unary<{ taskHash: Buffer; status: string }>(
       'SubmitTask',
       { spec: { ...spec, nonce: spec.nonce.toString() }, client: Buffer.from(client.slice(2), 'hex'), signature: Buffer.from(signature) },
@@ -71,7 +80,11 @@ export class IngressClient {
         // than cancel (a cancelled call builds an error, stack trace and all, per task).
         if (final) continue;
         const u = message.update;
-        const update: TaskUpdate = { status: statusName(u.status), node: u.node.length === 20 ? `0x${u.node.toString('hex')}` : null, detail: u.detail };
+        const update: TaskUpdate = {
+          status: statusName(u.status),
+          node: u.node.length === 20 ? `0x${u.node.toString('hex')}` : null,
+          detail: u.detail,
+        };
         yield { update, tokens: u.outputTokens ?? [] };
         final = FINAL_STATUSES.has(update.status);
       }

@@ -24,14 +24,33 @@ export interface ApiKeyView {
  * A new API key for a new client account (a fresh secp256k1 key, sealed in custody), or for
  * the account of `key` when given (an existing funded client key moved into custody).
  */
-export async function createApiKey(store: ApiKeyStore, custody: KeyCustody, name: string, key: NodeKey = NodeKey.generate()): Promise<CreatedApiKey> {
+export async function createApiKey(
+  store: ApiKeyStore,
+  custody: KeyCustody,
+  name: string,
+  key: NodeKey = NodeKey.generate(),
+): Promise<CreatedApiKey> {
   if (!/^[\w .:@-]{1,64}$/.test(name)) throw new RangeError('name: 1-64 letters, digits, spaces or _ . : @ -');
   const { secret, id } = newApiKey();
-  const record: ApiKeyRecord = { id, name, keyHash: hashApiKey(secret), account: key.address, sealedKey: custody.seal(key), createdAt: new Date(), revokedAt: null };
+  const record: ApiKeyRecord = {
+    id,
+    name,
+    keyHash: hashApiKey(secret),
+    account: key.address,
+    sealedKey: custody.seal(key),
+    createdAt: new Date(),
+    revokedAt: null,
+  };
   await store.insert(record);
   return { id, name, secret, account: key.address };
 }
 
 export function viewOf(r: ApiKeyRecord): ApiKeyView {
-  return { id: r.id, name: r.name, account: r.account, createdAt: r.createdAt.toISOString(), revokedAt: r.revokedAt?.toISOString() ?? null };
+  return {
+    id: r.id,
+    name: r.name,
+    account: r.account,
+    createdAt: r.createdAt.toISOString(),
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+  };
 }

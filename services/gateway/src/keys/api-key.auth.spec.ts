@@ -20,7 +20,15 @@ describe('ApiKeyAuth', () => {
     const custody = new KeyCustody('22'.repeat(32));
     const key = NodeKey.generate();
     const k = newApiKey();
-    await store.insert({ id: k.id, name: 'x', keyHash: hashApiKey(k.secret), account: key.address, sealedKey: custody.seal(key), createdAt: new Date(), revokedAt: null });
+    await store.insert({
+      id: k.id,
+      name: 'x',
+      keyHash: hashApiKey(k.secret),
+      account: key.address,
+      sealedKey: custody.seal(key),
+      createdAt: new Date(),
+      revokedAt: null,
+    });
     const auth = new ApiKeyAuth(store, custody, new TokenBuckets(1000, 1000, () => now), 5_000, () => now);
     const callers = await Promise.all(Array.from({ length: 50 }, () => auth.authenticate(`Bearer ${k.secret}`)));
     expect(store.reads).toBe(1);

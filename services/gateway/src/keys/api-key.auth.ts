@@ -30,10 +30,13 @@ export class ApiKeyAuth {
 
   async authenticate(authorization: string | undefined): Promise<Caller> {
     if (authorization === undefined || authorization === '') {
-      throw unauthorized("You didn't provide an API key: send it as 'Authorization: Bearer sk-aegis-...' (`aegis api-keys create` makes one)");
+      throw unauthorized(
+        "You didn't provide an API key: send it as 'Authorization: Bearer sk-aegis-...' (`aegis api-keys create` makes one)",
+      );
     }
     const secret = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-    if (secret === undefined || !secret.startsWith(API_KEY_PREFIX)) throw unauthorized('Incorrect API key provided: expected a bearer token sk-aegis-...');
+    if (secret === undefined || !secret.startsWith(API_KEY_PREFIX))
+      throw unauthorized('Incorrect API key provided: expected a bearer token sk-aegis-...');
     const keyHash = hashApiKey(secret);
     const caller = await this.lookup(keyHash);
     if (!caller) throw unauthorized('Incorrect API key provided: unknown or revoked');

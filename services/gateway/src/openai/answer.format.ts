@@ -77,7 +77,9 @@ export function chatCompletion(plan: RequestPlan, facts: AegisFacts, answer: Ans
     created,
     model: plan.model.id,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: 'assistant', content: answer.text, refusal: null }, logprobs: null, finish_reason: answer.finishReason }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: answer.text, refusal: null }, logprobs: null, finish_reason: answer.finishReason },
+    ],
     usage: usageOf(plan, answer),
     aegis: facts,
   };
@@ -97,11 +99,20 @@ export function textCompletion(plan: RequestPlan, facts: AegisFacts, answer: Ans
 }
 
 /** One streamed chunk (chat.completion.chunk, or a text_completion chunk for /v1/completions). */
-export function chunk(plan: RequestPlan, id: string, created: number, piece: { role?: 'assistant'; content?: string } | null, finishReason: FinishReason | null, extra: object = {}): object {
+export function chunk(
+  plan: RequestPlan,
+  id: string,
+  created: number,
+  piece: { role?: 'assistant'; content?: string } | null,
+  finishReason: FinishReason | null,
+  extra: object = {},
+): object {
   if (plan.kind === 'chat') {
-    const choices = piece === null && finishReason === null ? [] : [{ index: 0, delta: piece ?? {}, logprobs: null, finish_reason: finishReason }];
+    const choices =
+      piece === null && finishReason === null ? [] : [{ index: 0, delta: piece ?? {}, logprobs: null, finish_reason: finishReason }];
     return { id, object: 'chat.completion.chunk', created, model: plan.model.id, system_fingerprint: null, choices, ...extra };
   }
-  const choices = piece === null && finishReason === null ? [] : [{ index: 0, text: piece?.content ?? '', logprobs: null, finish_reason: finishReason }];
+  const choices =
+    piece === null && finishReason === null ? [] : [{ index: 0, text: piece?.content ?? '', logprobs: null, finish_reason: finishReason }];
   return { id, object: 'text_completion', created, model: plan.model.id, choices, ...extra };
 }

@@ -7,7 +7,8 @@ import { asOpenAiError, OpenAiError, tooLarge } from './openai.errors';
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(null, `the request body is ${declared} bytes, at most ${limit} are accepted`, 'request_too_large');
+  if (Number.isFinite(declared) && declared > limit)
+    throw tooLarge(null, `the request body is ${declared} bytes, at most ${limit} are accepted`, 'request_too_large');
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {
@@ -19,7 +20,13 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new OpenAiError(400, 'invalid_request_error', `the request body is not valid JSON (${err instanceof Error ? err.message : String(err)})`, null, 'invalid_json');
+    throw new OpenAiError(
+      400,
+      'invalid_request_error',
+      `the request body is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      null,
+      'invalid_json',
+    );
   }
 }
 
@@ -46,7 +53,12 @@ export class EventStream {
 
   /** The headers, sent with the first events (one write, not two). */
   open(): void {
-    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
   }
 
   send(data: object): void {

@@ -27,7 +27,15 @@ describe('gateway HTTP edge (no network behind it)', () => {
     const add = async (revoked: boolean): Promise<string> => {
       const key = NodeKey.generate();
       const k = newApiKey();
-      await store.insert({ id: k.id, name: 't', keyHash: hashApiKey(k.secret), account: key.address, sealedKey: custody.seal(key), createdAt: new Date(), revokedAt: revoked ? new Date() : null });
+      await store.insert({
+        id: k.id,
+        name: 't',
+        keyHash: hashApiKey(k.secret),
+        account: key.address,
+        sealedKey: custody.seal(key),
+        createdAt: new Date(),
+        revokedAt: revoked ? new Date() : null,
+      });
       return k.secret;
     };
     secret = await add(false);
@@ -63,7 +71,11 @@ describe('gateway HTTP edge (no network behind it)', () => {
   });
 
   const post = (path: string, body: unknown, key: string | null = secret): Promise<Response> =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const chat = { model: TINY_MODEL_ID, messages: [{ role: 'user', content: 'hi' }] };
 
   it('lists the served models, OpenAI-shaped', async () => {
@@ -99,7 +111,11 @@ describe('gateway HTTP edge (no network behind it)', () => {
     for (const [body, param] of cases) {
       const res = await post('/chat/completions', body);
       const json = (await res.json()) as { error: { param: string; type: string; message: string } };
-      expect({ status: res.status, param: json.error.param, type: json.error.type }).toEqual({ status: 400, param, type: 'invalid_request_error' });
+      expect({ status: res.status, param: json.error.param, type: json.error.type }).toEqual({
+        status: 400,
+        param,
+        type: 'invalid_request_error',
+      });
       expect(json.error.message).toContain(param);
     }
     const bad = await post('/chat/completions', '{not json');
@@ -132,6 +148,10 @@ describe('gateway HTTP edge (no network behind it)', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: 'service_unavailable', code: 'ingress_unavailable' } });
     // Counted on /metrics by route, status and stream.
-    await waitFor('the 503 counted', async () => (await gateway.metrics.getSingleMetricAsString('aegis_gateway_requests_total')).includes('route="completions",stream="false",status="503"'));
+    await waitFor('the 503 counted', async () =>
+      (await gateway.metrics.getSingleMetricAsString('aegis_gateway_requests_total')).includes(
+        'route="completions",stream="false",status="503"',
+      ),
+    );
   });
 });

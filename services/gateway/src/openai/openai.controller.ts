@@ -17,7 +17,14 @@ import type { AegisFacts, TaskRunner } from './task.runner';
 /** A final status other than ACCEPTED: no verified answer to give. */
 function notAccepted(facts: AegisFacts): OpenAiError {
   const why = facts.history.at(-1)?.detail ?? '';
-  return new OpenAiError(502, 'verification_error', `task ${facts.taskHash} ended ${facts.status}${why ? ` (${why})` : ''}: no verified answer; the fee is not refunded`, null, `task_${facts.status.toLowerCase()}`, { aegis: facts });
+  return new OpenAiError(
+    502,
+    'verification_error',
+    `task ${facts.taskHash} ended ${facts.status}${why ? ` (${why})` : ''}: no verified answer; the fee is not refunded`,
+    null,
+    `task_${facts.status.toLowerCase()}`,
+    { aegis: facts },
+  );
 }
 
 /**
@@ -39,7 +46,10 @@ export class OpenAiController {
   async listModels(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
     try {
       await this.auth.authenticate(req.headers.authorization);
-      sendJson(res, 200, { object: 'list', data: this.models.ids().map((id) => ({ id, object: 'model', created: this.models.created, owned_by: 'aegis' })) });
+      sendJson(res, 200, {
+        object: 'list',
+        data: this.models.ids().map((id) => ({ id, object: 'model', created: this.models.created, owned_by: 'aegis' })),
+      });
     } catch (err) {
       sendError(res, err);
     }
@@ -50,7 +60,14 @@ export class OpenAiController {
     try {
       await this.auth.authenticate(req.headers.authorization);
       const id = req.params?.['id'] ?? '';
-      if (!this.models.get(id)) throw new OpenAiError(404, 'not_found_error', `The model '${id}' does not exist or is not served here (served: ${this.models.ids().join(', ')})`, 'model', 'model_not_found');
+      if (!this.models.get(id))
+        throw new OpenAiError(
+          404,
+          'not_found_error',
+          `The model '${id}' does not exist or is not served here (served: ${this.models.ids().join(', ')})`,
+          'model',
+          'model_not_found',
+        );
       sendJson(res, 200, { id, object: 'model', created: this.models.created, owned_by: 'aegis' });
     } catch (err) {
       sendError(res, err);
@@ -64,7 +81,9 @@ export class OpenAiController {
 
   @Post('completions')
   completions(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return this.complete('completions', req, res, (body) => planCompletion(parseBody(completionRequestSchema, body), this.models, this.config));
+    return this.complete('completions', req, res, (body) =>
+      planCompletion(parseBody(completionRequestSchema, body), this.models, this.config),
+    );
   }
 
   private async complete(route: string, req: IncomingMessage, res: ServerResponse, plan: (body: unknown) => RequestPlan): Promise<void> {
@@ -84,13 +103,21 @@ export class OpenAiController {
       stream = p.stream;
       if (p.stream) return await this.stream(p, caller.key, created, res, abort.signal, started);
       const outcome = await this.runner.run(p, caller.key, { signal: abort.signal });
-      this.logger.debug({ keyId: caller.keyId, user: p.user, taskHash: outcome.facts.taskHash, status: outcome.facts.status }, 'completion');
+      this.logger.debug(
+        { keyId: caller.keyId, user: p.user, taskHash: outcome.facts.taskHash, status: outcome.facts.status },
+        'completion',
+      );
       if (outcome.facts.status !== 'ACCEPTED') throw notAccepted(outcome.facts);
       const answer = answerOf(p, outcome.tokens);
-      sendJson(res, 200, p.kind === 'chat' ? chatCompletion(p, outcome.facts, answer, created) : textCompletion(p, outcome.facts, answer, created));
+      sendJson(
+        res,
+        200,
+        p.kind === 'chat' ? chatCompletion(p, outcome.facts, answer, created) : textCompletion(p, outcome.facts, answer, created),
+      );
     } catch (err) {
       if (abort.signal.aborted) return;
-      if (!(err instanceof OpenAiError)) this.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'completion failed');
+      if (!(err instanceof OpenAiError))
+        this.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'completion failed');
       sendError(res, err);
     }
   }
@@ -104,7 +131,14 @@ export class OpenAiController {
    * with an error event instead (the client must drop what it showed). Two writes per request:
    * every event a moment produces goes out together.
    */
-  private async stream(p: RequestPlan, key: Parameters<TaskRunner['run']>[1], created: number, res: ServerResponse, signal: AbortSignal, started: number): Promise<void> {
+  private async stream(
+    p: RequestPlan,
+    key: Parameters<TaskRunner['run']>[1],
+    created: number,
+    res: ServerResponse,
+    signal: AbortSignal,
+    started: number,
+  ): Promise<void> {
     const events = new EventStream(res);
     const firstContent = (): void => this.metrics.firstTokenSeconds.observe((performance.now() - started) / 1000);
     let chunkId = '';
@@ -136,7 +170,14 @@ export class OpenAiController {
       first = opening(outcome.tokens);
       firstContent();
     } else if (!sameTokens(streamed, outcome.tokens)) {
-      throw new OpenAiError(502, 'verification_error', `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`, null, 'stream_mismatch', { aegis: outcome.facts });
+      throw new OpenAiError(
+        502,
+        'verification_error',
+        `task ${outcome.facts.taskHash}: the accepted output differs from the streamed one`,
+        null,
+        'stream_mismatch',
+        { aegis: outcome.facts },
+      );
     }
     const answer = answerOf(p, outcome.tokens);
     events.done([

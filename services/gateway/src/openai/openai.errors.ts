@@ -37,18 +37,27 @@ export const badParam = (param: string, message: string, code = 'invalid_value')
 export const unsupportedParam = (param: string, why: string): OpenAiError =>
   new OpenAiError(400, 'invalid_request_error', `${param}: not supported by this network (${why})`, param, 'unsupported_parameter');
 
-export const unauthorized = (message: string): OpenAiError => new OpenAiError(401, 'authentication_error', message, null, 'invalid_api_key');
+export const unauthorized = (message: string): OpenAiError =>
+  new OpenAiError(401, 'authentication_error', message, null, 'invalid_api_key');
 
 export const unknownModel = (model: string, served: readonly string[]): OpenAiError =>
-  new OpenAiError(404, 'not_found_error', `The model '${model}' does not exist or is not served here (served: ${served.join(', ') || 'none'})`, 'model', 'model_not_found');
+  new OpenAiError(
+    404,
+    'not_found_error',
+    `The model '${model}' does not exist or is not served here (served: ${served.join(', ') || 'none'})`,
+    'model',
+    'model_not_found',
+  );
 
-export const tooLarge = (param: string | null, message: string, code: string): OpenAiError => new OpenAiError(413, 'invalid_request_error', message, param, code);
+export const tooLarge = (param: string | null, message: string, code: string): OpenAiError =>
+  new OpenAiError(413, 'invalid_request_error', message, param, code);
 
 export const rateLimited = (message: string): OpenAiError => new OpenAiError(429, 'rate_limit_error', message, null, 'rate_limit_exceeded');
 
 export const noFunds = (message: string): OpenAiError => new OpenAiError(402, 'insufficient_quota', message, null, 'insufficient_quota');
 
-export const ingressUnavailable = (message: string): OpenAiError => new OpenAiError(503, 'service_unavailable', message, null, 'ingress_unavailable');
+export const ingressUnavailable = (message: string): OpenAiError =>
+  new OpenAiError(503, 'service_unavailable', message, null, 'ingress_unavailable');
 
 /** Anything not an OpenAiError is ours: 500 without internals. */
 export function asOpenAiError(err: unknown): OpenAiError {

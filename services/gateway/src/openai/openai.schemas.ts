@@ -8,7 +8,9 @@ import { badParam, OpenAiError } from './openai.errors';
 
 const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
-const stop = nullable(z.union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).max(4, 'at most 4 stop sequences')]));
+const stop = nullable(
+  z.union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).max(4, 'at most 4 stop sequences')]),
+);
 
 const sampling = {
   model: z.string().min(1, 'must name a model (GET /v1/models lists them)'),
@@ -82,7 +84,10 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
     const key = [...issue.path.map(String), issue.keys[0] ?? ''].filter((p) => p !== '').join('.');
     throw badParam(key, 'unrecognized request argument', 'unknown_parameter');
   }
-  const param = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  const param = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
   if (param === '') throw new OpenAiError(400, 'invalid_request_error', issue.message, null, 'invalid_body');
   const missing = issue.code === 'invalid_type' && issue.message.includes('received undefined');
   throw badParam(param, missing ? 'is required' : issue.message, missing ? 'missing_required_parameter' : 'invalid_value');

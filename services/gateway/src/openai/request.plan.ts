@@ -31,16 +31,22 @@ type Common = ChatRequest | CompletionRequest;
 
 /** The parameters OpenAI defines that the protocol cannot honour: accepted only at their "off" value. */
 function refuseUnsupported(r: Common): void {
-  if (r.top_p != null && r.top_p !== 1) throw unsupportedParam('top_p', 'nodes sample top-K over the temperature-scaled distribution; pass top_k, or top_p = 1');
+  if (r.top_p != null && r.top_p !== 1)
+    throw unsupportedParam('top_p', 'nodes sample top-K over the temperature-scaled distribution; pass top_k, or top_p = 1');
   if (r.n != null && r.n !== 1) throw unsupportedParam('n', 'one choice per task; send n requests');
-  if (r.presence_penalty != null && r.presence_penalty !== 0) throw unsupportedParam('presence_penalty', 'the verified sampler has no penalties');
-  if (r.frequency_penalty != null && r.frequency_penalty !== 0) throw unsupportedParam('frequency_penalty', 'the verified sampler has no penalties');
-  if (r.logit_bias != null && Object.keys(r.logit_bias).length > 0) throw unsupportedParam('logit_bias', 'the verified sampler has no logit bias');
-  if (r.logprobs != null && r.logprobs !== false && r.logprobs !== 0) throw unsupportedParam('logprobs', 'results carry tokens, not their probabilities');
+  if (r.presence_penalty != null && r.presence_penalty !== 0)
+    throw unsupportedParam('presence_penalty', 'the verified sampler has no penalties');
+  if (r.frequency_penalty != null && r.frequency_penalty !== 0)
+    throw unsupportedParam('frequency_penalty', 'the verified sampler has no penalties');
+  if (r.logit_bias != null && Object.keys(r.logit_bias).length > 0)
+    throw unsupportedParam('logit_bias', 'the verified sampler has no logit bias');
+  if (r.logprobs != null && r.logprobs !== false && r.logprobs !== 0)
+    throw unsupportedParam('logprobs', 'results carry tokens, not their probabilities');
 }
 
 function refuseUnsupportedChat(r: ChatRequest): void {
-  if (r.top_logprobs != null && r.top_logprobs !== 0) throw unsupportedParam('top_logprobs', 'results carry tokens, not their probabilities');
+  if (r.top_logprobs != null && r.top_logprobs !== 0)
+    throw unsupportedParam('top_logprobs', 'results carry tokens, not their probabilities');
   if (r.tools != null && r.tools.length > 0) throw unsupportedParam('tools', 'no tool calling');
   if (r.tool_choice != null && r.tool_choice !== 'none') throw unsupportedParam('tool_choice', 'no tool calling');
   if (r.functions != null && r.functions.length > 0) throw unsupportedParam('functions', 'no function calling');
@@ -69,16 +75,33 @@ function resolveModel(models: ServedModels, id: string): ServedModel {
   return model;
 }
 
-function build(kind: 'chat' | 'text', r: Common, model: ServedModel, promptTokens: number[], promptParam: string, limits: PlanLimits, maxTokensParam: string, maxTokens: number | null | undefined): RequestPlan {
+function build(
+  kind: 'chat' | 'text',
+  r: Common,
+  model: ServedModel,
+  promptTokens: number[],
+  promptParam: string,
+  limits: PlanLimits,
+  maxTokensParam: string,
+  maxTokens: number | null | undefined,
+): RequestPlan {
   const context = model.descriptor.contextLength;
   const promptCap = Math.min(limits.maxPromptTokens, context - 1);
   if (promptTokens.length === 0) throw badParam(promptParam, 'is empty once tokenised');
   if (promptTokens.length > promptCap) {
-    throw tooLarge(promptParam, `${promptParam}: the prompt is ${promptTokens.length} tokens, at most ${promptCap} are accepted for ${model.id}`, 'context_length_exceeded');
+    throw tooLarge(
+      promptParam,
+      `${promptParam}: the prompt is ${promptTokens.length} tokens, at most ${promptCap} are accepted for ${model.id}`,
+      'context_length_exceeded',
+    );
   }
   const room = context - promptTokens.length;
   const maxNewTokens = maxTokens ?? Math.min(limits.defaultMaxTokens, room);
-  if (maxNewTokens > room) throw badParam(maxTokensParam, `the prompt is ${promptTokens.length} tokens and ${model.id}'s context ${context}: at most ${room} new tokens`);
+  if (maxNewTokens > room)
+    throw badParam(
+      maxTokensParam,
+      `the prompt is ${promptTokens.length} tokens and ${model.id}'s context ${context}: at most ${room} new tokens`,
+    );
   const tokenizer = model.tokenizer;
   const stopStrings = r.stop == null ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
   // A stop sequence that is one token stops the node itself (fewer tokens to make and verify);
@@ -126,7 +149,8 @@ export function planCompletion(r: CompletionRequest, models: ServedModels, limit
   const model = resolveModel(models, r.model);
   const prompt = typeof r.prompt === 'string' ? r.prompt : (r.prompt[0] ?? '');
   // Raw text, no chat template; the byte models' prompt has no BOS (as their chat prompt).
-  const promptTokens = model.tokenizer.kind === 'byte' ? model.tokenizer.chatPrompt([{ role: 'user', content: prompt }]) : model.tokenizer.encode(prompt);
+  const promptTokens =
+    model.tokenizer.kind === 'byte' ? model.tokenizer.chatPrompt([{ role: 'user', content: prompt }]) : model.tokenizer.encode(prompt);
   return build('text', r, model, promptTokens, 'prompt', limits, 'max_tokens', r.max_tokens);
 }
 

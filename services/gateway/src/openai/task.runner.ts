@@ -46,12 +46,14 @@ function paramOf(field: string, plan: RequestPlan): string | null {
 /** A TaskIngress refusal as the HTTP status an OpenAI client expects. */
 export function ingressError(err: unknown, plan: RequestPlan, account: string): OpenAiError {
   const code = grpcStatusOf(err);
-  const details = typeof err === 'object' && err !== null && 'details' in err && typeof err.details === 'string' ? err.details : String(err);
+  const details =
+    typeof err === 'object' && err !== null && 'details' in err && typeof err.details === 'string' ? err.details : String(err);
   const field = /^([a-z_.[\]0-9]+): /.exec(details)?.[1] ?? '';
   const message = details.replace(/^[a-z_.[\]0-9]+: /, '');
   switch (code) {
     case GrpcStatus.FAILED_PRECONDITION:
-      if (field === 'fee') return noFunds(`account ${account} cannot pay the task fee: ${message}. Deposit to it (\`aegis deposit\`) and retry.`);
+      if (field === 'fee')
+        return noFunds(`account ${account} cannot pay the task fee: ${message}. Deposit to it (\`aegis deposit\`) and retry.`);
       return new OpenAiError(409, 'invalid_request_error', details, paramOf(field, plan), 'failed_precondition');
     case GrpcStatus.INVALID_ARGUMENT: {
       const param = paramOf(field, plan);
@@ -106,7 +108,14 @@ export class TaskRunner {
     } catch (err) {
       if (hooks.signal?.aborted) throw err;
       if (grpcStatusOf(err) === GrpcStatus.DEADLINE_EXCEEDED) {
-        throw new OpenAiError(504, 'server_error', `task ${toHex(hash)} was not final within ${this.taskTimeoutMs / 1000}s; follow it with \`aegis submit\`-style WatchTask`, null, 'task_timeout', { aegis: facts(toHex(hash), history) });
+        throw new OpenAiError(
+          504,
+          'server_error',
+          `task ${toHex(hash)} was not final within ${this.taskTimeoutMs / 1000}s; follow it with \`aegis submit\`-style WatchTask`,
+          null,
+          'task_timeout',
+          { aegis: facts(toHex(hash), history) },
+        );
       }
       this.logger.warn({ err: String(err), taskHash: toHex(hash) }, 'status stream broke');
       throw ingressUnavailable(`the status stream of task ${toHex(hash)} broke; the task may still complete`);
@@ -125,6 +134,8 @@ export class TaskRunner {
 function facts(taskHash: string, history: readonly TaskUpdate[]): AegisFacts {
   const last = history.at(-1);
   const node = [...history].reverse().find((u) => u.node !== null)?.node ?? null;
-  const verdicts = history.filter((u) => VERDICT_STATUSES.has(u.status) || (u.status === 'ACCEPTED' && /verifier|tally/.test(u.detail)) || u.status === 'REJECTED').length;
+  const verdicts = history.filter(
+    (u) => VERDICT_STATUSES.has(u.status) || (u.status === 'ACCEPTED' && /verifier|tally/.test(u.detail)) || u.status === 'REJECTED',
+  ).length;
   return { taskHash, node, status: last?.status ?? 'QUEUED', verdicts, history };
 }

@@ -16,7 +16,15 @@ import { CaptureBus } from '@aegis/testing';
 
 /** Captures what the service publishes; the rest of the port is unused here. */
 const key = NodeKey.fromHex('0'.repeat(63) + '7');
-const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 72, 101, 108, 108, 111], maxNewTokens: 12, topK: 16, temperatureMilli: 800, stopTokens: [], nonce: 5n };
+const spec: TaskSpec = {
+  modelId: TINY_MODEL_ID,
+  promptTokens: [256, 72, 101, 108, 108, 111],
+  maxNewTokens: 12,
+  topK: 16,
+  temperatureMilli: 800,
+  stopTokens: [],
+  nonce: 5n,
+};
 const task = createTopicMessage(TOPICS.tasks, { taskHash: taskHash(spec), spec: taskSpecToWire(spec) });
 
 describe('InferenceService', () => {
@@ -33,7 +41,10 @@ describe('InferenceService', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (stake = 1_000n, producer?: ResultProducer): Promise<{ sut: InferenceService; bus: CaptureBus; registry: Registry }> => {
+  const run = async (
+    stake = 1_000n,
+    producer?: ResultProducer,
+  ): Promise<{ sut: InferenceService; bus: CaptureBus; registry: Registry }> => {
     const bus = new CaptureBus();
     const stakes = new StakeView(100n);
     stakes.set(key.address, stake);
@@ -51,7 +62,9 @@ describe('InferenceService', () => {
   const metricValue = async (registry: Registry, name: string, suffix = ''): Promise<number> => {
     const metric = registry.getSingleMetric(name);
     if (!metric) throw new Error(`${name} not registered`);
-    const values = ((await metric.get()).values as { metricName?: string; value: number }[]).filter((v) => (v.metricName ?? name) === `${name}${suffix}`);
+    const values = ((await metric.get()).values as { metricName?: string; value: number }[]).filter(
+      (v) => (v.metricName ?? name) === `${name}${suffix}`,
+    );
     return values.reduce((sum, v) => sum + v.value, 0);
   };
 

@@ -68,7 +68,11 @@ export class InferenceService {
     const stopTimer = this.metrics.generationSeconds.startTimer();
     const signed = await this.producer.produce(spec, key);
     stopTimer();
-    await this.bus.publish(TOPICS.results, toHex(th), encodeTopicMessage(TOPICS.results, createTopicMessage(TOPICS.results, signedResultToWire(signed, spec))));
+    await this.bus.publish(
+      TOPICS.results,
+      toHex(th),
+      encodeTopicMessage(TOPICS.results, createTopicMessage(TOPICS.results, signedResultToWire(signed, spec))),
+    );
     this.metrics.tasksGenerated.inc({ behavior: this.producer.behavior });
     this.metrics.tokensGenerated.inc(signed.result.tokens.length);
     this.logger.debug({ taskHash: toHex(th), node: key.address, behavior: this.producer.behavior }, 'result published');

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessEventBus } from '@aegis/bus';
-import { CONSUMER_GROUPS, createTopicMessage, decodeTopicMessage, encodeTopicMessage, StakeView, taskSpecToWire, TOPICS } from '@aegis/contracts';
+import {
+  CONSUMER_GROUPS,
+  createTopicMessage,
+  decodeTopicMessage,
+  encodeTopicMessage,
+  StakeView,
+  taskSpecToWire,
+  TOPICS,
+} from '@aegis/contracts';
 import { buildModel, ModelRuntime, TINY_MODEL_ID } from '@aegis/model';
 import { NodeKey, type TaskSpec, taskHash, toHex } from '@aegis/protocol';
 import { ServiceHealth } from '@aegis/service-kit';
@@ -27,9 +35,20 @@ class RecordingHealth extends ServiceHealth {
 const key = NodeKey.fromHex('0'.repeat(63) + '9');
 const STAKE = 1_000n;
 const taskOf = (nonce: number): { hash: string; value: Uint8Array } => {
-  const spec: TaskSpec = { modelId: TINY_MODEL_ID, promptTokens: [256, 72, 105], maxNewTokens: 4, topK: 8, temperatureMilli: 800, stopTokens: [], nonce: BigInt(nonce) };
+  const spec: TaskSpec = {
+    modelId: TINY_MODEL_ID,
+    promptTokens: [256, 72, 105],
+    maxNewTokens: 4,
+    topK: 8,
+    temperatureMilli: 800,
+    stopTokens: [],
+    nonce: BigInt(nonce),
+  };
   const th = taskHash(spec);
-  return { hash: toHex(th), value: encodeTopicMessage(TOPICS.tasks, createTopicMessage(TOPICS.tasks, { taskHash: th, spec: taskSpecToWire(spec) })) };
+  return {
+    hash: toHex(th),
+    value: encodeTopicMessage(TOPICS.tasks, createTopicMessage(TOPICS.tasks, { taskHash: th, spec: taskSpecToWire(spec) })),
+  };
 };
 
 describe('TaskIntake', () => {
@@ -66,7 +85,11 @@ describe('TaskIntake', () => {
     const results: string[] = [];
     const deadLetters: string[] = [];
     await bus.subscribe({ topics: [TOPICS.results], groupId: 'test.results', handler: async (r) => void results.push(r.key) });
-    await bus.subscribe({ topics: [TOPICS.deadLetter], groupId: 'test.dlq', handler: async (r) => void deadLetters.push(decodeTopicMessage(TOPICS.deadLetter, r.value).detail) });
+    await bus.subscribe({
+      topics: [TOPICS.deadLetter],
+      groupId: 'test.dlq',
+      handler: async (r) => void deadLetters.push(decodeTopicMessage(TOPICS.deadLetter, r.value).detail),
+    });
     sut = new TaskIntake(bus, health, logger, options, inference, metrics);
     await sut.onApplicationBootstrap();
     return { intake: sut, stakes, health, results, deadLetters };
@@ -88,7 +111,11 @@ describe('TaskIntake', () => {
 
     // Another worker of the group takes the partitions, and the task with them.
     const taken: string[] = [];
-    const other = await bus.subscribe({ topics: [TOPICS.tasks], groupId: CONSUMER_GROUPS.inferenceWorker, handler: async (r) => void taken.push(r.key) });
+    const other = await bus.subscribe({
+      topics: [TOPICS.tasks],
+      groupId: CONSUMER_GROUPS.inferenceWorker,
+      handler: async (r) => void taken.push(r.key),
+    });
     await waitFor('the other worker got the task', () => taken.includes(stranded.hash));
     await other.stop();
     expect(results).toEqual([first.hash]);

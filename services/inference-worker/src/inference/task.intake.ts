@@ -128,7 +128,9 @@ export class TaskIntake implements OnApplicationBootstrap, OnModuleDestroy {
   private enqueue(step: () => Promise<void>): Promise<void> {
     const run = this.queue.then(step);
     // A failed join (broker down) is logged and tried again on the next check.
-    this.queue = run.catch((err: unknown) => this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'task consumer group change failed'));
+    this.queue = run.catch((err: unknown) =>
+      this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'task consumer group change failed'),
+    );
     return run;
   }
 

@@ -30,7 +30,10 @@ export class PgTasksRepository extends TasksRepository {
   private readonly inserts = new BatchRunner<TaskInsert, Inserted>((batch) => this.insertMany(batch), SUBMIT_BATCH);
   private readonly statusWrites = new SendCoalescer<StatusChange>((changes) => this.appendStatuses(changes), 500);
   private readonly sentMarks = new SendCoalescer<string>(
-    (ids) => preparedQuery(this.dataSource, `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(() => undefined),
+    (ids) =>
+      preparedQuery(this.dataSource, `UPDATE ${this.table('outbox')} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]).then(
+        () => undefined,
+      ),
     2_000,
   );
 

@@ -46,11 +46,15 @@ export class GrpcLedgerClient extends LedgerClient {
     try {
       outcome = await this.escrows.run({ taskHash, client, amount, clientSignature });
     } catch (err) {
-      outcome = { code: grpcStatusOf(err) ?? GrpcStatus.UNKNOWN, message: err instanceof Error ? err.message.replace(/^\d+ [A-Z_]+: /, '') : String(err) };
+      outcome = {
+        code: grpcStatusOf(err) ?? GrpcStatus.UNKNOWN,
+        message: err instanceof Error ? err.message.replace(/^\d+ [A-Z_]+: /, '') : String(err),
+      };
     }
     if (outcome.code === GrpcStatus.OK) return;
     // The ledger is where a new task's signature is checked: its refusal is the request's.
-    if (outcome.code === GrpcStatus.UNAUTHENTICATED) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
+    if (outcome.code === GrpcStatus.UNAUTHENTICATED)
+      throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
     // The client's own problems pass through; the ledger being down is ours: UNAVAILABLE.
     if (outcome.code === GrpcStatus.FAILED_PRECONDITION || outcome.code === GrpcStatus.INVALID_ARGUMENT) {
       // The ledger names the field within its list ("escrows[3].client_signature"); the place in

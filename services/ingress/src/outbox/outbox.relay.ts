@@ -24,7 +24,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(INGRESS_CONFIG) private readonly config: IngressConfig,
     @Inject(SERVICE_LOGGER) logger: Logger,
   ) {
-    this.job = new PeriodicJob(() => this.pass(), { name: 'outbox relay pass', intervalMs: Math.min(config.relayIntervalMs, config.requeueAfterMs), logger, runAtStart: true });
+    this.job = new PeriodicJob(() => this.pass(), {
+      name: 'outbox relay pass',
+      intervalMs: Math.min(config.relayIntervalMs, config.requeueAfterMs),
+      logger,
+      runAtStart: true,
+    });
   }
 
   onApplicationBootstrap(): void {

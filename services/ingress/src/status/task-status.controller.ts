@@ -27,7 +27,8 @@ export class TaskStatusController {
 export function statusChangeFrom(m: TaskStatusChanged, fallbackMs: number): StatusChange {
   if (m.taskHash.length !== 32) throw new PoisonMessageError('invalid', 'task_hash', 'must be 32 bytes');
   if (m.node.length !== 0 && m.node.length !== 20) throw new PoisonMessageError('invalid', 'node', 'must be empty or 20 bytes');
-  if (!(m.status in TaskStatus) || m.status === TaskStatus.UNSPECIFIED) throw new PoisonMessageError('invalid', 'status', `unknown status ${m.status}`);
+  if (!(m.status in TaskStatus) || m.status === TaskStatus.UNSPECIFIED)
+    throw new PoisonMessageError('invalid', 'status', `unknown status ${m.status}`);
   if (m.sequence === 0n) throw new PoisonMessageError('invalid', 'sequence', 'must be >= 1');
   return {
     taskHash: `0x${Buffer.from(m.taskHash).toString('hex')}`,

@@ -4,7 +4,14 @@ import type { StatusChange, TasksRepository } from '../tasks/tasks.repository';
 import { StatusNotifier } from './status.notifier';
 import { TaskStatusService } from './task-status.service';
 
-const change = (status: TaskStatus, sequence: bigint): StatusChange => ({ taskHash: `0x${'ab'.repeat(32)}`, status, sequence, node: null, detail: '', changedAt: new Date(0) });
+const change = (status: TaskStatus, sequence: bigint): StatusChange => ({
+  taskHash: `0x${'ab'.repeat(32)}`,
+  status,
+  sequence,
+  node: null,
+  detail: '',
+  changedAt: new Date(0),
+});
 
 describe('TaskStatusService.record', () => {
   it("appends every change but ingress's own QUEUED (stored with its task), and wakes watchers for all", async () => {

@@ -19,7 +19,8 @@ export function parseSubmit(req: SubmitTaskRequestWire): ParsedSubmit {
   const s = req.spec;
   if (!s) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'spec', 'is missing');
   const u32 = (value: unknown, field: string): number => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > U32) throw grpcError(GrpcStatus.INVALID_ARGUMENT, field, 'must be a uint32');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > U32)
+      throw grpcError(GrpcStatus.INVALID_ARGUMENT, field, 'must be a uint32');
     return value;
   };
   const list = (value: unknown, field: string): number[] => {
@@ -38,10 +39,12 @@ export function parseSubmit(req: SubmitTaskRequestWire): ParsedSubmit {
     stopTokens: list(s.stopTokens, 'spec.stop_tokens'),
     nonce: BigInt(s.nonce),
   };
-  if (!(req.client instanceof Uint8Array) || req.client.length !== 20) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'client', 'must be 20 bytes');
+  if (!(req.client instanceof Uint8Array) || req.client.length !== 20)
+    throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'client', 'must be 20 bytes');
   const client = `0x${Buffer.from(req.client).toString('hex')}`;
   if (!isAddress(client)) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'client', 'is not an address');
-  if (!(req.signature instanceof Uint8Array) || req.signature.length !== 65) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', 'must be 65 bytes (r || s || v)');
+  if (!(req.signature instanceof Uint8Array) || req.signature.length !== 65)
+    throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', 'must be 65 bytes (r || s || v)');
   return { spec, client, signature: new Uint8Array(req.signature) };
 }
 

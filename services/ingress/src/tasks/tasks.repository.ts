@@ -36,7 +36,11 @@ export abstract class TasksRepository {
    * In ONE transaction: the task, its first status and its outbox records. When the task exists
    * already (a resubmission, or a race with one), nothing is written and `created` is false.
    */
-  abstract insertTask(task: StoredTask, first: StatusChange, outbox: readonly OutgoingRecord[]): Promise<{ created: boolean; pending: PendingRecord[] }>;
+  abstract insertTask(
+    task: StoredTask,
+    first: StatusChange,
+    outbox: readonly OutgoingRecord[],
+  ): Promise<{ created: boolean; pending: PendingRecord[] }>;
   /**
    * Appends a status change once per (task, status, sequence) and moves the task's current
    * status forward when the sequence is newer. Idempotent; a change for an unknown task is dropped.

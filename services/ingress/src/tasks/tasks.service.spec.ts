@@ -10,14 +10,30 @@ import { TasksRepository, type PendingRecord, type StatusChange, type StoredTask
 import { TasksService } from './tasks.service';
 
 const HASH = `0x${'11'.repeat(32)}`;
-const change = (status: TaskStatus, sequence: bigint): StatusChange => ({ taskHash: HASH, status, sequence, node: null, detail: '', changedAt: new Date(0) });
+const change = (status: TaskStatus, sequence: bigint): StatusChange => ({
+  taskHash: HASH,
+  status,
+  sequence,
+  node: null,
+  detail: '',
+  changedAt: new Date(0),
+});
 
 /** History served by a promise the test resolves, so live changes can arrive while it is read. */
 class ControlledRepository extends TasksRepository {
   release!: (history: StatusChange[]) => void;
   private readonly historyRead = new Promise<StatusChange[]>((resolve) => (this.release = resolve));
   async find(): Promise<StoredTask> {
-    return { taskHash: HASH, modelId: 'm', spec: new Uint8Array(), client: `0x${'22'.repeat(20)}`, fee: 1n, status: TaskStatus.QUEUED, outputTokens: [], submittedAt: new Date(0) };
+    return {
+      taskHash: HASH,
+      modelId: 'm',
+      spec: new Uint8Array(),
+      client: `0x${'22'.repeat(20)}`,
+      fee: 1n,
+      status: TaskStatus.QUEUED,
+      outputTokens: [],
+      submittedAt: new Date(0),
+    };
   }
   history(): Promise<StatusChange[]> {
     return this.historyRead;
@@ -37,11 +53,26 @@ class ControlledRepository extends TasksRepository {
 }
 
 describe('TasksService.watch', () => {
-  const config: IngressConfig = { taskFee: 1n, maxPromptTokens: undefined, instanceId: 't', relayIntervalMs: 1000, relayMinAgeMs: 0, requeueAfterMs: 1000 };
+  const config: IngressConfig = {
+    taskFee: 1n,
+    maxPromptTokens: undefined,
+    instanceId: 't',
+    relayIntervalMs: 1000,
+    relayMinAgeMs: 0,
+    requeueAfterMs: 1000,
+  };
   const make = () => {
     const repository = new ControlledRepository();
     const notifier = new StatusNotifier();
-    const sut = new TasksService(repository, {} as LedgerClient, notifier, {} as never, new ModelCatalog([]), config, pino({ level: 'silent' }));
+    const sut = new TasksService(
+      repository,
+      {} as LedgerClient,
+      notifier,
+      {} as never,
+      new ModelCatalog([]),
+      config,
+      pino({ level: 'silent' }),
+    );
     return { sut, repository, notifier };
   };
 

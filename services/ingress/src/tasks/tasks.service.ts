@@ -60,13 +60,22 @@ export class TasksService {
     const { spec, client, signature } = request;
     const limits = this.catalog.limits(spec.modelId, this.config.maxPromptTokens);
     if (!limits) {
-      if (!MODEL_ID_PATTERN.test(spec.modelId)) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'spec.model_id', `must match ${MODEL_ID_PATTERN.source}`);
-      throw grpcError(GrpcStatus.NOT_FOUND, 'spec.model_id', `model ${spec.modelId} is not served here (served: ${this.catalog.ids().join(', ')})`);
+      if (!MODEL_ID_PATTERN.test(spec.modelId))
+        throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'spec.model_id', `must match ${MODEL_ID_PATTERN.source}`);
+      throw grpcError(
+        GrpcStatus.NOT_FOUND,
+        'spec.model_id',
+        `model ${spec.modelId} is not served here (served: ${this.catalog.ids().join(', ')})`,
+      );
     }
     // Too long is a quota (RESOURCE_EXHAUSTED), not a malformed request: checked before the rest.
     const promptCap = limits.maxPromptTokens ?? limits.contextLength - 1;
     if (spec.promptTokens.length > promptCap) {
-      throw grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'spec.prompt_tokens', `has ${spec.promptTokens.length} tokens, at most ${promptCap} allowed`);
+      throw grpcError(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        'spec.prompt_tokens',
+        `has ${spec.promptTokens.length} tokens, at most ${promptCap} allowed`,
+      );
     }
     try {
       validateTaskSpec(spec, limits);
@@ -78,7 +87,8 @@ export class TasksService {
 
     const existing = await this.tasks.find(hash);
     if (existing) {
-      if (!this.signers.verify(hashBytes, signature, client)) throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
+      if (!this.signers.verify(hashBytes, signature, client))
+        throw grpcError(GrpcStatus.UNAUTHENTICATED, 'signature', `not ${client}'s signature over the task hash`);
       return { taskHash: hash, status: existing.status };
     }
 
@@ -94,7 +104,14 @@ export class TasksService {
       outputTokens: [],
       submittedAt: now,
     };
-    const queued: StatusChange = { taskHash: hash, sequence: QUEUED_SEQUENCE, status: TaskStatus.QUEUED, node: null, detail: '', changedAt: now };
+    const queued: StatusChange = {
+      taskHash: hash,
+      sequence: QUEUED_SEQUENCE,
+      status: TaskStatus.QUEUED,
+      node: null,
+      detail: '',
+      changedAt: now,
+    };
     const { created, pending } = await this.tasks.insertTask(task, queued, this.outgoing(hash, spec, now));
     if (!created) {
       const raced = await this.tasks.find(hash);
@@ -116,7 +133,11 @@ export class TasksService {
   async publishPending(pending: readonly PendingRecord[]): Promise<boolean> {
     if (pending.length === 0) return true;
     try {
-      await withTimeout(this.bus.publishBatch(pending.map(({ topic, key, value }) => ({ topic, key, value }))), PUBLISH_TIMEOUT_MS, 'outbox publish');
+      await withTimeout(
+        this.bus.publishBatch(pending.map(({ topic, key, value }) => ({ topic, key, value }))),
+        PUBLISH_TIMEOUT_MS,
+        'outbox publish',
+      );
       await this.tasks.markSent(pending.map((p) => p.id));
       return true;
     } catch (err) {
@@ -185,7 +206,11 @@ export class TasksService {
   }
 
   private outgoing(hash: string, spec: ParsedSubmit['spec'], now: Date): OutgoingRecord[] {
-    const task = createTopicMessage(TOPICS.tasks, { taskHash: Buffer.from(hash.slice(2), 'hex'), spec: specToProto(spec), submittedAt: timestampFromDate(now) });
+    const task = createTopicMessage(TOPICS.tasks, {
+      taskHash: Buffer.from(hash.slice(2), 'hex'),
+      spec: specToProto(spec),
+      submittedAt: timestampFromDate(now),
+    });
     const status = createTopicMessage(TOPICS.taskStatus, {
       taskHash: Buffer.from(hash.slice(2), 'hex'),
       status: TaskStatus.QUEUED,

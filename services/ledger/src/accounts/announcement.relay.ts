@@ -24,7 +24,12 @@ export class AnnouncementRelay implements OnApplicationBootstrap {
     @Inject(LEDGER_CLOCK) private readonly clock: Clock,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.job = new PeriodicJob(() => this.pass(), { name: 'ledger announcement pass', intervalMs: ANNOUNCE_INTERVAL_MS, logger, failureLevel: 'error' });
+    this.job = new PeriodicJob(() => this.pass(), {
+      name: 'ledger announcement pass',
+      intervalMs: ANNOUNCE_INTERVAL_MS,
+      logger,
+      failureLevel: 'error',
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -38,6 +43,7 @@ export class AnnouncementRelay implements OnApplicationBootstrap {
   private async pass(): Promise<void> {
     const before = new Date(this.clock().getTime() - ANNOUNCE_GRACE_MS);
     const announced = await this.ledger.announceOverdue(before);
-    if (announced > 0) this.logger.warn({ announced }, 'announced ledger commands whose LedgerEvent had not gone out (a crash between commit and publish)');
+    if (announced > 0)
+      this.logger.warn({ announced }, 'announced ledger commands whose LedgerEvent had not gone out (a crash between commit and publish)');
   }
 }

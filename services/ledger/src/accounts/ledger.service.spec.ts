@@ -9,7 +9,13 @@ import { LedgerService } from './ledger.service';
 
 const CLIENT = `0x${'c1'.repeat(20)}`;
 const NOW = new Date('2026-01-01T00:00:00Z');
-const escrow = (task: number, amount: bigint): LedgerCommand => ({ kind: 'escrow-fee', key: `escrow:${task}`, taskId: `0x${task.toString(16).padStart(64, '0')}`, client: CLIENT, amount });
+const escrow = (task: number, amount: bigint): LedgerCommand => ({
+  kind: 'escrow-fee',
+  key: `escrow:${task}`,
+  taskId: `0x${task.toString(16).padStart(64, '0')}`,
+  client: CLIENT,
+  amount,
+});
 
 describe('LedgerService: concurrent commands', () => {
   let bus: InProcessEventBus;
@@ -67,7 +73,9 @@ describe('LedgerService: concurrent commands', () => {
       LedgerErrorCode.INSUFFICIENT_FUNDS,
       LedgerErrorCode.INSUFFICIENT_FUNDS,
     ]);
-    expect(settled.filter((s) => s.status === 'rejected').every((s) => (s as PromiseRejectedResult).reason instanceof LedgerError)).toBe(true);
+    expect(settled.filter((s) => s.status === 'rejected').every((s) => (s as PromiseRejectedResult).reason instanceof LedgerError)).toBe(
+      true,
+    );
     await waitFor('the three escrows announced', () => events.length >= 4);
     expect(events.slice(1)).toEqual([1, 2, 3].map((t) => ({ key: `escrow:${t}`, outcome: LedgerOutcome.APPLIED })));
     expect((await repository.checkInvariant()).ok).toBe(true);

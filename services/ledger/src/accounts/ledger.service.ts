@@ -94,7 +94,14 @@ export class LedgerService {
   /** Coalesced: concurrent commands share one UPDATE. A failure only means a later re-announcement. */
   private async markAnnounced(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.announcedMarks.send(keys).catch((err: unknown) => this.logger.warn({ keys, err: err instanceof Error ? err.message : String(err) }, 'could not mark a ledger event announced; it will be announced again'));
+    await this.announcedMarks
+      .send(keys)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { keys, err: err instanceof Error ? err.message : String(err) },
+          'could not mark a ledger event announced; it will be announced again',
+        ),
+      );
   }
 
   account(address: string): Promise<AccountView> {
@@ -106,7 +113,13 @@ export class LedgerService {
   }
 
   /** The LedgerEvent announcing `outcome`, on aegis.ledger-events.v1 and, if it moves a stake, aegis.stake-events.v1. */
-  private eventRecords(command: Pick<LedgerCommand, 'key' | 'kind'>, at: Date, outcome: LedgerOutcome, entry?: EntryView, error?: LedgerError): OutgoingRecord[] {
+  private eventRecords(
+    command: Pick<LedgerCommand, 'key' | 'kind'>,
+    at: Date,
+    outcome: LedgerOutcome,
+    entry?: EntryView,
+    error?: LedgerError,
+  ): OutgoingRecord[] {
     const event = createTopicMessage(TOPICS.ledgerEvents, {
       idempotencyKey: command.key,
       kind: command.kind,

@@ -1,4 +1,12 @@
-import { accountId, buildLedgerDataSource, PgLedger, type ApplyOutcome, type InvariantReport, type LedgerCommand, type LedgerRules } from '@aegis/ledger';
+import {
+  accountId,
+  buildLedgerDataSource,
+  PgLedger,
+  type ApplyOutcome,
+  type InvariantReport,
+  type LedgerCommand,
+  type LedgerRules,
+} from '@aegis/ledger';
 import { preparedQuery } from '@aegis/db';
 import type { DataSource } from 'typeorm';
 import type { AccountView, Applied, BatchApplied, EntryPage, EntryView, LedgerRepository } from './ledger.repository';
@@ -22,7 +30,13 @@ export class PgLedgerRepository implements LedgerRepository {
 
   static async connect(options: { url: string; rules: LedgerRules; schema?: string; poolSize?: number }): Promise<PgLedgerRepository> {
     const schema = options.schema ?? 'ledger';
-    const ledger = await PgLedger.connect({ url: options.url, rules: options.rules, schema, poolSize: options.poolSize ?? 10, applicationName: 'aegis-ledger' });
+    const ledger = await PgLedger.connect({
+      url: options.url,
+      rules: options.rules,
+      schema,
+      poolSize: options.poolSize ?? 10,
+      applicationName: 'aegis-ledger',
+    });
     const reads = buildLedgerDataSource({ url: options.url, schema, poolSize: 4, applicationName: 'aegis-ledger-reads' });
     try {
       await reads.initialize();
@@ -44,7 +58,9 @@ export class PgLedgerRepository implements LedgerRepository {
   async applyBatch(commands: readonly LedgerCommand[], now: Date): Promise<BatchApplied[]> {
     const outcomes = await this.ledger.applyBatch(commands, now);
     return Promise.all(
-      outcomes.map(async (o, i): Promise<BatchApplied> => (o.ok ? { ok: true, applied: await this.withEntry(commands[i] as LedgerCommand, o.outcome, now) } : o)),
+      outcomes.map(async (o, i): Promise<BatchApplied> =>
+        o.ok ? { ok: true, applied: await this.withEntry(commands[i] as LedgerCommand, o.outcome, now) } : o,
+      ),
     );
   }
 
@@ -52,7 +68,10 @@ export class PgLedgerRepository implements LedgerRepository {
   private async withEntry(command: LedgerCommand, outcome: ApplyOutcome, now: Date): Promise<Applied> {
     if (outcome.sequence !== undefined) {
       // Applied just now: the ledger returned the first entry's id, and applied_at is `now`.
-      return { ...outcome, entry: { sequence: outcome.sequence, idempotencyKey: command.key, kind: command.kind, postings: outcome.entries, appliedAt: now } };
+      return {
+        ...outcome,
+        entry: { sequence: outcome.sequence, idempotencyKey: command.key, kind: command.kind, postings: outcome.entries, appliedAt: now },
+      };
     }
     // A replay (or a command without postings): what the first application stored. OFFSET 0
     // keeps the planner on the command_key index: min(id) alone tempts it into walking the

@@ -21,11 +21,26 @@ export function commandFromMessage(message: LedgerCommandMessage): LedgerCommand
       case 'withdraw':
         return { kind: 'withdraw', key, address: hex(c.value.address, 20, 'withdraw.address') };
       case 'openDispute':
-        return { kind: 'open-dispute', key, disputeId: hex(c.value.disputeId, 32, 'open_dispute.dispute_id'), accused: hex(c.value.accused, 20, 'open_dispute.accused') };
+        return {
+          kind: 'open-dispute',
+          key,
+          disputeId: hex(c.value.disputeId, 32, 'open_dispute.dispute_id'),
+          accused: hex(c.value.accused, 20, 'open_dispute.accused'),
+        };
       case 'joinDispute':
-        return { kind: 'join-dispute', key, disputeId: hex(c.value.disputeId, 32, 'join_dispute.dispute_id'), address: hex(c.value.address, 20, 'join_dispute.address') };
+        return {
+          kind: 'join-dispute',
+          key,
+          disputeId: hex(c.value.disputeId, 32, 'join_dispute.dispute_id'),
+          address: hex(c.value.address, 20, 'join_dispute.address'),
+        };
       case 'liquidate':
-        return { kind: 'liquidate', key, disputeId: hex(c.value.disputeId, 32, 'liquidate.dispute_id'), address: hex(c.value.address, 20, 'liquidate.address') };
+        return {
+          kind: 'liquidate',
+          key,
+          disputeId: hex(c.value.disputeId, 32, 'liquidate.dispute_id'),
+          address: hex(c.value.address, 20, 'liquidate.address'),
+        };
       case 'distributePool':
         return {
           kind: 'distribute-pool',

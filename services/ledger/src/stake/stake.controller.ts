@@ -16,7 +16,17 @@ import {
 } from './stake.mapper';
 import type { Executed } from '../accounts/ledger.service';
 import { StakeService } from './stake.service';
-import type { AccountWire, EntryWire, EscrowFeeOutcomeWire, EscrowFeeRequestWire, EscrowFeesRequestWire, GetAccountRequestWire, ListEntriesRequestWire, SignedAmountRequestWire, WithdrawRequestWire } from './stake.wire';
+import type {
+  AccountWire,
+  EntryWire,
+  EscrowFeeOutcomeWire,
+  EscrowFeeRequestWire,
+  EscrowFeesRequestWire,
+  GetAccountRequestWire,
+  ListEntriesRequestWire,
+  SignedAmountRequestWire,
+  WithdrawRequestWire,
+} from './stake.wire';
 
 const SERVICE = GRPC_SERVICES.stakeLedger.service;
 
@@ -50,7 +60,11 @@ export class StakeController {
     const parsed = parseWithdrawRequest(req);
     const done = await this.stake.signed(parsed);
     const withdrawn = done.entry.postings.filter((p) => p.amount > 0n).reduce((sum, p) => sum + p.amount, 0n);
-    return { account: accountWire(await this.stake.account(parsed.signed.address)), replayed: !done.applied, withdrawn: withdrawn.toString() };
+    return {
+      account: accountWire(await this.stake.account(parsed.signed.address)),
+      replayed: !done.applied,
+      withdrawn: withdrawn.toString(),
+    };
   }
 
   @GrpcMethod(SERVICE, 'GetAccount')

@@ -3,7 +3,16 @@ import { MAX_ESCROWS_PER_CALL } from '@aegis/contracts';
 import { grpcError, GrpcStatus, grpcStatusOfKind } from '@aegis/service-kit';
 import { RpcException } from '@nestjs/microservices';
 import type { AccountView, EntryView } from '../accounts/ledger.repository';
-import type { AccountWire, EntryWire, EscrowFeeOutcomeWire, EscrowFeeRequestWire, EscrowFeesRequestWire, SignedAmountRequestWire, TimestampWire, WithdrawRequestWire } from './stake.wire';
+import type {
+  AccountWire,
+  EntryWire,
+  EscrowFeeOutcomeWire,
+  EscrowFeeRequestWire,
+  EscrowFeesRequestWire,
+  SignedAmountRequestWire,
+  TimestampWire,
+  WithdrawRequestWire,
+} from './stake.wire';
 
 /** Client keys are namespaced by address in the ledger, which leaves this much for the client. */
 export const MAX_CLIENT_KEY_LENGTH = 128;
@@ -38,7 +47,8 @@ function clientKeyFrom(value: unknown): string {
 }
 
 export function signatureFrom(value: unknown, field = 'signature'): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== 65) throw grpcError(GrpcStatus.UNAUTHENTICATED, field, 'must be 65 bytes (r || s || v)');
+  if (!(value instanceof Uint8Array) || value.length !== 65)
+    throw grpcError(GrpcStatus.UNAUTHENTICATED, field, 'must be 65 bytes (r || s || v)');
   return value;
 }
 
@@ -110,7 +120,14 @@ export function escrowListFrom(req: EscrowFeesRequestWire): readonly EscrowFeeRe
 export function escrowRefusal(err: unknown): EscrowFeeOutcomeWire {
   const refusal = err instanceof RpcException ? err : toGrpcError(err);
   const body = refusal.getError();
-  if (typeof body === 'object' && body !== null && 'code' in body && typeof body.code === 'number' && 'message' in body && typeof body.message === 'string') {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    'code' in body &&
+    typeof body.code === 'number' &&
+    'message' in body &&
+    typeof body.message === 'string'
+  ) {
     return { code: body.code, message: body.message, replayed: false };
   }
   throw err;
@@ -127,7 +144,8 @@ export function pageSizeFrom(value: unknown): number {
 /** Page tokens are the last sequence seen, as a decimal string (opaque to clients). */
 export function pageTokenFrom(value: unknown): bigint {
   if (value === '' || value === undefined) return 0n;
-  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'page_token', 'not a token from this server');
+  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value))
+    throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'page_token', 'not a token from this server');
   return BigInt(value);
 }
 

@@ -63,7 +63,12 @@ export class StakeService {
     // A fee is a price, not a transfer: an unbounded one would let a bad caller lock any balance
     // in an escrow (refundable only by an operator, `aegis ledger refund-escrows`).
     const max = this.config.maxEscrowFee ?? DEFAULT_MAX_ESCROW_FEE;
-    if (amount > max) throw grpcError(GrpcStatus.INVALID_ARGUMENT, `${fieldPrefix}amount`, `${amount} is above the largest fee, ${max} (AEGIS_MAX_ESCROW_FEE)`);
+    if (amount > max)
+      throw grpcError(
+        GrpcStatus.INVALID_ARGUMENT,
+        `${fieldPrefix}amount`,
+        `${amount} is above the largest fee, ${max} (AEGIS_MAX_ESCROW_FEE)`,
+      );
     if (!this.feeSigners.verify(Buffer.from(taskHash.slice(2), 'hex'), clientSignature, client)) {
       throw grpcError(GrpcStatus.UNAUTHENTICATED, `${fieldPrefix}client_signature`, `not ${client}'s signature over the task hash`);
     }

@@ -45,6 +45,7 @@ export class AuditSampler {
 export function parseAuditSecret(value: string, field = 'AEGIS_AUDIT_SECRET'): Uint8Array {
   const hex = value.trim().replace(/^0x/i, '');
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new RangeError(`${field}: must be hex digits`);
-  if (hex.length < AUDIT_SECRET_BYTES * 2) throw new RangeError(`${field}: must hold at least ${AUDIT_SECRET_BYTES} bytes (${AUDIT_SECRET_BYTES * 2} hex digits)`);
+  if (hex.length < AUDIT_SECRET_BYTES * 2)
+    throw new RangeError(`${field}: must hold at least ${AUDIT_SECRET_BYTES} bytes (${AUDIT_SECRET_BYTES * 2} hex digits)`);
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }

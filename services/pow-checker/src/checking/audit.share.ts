@@ -41,7 +41,8 @@ export const DEFAULT_AUDIT_SHARE_POLICY = { safetyFactor: 2, detectWithin: 100, 
 
 export function requiredAuditShare(inputs: AuditShareInputs): AuditShare {
   const { maxSavedPerVerdict, minStake, safetyFactor, detectWithin, missProbability } = inputs;
-  if (typeof maxSavedPerVerdict !== 'bigint' || maxSavedPerVerdict < 0n) throw new RangeError('maxSavedPerVerdict: must be a non-negative bigint');
+  if (typeof maxSavedPerVerdict !== 'bigint' || maxSavedPerVerdict < 0n)
+    throw new RangeError('maxSavedPerVerdict: must be a non-negative bigint');
   if (typeof minStake !== 'bigint' || minStake < 0n) throw new RangeError('minStake: must be a non-negative bigint');
   if (!(Number.isFinite(safetyFactor) && safetyFactor >= 1)) throw new RangeError('safetyFactor: must be a finite number >= 1');
   if (!(Number.isInteger(detectWithin) && detectWithin >= 1)) throw new RangeError('detectWithin: must be a positive integer');

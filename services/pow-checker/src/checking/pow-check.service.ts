@@ -46,7 +46,9 @@ export class PowCheckService {
     private readonly metrics: PowCheckerMetrics,
     @Optional() @Inject(CHECKER_SUBMISSION_LOOKUP) private readonly lookup?: SubmissionLookup,
   ) {
-    this.sampler = options.auditSecret ? new AuditSampler(options.auditSecret, options.auditShare) : AuditSampler.withRandomSecret(options.auditShare);
+    this.sampler = options.auditSecret
+      ? new AuditSampler(options.auditSecret, options.auditShare)
+      : AuditSampler.withRandomSecret(options.auditShare);
   }
 
   async onVerdict(message: Verdict, attempt: number): Promise<CheckResult> {
@@ -58,7 +60,8 @@ export class PowCheckService {
       throw e;
     }
     const { signed, context } = decoded;
-    if (!verifySignedVerdict(signed, this.signers)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
+    if (!verifySignedVerdict(signed, this.signers))
+      throw new PoisonMessageError('invalid', 'signature', 'does not recover to the verifier');
     const digest = toHex(signed.verdict.submissionDigest);
     const submission = this.cache.get(digest) ?? (await this.fetch(digest));
     if (!submission) {
@@ -66,9 +69,15 @@ export class PowCheckService {
       if (attempt < UNKNOWN_SUBMISSION_ATTEMPTS) throw new Error(`submission ${digest} not cached yet`);
       throw new PoisonMessageError('invalid', 'resultDigest', `unknown submission ${digest}`);
     }
-    if (!equalBytes(submission.signed.result.taskHash, context.taskHash)) throw new PoisonMessageError('invalid', 'taskHash', 'does not match the submission');
+    if (!equalBytes(submission.signed.result.taskHash, context.taskHash))
+      throw new PoisonMessageError('invalid', 'taskHash', 'does not match the submission');
     const result = await this.check(submission, signed);
-    const checked = createTopicMessage(TOPICS.checkedVerdicts, { verdict: message, outcome: result.outcome, audited: result.audited, detail: result.detail });
+    const checked = createTopicMessage(TOPICS.checkedVerdicts, {
+      verdict: message,
+      outcome: result.outcome,
+      audited: result.audited,
+      detail: result.detail,
+    });
     await this.bus.publish(TOPICS.checkedVerdicts, toHex(context.taskHash), encodeTopicMessage(TOPICS.checkedVerdicts, checked));
     this.metrics.verdicts.inc({ outcome: outcomeLabel(result.outcome) });
     if (result.audited) this.metrics.audits.inc({ dispute: String(submission.disputed) });

@@ -2,7 +2,14 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { GetSubmissionResponseSchema, PROTO_LOADER_OPTIONS, SUBMISSION_QUERY, SubmissionSchema } from '@aegis/contracts';
 import { toHex } from '@aegis/protocol';
 import { GrpcStatus } from '@aegis/service-kit';
-import { loadPackageDefinition, Server, ServerCredentials, type ServiceClientConstructor, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  loadPackageDefinition,
+  Server,
+  ServerCredentials,
+  type ServiceClientConstructor,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TallierSubmissionLookup } from './tallier-submission.lookup';
@@ -18,7 +25,9 @@ describe('TallierSubmissionLookup', () => {
   beforeAll(async () => {
     // A stand-in tallier: SubmissionQuery from the same proto, answering by submission id.
     const definition = loadSync(SUBMISSION_QUERY.protoPath, PROTO_LOADER_OPTIONS);
-    const pkg = loadPackageDefinition(definition) as unknown as { aegis: { tallier: { v1: { SubmissionQuery: ServiceClientConstructor } } } };
+    const pkg = loadPackageDefinition(definition) as unknown as {
+      aegis: { tallier: { v1: { SubmissionQuery: ServiceClientConstructor } } };
+    };
     const method = definition[SUBMISSION_QUERY.fullName] as unknown as { GetSubmission: { responseDeserialize(b: Buffer): object } };
     server = new Server();
     server.addService(pkg.aegis.tallier.v1.SubmissionQuery.service, {
@@ -27,12 +36,18 @@ describe('TallierSubmissionLookup', () => {
         asked.push(id);
         if (id === toHex(FAILING)) return callback({ code: GrpcStatus.UNAVAILABLE, details: 'tallier restarting' });
         if (id !== toHex(KNOWN)) return callback({ code: GrpcStatus.NOT_FOUND, details: 'submission_id: unknown' });
-        const submission = create(SubmissionSchema, { result: { digest: KNOWN, tokens: [4, 5] }, beacon: { height: 12n }, verifiersPerTask: 3 });
+        const submission = create(SubmissionSchema, {
+          result: { digest: KNOWN, tokens: [4, 5] },
+          beacon: { height: 12n },
+          verifiersPerTask: 3,
+        });
         const bytes = toBinary(GetSubmissionResponseSchema, create(GetSubmissionResponseSchema, { submission, disputed: true }));
         callback(null, method.GetSubmission.responseDeserialize(Buffer.from(bytes)));
       },
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     sut = new TallierSubmissionLookup(`127.0.0.1:${port}`, 2_000);
   });
   afterAll(() => {

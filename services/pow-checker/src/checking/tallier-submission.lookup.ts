@@ -18,10 +18,16 @@ export class TallierSubmissionLookup implements SubmissionLookup {
     this.client = new GrpcServiceClient(SUBMISSION_QUERY, address);
   }
 
-  async getSubmission(submissionId: string): Promise<{ submission: NonNullable<ReturnType<typeof getSubmissionResponseFromGrpc>['submission']>; disputed: boolean } | undefined> {
+  async getSubmission(
+    submissionId: string,
+  ): Promise<{ submission: NonNullable<ReturnType<typeof getSubmissionResponseFromGrpc>['submission']>; disputed: boolean } | undefined> {
     let plain: object;
     try {
-      plain = await this.client.unary<object>('GetSubmission', { submissionId: Buffer.from(fromHex(submissionId, 32, 'submissionId')) }, this.timeoutMs);
+      plain = await this.client.unary<object>(
+        'GetSubmission',
+        { submissionId: Buffer.from(fromHex(submissionId, 32, 'submissionId')) },
+        this.timeoutMs,
+      );
     } catch (err) {
       if (grpcStatusOf(err) === GrpcStatus.NOT_FOUND) return undefined;
       throw err;

@@ -49,7 +49,12 @@ describe('OutboxRelay', () => {
     gated.release();
     await waitFor('all rows sent', () => store.tables.outbox.every((r) => r.sent));
     // Concurrent requests fold: the first run's rows, then one follow-up run for the rest.
-    expect(gated.published.flat().map((r) => r.topic)).toEqual([TOPICS.submissions, TOPICS.taskStatus, TOPICS.submissions, TOPICS.taskStatus]);
+    expect(gated.published.flat().map((r) => r.topic)).toEqual([
+      TOPICS.submissions,
+      TOPICS.taskStatus,
+      TOPICS.submissions,
+      TOPICS.taskStatus,
+    ]);
     expect(gated.published.length).toBeLessThanOrEqual(2);
   });
 

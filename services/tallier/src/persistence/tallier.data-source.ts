@@ -7,14 +7,27 @@ import { SealedBeacons1732900000000 } from './migrations/1732900000000-sealed-be
 import { TallyRule1733000000000 } from './migrations/1733000000000-tally-rule';
 import { TALLIER_ENTITIES, TALLIER_SCHEMA } from './tallier.entities';
 
-export const TALLIER_MIGRATIONS = [TallierInit1732600000000, BeaconRedraws1732700000000, RefusedResults1732800000000, SealedBeacons1732900000000, TallyRule1733000000000];
+export const TALLIER_MIGRATIONS = [
+  TallierInit1732600000000,
+  BeaconRedraws1732700000000,
+  RefusedResults1732800000000,
+  SealedBeacons1732900000000,
+  TallyRule1733000000000,
+];
 /**
  * The tallier's DataSource, built like every other (libs/db): deadlines on connections and
  * queries, never `synchronize`. `aegis db migrate` and the devnet run TALLIER_MIGRATIONS through
  * migrateTallier; the service itself never migrates at start.
  */
 export function tallierDataSource(url: string, poolSize = 10): DataSource {
-  return buildDataSource({ url, schema: TALLIER_SCHEMA, entities: TALLIER_ENTITIES, migrations: TALLIER_MIGRATIONS, poolSize, applicationName: 'aegis-tallier' });
+  return buildDataSource({
+    url,
+    schema: TALLIER_SCHEMA,
+    entities: TALLIER_ENTITIES,
+    migrations: TALLIER_MIGRATIONS,
+    poolSize,
+    applicationName: 'aegis-tallier',
+  });
 }
 
 /**

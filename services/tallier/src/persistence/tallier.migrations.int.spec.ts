@@ -14,7 +14,11 @@ describe('tallier migrations', () => {
   });
 
   const tables = async (): Promise<string[]> =>
-    ((await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'tallier' AND table_name LIKE '%migrations' ORDER BY 1`)) as { table_name: string }[]).map((r) => r.table_name);
+    (
+      (await ds.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'tallier' AND table_name LIKE '%migrations' ORDER BY 1`,
+      )) as { table_name: string }[]
+    ).map((r) => r.table_name);
 
   it('keeps its history in tallier.tallier_migrations and carries over the old tallier.migrations without re-running anything', async () => {
     expect(await migrateTallier(ds)).toHaveLength(TALLIER_MIGRATIONS.length);

@@ -43,7 +43,9 @@ describe('SubmissionQuery on the tallier', () => {
   it('returns a recorded submission as announced, NOT_FOUND for an unknown one, INVALID_ARGUMENT naming the field', async () => {
     const result = resultMessage(submitter, taskSpec(7n));
     expect(await service.app.get(TallierService).onResult(result, 1)).toBe('recorded');
-    const response = getSubmissionResponseFromGrpc(await client.unary<object>('GetSubmission', { submissionId: Buffer.from(result.digest) }));
+    const response = getSubmissionResponseFromGrpc(
+      await client.unary<object>('GetSubmission', { submissionId: Buffer.from(result.digest) }),
+    );
     expect(response.disputed).toBe(false);
     expect(toHex(response.submission?.result?.digest ?? new Uint8Array())).toBe(toHex(result.digest));
     expect(toHex(response.submission?.result?.signature ?? new Uint8Array())).toBe(toHex(result.signature));

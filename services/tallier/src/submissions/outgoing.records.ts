@@ -28,11 +28,17 @@ export function ledgerCommandRecord(effect: LedgerEffect): OutgoingRecord {
   switch (effect.kind) {
     case 'open-dispute':
       key = effect.disputeId;
-      command = { case: 'openDispute', value: { disputeId: hash32(effect.disputeId, 'disputeId'), accused: addressToWire(effect.accused) } };
+      command = {
+        case: 'openDispute',
+        value: { disputeId: hash32(effect.disputeId, 'disputeId'), accused: addressToWire(effect.accused) },
+      };
       break;
     case 'join-dispute':
       key = effect.disputeId;
-      command = { case: 'joinDispute', value: { disputeId: hash32(effect.disputeId, 'disputeId'), address: addressToWire(effect.address) } };
+      command = {
+        case: 'joinDispute',
+        value: { disputeId: hash32(effect.disputeId, 'disputeId'), address: addressToWire(effect.address) },
+      };
       break;
     case 'liquidate':
       key = effect.disputeId;

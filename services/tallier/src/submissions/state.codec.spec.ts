@@ -42,7 +42,9 @@ describe('tallier state codec', () => {
   });
 
   it('refuses a version it does not know, and a current-version row that lacks a field, naming it', () => {
-    expect(() => stateFromJson(stored({ ...stateToJson(state), version: 2 }))).toThrow(/^version: is 2: this tallier reads state versions 0 \(unversioned\) and 1$/);
+    expect(() => stateFromJson(stored({ ...stateToJson(state), version: 2 }))).toThrow(
+      /^version: is 2: this tallier reads state versions 0 \(unversioned\) and 1$/,
+    );
     const { widened: _w, ...noWidened } = stateToJson(state);
     expect(() => stateFromJson(stored(noWidened))).toThrow(StateCodecError);
     expect(() => stateFromJson(stored(noWidened))).toThrow(/^widened: is missing/);

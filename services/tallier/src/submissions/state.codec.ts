@@ -1,4 +1,13 @@
-import { type AuditFailure, type Decision, type FailedAudit, type RecordedVerdict, type SubmissionPhase, type SubmissionState, TALLY_RULES, type TallyRule } from '@aegis/consensus';
+import {
+  type AuditFailure,
+  type Decision,
+  type FailedAudit,
+  type RecordedVerdict,
+  type SubmissionPhase,
+  type SubmissionState,
+  TALLY_RULES,
+  type TallyRule,
+} from '@aegis/consensus';
 import { AegisError, isAddress, VerdictKind } from '@aegis/protocol';
 
 /**
@@ -53,7 +62,8 @@ function kind(v: unknown, field: string): VerdictKind {
 export function stateFromJson(json: unknown): SubmissionState {
   if (typeof json !== 'object' || json === null) fail('state', 'must be an object');
   const o = json as Record<string, unknown>;
-  if (o.version !== undefined && o.version !== STATE_VERSION) fail('version', `is ${JSON.stringify(o.version)}: this tallier reads state versions 0 (unversioned) and ${STATE_VERSION}`);
+  if (o.version !== undefined && o.version !== STATE_VERSION)
+    fail('version', `is ${JSON.stringify(o.version)}: this tallier reads state versions 0 (unversioned) and ${STATE_VERSION}`);
   const legacy = o.version === undefined;
   /** A field added after version 0: its then-value in a version-0 row, required from version 1 on. */
   const since1 = (value: unknown, field: string, then: () => unknown): unknown => {
@@ -61,7 +71,8 @@ export function stateFromJson(json: unknown): SubmissionState {
     if (legacy) return then();
     return fail(field, `is missing (required from state version ${STATE_VERSION})`);
   };
-  const str = (k: string): string => (typeof o[k] === 'string' && (o[k] as string).length > 0 ? (o[k] as string) : fail(k, 'must be a string'));
+  const str = (k: string): string =>
+    typeof o[k] === 'string' && (o[k] as string).length > 0 ? (o[k] as string) : fail(k, 'must be a string');
   if (!/^[0-9]{1,78}$/.test(String(o.fee))) fail('fee', 'must be a decimal string');
   if (!PHASES.includes(o.phase as SubmissionPhase)) fail('phase', 'unknown phase');
   if (!isAddress(o.submitter)) fail('submitter', 'must be an address');
@@ -78,7 +89,8 @@ export function stateFromJson(json: unknown): SubmissionState {
     const r = v as Record<string, unknown>;
     if (!isAddress(r.verifier)) fail(`failedAudits[${i}].verifier`, 'must be an address');
     if (!AUDIT_FAILURES.includes(r.failure as AuditFailure)) fail(`failedAudits[${i}].failure`, 'must be pow-failed or audit-failed');
-    if (typeof r.disputeId !== 'string' || !/^0x[0-9a-f]{64}$/.test(r.disputeId)) fail(`failedAudits[${i}].disputeId`, 'must be 32-byte hex');
+    if (typeof r.disputeId !== 'string' || !/^0x[0-9a-f]{64}$/.test(r.disputeId))
+      fail(`failedAudits[${i}].disputeId`, 'must be 32-byte hex');
     return { verifier: r.verifier, failure: r.failure as AuditFailure, at: int(r.at, `failedAudits[${i}].at`), disputeId: r.disputeId };
   });
   let decision: Decision | null = null;
@@ -94,7 +106,9 @@ export function stateFromJson(json: unknown): SubmissionState {
       activeNodes: int(d.activeNodes, 'decision.activeNodes'),
       decidedAt: int(d.decidedAt, 'decision.decidedAt'),
       // Decisions written before the liveness rule were all threshold decisions.
-      final: ((f) => (typeof f === 'boolean' ? f : fail('decision.final', 'must be a boolean')))(since1(d.final, 'decision.final', () => false)),
+      final: ((f) => (typeof f === 'boolean' ? f : fail('decision.final', 'must be a boolean')))(
+        since1(d.final, 'decision.final', () => false),
+      ),
     };
   }
   if (typeof o.disputeOpen !== 'boolean') fail('disputeOpen', 'must be a boolean');
@@ -113,7 +127,9 @@ export function stateFromJson(json: unknown): SubmissionState {
     closesAt: int(o.closesAt, 'closesAt'),
     extensions: int(o.extensions, 'extensions'),
     // Rows from before the widening rule: their committee was widened exactly when they were extended.
-    widened: ((w) => (typeof w === 'boolean' ? w : fail('widened', 'must be a boolean')))(since1(o.widened, 'widened', () => int(o.extensions, 'extensions') > 0)),
+    widened: ((w) => (typeof w === 'boolean' ? w : fail('widened', 'must be a boolean')))(
+      since1(o.widened, 'widened', () => int(o.extensions, 'extensions') > 0),
+    ),
     disputeOpen: o.disputeOpen,
     verdicts,
     failedAudits,

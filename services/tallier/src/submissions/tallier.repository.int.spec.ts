@@ -17,6 +17,8 @@ afterAll(async () => {
 });
 
 tallierStoreContract('TallierRepository on Postgres', async () => {
-  await ds.query('TRUNCATE tallier.outbox, tallier.beacons, tallier.disputes, tallier.verdicts, tallier.submissions, tallier.refused_results');
+  await ds.query(
+    'TRUNCATE tallier.outbox, tallier.beacons, tallier.disputes, tallier.verdicts, tallier.submissions, tallier.refused_results',
+  );
   return new TallierRepository(ds);
 });

@@ -5,7 +5,16 @@ import { inPipelinedTransaction, type PipelinedTransaction, pipelinedPoolLike, p
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { stateFromJson, stateToJson } from './state.codec';
-import type { OutboxRow, RefusedResult, StoredSubmission, StoredVerdict, SubmissionChange, TallierStore, TallierTx, TaskIntake } from './tallier.store';
+import type {
+  OutboxRow,
+  RefusedResult,
+  StoredSubmission,
+  StoredVerdict,
+  SubmissionChange,
+  TallierStore,
+  TallierTx,
+  TaskIntake,
+} from './tallier.store';
 
 /** Any constant: the advisory lock that serialises beacon appends across tallier replicas. */
 const BEACON_LOCK = 0x7a11_1e5;
@@ -63,7 +72,9 @@ class PgTallierTx implements TallierTx {
   }
 
   async lockSubmission(submissionId: string): Promise<StoredSubmission | undefined> {
-    const [row] = await this.rows(`SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1 FOR UPDATE`, [submissionId]);
+    const [row] = await this.rows(`SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1 FOR UPDATE`, [
+      submissionId,
+    ]);
     return row ? fromRow(row) : undefined;
   }
 
@@ -187,10 +198,7 @@ class PgTallierTx implements TallierTx {
 
   async enqueue(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
-    this.write(
-      outboxInsert(1),
-      outboxColumns(records),
-    );
+    this.write(outboxInsert(1), outboxColumns(records));
   }
 
   async insertRefusal(r: RefusedResult): Promise<boolean> {
@@ -222,7 +230,12 @@ function outboxInsert(first: number): string {
 
 /** The four unnest arrays of outbox rows ($n::varchar[], varchar[], bytea[], jsonb[]). */
 function outboxColumns(records: readonly OutgoingRecord[]): unknown[] {
-  return [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => Buffer.from(r.value)), records.map((r) => (r.headers ? JSON.stringify(r.headers) : null))];
+  return [
+    records.map((r) => r.topic),
+    records.map((r) => r.key),
+    records.map((r) => Buffer.from(r.value)),
+    records.map((r) => (r.headers ? JSON.stringify(r.headers) : null)),
+  ];
 }
 
 /** The tallier's Postgres store (schema `tallier`): TypeORM for the schema and transactions, prepared statements inside. */
@@ -251,7 +264,9 @@ export class TallierRepository implements TallierStore {
   }
 
   async submission(submissionId: string): Promise<StoredSubmission | undefined> {
-    const { rows } = await preparedQuery(this.pool, `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1`, [submissionId]);
+    const { rows } = await preparedQuery(this.pool, `SELECT ${SUBMISSION_COLUMNS} FROM tallier.submissions WHERE submission_id = $1`, [
+      submissionId,
+    ]);
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 

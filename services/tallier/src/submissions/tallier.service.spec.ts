@@ -1,5 +1,14 @@
 import { InProcessEventBus, PoisonMessageError } from '@aegis/bus';
-import { ALL_TOPICS, CheckOutcome, createTopicMessage, decodeTopicMessage, StakeView, TaskStatus, taskSpecFromWire, TOPICS } from '@aegis/contracts';
+import {
+  ALL_TOPICS,
+  CheckOutcome,
+  createTopicMessage,
+  decodeTopicMessage,
+  StakeView,
+  TaskStatus,
+  taskSpecFromWire,
+  TOPICS,
+} from '@aegis/contracts';
 import { assertBeaconChain, auditDisputeId, DEFAULT_MAX_EXTENSIONS, genesisBeacon, verifyAnnouncedBeacon } from '@aegis/consensus';
 import { taskHash, toHex, VerdictKind } from '@aegis/protocol';
 import pino from 'pino';
@@ -31,13 +40,23 @@ describe('TallierService', () => {
     const options = tallierTestOptions(clock);
     const logger = pino({ level: 'silent' });
     const bus = new InProcessEventBus({ topics: ALL_TOPICS });
-    sut = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger), new TallierMetrics(registry));
+    sut = new TallierService(
+      store,
+      stakes,
+      clock,
+      options,
+      logger,
+      new OutboxRelay(store, bus, options, logger),
+      new TallierMetrics(registry),
+    );
   });
 
   const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
     const m = registry.getSingleMetric(name);
     if (!m) throw new Error(`${name} not registered`);
-    return (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+    return (await m.get()).values
+      .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+      .reduce((sum, v) => sum + v.value, 0);
   };
 
   const statuses = (th: string) =>
@@ -49,7 +68,9 @@ describe('TallierService', () => {
   const outboxCases = (topic: string): string[] =>
     store.tables.outbox
       .filter((r) => r.record.topic === topic)
-      .map((r) => (topic === TOPICS.ledgerCommands ? (decodeTopicMessage(TOPICS.ledgerCommands, r.record.value).command.case ?? '') : r.record.key));
+      .map((r) =>
+        topic === TOPICS.ledgerCommands ? (decodeTopicMessage(TOPICS.ledgerCommands, r.record.value).command.case ?? '') : r.record.key,
+      );
 
   it('records the first valid result per task once, with one beacon link', async () => {
     const first = resultMessage(submitter, taskSpec(1n));
@@ -77,7 +98,8 @@ describe('TallierService', () => {
     // The first result runs alone; the rest arrived while it was being recorded.
     expect(transactions).toBe(2);
     const batchSizes = (await (registry.getSingleMetric('aegis_tallier_result_batch_size') as Histogram | undefined)?.get())?.values ?? [];
-    const series = (suffix: string): number | undefined => batchSizes.find((v) => v.metricName === `aegis_tallier_result_batch_size_${suffix}`)?.value;
+    const series = (suffix: string): number | undefined =>
+      batchSizes.find((v) => v.metricName === `aegis_tallier_result_batch_size_${suffix}`)?.value;
     expect([series('count'), series('sum')]).toEqual([2, 5]);
     expect(await metric('aegis_tallier_beacon_signatures_total')).toBe(2);
     expect(store.tables.beacons.map((b) => b.index)).toEqual([1, 2, 3, 4]);
@@ -113,7 +135,11 @@ describe('TallierService', () => {
     expect(store.tables.refusals.size).toBe(0);
 
     expect(await sut.onResult(r, INACTIVE_SUBMITTER_ATTEMPTS)).toBe('refused');
-    expect(store.tables.refusals.get(toHex(r.digest))).toMatchObject({ taskHash: th, submitter: submitter.address, reason: INACTIVE_SUBMITTER });
+    expect(store.tables.refusals.get(toHex(r.digest))).toMatchObject({
+      taskHash: th,
+      submitter: submitter.address,
+      reason: INACTIVE_SUBMITTER,
+    });
     expect(store.tables.submissions.size).toBe(0);
     expect(store.tables.beacons).toEqual([]);
     const offers = store.tables.outbox.filter((o) => o.record.topic === TOPICS.tasks);
@@ -141,7 +167,9 @@ describe('TallierService', () => {
   it('counts only PASSED verdicts and each verifier once', async () => {
     const r = resultMessage(submitter, taskSpec(1n));
     await sut.onResult(r, 1);
-    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT, CheckOutcome.NOT_ELIGIBLE))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.REJECT, CheckOutcome.NOT_ELIGIBLE))).toBe(
+      'ignored',
+    );
     expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('counted');
     expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.REJECT))).toBe('ignored');
     const state = store.tables.submissions.get(toHex(r.digest))?.state;
@@ -155,8 +183,12 @@ describe('TallierService', () => {
     await sut.onResult(r, 1);
     const lazy = verifiers[0]!.address;
     const auditDispute = auditDisputeId(toHex(r.digest), lazy);
-    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe('punished');
-    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe(
+      'punished',
+    );
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.AUDIT_FAILED))).toBe(
+      'ignored',
+    );
     expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[1]!, r, VerdictKind.ACCEPT))).toBe('counted');
     clock.advance(WINDOW_MS);
     expect(await sut.tick()).toBe(1);
@@ -166,7 +198,9 @@ describe('TallierService', () => {
     const forAudit = commands.filter((c) => c.value !== undefined && 'disputeId' in c.value && toHex(c.value.disputeId) === auditDispute);
     expect(forAudit.map((c) => c.case)).toEqual(['openDispute', 'liquidate', 'distributePool']);
     const pay = forAudit[2];
-    expect(pay?.case === 'distributePool' && pay.value.winners.map((w) => toHex(w)).sort()).toEqual([submitter.address, verifiers[1]!.address].sort());
+    expect(pay?.case === 'distributePool' && pay.value.winners.map((w) => toHex(w)).sort()).toEqual(
+      [submitter.address, verifiers[1]!.address].sort(),
+    );
     const liq = forAudit[1];
     expect(liq?.case === 'liquidate' && toHex(liq.value.address)).toBe(lazy);
     const state = store.tables.submissions.get(toHex(r.digest))?.state;
@@ -179,13 +213,17 @@ describe('TallierService', () => {
   it('does not punish a verifier the checker found ineligible (its stake snapshot may lag)', async () => {
     const r = resultMessage(submitter, taskSpec(1n));
     await sut.onResult(r, 1);
-    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.NOT_ELIGIBLE))).toBe('ignored');
+    expect(await sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT, CheckOutcome.NOT_ELIGIBLE))).toBe(
+      'ignored',
+    );
     expect(outboxCases(TOPICS.ledgerCommands)).toEqual([]);
   });
 
   it('dead-letters a verdict on an unknown submission', async () => {
     const r = resultMessage(submitter, taskSpec(1n));
-    await expect(sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT))).rejects.toBeInstanceOf(PoisonMessageError);
+    await expect(sut.onCheckedVerdict(checkedVerdictMessage(verifiers[0]!, r, VerdictKind.ACCEPT))).rejects.toBeInstanceOf(
+      PoisonMessageError,
+    );
   });
 
   it('extends an undecided window (1 accept vs 1 reject) instead of deciding', async () => {
@@ -200,7 +238,9 @@ describe('TallierService', () => {
   });
 
   const disputeEvents = (th: string) =>
-    store.tables.outbox.filter((r) => r.record.topic === TOPICS.disputes && r.record.key === th).map((r) => decodeTopicMessage(TOPICS.disputes, r.record.value).event);
+    store.tables.outbox
+      .filter((r) => r.record.topic === TOPICS.disputes && r.record.key === th)
+      .map((r) => decodeTopicMessage(TOPICS.disputes, r.record.value).event);
 
   it('a close at which no verifier answered widens the committee: every active key is asked (disputes topic), then the answers decide', async () => {
     const r = resultMessage(submitter, taskSpec(1n));
@@ -213,7 +253,9 @@ describe('TallierService', () => {
     // Announced to every active key like a dispute, with the new close; the lookup says so too (the PoW checker skips the lottery).
     const opened = disputeEvents(th);
     expect(opened.map((e) => e.case)).toEqual(['opened']);
-    expect(opened[0]?.case === 'opened' && Number(opened[0].value.windowEndsAt?.seconds) * 1000).toBe(Math.floor((widened?.state.closesAt ?? 0) / 1000) * 1000);
+    expect(opened[0]?.case === 'opened' && Number(opened[0].value.windowEndsAt?.seconds) * 1000).toBe(
+      Math.floor((widened?.state.closesAt ?? 0) / 1000) * 1000,
+    );
     expect((await sut.lookup(toHex(r.digest)))?.disputed).toBe(true);
     expect(outboxCases(TOPICS.ledgerCommands)).not.toContain('payoutFee');
     // Two verifiers answer in the widened window, both ACCEPT: upheld at its close, the call resolved.
@@ -264,7 +306,15 @@ describe('TallierService', () => {
     const options = tallierTestOptions(clock, { tally: 'spec' });
     const logger = pino({ level: 'silent' });
     const bus = new InProcessEventBus({ topics: ALL_TOPICS });
-    const other = new TallierService(store, stakes, clock, options, logger, new OutboxRelay(store, bus, options, logger), new TallierMetrics(new Registry()));
+    const other = new TallierService(
+      store,
+      stakes,
+      clock,
+      options,
+      logger,
+      new OutboxRelay(store, bus, options, logger),
+      new TallierMetrics(new Registry()),
+    );
     await expect(other.onModuleInit()).rejects.toThrow(/AEGIS_TALLY: .*'stake'.*'spec'/);
   });
 

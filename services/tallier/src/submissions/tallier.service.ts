@@ -29,7 +29,17 @@ import {
   TOPICS,
   WireError,
 } from '@aegis/contracts';
-import { type Address, equalBytes, fromHex, type SignedResult, SignerCache, taskHash, toHex, verifySignedResult, verifySignedVerdict } from '@aegis/protocol';
+import {
+  type Address,
+  equalBytes,
+  fromHex,
+  type SignedResult,
+  SignerCache,
+  taskHash,
+  toHex,
+  verifySignedResult,
+  verifySignedVerdict,
+} from '@aegis/protocol';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
 import { SERVICE_LOGGER } from '@aegis/service-kit';
@@ -109,7 +119,9 @@ export class TallierService implements OnModuleInit {
     const rule = this.consensus.tally ?? DEFAULT_TALLY_RULE;
     const other = (await this.store.openTallyRules()).filter((r) => r !== rule);
     if (other.length > 0) {
-      throw new Error(`AEGIS_TALLY: undecided submissions were opened under tally '${other.join("', '")}', the config says '${rule}'; keep that rule until they are decided`);
+      throw new Error(
+        `AEGIS_TALLY: undecided submissions were opened under tally '${other.join("', '")}', the config says '${rule}'; keep that rule until they are decided`,
+      );
     }
   }
 
@@ -123,7 +135,8 @@ export class TallierService implements OnModuleInit {
    */
   async onResult(message: Result, attempt: number): Promise<ResultOutcome> {
     const { signed, spec } = poisonOnWireError(() => signedResultFromWire(message));
-    if (!verifySignedResult(signed, this.signers)) throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
+    if (!verifySignedResult(signed, this.signers))
+      throw new PoisonMessageError('invalid', 'signature', 'does not recover to the result node over its digest');
     if (!equalBytes(taskHash(spec), signed.result.taskHash)) throw new PoisonMessageError('invalid', 'spec', 'does not hash to taskHash');
     const submitter = signed.result.node;
     const submissionId = toHex(signed.digest);
@@ -164,7 +177,9 @@ export class TallierService implements OnModuleInit {
       const now = this.clock.now();
       // Last: from here to commit, results of other tasks wait (one beacon chain, one link per append).
       const head = await tx.lockBeaconHead();
-      const chain = head ? new BeaconChain(this.options.controlKey, head) : BeaconChain.fromGenesis(this.options.controlKey, this.options.chainId);
+      const chain = head
+        ? new BeaconChain(this.options.controlKey, head)
+        : BeaconChain.fromGenesis(this.options.controlKey, this.options.chainId);
       // Every new task's links first (their values final, unsigned), then one seal for all of them:
       // one signature per MAX_SEAL_SPAN links instead of one per link (docs/consensus.md, "Sealed runs").
       // Appended inside the transaction that records the submissions: the links exist only if the records do.
@@ -173,7 +188,9 @@ export class TallierService implements OnModuleInit {
       // One stake snapshot for the batch: the draws run without a pause, so no update falls between them.
       const nodes = this.stakes.activeNodes();
       const draws = batch.flatMap((r, i) =>
-        outcomes[i] === 'recorded' ? [{ r, i, draw: drawCommittee((d) => chain.extend(d), r.signed.digest, r.submitter, nodes, this.options.verifiersPerTask) }] : [],
+        outcomes[i] === 'recorded'
+          ? [{ r, i, draw: drawCommittee((d) => chain.extend(d), r.signed.digest, r.submitter, nodes, this.options.verifiersPerTask) }]
+          : [],
       );
       const sealed = chain.seal();
       // Counted before COMMIT: a signature made for a batch that then fails was still made.
@@ -183,10 +200,21 @@ export class TallierService implements OnModuleInit {
         const links = sealed.slice(next, (next += draw.links.length));
         const link = links[links.length - 1]!;
         const selected = [...draw.committee];
-        if (draw.links.length > 1) this.logger.info({ submissionId: r.submissionId, links: draw.links.length, committee: selected.length }, 'empty committee redrawn');
+        if (draw.links.length > 1)
+          this.logger.info(
+            { submissionId: r.submissionId, links: draw.links.length, committee: selected.length },
+            'empty committee redrawn',
+          );
         const { state } = transition(
           undefined,
-          { kind: 'submitted', submissionId: r.submissionId, taskId: r.taskHash, submitter: r.submitter, fee: this.options.taskFee, selectedVerifiers: selected },
+          {
+            kind: 'submitted',
+            submissionId: r.submissionId,
+            taskId: r.taskHash,
+            submitter: r.submitter,
+            fee: this.options.taskFee,
+            selectedVerifiers: selected,
+          },
           now,
           this.consensus,
         );
@@ -202,7 +230,10 @@ export class TallierService implements OnModuleInit {
         };
         // The tokens ride along, unverified, so a client streaming the answer can show it now.
         const submitted = this.withStatus(stored, TaskStatus.SUBMITTED, `beacon ${link.index}`, now, this.resultOf(stored).tokens);
-        await tx.recordSubmission(links, submitted.next, [submissionRecord(r.taskHash, this.submissionMessage(submitted.next)), submitted.record]);
+        await tx.recordSubmission(links, submitted.next, [
+          submissionRecord(r.taskHash, this.submissionMessage(submitted.next)),
+          submitted.record,
+        ]);
       }
       return outcomes;
     });
@@ -219,11 +250,21 @@ export class TallierService implements OnModuleInit {
     const outcome = await this.store.transaction(async (tx): Promise<ResultOutcome> => {
       if (await tx.submissionByTask(th)) return 'duplicate';
       const now = this.clock.now();
-      const fresh = await tx.insertRefusal({ resultDigest, taskHash: th, submitter, reason: INACTIVE_SUBMITTER, result: encodeTopicMessage(TOPICS.results, message), refusedAt: now });
+      const fresh = await tx.insertRefusal({
+        resultDigest,
+        taskHash: th,
+        submitter,
+        reason: INACTIVE_SUBMITTER,
+        result: encodeTopicMessage(TOPICS.results, message),
+        refusedAt: now,
+      });
       if (!fresh) return 'refused';
       const sequence = FIRST_TALLIER_STATUS_SEQUENCE - 1 + (await tx.refusalCount(th));
       const detail = `result ${resultDigest} refused: ${submitter} is not an active node; task offered again`;
-      await tx.enqueue([statusRecord({ taskHash: th, status: TaskStatus.QUEUED, sequence, node: submitter, detail, at: now }), taskOfferRecord(th, spec, now)]);
+      await tx.enqueue([
+        statusRecord({ taskHash: th, status: TaskStatus.QUEUED, sequence, node: submitter, detail, at: now }),
+        taskOfferRecord(th, spec, now),
+      ]);
       return 'refused';
     });
     this.logger.warn({ taskHash: th, resultDigest, submitter, outcome }, 'result from an inactive node refused; task offered again');
@@ -241,7 +282,8 @@ export class TallierService implements OnModuleInit {
     if (message.verdict === undefined) throw new PoisonMessageError('invalid', 'verdict', 'is missing');
     const wire = message.verdict;
     const { signed, context } = poisonOnWireError(() => signedVerdictFromWire(wire));
-    if (!verifySignedVerdict(signed, this.signers)) throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
+    if (!verifySignedVerdict(signed, this.signers))
+      throw new PoisonMessageError('invalid', 'verdict.signature', 'does not recover to the verifier');
     const submissionId = toHex(signed.verdict.submissionDigest);
     const applied: SubmissionEffect[] = [];
     const outcome = await this.store.transaction(async (tx) => {
@@ -326,13 +368,26 @@ export class TallierService implements OnModuleInit {
   }
 
   /** Runs one event through the state machine and writes the change; effects are also pushed to `applied` (counted after commit). */
-  private async apply(tx: TallierTx, stored: StoredSubmission, event: SubmissionEvent, now: number, applied: SubmissionEffect[], voter?: string): Promise<void> {
+  private async apply(
+    tx: TallierTx,
+    stored: StoredSubmission,
+    event: SubmissionEvent,
+    now: number,
+    applied: SubmissionEffect[],
+    voter?: string,
+  ): Promise<void> {
     const change = this.change(stored, event, now, applied, voter);
     if (change) await tx.applyChanges([change]);
   }
 
   /** One event through the state machine: the submission's next row and what it causes; undefined when nothing changes. */
-  private change(stored: StoredSubmission, event: SubmissionEvent, now: number, applied: SubmissionEffect[], voter?: string): SubmissionChange | undefined {
+  private change(
+    stored: StoredSubmission,
+    event: SubmissionEvent,
+    now: number,
+    applied: SubmissionEffect[],
+    voter?: string,
+  ): SubmissionChange | undefined {
     const { state, effects } = transition(stored.state, event, now, this.consensus);
     if (state === stored.state) return undefined;
     applied.push(...effects);
@@ -343,7 +398,8 @@ export class TallierService implements OnModuleInit {
       next = changed.next;
       records.push(changed.record);
     };
-    if (event.kind === 'verdict' && next.lastStatus === TaskStatus.SUBMITTED) status(TaskStatus.VERIFYING, `first verdict by ${event.verifier}`);
+    if (event.kind === 'verdict' && next.lastStatus === TaskStatus.SUBMITTED)
+      status(TaskStatus.VERIFYING, `first verdict by ${event.verifier}`);
     for (const effect of effects) this.effect(effect, next, state, records, status, voter);
     let disputeOpened: SubmissionChange['disputeOpened'];
     let disputeResolved: SubmissionChange['disputeResolved'];
@@ -379,7 +435,13 @@ export class TallierService implements OnModuleInit {
     switch (effect.kind) {
       case 'announce-dispute':
         records.push(
-          disputeOpenedRecord(stored.taskHash, this.submissionMessage(stored), voter ?? effect.accused, this.stakes.stakeOf(effect.accused), effect.closesAt),
+          disputeOpenedRecord(
+            stored.taskHash,
+            this.submissionMessage(stored),
+            voter ?? effect.accused,
+            this.stakes.stakeOf(effect.accused),
+            effect.closesAt,
+          ),
         );
         status(TaskStatus.DISPUTED, `rejected by ${voter ?? 'a verifier'}; every active node may verify`);
         return;
@@ -393,16 +455,32 @@ export class TallierService implements OnModuleInit {
         // node that became active since the dispute opened is asked too; a verifier that already
         // answered ignores it. A silent close (nobody answered) gets the same call.
         records.push(
-          disputeOpenedRecord(stored.taskHash, this.submissionMessage(stored), this.options.controlKey.address, this.stakes.stakeOf(stored.state.submitter), effect.closesAt),
+          disputeOpenedRecord(
+            stored.taskHash,
+            this.submissionMessage(stored),
+            this.options.controlKey.address,
+            this.stakes.stakeOf(stored.state.submitter),
+            effect.closesAt,
+          ),
         );
-        this.logger.info({ submissionId: stored.submissionId, closesAt: effect.closesAt, final: effect.final, reason: effect.reason }, 'window extended; every active key asked to verify');
+        this.logger.info(
+          { submissionId: stored.submissionId, closesAt: effect.closesAt, final: effect.final, reason: effect.reason },
+          'window extended; every active key asked to verify',
+        );
         return;
       case 'decided': {
         const decision = state.decision;
         // A widened call without a dispute was announced like one: it is resolved like one too.
         if ((state.disputeOpen || state.widened) && decision) {
           records.push(
-            disputeResolvedRecord(stored.taskHash, stored.submissionId, effect.outcome === 'accepted', decision.losers, decision.winners, decision.decidedAt),
+            disputeResolvedRecord(
+              stored.taskHash,
+              stored.submissionId,
+              effect.outcome === 'accepted',
+              decision.losers,
+              decision.winners,
+              decision.decidedAt,
+            ),
           );
         }
         if (effect.outcome === 'accepted') {

@@ -43,7 +43,10 @@ export class InMemoryTallierStore implements TallierStore {
   }
 
   async unsent(limit: number): Promise<OutboxRow[]> {
-    return this.tables.outbox.filter((r) => !r.sent).slice(0, limit).map(({ id, record }) => ({ id, record }));
+    return this.tables.outbox
+      .filter((r) => !r.sent)
+      .slice(0, limit)
+      .map(({ id, record }) => ({ id, record }));
   }
 
   async openTallyRules(): Promise<TallyRule[]> {
@@ -72,7 +75,8 @@ export class InMemoryTallierStore implements TallierStore {
         for (const c of changes) {
           t.submissions.set(c.next.submissionId, c.next);
           const id = c.next.submissionId;
-          if (c.disputeOpened && !t.disputes.has(id)) t.disputes.set(id, { accused: c.disputeOpened.accused, openedAt: c.disputeOpened.at });
+          if (c.disputeOpened && !t.disputes.has(id))
+            t.disputes.set(id, { accused: c.disputeOpened.accused, openedAt: c.disputeOpened.at });
           const d = t.disputes.get(id);
           if (c.disputeResolved && d) t.disputes.set(id, { ...d, outcome: c.disputeResolved.outcome, resolvedAt: c.disputeResolved.at });
           for (const record of c.records) t.outbox.push({ id: String(this.nextId++), record, sent: false });

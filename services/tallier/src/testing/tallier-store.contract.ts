@@ -37,7 +37,10 @@ export function tallierStoreContract(name: string, fresh: () => Promise<TallierS
   });
 
   /** `count` links of one chain and a stored submission per link. */
-  const chain = (count: number, over: (i: number) => Partial<SubmissionState> = () => ({})): { links: BeaconLink[]; subs: StoredSubmission[] } => {
+  const chain = (
+    count: number,
+    over: (i: number) => Partial<SubmissionState> = () => ({}),
+  ): { links: BeaconLink[]; subs: StoredSubmission[] } => {
     const c = BeaconChain.fromGenesis(CONTROL_KEY, 'store-contract');
     const links: BeaconLink[] = [];
     const subs: StoredSubmission[] = [];
@@ -46,7 +49,15 @@ export function tallierStoreContract(name: string, fresh: () => Promise<TallierS
       const task = hex32(1_000 + i);
       const link = c.append(fromHex(id, 32));
       links.push(link);
-      subs.push({ submissionId: id, taskHash: task, state: stateOf(id, task, over(i)), result: new Uint8Array([i]), beacon: link, statusSeq: 2, lastStatus: TaskStatus.SUBMITTED });
+      subs.push({
+        submissionId: id,
+        taskHash: task,
+        state: stateOf(id, task, over(i)),
+        result: new Uint8Array([i]),
+        beacon: link,
+        statusSeq: 2,
+        lastStatus: TaskStatus.SUBMITTED,
+      });
     }
     return { links, subs };
   };
@@ -90,11 +101,26 @@ export function tallierStoreContract(name: string, fresh: () => Promise<TallierS
       const { links, subs } = chain(1);
       const sub = subs[0] as StoredSubmission;
       await store.transaction((tx) => tx.recordSubmission(links, sub, []));
-      const verdict = { submissionId: sub.submissionId, verifier, kind: VerdictKind.ACCEPT, outcome: CheckOutcome.PASSED, audited: false, receivedAt: 1_500, verdict: new Uint8Array([9]) };
+      const verdict = {
+        submissionId: sub.submissionId,
+        verifier,
+        kind: VerdictKind.ACCEPT,
+        outcome: CheckOutcome.PASSED,
+        audited: false,
+        receivedAt: 1_500,
+        verdict: new Uint8Array([9]),
+      };
       expect(await store.transaction((tx) => tx.insertVerdict(verdict))).toBe(true);
       expect(await store.transaction((tx) => tx.insertVerdict(verdict))).toBe(false);
       const other = hex32(5_000);
-      const refusal = { resultDigest: hex32(7), taskHash: other, submitter, reason: 'inactive-submitter', result: new Uint8Array([7]), refusedAt: 1_600 };
+      const refusal = {
+        resultDigest: hex32(7),
+        taskHash: other,
+        submitter,
+        reason: 'inactive-submitter',
+        result: new Uint8Array([7]),
+        refusedAt: 1_600,
+      };
       expect(await store.transaction((tx) => tx.insertRefusal(refusal))).toBe(true);
       expect(await store.transaction((tx) => tx.insertRefusal(refusal))).toBe(false);
       expect(await store.transaction((tx) => tx.refusalCount(other))).toBe(1);

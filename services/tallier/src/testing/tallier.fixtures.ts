@@ -38,12 +38,23 @@ export function tallierTestOptions(clock: ManualClock, overrides: Partial<Tallie
 }
 
 export function taskSpec(nonce: bigint): TaskSpec {
-  return { modelId: 'aegis-tiny-v1', promptTokens: [256, 72, 105], maxNewTokens: 4, topK: 8, temperatureMilli: 700, stopTokens: [257], nonce };
+  return {
+    modelId: 'aegis-tiny-v1',
+    promptTokens: [256, 72, 105],
+    maxNewTokens: 4,
+    topK: 8,
+    temperatureMilli: 700,
+    stopTokens: [257],
+    nonce,
+  };
 }
 
 /** A correctly signed result (content is arbitrary: the tallier does not run the model). */
 export function resultMessage(node: NodeKey, spec: TaskSpec, tokens: readonly number[] = [1, 2, 3, 4]): Result {
-  const signed = signResult({ taskHash: taskHash(spec), node: node.address, tokens, probes: [{ layer: 0, position: 1, index: 2, value: -7 }] }, node);
+  const signed = signResult(
+    { taskHash: taskHash(spec), node: node.address, tokens, probes: [{ layer: 0, position: 1, index: 2, value: -7 }] },
+    node,
+  );
   return createTopicMessage(TOPICS.results, signedResultToWire(signed, spec));
 }
 
@@ -55,7 +66,12 @@ export function checkedVerdictMessage(
 ): TopicMessage<typeof TOPICS.checkedVerdicts> {
   const signed = signVerdict({ submissionDigest: result.digest, verifier: verifier.address, kind, nonce: 3n, values: [1, -2] }, verifier);
   const submitter = `0x${Buffer.from(result.node).toString('hex')}`;
-  const verdict = signedVerdictToWire(signed, { taskHash: result.taskHash, submitter, beaconHeight: 1n, reason: kind === VerdictKind.REJECT ? 'test' : '' });
+  const verdict = signedVerdictToWire(signed, {
+    taskHash: result.taskHash,
+    submitter,
+    beaconHeight: 1n,
+    reason: kind === VerdictKind.REJECT ? 'test' : '',
+  });
   return createTopicMessage(TOPICS.checkedVerdicts, { verdict, outcome, audited: true });
 }
 

@@ -48,7 +48,10 @@ export class TeacherForcedVerdicts implements VerdictMaker {
   private async fallbackPass(work: VerificationWork): Promise<TeacherForcedPass | null> {
     const { tokens } = work.signed.result;
     const d = this.runtime.descriptor;
-    const fits = tokens.length >= 1 && tokens.every((t) => Number.isInteger(t) && t >= 0 && t < d.vocabSize) && work.spec.promptTokens.length + tokens.length <= d.contextLength;
+    const fits =
+      tokens.length >= 1 &&
+      tokens.every((t) => Number.isInteger(t) && t >= 0 && t < d.vocabSize) &&
+      work.spec.promptTokens.length + tokens.length <= d.contextLength;
     return fits ? TeacherForcedPass.run(this.runtime, work.spec.promptTokens, tokens) : null;
   }
 }

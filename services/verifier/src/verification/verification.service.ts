@@ -52,7 +52,11 @@ export class VerificationService {
     const announced = wire(() => beaconFromWire(submission.beacon));
     // A beacon the control plane did not sign could hand-pick the committee: never act on it.
     if (this.options.controlAddress !== undefined && !verifyAnnouncedBeacon(announced, work.signed.digest, this.options.controlAddress)) {
-      throw new PoisonMessageError('invalid', 'beacon.signature', `is not the control plane's (${this.options.controlAddress}) link for this submission`);
+      throw new PoisonMessageError(
+        'invalid',
+        'beacon.signature',
+        `is not the control plane's (${this.options.controlAddress}) link for this submission`,
+      );
     }
     const beacon = announced.value;
     const k = submission.verifiersPerTask;
@@ -70,7 +74,10 @@ export class VerificationService {
     if (event.event.case !== 'opened') return [];
     const opened = event.event.value;
     const work = decodeWork(opened.submission?.result, opened.submission?.beacon?.height ?? 0n);
-    return this.verifyAs(this.options.keys.filter((k) => this.stakes.isActive(k.address)), work);
+    return this.verifyAs(
+      this.options.keys.filter((k) => this.stakes.isActive(k.address)),
+      work,
+    );
   }
 
   private async verifyAs(keys: readonly NodeKey[], work: Work): Promise<string[]> {
@@ -85,7 +92,12 @@ export class VerificationService {
         TOPICS.verdicts,
         createTopicMessage(
           TOPICS.verdicts,
-          signedVerdictToWire(verdict, { taskHash: work.signed.result.taskHash, submitter: work.signed.result.node, beaconHeight: work.beaconHeight, reason }),
+          signedVerdictToWire(verdict, {
+            taskHash: work.signed.result.taskHash,
+            submitter: work.signed.result.node,
+            beaconHeight: work.beaconHeight,
+            reason,
+          }),
         ),
       ),
     }));

@@ -64,6 +64,7 @@ export class TallierInit1732600000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['outbox', 'beacons', 'disputes', 'verdicts', 'submissions']) await q.query(`DROP TABLE IF EXISTS tallier.${table}`);
+    for (const table of ['outbox', 'beacons', 'disputes', 'verdicts', 'submissions'])
+      await q.query(`DROP TABLE IF EXISTS tallier.${table}`);
   }
 }
