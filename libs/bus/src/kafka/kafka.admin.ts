@@ -121,11 +121,28 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   }
 }
 
-/** Each partition's end offset (high watermark) of an existing topic, indexed by partition. */
+/** How long partitionEndOffsets waits out a partition that has no leader yet (a topic just created). */
+const END_OFFSETS_RETRY_MS = 10_000;
+
+/**
+ * Each partition's end offset (high watermark) of an existing topic, indexed by partition. Right
+ * after a topic is created (or a broker restarts) its partitions can answer "not the leader" for a
+ * moment, a retriable broker error that kafkajs's admin passes on: asked again until a leader
+ * answers, for up to END_OFFSETS_RETRY_MS.
+ */
 export async function partitionEndOffsets(admin: Admin, topic: string): Promise<bigint[]> {
-  const ends: bigint[] = [];
-  for (const o of await admin.fetchTopicOffsets(topic)) ends[o.partition] = BigInt(o.high);
-  return ends;
+  const deadline = Date.now() + END_OFFSETS_RETRY_MS;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      const ends: bigint[] = [];
+      for (const o of await admin.fetchTopicOffsets(topic)) ends[o.partition] = BigInt(o.high);
+      return ends;
+    } catch (err) {
+      const retriable = typeof err === 'object' && err !== null && 'retriable' in err && err.retriable === true;
+      if (!retriable || Date.now() + wait > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**
