@@ -136,13 +136,20 @@ describe('the pipeline end to end: every service its own process, real Kafka, re
     });
     await fleet.start('verifier-honest', 'verifier', await node(honest, 'verifier-honest'));
     await fleet.start('verifier-cheater', 'verifier', await node([cheater], 'verifier-cheater'));
-    await fleet.start('worker-honest', 'inference-worker', await node(honest, 'worker-honest'));
+    const honestWorker = await fleet.start('worker-honest', 'inference-worker', await node(honest, 'worker-honest'));
     // The cheater: the production worker factory with the wrong-tokens double in its result port.
     cheaterWorker = await fleet.start('worker-cheater', 'inference-worker', await node([cheater], 'worker-cheater'), [
       'bin/cheater.js',
       'inference-worker',
       'wrong-tokens',
     ]);
+    // A worker joins the task group only once its stake view shows a key active: tasks submitted
+    // before the cheater joined all went to the honest worker (seen in CI: 18 of 18, no cheater).
+    const inTaskGroup = async (m: FleetMember): Promise<boolean> =>
+      /^aegis_worker_consuming(\{[^}]*\})? 1$/m.test(await (await fetch(`http://127.0.0.1:${m.metricsPort}/metrics`)).text());
+    await waitFor('both workers in the task group', async () => (await inTaskGroup(honestWorker)) && (await inTaskGroup(cheaterWorker)), {
+      timeoutMs: 60_000,
+    });
   });
 
   afterAll(async () => {
